@@ -1,0 +1,3 @@
+export default {
+  greeting: 'Hello from your machine',
+};

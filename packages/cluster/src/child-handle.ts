@@ -1,0 +1,24 @@
+import type { MasterMessage } from './protocol.js';
+
+/** The life of a child as the master tracks it. Messages flow to a child once it is `ready`. */
+export type ProcessState = 'starting' | 'ready' | 'stopping' | 'dead';
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** The master's view of one child process, agent or worker. */
+export interface ChildHandle {
+  readonly role: 'agent' | 'app';
+  readonly pid: number;
+  state: ProcessState;
+  /** When the process was forked (ms since epoch). */
+  readonly startedAt: number;
+  /** Resolves when the process has exited, whatever the reason. */
+  readonly exited: Promise<ExitInfo>;
+  /** Sends a message if the channel is open; returns false when it is not. */
+  send(message: MasterMessage): boolean;
+  /** Sends a signal to the process; a no-op once it has exited. */
+  kill(signal: NodeJS.Signals): void;
+}

@@ -1,0 +1,64 @@
+/** The agent process's entry, forked by the master with child_process.fork. */
+import { ExitCode } from '../exit-codes.js';
+import type { ProcessInstance } from '../framework.js';
+import { createLogger } from '../logger.js';
+import { failBoot, createTransport, ignoreGroupSignals, loadFramework, readChildOptions } from './runtime.js';
+
+const logger = createLogger('agent');
+const options = readChildOptions();
+process.title = `clutch-agent ${options.title}`;
+ignoreGroupSignals(logger);
+
+let instance: ProcessInstance | undefined;
+let closing = false;
+
+/** Runs beforeClose (bounded by the stop timeout) and exits. */
+function shutdown(code: number, why: string): void {
+  if (closing) return;
+  closing = true;
+  logger.info('stopping: %s', why);
+  const timer = setTimeout(() => {
+    logger.error('beforeClose did not finish within %dms; exiting', options.stopTimeout);
+    process.exit(code);
+  }, options.stopTimeout);
+  timer.unref();
+  Promise.resolve(instance?.close())
+    .catch((err: unknown) => logger.error('close failed: %s', err))
+    .finally(() => process.exit(code));
+}
+
+const transport = createTransport(options.masterPid, {
+  onClusterReady: () => {
+    instance?.serverDidReady().catch((err: unknown) => logger.error('serverDidReady failed: %s', err));
+  },
+  onStop: () => shutdown(ExitCode.OK, 'ordered by the master'),
+});
+
+// The agent stops after the workers. The agent does not use graceful-process, whose SIGTERM
+// handler exits at once: a SIGTERM sent to the whole process group (systemd, `timeout`) would end
+// the agent while workers still drain requests that may need it. While the master lives, the agent
+// waits for its stop order, and stops on its own only if none comes within the stop timeout.
+process.on('SIGTERM', () => {
+  if (!process.connected) {
+    shutdown(ExitCode.OK, 'SIGTERM');
+    return;
+  }
+  logger.info('SIGTERM: waiting up to %dms for the master to order the stop', options.stopTimeout);
+  setTimeout(() => shutdown(ExitCode.OK, 'SIGTERM, and no order from the master came'), options.stopTimeout).unref();
+});
+process.once('disconnect', () => shutdown(ExitCode.ORPHANED, 'the master is gone (IPC channel closed)'));
+
+try {
+  const framework = await loadFramework(options.framework);
+  instance = await framework.startAgent({
+    baseDir: options.baseDir,
+    env: options.env,
+    title: options.title,
+    logger,
+    transport,
+    pids: { agent: process.pid, workers: [] },
+  });
+  transport.send({ clutch: 'ready' });
+} catch (err) {
+  failBoot(logger, err);
+}

@@ -1,0 +1,78 @@
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ClusterErrorCode, ClutchError, serializeError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import type { ChildTransport, Framework, FrameworkMessage } from '../framework.js';
+import type { Logger } from '../logger.js';
+import { CHILD_OPTIONS_ENV, type ChildOptions } from '../options.js';
+import type { ChildMessage, MasterMessage } from '../protocol.js';
+
+/** Reads what the master passed this child at fork time. */
+export function readChildOptions(): ChildOptions {
+  const raw = process.env[CHILD_OPTIONS_ENV];
+  if (!raw) throw new ClutchError(ClusterErrorCode.INVALID_OPTION, `${CHILD_OPTIONS_ENV} is not set: this entry is forked by the Clutch master, not run by hand`);
+  return JSON.parse(raw) as ChildOptions;
+}
+
+/**
+ * The master orchestrates the stop: a terminal's Ctrl-C (SIGINT) or SIGQUIT reaches the whole
+ * process group, and a child that died on it would drop its requests in flight. Only the master's
+ * stop order (or SIGTERM, or the loss of the master) ends a child.
+ */
+export function ignoreGroupSignals(logger: Logger): void {
+  for (const signal of ['SIGINT', 'SIGQUIT'] as const) {
+    process.on(signal, () => logger.debug('ignored %s: the master stops this process', signal));
+  }
+}
+
+export async function loadFramework(specifier: string): Promise<Framework> {
+  const url = isAbsolute(specifier) ? pathToFileURL(specifier).href : specifier;
+  const mod = (await import(url)) as Partial<Framework>;
+  if (typeof mod.startAgent !== 'function' || typeof mod.startWorker !== 'function') {
+    throw new ClutchError(ClusterErrorCode.INVALID_FRAMEWORK, `The framework ${specifier} must export startAgent() and startWorker()`);
+  }
+  return mod as Framework;
+}
+
+export interface RuntimeHandlers {
+  /** The whole cluster is ready (or, in a replacement worker, this worker is). */
+  onClusterReady(url: string): void;
+  /** The master orders a graceful stop. */
+  onStop(): void;
+}
+
+/** The child's side of the IPC channel: `cluster-ready` and `stop` go to the runtime, the rest to the framework. */
+export function createTransport(masterPid: number, runtime: RuntimeHandlers): ChildTransport {
+  let handler: ((message: FrameworkMessage) => void) | null = null;
+  process.on('message', (raw: unknown) => {
+    if (typeof raw !== 'object' || raw === null || !('clutch' in raw)) return;
+    const message = raw as MasterMessage;
+    if (message.clutch === 'cluster-ready') runtime.onClusterReady(message.url);
+    else if (message.clutch === 'stop') runtime.onStop();
+    else handler?.(message);
+  });
+  return {
+    pid: process.pid,
+    masterPid,
+    send(message) {
+      if (!process.connected || !process.send) return false;
+      process.send(message);
+      return true;
+    },
+    onMessage(h) {
+      handler = h;
+    },
+  };
+}
+
+/** Tells the master why this child could not boot, then exits with BOOT_FAILED once the message is out. */
+export function failBoot(logger: Logger, err: unknown): void {
+  logger.error('boot failed: %s', err instanceof Error ? (err.stack ?? err.message) : String(err));
+  const message: ChildMessage = { clutch: 'boot-error', error: serializeError(err) };
+  if (process.connected && process.send) {
+    // Exit once the error is written to the channel, so the master can name the cause.
+    process.send(message, () => process.exit(ExitCode.BOOT_FAILED));
+  } else {
+    process.exit(ExitCode.BOOT_FAILED);
+  }
+}

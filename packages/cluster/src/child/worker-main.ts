@@ -1,0 +1,53 @@
+/** An app worker's entry, forked by the master with node:cluster. */
+import { graceful } from 'graceful-process';
+import type { WorkerInstance } from '../framework.js';
+import { createLogger } from '../logger.js';
+import { DrainableServer } from './http-server.js';
+import { failBoot, createTransport, ignoreGroupSignals, loadFramework, readChildOptions } from './runtime.js';
+
+const logger = createLogger('worker');
+const options = readChildOptions();
+process.title = `clutch-worker ${options.title}`;
+ignoreGroupSignals(logger);
+
+let instance: WorkerInstance | undefined;
+let server: DrainableServer | undefined;
+const transport = createTransport(options.masterPid, {
+  onClusterReady: () => {
+    instance?.serverDidReady().catch((err: unknown) => logger.error('serverDidReady failed: %s', err));
+  },
+  // The master's stop order takes the same path as a SIGTERM.
+  onStop: () => process.emit('SIGTERM', 'SIGTERM'),
+});
+// sigterm 'always' keeps the handler: a second SIGTERM (the group's, then the master's) must not
+// fall back to Node's default and kill the worker mid-drain.
+graceful({
+  logger,
+  label: 'worker',
+  sigterm: 'always',
+  timeout: options.stopTimeout,
+  beforeExit: async () => {
+    // Requests in flight finish before beforeClose runs, so they still see a working app.
+    await server?.drain();
+    await instance?.close();
+  },
+});
+
+try {
+  const framework = await loadFramework(options.framework);
+  instance = await framework.startWorker({
+    baseDir: options.baseDir,
+    env: options.env,
+    title: options.title,
+    logger,
+    transport,
+    pids: { agent: options.agentPid, workers: [] },
+  });
+  // Ready first: messages that waited in the master are flushed before the first request arrives.
+  transport.send({ clutch: 'ready' });
+  server = new DrainableServer(instance.callback, instance.keepAliveTimeout !== undefined ? { keepAliveTimeout: instance.keepAliveTimeout } : {});
+  const listen = { ...instance.listen, ...(options.port !== undefined ? { port: options.port } : {}) };
+  await server.listen(listen);
+} catch (err) {
+  failBoot(logger, err);
+}

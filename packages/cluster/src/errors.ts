@@ -1,0 +1,68 @@
+/**
+ * Every framework error carries a stable `code` (`CLUTCH_ERR_<AREA>_<WHAT>`), listed with its fix in
+ * docs/errors.md. The message may change between versions; the code does not. Tests assert codes.
+ */
+export class ClutchError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ClutchError';
+    this.code = code;
+  }
+}
+
+/** The error codes raised by @clutch/cluster. */
+export const ClusterErrorCode = {
+  /** The agent failed while booting (its error is the cause). */
+  AGENT_BOOT_FAILED: 'CLUTCH_ERR_CLUSTER_AGENT_BOOT_FAILED',
+  /** A worker failed while booting during the start (its error is the cause). */
+  WORKER_BOOT_FAILED: 'CLUTCH_ERR_CLUSTER_WORKER_BOOT_FAILED',
+  /** A process exited before it was ready. */
+  PROCESS_EXITED: 'CLUTCH_ERR_CLUSTER_PROCESS_EXITED',
+  /** The cluster was not ready within the start timeout. */
+  START_TIMEOUT: 'CLUTCH_ERR_CLUSTER_START_TIMEOUT',
+  /** The cluster was asked to stop while it was starting. */
+  START_ABORTED: 'CLUTCH_ERR_CLUSTER_START_ABORTED',
+  /** An option given to the master is invalid. */
+  INVALID_OPTION: 'CLUTCH_ERR_CLUSTER_INVALID_OPTION',
+  /** The framework module does not export startAgent/startWorker. */
+  INVALID_FRAMEWORK: 'CLUTCH_ERR_CLUSTER_INVALID_FRAMEWORK',
+  /** A child sent the master a message it does not understand. */
+  IPC_MALFORMED: 'CLUTCH_ERR_IPC_MALFORMED',
+  /** A message named a pid that is not a process of this cluster. */
+  UNKNOWN_TARGET: 'CLUTCH_ERR_MESSENGER_UNKNOWN_TARGET',
+  /** Too many messages were waiting in the master for a process that is not ready. */
+  QUEUE_FULL: 'CLUTCH_ERR_MESSENGER_QUEUE_FULL',
+} as const;
+
+export type ClusterErrorCode = (typeof ClusterErrorCode)[keyof typeof ClusterErrorCode];
+
+/** The shape in which errors cross a process boundary. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      name: err.name,
+      message: err.message,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(err.stack ? { stack: err.stack } : {}),
+    };
+  }
+  return { name: 'Error', message: String(err) };
+}
+
+/** Rebuilds an error received from another process, keeping its code and its remote stack. */
+export function deserializeError(raw: SerializedError): ClutchError | Error {
+  const err = raw.code ? new ClutchError(raw.code, raw.message) : new Error(raw.message);
+  err.name = raw.name;
+  if (raw.stack) err.stack = raw.stack;
+  return err;
+}

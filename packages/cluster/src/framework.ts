@@ -1,0 +1,72 @@
+/**
+ * The contract between the process manager and the framework it starts. @clutch/cluster never
+ * imports a framework: the master is given a module specifier, and each child imports it and calls
+ * `startAgent` or `startWorker`. @clutch/core is the framework `app start` uses.
+ */
+import type { RequestListener } from 'node:http';
+import type { Logger } from './logger.js';
+import type { ChildMessage, MasterMessage } from './protocol.js';
+
+/** The master's messages the framework handles; the process runtime keeps `cluster-ready` and `stop`. */
+export type FrameworkMessage = Exclude<MasterMessage, { clutch: 'cluster-ready' | 'stop' }>;
+
+/** The child's end of the IPC channel to the master, as the framework sees it. */
+export interface ChildTransport {
+  /** This process's pid. */
+  readonly pid: number;
+  /** The master's pid. */
+  readonly masterPid: number;
+  /** Sends a protocol message to the master. Returns false if the master is gone. */
+  send(message: ChildMessage): boolean;
+  /** Sets the handler for messages from the master (deliveries, replies, pids, undeliverable). */
+  onMessage(handler: (message: FrameworkMessage) => void): void;
+}
+
+/** The pids of the cluster, as the master last announced them. */
+export interface ClusterPids {
+  agent: number | null;
+  workers: number[];
+}
+
+export interface FrameworkStartOptions {
+  /** Absolute path of the project. */
+  baseDir: string;
+  /** The environment name (prod, local, test, …). */
+  env: string;
+  /** The cluster's title (from `--title`, else the project's package name). */
+  title: string;
+  logger: Logger;
+  transport: ChildTransport;
+  /** The pids known when this process was forked. */
+  pids: ClusterPids;
+}
+
+/** Where a worker's HTTP server listens. `path` (a unix socket) wins over port and hostname. */
+export interface ListenConfig {
+  port?: number;
+  hostname?: string;
+  path?: string;
+}
+
+/** A started agent or worker, as the process runtime drives it. */
+export interface ProcessInstance {
+  /** Runs once the whole cluster is ready (and in a worker that replaced a dead one). */
+  serverDidReady(): Promise<void>;
+  /** Runs beforeClose and releases resources; the process exits after. */
+  close(): Promise<void>;
+}
+
+export interface WorkerInstance extends ProcessInstance {
+  /** The request handler the worker's HTTP server runs. */
+  callback: RequestListener;
+  /** Where to listen; the master's `port` option wins over `listen.port`. */
+  listen: ListenConfig;
+  /** The server's keep-alive timeout in ms (Node's default when absent). */
+  keepAliveTimeout?: number;
+}
+
+/** What a framework module must export. */
+export interface Framework {
+  startAgent(options: FrameworkStartOptions): Promise<ProcessInstance>;
+  startWorker(options: FrameworkStartOptions): Promise<WorkerInstance>;
+}

@@ -1,0 +1,254 @@
+import cluster, { type Address } from 'node:cluster';
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { AgentProcess } from './agent-process.js';
+import type { ChildHandle } from './child-handle.js';
+import { ClusterErrorCode, ClutchError, deserializeError, type SerializedError } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
+import { CHILD_OPTIONS_ENV, normalizeOptions, type ChildOptions, type ClusterOptions } from './options.js';
+import { checkChildMessage, type ChildMessage, type ParentReadyMessage } from './protocol.js';
+import { Relay } from './relay.js';
+import { terminate } from './terminate.js';
+import { WorkerProcess } from './worker-process.js';
+
+const AGENT_ENTRY = fileURLToPath(new URL('./child/agent-main.js', import.meta.url));
+const WORKER_ENTRY = fileURLToPath(new URL('./child/worker-main.js', import.meta.url));
+/** How long after a child's own stop timeout the master waits before SIGKILL. */
+const KILL_GRACE_MS = 1_000;
+
+export type MasterState = 'idle' | 'starting' | 'ready' | 'stopping' | 'stopped';
+
+/** What `start()` resolves with, and what an IPC parent receives as `cluster-ready`. */
+export type ClusterReadyInfo = ParentReadyMessage['data'];
+
+type Dispatch = { [K in ChildMessage['clutch']]: (handle: ChildHandle, message: Extract<ChildMessage, { clutch: K }>) => void };
+
+interface Boot {
+  /** Settles when the child is ready (agent) or listening (worker), or failed before that. */
+  promise: Promise<void>;
+  resolve(): void;
+  reject(err: Error): void;
+  error?: SerializedError;
+}
+
+function deferBoot(): Boot {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+/** Drops inspector flags so children do not fight over the master's debug port. */
+function childExecArgv(): string[] {
+  return process.execArgv.filter((arg) => !arg.startsWith('--inspect'));
+}
+
+function urlOf(address: Address): { url: string; port: number | null } {
+  if (address.addressType === -1) return { url: `unix:${address.address}`, port: null };
+  const port = address.port;
+  let host = address.address;
+  if (!host || host === '::' || host === '0.0.0.0') host = '127.0.0.1';
+  else if (host.includes(':')) host = `[${host}]`;
+  return { url: `http://${host}:${port}`, port };
+}
+
+/**
+ * The master process: forks the agent, waits until it is ready, forks the workers, waits until each
+ * listens, relays every message between them, and stops them in order (workers, then the agent).
+ *
+ * @example
+ * const master = new Master({ baseDir, framework: import.meta.resolve('@clutch/core'), workers: 2 });
+ * const info = await master.start();   // { url, port, pid, agent, workers }
+ * await master.stop();
+ */
+export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
+  readonly options: ClusterOptions;
+  readonly logger: Logger;
+  #state: MasterState = 'idle';
+  readonly #relay: Relay;
+  #agent: AgentProcess | null = null;
+  readonly #workers = new Set<WorkerProcess>();
+  readonly #boots = new Map<ChildHandle, Boot>();
+  #port: number | undefined;
+  #readyInfo: ClusterReadyInfo | null = null;
+  #stopping: Promise<void> | null = null;
+  #abortStart: ((err: Error) => void) | null = null;
+
+  readonly #dispatch: Dispatch = {
+    ready: (handle) => {
+      this.#relay.markReady(handle);
+      if (handle.role === 'agent') this.#boots.get(handle)?.resolve();
+    },
+    'boot-error': (handle, message) => {
+      const boot = this.#boots.get(handle);
+      if (boot) boot.error = message.error;
+    },
+    send: (handle, message) => this.#relay.route(handle, message),
+    reply: (handle, message) => this.#relay.reply(handle, message),
+  };
+
+  constructor(options: Partial<ClusterOptions> & Pick<ClusterOptions, 'baseDir' | 'framework'>, logger?: Logger) {
+    super();
+    this.options = normalizeOptions(options);
+    this.logger = logger ?? createLogger('master');
+    this.#relay = new Relay({ maxPending: this.options.maxPending, logger: this.logger });
+    this.#port = this.options.port;
+  }
+
+  get state(): MasterState {
+    return this.#state;
+  }
+
+  /** Starts the cluster; resolves once every worker listens. On failure every child is gone before it rejects. */
+  async start(): Promise<ClusterReadyInfo> {
+    if (this.#state !== 'idle') throw new ClutchError(ClusterErrorCode.INVALID_OPTION, `Cannot start a master that is ${this.#state}`);
+    this.#state = 'starting';
+    const began = Date.now();
+    const { startTimeout, workers: count } = this.options;
+    cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], execArgv: childExecArgv(), serialization: 'json' });
+
+    const aborted = new Promise<never>((_, reject) => {
+      this.#abortStart = reject;
+    });
+    aborted.catch(() => {});
+    const timer = setTimeout(() => {
+      const waiting = [this.#agent, ...this.#workers].filter((h) => h && h.state === 'starting').map((h) => `${h!.role === 'app' ? 'worker' : 'agent'} ${h!.pid}`);
+      this.#abortStart?.(new ClutchError(ClusterErrorCode.START_TIMEOUT, `The cluster was not ready within ${startTimeout}ms; still starting: ${waiting.join(', ') || 'none'}`));
+    }, startTimeout);
+
+    try {
+      const agent = this.#forkAgent();
+      await Promise.race([this.#boots.get(agent)!.promise, aborted]);
+      const workers = Array.from({ length: count }, () => this.#forkWorker());
+      this.#relay.closeBacklog();
+      await Promise.race([Promise.all(workers.map((w) => this.#boots.get(w)!.promise)), aborted]);
+    } catch (err) {
+      clearTimeout(timer);
+      this.#abortStart = null;
+      this.logger.error('start failed: %s', err instanceof Error ? err.message : err);
+      await this.stop();
+      throw err;
+    }
+    clearTimeout(timer);
+    this.#abortStart = null;
+    this.#state = 'ready';
+
+    const info = this.#readyInfo!;
+    info.agent = this.#agent!.pid;
+    info.workers = [...this.#workers].map((w) => w.pid);
+    this.logger.info('%s started on %s (agent %d, %d workers) in %dms', this.options.title, info.url, info.agent, info.workers.length, Date.now() - began);
+    this.#relay.broadcast({ clutch: 'cluster-ready', url: info.url });
+    if (process.send && process.connected) {
+      const message: ParentReadyMessage = { action: 'cluster-ready', data: info };
+      process.send(message);
+    }
+    this.emit('ready', info);
+    return info;
+  }
+
+  /**
+   * Stops gracefully: every worker drains and runs beforeClose, then the agent does. A child that
+   * outlives its stop timeout gets SIGKILL. Safe to call more than once, and during the start.
+   */
+  stop(): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    this.#abortStart?.(new ClutchError(ClusterErrorCode.START_ABORTED, 'The cluster was asked to stop while starting'));
+    this.#state = 'stopping';
+    const timeout = this.options.stopTimeout + KILL_GRACE_MS;
+    this.#stopping = (async () => {
+      await Promise.all([...this.#workers].map((w) => terminate(w, timeout, this.logger)));
+      if (this.#agent) await terminate(this.#agent, timeout, this.logger);
+      this.#state = 'stopped';
+      this.logger.info('%s stopped', this.options.title);
+    })();
+    return this.#stopping;
+  }
+
+  #childEnv(): NodeJS.ProcessEnv {
+    const child: ChildOptions = {
+      baseDir: this.options.baseDir,
+      framework: this.options.framework,
+      env: this.options.env,
+      title: this.options.title,
+      stopTimeout: this.options.stopTimeout,
+      masterPid: process.pid,
+      agentPid: this.#agent?.pid ?? null,
+      ...(this.#port !== undefined ? { port: this.#port } : {}),
+    };
+    return { ...process.env, [CHILD_OPTIONS_ENV]: JSON.stringify(child) };
+  }
+
+  #forkAgent(): AgentProcess {
+    const agent = new AgentProcess(AGENT_ENTRY, this.#childEnv(), childExecArgv());
+    this.#agent = agent;
+    this.#relay.setAgent(agent);
+    const boot = deferBoot();
+    this.#boots.set(agent, boot);
+    agent.on('message', (raw) => this.#onChildMessage(agent, raw));
+    agent.once('exit', (info) => {
+      this.#boots.delete(agent);
+      if (this.#state !== 'stopping' && this.#state !== 'stopped') {
+        this.logger.error('agent %d exited (code %s, signal %s)', agent.pid, info.code, info.signal);
+      }
+      boot.reject(this.#exitError(agent, boot, info.code, info.signal));
+      if (this.#agent === agent) {
+        this.#relay.setAgent(null);
+        this.#relay.broadcastPids();
+      }
+    });
+    this.logger.debug('forked agent %d', agent.pid);
+    return agent;
+  }
+
+  #forkWorker(): WorkerProcess {
+    const worker = new WorkerProcess(this.#childEnv());
+    this.#workers.add(worker);
+    this.#relay.addWorker(worker);
+    const boot = deferBoot();
+    this.#boots.set(worker, boot);
+    worker.on('message', (raw) => this.#onChildMessage(worker, raw));
+    worker.once('listening', (address) => {
+      const { url, port } = urlOf(address);
+      // Later forks (replacements) must listen where the first worker did, even after --port 0.
+      if (port !== null && !this.#port) this.#port = port;
+      this.#readyInfo ??= { url, port, pid: process.pid, agent: 0, workers: [] };
+      boot.resolve();
+    });
+    worker.once('exit', (info) => {
+      this.#boots.delete(worker);
+      this.#workers.delete(worker);
+      this.#relay.removeWorker(worker);
+      this.#relay.broadcastPids();
+      if (this.#state !== 'stopping' && this.#state !== 'stopped') {
+        this.logger.error('worker %d exited (code %s, signal %s)', worker.pid, info.code, info.signal);
+      }
+      boot.reject(this.#exitError(worker, boot, info.code, info.signal));
+    });
+    this.logger.debug('forked worker %d', worker.pid);
+    return worker;
+  }
+
+  #exitError(handle: ChildHandle, boot: Boot, code: number | null, signal: string | null): ClutchError {
+    const who = handle.role === 'app' ? 'worker' : 'agent';
+    if (boot.error) {
+      const cause = deserializeError(boot.error);
+      const errCode = handle.role === 'app' ? ClusterErrorCode.WORKER_BOOT_FAILED : ClusterErrorCode.AGENT_BOOT_FAILED;
+      return new ClutchError(errCode, `The ${who} (pid ${handle.pid}) failed to boot: ${cause.message}${boot.error.code ? ` [${boot.error.code}]` : ''}`, { cause });
+    }
+    return new ClutchError(ClusterErrorCode.PROCESS_EXITED, `The ${who} (pid ${handle.pid}) exited before it was ready (code ${code}, signal ${signal})`);
+  }
+
+  #onChildMessage(handle: ChildHandle, raw: unknown): void {
+    const problem = checkChildMessage(raw);
+    if (problem !== null) {
+      this.logger.warn('[%s] ignored a message from %s %d: %s', ClusterErrorCode.IPC_MALFORMED, handle.role, handle.pid, problem);
+      return;
+    }
+    const message = raw as ChildMessage;
+    (this.#dispatch[message.clutch] as (h: ChildHandle, m: ChildMessage) => void)(handle, message);
+  }
+}

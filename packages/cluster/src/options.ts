@@ -1,0 +1,76 @@
+import { ClusterErrorCode, ClutchError } from './errors.js';
+
+/** What the master needs to run a cluster. */
+export interface ClusterOptions {
+  /** Absolute path of the project directory. */
+  baseDir: string;
+  /** Module specifier (a file URL or an absolute path) of the framework the children start. */
+  framework: string;
+  /** How many app workers to run. */
+  workers: number;
+  /** The environment name passed to every process. */
+  env: string;
+  /** The cluster's title: shown in process titles and used to find the cluster. */
+  title: string;
+  /** The HTTP port; wins over the project's `config.cluster.listen.port`. 0 takes a free port. */
+  port?: number;
+  /** How long the whole start may take, agent included, in ms. */
+  startTimeout: number;
+  /** How long a process may take to stop before it gets SIGKILL, in ms. */
+  stopTimeout: number;
+  /** How many messages may wait in the master for one process that is not ready yet. */
+  maxPending: number;
+}
+
+/** What each child reads from its environment (`CLUTCH_PROCESS`) at birth. */
+export interface ChildOptions {
+  baseDir: string;
+  framework: string;
+  env: string;
+  title: string;
+  port?: number;
+  stopTimeout: number;
+  masterPid: number;
+  agentPid: number | null;
+}
+
+export const CHILD_OPTIONS_ENV = 'CLUTCH_PROCESS';
+
+export const DEFAULTS = {
+  startTimeout: 60_000,
+  stopTimeout: 10_000,
+  maxPending: 10_000,
+} as const;
+
+function invalid(name: string, value: unknown, expected: string): ClutchError {
+  return new ClutchError(
+    ClusterErrorCode.INVALID_OPTION,
+    `Invalid cluster option ${name}: ${JSON.stringify(value)} (expected ${expected})`,
+  );
+}
+
+/** Fills defaults and checks every option, throwing CLUTCH_ERR_CLUSTER_INVALID_OPTION on the first bad one. */
+export function normalizeOptions(input: Partial<ClusterOptions> & Pick<ClusterOptions, 'baseDir' | 'framework'>): ClusterOptions {
+  const options: ClusterOptions = {
+    workers: 1,
+    env: 'prod',
+    title: 'clutch',
+    startTimeout: DEFAULTS.startTimeout,
+    stopTimeout: DEFAULTS.stopTimeout,
+    maxPending: DEFAULTS.maxPending,
+    ...input,
+  };
+  const positive = (name: keyof ClusterOptions) => {
+    const value = options[name];
+    if (!Number.isInteger(value) || (value as number) < 1) throw invalid(name, value, 'a positive integer');
+  };
+  positive('workers');
+  positive('startTimeout');
+  positive('stopTimeout');
+  positive('maxPending');
+  if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)) {
+    throw invalid('port', options.port, 'an integer from 0 to 65535');
+  }
+  if (!options.env) throw invalid('env', options.env, 'a non-empty name');
+  return options;
+}

@@ -1,0 +1,127 @@
+/**
+ * The IPC protocol between the master and its children, read by both sides. Every message is an
+ * object whose `clutch` field names its type; anything else on the channel is not ours.
+ */
+import type { SerializedError } from './errors.js';
+
+/** Where a message goes: the agent, every worker, the agent and every worker, one worker, or a pid. */
+export type MessageTarget = 'agent' | 'app' | 'all' | 'random' | number;
+/** Who sent a delivered message. */
+export type SenderRole = 'agent' | 'app' | 'master';
+
+/** Child → master: the process finished booting (for a worker: the app is ready, listening follows). */
+export interface ReadyMessage {
+  clutch: 'ready';
+}
+/** Child → master: the process failed while booting; it exits right after. */
+export interface BootErrorMessage {
+  clutch: 'boot-error';
+  error: SerializedError;
+}
+/** Child → master: relay `action` to `to`. With `rid`, the receiver must answer with a reply. */
+export interface SendMessage {
+  clutch: 'send';
+  to: MessageTarget;
+  action: string;
+  data?: unknown;
+  rid?: number;
+}
+/** Child → master: the answer to request `rid`, for the process `to`. */
+export interface ReplyMessage {
+  clutch: 'reply';
+  to: number;
+  rid: number;
+  data?: unknown;
+  error?: SerializedError;
+}
+export type ChildMessage = ReadyMessage | BootErrorMessage | SendMessage | ReplyMessage;
+
+/** Master → child: a message relayed from `pid`. */
+export interface DeliverMessage {
+  clutch: 'deliver';
+  action: string;
+  data?: unknown;
+  from: SenderRole;
+  pid: number;
+  rid?: number;
+}
+/** Master → child: the answer to this process's request `rid`. */
+export interface DeliverReplyMessage {
+  clutch: 'reply';
+  rid: number;
+  data?: unknown;
+  error?: SerializedError;
+  from: SenderRole;
+  pid: number;
+}
+/** Master → child: the set of processes changed. */
+export interface PidsMessage {
+  clutch: 'pids';
+  agent: number | null;
+  workers: number[];
+}
+/** Master → child: the whole cluster is ready (or this replacement worker is); run serverDidReady. */
+export interface ClusterReadyMessage {
+  clutch: 'cluster-ready';
+  url: string;
+}
+/** Master → child: stop gracefully now (drain, beforeClose, exit). */
+export interface StopMessage {
+  clutch: 'stop';
+}
+/** Master → child: a message this process sent could not be delivered. */
+export interface UndeliverableMessage {
+  clutch: 'undeliverable';
+  action: string;
+  rid?: number;
+  error: SerializedError;
+}
+export type MasterMessage =
+  | DeliverMessage
+  | DeliverReplyMessage
+  | PidsMessage
+  | ClusterReadyMessage
+  | StopMessage
+  | UndeliverableMessage;
+
+/** The message a master sends its own IPC parent (a test, a supervisor, `app start --daemon`). */
+export interface ParentReadyMessage {
+  action: 'cluster-ready';
+  data: { url: string; port: number | null; pid: number; agent: number; workers: number[] };
+}
+
+const TARGET_NAMES = new Set(['agent', 'app', 'all', 'random']);
+
+export function isMessageTarget(value: unknown): value is MessageTarget {
+  return (typeof value === 'string' && TARGET_NAMES.has(value)) || (Number.isInteger(value) && (value as number) > 0);
+}
+
+function isRid(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) > 0;
+}
+
+/**
+ * Checks a message received from a child. Returns the reason it is malformed, or null when it is a
+ * well-formed ChildMessage. Messages without a `clutch` field are not ours and are reported as such.
+ */
+export function checkChildMessage(raw: unknown): string | null {
+  if (typeof raw !== 'object' || raw === null) return 'not an object';
+  const msg = raw as Record<string, unknown>;
+  switch (msg.clutch) {
+    case 'ready':
+      return null;
+    case 'boot-error':
+      return typeof msg.error === 'object' && msg.error !== null ? null : 'boot-error without error';
+    case 'send':
+      if (typeof msg.action !== 'string' || msg.action === '') return 'send without an action';
+      if (!isMessageTarget(msg.to)) return `send with unknown target ${JSON.stringify(msg.to)}`;
+      if (msg.rid !== undefined && !isRid(msg.rid)) return 'send with a bad request id';
+      return null;
+    case 'reply':
+      if (!isRid(msg.rid)) return 'reply with a bad request id';
+      if (!Number.isInteger(msg.to)) return 'reply without a target pid';
+      return null;
+    default:
+      return `unknown message type ${JSON.stringify(msg.clutch)}`;
+  }
+}

@@ -1,0 +1,39 @@
+import { ClutchError } from '@clutch/cluster';
+
+export { ClutchError };
+
+/** The error codes raised by @clutch/core. Each is listed with its fix in docs/errors.md. */
+export const CoreErrorCode = {
+  /** A config file failed to import (syntax error, a throw at the top level, …). */
+  CONFIG_LOAD_FAILED: 'CLUTCH_ERR_CONFIG_LOAD_FAILED',
+  /** A config file's default export is neither an object nor a function returning one. */
+  CONFIG_INVALID: 'CLUTCH_ERR_CONFIG_INVALID',
+  /** A project file (app.ts, agent.ts, router, controller) failed to import. */
+  LOADER_IMPORT_FAILED: 'CLUTCH_ERR_LOADER_IMPORT_FAILED',
+  /** A project file's default export has the wrong shape. */
+  LOADER_INVALID_EXPORT: 'CLUTCH_ERR_LOADER_INVALID_EXPORT',
+  /** A lifecycle hook threw or rejected. */
+  HOOK_FAILED: 'CLUTCH_ERR_LIFECYCLE_HOOK_FAILED',
+  /** A lifecycle hook did not settle within its timeout. */
+  HOOK_TIMEOUT: 'CLUTCH_ERR_LIFECYCLE_HOOK_TIMEOUT',
+  /** An action name is not a non-empty string. */
+  MESSENGER_INVALID_ACTION: 'CLUTCH_ERR_MESSENGER_INVALID_ACTION',
+  /** A target is not 'agent', 'random' or a pid (or 'app'/'all' where allowed). */
+  MESSENGER_INVALID_TARGET: 'CLUTCH_ERR_MESSENGER_INVALID_TARGET',
+  /** The data of a message cannot travel as JSON. */
+  MESSENGER_UNSERIALIZABLE: 'CLUTCH_ERR_MESSENGER_UNSERIALIZABLE',
+  /** No reply came within the request's timeout. */
+  MESSENGER_TIMEOUT: 'CLUTCH_ERR_MESSENGER_TIMEOUT',
+  /** The receiving process has no handler for the requested action. */
+  MESSENGER_NO_HANDLER: 'CLUTCH_ERR_MESSENGER_NO_HANDLER',
+  /** A handler for this action is already registered in this process. */
+  MESSENGER_HANDLER_EXISTS: 'CLUTCH_ERR_MESSENGER_HANDLER_EXISTS',
+  /** A request handler failed; the message is the handler's own. */
+  MESSENGER_HANDLER_FAILED: 'CLUTCH_ERR_MESSENGER_HANDLER_FAILED',
+  /** The channel to the master is closed. */
+  MESSENGER_DISCONNECTED: 'CLUTCH_ERR_MESSENGER_DISCONNECTED',
+  /** The process is closing: pending requests are rejected. */
+  MESSENGER_CLOSED: 'CLUTCH_ERR_MESSENGER_CLOSED',
+} as const;
+
+export type CoreErrorCode = (typeof CoreErrorCode)[keyof typeof CoreErrorCode];

@@ -1,0 +1,79 @@
+import { readdir } from 'node:fs/promises';
+import { extname, join, relative, sep } from 'node:path';
+import type { Context, Next } from 'koa';
+import { Controller, type ControllerAction, type ControllerTree } from './controller.js';
+import { ClutchError, CoreErrorCode } from './errors.js';
+import { MODULE_EXTENSIONS, importDefault, isModuleFile } from './import-module.js';
+
+/** `user-profile` and `user_profile` both become `userProfile`. */
+export function camelCase(name: string): string {
+  return name.replace(/[-_]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Lists a folder's module files; where `x.ts` and `x.js` both exist, the earlier extension wins. */
+export async function listModules(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
+  const byBase = new Map<string, string>();
+  const rank = (file: string) => (MODULE_EXTENSIONS as readonly string[]).indexOf(extname(file));
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const file = join(entry.parentPath ?? entry.path, entry.name);
+    if (!isModuleFile(file)) continue;
+    const base = file.slice(0, -extname(file).length);
+    const seen = byBase.get(base);
+    if (!seen || rank(file) < rank(seen)) byBase.set(base, file);
+  }
+  return [...byBase.values()].sort();
+}
+
+type Method = (this: unknown, ctx: Context, next: Next) => unknown;
+type ControllerClass = new (ctx: Context) => Record<string, unknown>;
+
+function classActions(Cls: ControllerClass, label: string): Record<string, ControllerAction> {
+  const actions: Record<string, ControllerAction> = {};
+  for (let proto = Cls.prototype as object | null; proto && proto !== Object.prototype && proto !== Controller.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name === 'constructor' || name in actions) continue;
+      if (typeof Object.getOwnPropertyDescriptor(proto, name)?.value !== 'function') continue;
+      const action: ControllerAction = (ctx, next) => {
+        const instance = new Cls(ctx);
+        return (instance[name] as Method).call(instance, ctx, next) as Promise<void>;
+      };
+      Object.defineProperty(action, 'name', { value: `${label}.${name}` });
+      actions[name] = action;
+    }
+  }
+  return actions;
+}
+
+function objectActions(obj: Record<string, unknown>, label: string): Record<string, ControllerAction> {
+  const actions: Record<string, ControllerAction> = {};
+  for (const [name, value] of Object.entries(obj)) {
+    if (typeof value !== 'function') continue;
+    const action: ControllerAction = (ctx, next) => (value as Method).call(obj, ctx, next) as Promise<void>;
+    Object.defineProperty(action, 'name', { value: `${label}.${name}` });
+    actions[name] = action;
+  }
+  return actions;
+}
+
+/** Loads app/controller/** into a tree: admin/user.ts → tree.admin.user.<method>. */
+export async function loadControllers(dir: string): Promise<ControllerTree> {
+  const tree: Record<string, unknown> = {};
+  for (const file of await listModules(dir)) {
+    const path = relative(dir, file).slice(0, -extname(file).length).split(sep).map(camelCase);
+    const label = path.join('.');
+    const exported = await importDefault(file);
+    let actions: Record<string, ControllerAction>;
+    if (typeof exported === 'function') actions = classActions(exported as ControllerClass, label);
+    else if (typeof exported === 'object' && exported !== null) actions = objectActions(exported as Record<string, unknown>, label);
+    else throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, `${file} must export default a controller class or an object of actions`);
+    let node = tree;
+    for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+    node[path[path.length - 1]!] = actions;
+  }
+  return tree as ControllerTree;
+}

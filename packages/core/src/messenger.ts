@@ -1,0 +1,282 @@
+import type { ChildTransport, ClusterPids, FrameworkMessage, Logger, MessageTarget, SenderRole } from '@clutch/cluster';
+import { deserializeError, serializeError } from '@clutch/cluster';
+import { ClutchError, CoreErrorCode } from './errors.js';
+import { assertSerializable } from './serializable.js';
+
+/** Who sent a message: the role of the sending process and its pid. */
+export interface MessageMeta {
+  from: SenderRole;
+  pid: number;
+}
+
+export type MessageListener = (data: unknown, meta: MessageMeta) => unknown;
+export type RequestHandler = (data: unknown, meta: MessageMeta) => unknown;
+/** Where a request may go: the agent, one worker picked by the master, or a pid. */
+export type RequestTarget = 'agent' | 'random' | number;
+
+export interface RequestOptions {
+  /** Milliseconds to wait for the reply; `config.messenger.requestTimeout` by default. */
+  timeout?: number;
+}
+
+interface Listener {
+  fn: MessageListener;
+  once: boolean;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/** The action under which the master's pid announcements are emitted. */
+export const CLUSTER_PIDS = 'cluster-pids';
+
+function checkAction(action: unknown): asserts action is string {
+  if (typeof action !== 'string' || action === '') {
+    throw new ClutchError(CoreErrorCode.MESSENGER_INVALID_ACTION, `A message action must be a non-empty string, got ${JSON.stringify(action)}`);
+  }
+}
+
+function checkPid(pid: unknown): asserts pid is number {
+  if (!Number.isInteger(pid) || (pid as number) <= 0) {
+    throw new ClutchError(CoreErrorCode.MESSENGER_INVALID_TARGET, `A message target pid must be a positive integer, got ${JSON.stringify(pid)}`);
+  }
+}
+
+/**
+ * Messages between the agent and the workers, relayed by the master. The same class serves
+ * `app.messenger` in a worker and `agent.messenger` in the agent.
+ *
+ * @example
+ * // agent.ts
+ * agent.messenger.handle('config:get', async (key) => store.get(key));
+ * // in a worker
+ * const value = await app.messenger.request('agent', 'config:get', 'feature-x', { timeout: 1000 });
+ */
+export class Messenger {
+  /** The cluster's pids as the master last announced them (`cluster-pids`). */
+  pids: ClusterPids;
+  readonly #transport: ChildTransport;
+  readonly #logger: Logger;
+  readonly #listeners = new Map<string, Listener[]>();
+  readonly #handlers = new Map<string, RequestHandler>();
+  readonly #pending = new Map<number, Pending>();
+  #nextRid = 1;
+  #requestTimeout: number;
+  #closed = false;
+
+  constructor(transport: ChildTransport, options: { logger: Logger; pids: ClusterPids; requestTimeout: number }) {
+    this.#transport = transport;
+    this.#logger = options.logger;
+    this.pids = options.pids;
+    this.#requestTimeout = options.requestTimeout;
+    transport.onMessage((message) => this.#receive(message));
+  }
+
+  /** The default request timeout, in ms. */
+  set requestTimeout(ms: number) {
+    this.#requestTimeout = ms;
+  }
+
+  /** Sends to every worker (this one included, if called from a worker). */
+  sendToApp(action: string, data?: unknown): this {
+    return this.#send('app', action, data);
+  }
+
+  /** Sends to the agent. */
+  sendToAgent(action: string, data?: unknown): this {
+    return this.#send('agent', action, data);
+  }
+
+  /** Sends to the agent and every worker. */
+  broadcast(action: string, data?: unknown): this {
+    return this.#send('all', action, data);
+  }
+
+  /** Sends to one worker, picked by the master. */
+  sendRandom(action: string, data?: unknown): this {
+    return this.#send('random', action, data);
+  }
+
+  /** Sends to the process with this pid (the agent or a worker). */
+  sendTo(pid: number, action: string, data?: unknown): this {
+    checkPid(pid);
+    return this.#send(pid, action, data);
+  }
+
+  on(action: string, listener: MessageListener): this {
+    return this.#addListener(action, listener, false);
+  }
+
+  once(action: string, listener: MessageListener): this {
+    return this.#addListener(action, listener, true);
+  }
+
+  /** Removes one listener, or every listener of the action when none is given. */
+  off(action: string, listener?: MessageListener): this {
+    const list = this.#listeners.get(action);
+    if (!list) return this;
+    const rest = listener ? list.filter((l) => l.fn !== listener) : [];
+    if (rest.length > 0) this.#listeners.set(action, rest);
+    else this.#listeners.delete(action);
+    return this;
+  }
+
+  /**
+   * Answers requests for `action`: the handler's return value (or resolved promise) is the reply;
+   * a throw rejects the caller's promise with the error's message. One handler per action.
+   */
+  handle(action: string, handler: RequestHandler): this {
+    checkAction(action);
+    if (this.#handlers.has(action)) {
+      throw new ClutchError(CoreErrorCode.MESSENGER_HANDLER_EXISTS, `A handler for "${action}" is already registered in this process`);
+    }
+    this.#handlers.set(action, handler);
+    return this;
+  }
+
+  /** Sends a request and resolves with the reply of the target's handler. */
+  request<T = unknown>(target: RequestTarget, action: string, data?: unknown, options: RequestOptions = {}): Promise<T> {
+    try {
+      if (target !== 'agent' && target !== 'random') checkPid(target);
+      checkAction(action);
+      assertSerializable(data, action);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.#closed) return Promise.reject(this.#closedError(action));
+    const timeout = options.timeout ?? this.#requestTimeout;
+    const rid = this.#nextRid++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(rid);
+        reject(new ClutchError(CoreErrorCode.MESSENGER_TIMEOUT, `Request "${action}" to ${target} got no reply within ${timeout}ms`));
+      }, timeout);
+      this.#pending.set(rid, { resolve: resolve as (value: unknown) => void, reject, timer });
+      if (!this.#transport.send({ clutch: 'send', to: target, action, data, rid })) {
+        clearTimeout(timer);
+        this.#pending.delete(rid);
+        reject(this.#disconnectedError(action));
+      }
+    });
+  }
+
+  /** Rejects every pending request; later sends fail. Called when the process closes. */
+  close(): void {
+    this.#closed = true;
+    for (const [rid, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(this.#closedError(`#${rid}`));
+    }
+    this.#pending.clear();
+  }
+
+  #send(to: MessageTarget, action: string, data: unknown): this {
+    checkAction(action);
+    assertSerializable(data, action);
+    if (this.#closed) throw this.#closedError(action);
+    if (!this.#transport.send({ clutch: 'send', to, action, data })) throw this.#disconnectedError(action);
+    return this;
+  }
+
+  #addListener(action: string, fn: MessageListener, once: boolean): this {
+    checkAction(action);
+    const list = this.#listeners.get(action);
+    if (list) list.push({ fn, once });
+    else this.#listeners.set(action, [{ fn, once }]);
+    return this;
+  }
+
+  #receive(message: FrameworkMessage): void {
+    switch (message.clutch) {
+      case 'deliver':
+        if (message.rid === undefined) this.#emit(message.action, message.data, { from: message.from, pid: message.pid });
+        else void this.#answer(message.action, message.data, { from: message.from, pid: message.pid }, message.rid);
+        return;
+      case 'reply': {
+        const pending = this.#pending.get(message.rid);
+        if (!pending) {
+          this.#logger.debug('late reply for request %d from %d ignored', message.rid, message.pid);
+          return;
+        }
+        this.#pending.delete(message.rid);
+        clearTimeout(pending.timer);
+        if (message.error) pending.reject(deserializeError(message.error));
+        else pending.resolve(message.data);
+        return;
+      }
+      case 'pids':
+        this.pids = { agent: message.agent, workers: message.workers };
+        this.#emit(CLUSTER_PIDS, this.pids, { from: 'master', pid: this.#transport.masterPid });
+        return;
+      case 'undeliverable': {
+        const error = deserializeError(message.error);
+        const pending = message.rid === undefined ? undefined : this.#pending.get(message.rid);
+        if (pending && message.rid !== undefined) {
+          this.#pending.delete(message.rid);
+          clearTimeout(pending.timer);
+          pending.reject(error);
+        } else {
+          this.#logger.error('message "%s" was not delivered: %s [%s]', message.action, error.message, message.error.code);
+        }
+        return;
+      }
+      default:
+        this.#logger.debug('unknown message from the master: %j', message);
+    }
+  }
+
+  #emit(action: string, data: unknown, meta: MessageMeta): void {
+    const list = this.#listeners.get(action);
+    if (!list) {
+      this.#logger.debug('no listener for message "%s" from %s %d', action, meta.from, meta.pid);
+      return;
+    }
+    if (list.some((l) => l.once)) {
+      const rest = list.filter((l) => !l.once);
+      if (rest.length > 0) this.#listeners.set(action, rest);
+      else this.#listeners.delete(action);
+    }
+    for (const listener of list) {
+      // A listener's failure is its own: it must not stop the others or crash the process.
+      try {
+        const result = listener.fn(data, meta);
+        if (result instanceof Promise) result.catch((err: unknown) => this.#listenerFailed(action, err));
+      } catch (err) {
+        this.#listenerFailed(action, err);
+      }
+    }
+  }
+
+  #listenerFailed(action: string, err: unknown): void {
+    this.#logger.error('listener for message "%s" failed: %s', action, err instanceof Error ? (err.stack ?? err.message) : err);
+  }
+
+  async #answer(action: string, data: unknown, meta: MessageMeta, rid: number): Promise<void> {
+    const handler = this.#handlers.get(action);
+    let reply: { data?: unknown; error?: ReturnType<typeof serializeError> };
+    if (!handler) {
+      reply = { error: { name: 'ClutchError', code: CoreErrorCode.MESSENGER_NO_HANDLER, message: `Process ${process.pid} has no handler for "${action}"` } };
+    } else {
+      try {
+        const value = await handler(data, meta);
+        assertSerializable(value, `${action} (reply)`);
+        reply = { data: value };
+      } catch (err) {
+        const { name, message, code } = serializeError(err);
+        reply = { error: { name, message, code: code ?? CoreErrorCode.MESSENGER_HANDLER_FAILED } };
+      }
+    }
+    this.#transport.send({ clutch: 'reply', to: meta.pid, rid, ...reply });
+  }
+
+  #closedError(action: string): ClutchError {
+    return new ClutchError(CoreErrorCode.MESSENGER_CLOSED, `The messenger is closed; "${action}" was not sent`);
+  }
+
+  #disconnectedError(action: string): ClutchError {
+    return new ClutchError(CoreErrorCode.MESSENGER_DISCONNECTED, `The channel to the master is closed; "${action}" was not sent`);
+  }
+}

@@ -1,0 +1,20 @@
+// Runs every test/**/*.test.ts with node's test runner. Node 20's `--test` expands no globs, so the
+// files are listed here; TypeScript runs through tsx. Process tests start real clusters, so files
+// run two at a time (this is sized for a 2-core machine) and each test sets its own deadlines.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('.', import.meta.url).pathname;
+const only = process.argv.slice(2);
+const files = readdirSync(root, { recursive: true })
+  .filter((f) => f.endsWith('.test.ts') && !f.includes('fixtures') && !f.includes('node_modules'))
+  .map((f) => join('test', f))
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort();
+if (files.length === 0) {
+  console.error('test/run.js: no test files found');
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+process.exit(result.status ?? 1);
