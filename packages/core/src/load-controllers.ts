@@ -32,12 +32,19 @@ export async function listModules(dir: string): Promise<string[]> {
 type Method = (this: unknown, ctx: Context, next: Next) => unknown;
 type ControllerClass = new (ctx: Context) => Record<string, unknown>;
 
-function classActions(Cls: ControllerClass, label: string): Record<string, ControllerAction> {
+/** Properties the Controller base class sets on each instance; a method of that name would be shadowed. */
+const CONTROLLER_PROPERTIES = new Set(['ctx', 'app', 'config', 'service']);
+
+function classActions(Cls: ControllerClass, label: string, file: string): Record<string, ControllerAction> {
   const actions: Record<string, ControllerAction> = {};
+  const isController = Cls.prototype instanceof Controller;
   for (let proto = Cls.prototype as object | null; proto && proto !== Object.prototype && proto !== Controller.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
     for (const name of Object.getOwnPropertyNames(proto)) {
       if (name === 'constructor' || name in actions) continue;
       if (typeof Object.getOwnPropertyDescriptor(proto, name)?.value !== 'function') continue;
+      if (isController && CONTROLLER_PROPERTIES.has(name)) {
+        throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, `${file}: the action "${name}" would be hidden by the controller's own this.${name}; rename it`);
+      }
       const action: ControllerAction = (ctx, next) => {
         const instance = new Cls(ctx);
         return (instance[name] as Method).call(instance, ctx, next) as Promise<void>;
@@ -68,7 +75,7 @@ export async function loadControllers(dir: string): Promise<ControllerTree> {
     const label = path.join('.');
     const exported = await importDefault(file);
     let actions: Record<string, ControllerAction>;
-    if (typeof exported === 'function') actions = classActions(exported as ControllerClass, label);
+    if (typeof exported === 'function') actions = classActions(exported as ControllerClass, label, file);
     else if (typeof exported === 'object' && exported !== null) actions = objectActions(exported as Record<string, unknown>, label);
     else throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, `${file} must export default a controller class or an object of actions`);
     let node = tree;

@@ -9,8 +9,13 @@ export interface MessageMeta {
   pid: number;
 }
 
-export type MessageListener = (data: unknown, meta: MessageMeta) => unknown;
-export type RequestHandler = (data: unknown, meta: MessageMeta) => unknown;
+/**
+ * A listener for one action. `T` is what the sender sends: the messenger cannot check it, so
+ * annotate it where you know it (data crossed a process boundary as JSON).
+ */
+export type MessageListener<T = unknown> = (data: T, meta: MessageMeta) => unknown;
+/** Answers a request: the return value (or resolved promise) is the reply. */
+export type RequestHandler<T = unknown> = (data: T, meta: MessageMeta) => unknown;
 /** Where a request may go: the agent, one worker picked by the master, or a pid. */
 export type RequestTarget = 'agent' | 'random' | number;
 
@@ -106,19 +111,19 @@ export class Messenger {
     return this.#send(pid, action, data);
   }
 
-  on(action: string, listener: MessageListener): this {
-    return this.#addListener(action, listener, false);
+  on<T = unknown>(action: string, listener: MessageListener<T>): this {
+    return this.#addListener(action, listener as MessageListener, false);
   }
 
-  once(action: string, listener: MessageListener): this {
-    return this.#addListener(action, listener, true);
+  once<T = unknown>(action: string, listener: MessageListener<T>): this {
+    return this.#addListener(action, listener as MessageListener, true);
   }
 
   /** Removes one listener, or every listener of the action when none is given. */
-  off(action: string, listener?: MessageListener): this {
+  off<T = unknown>(action: string, listener?: MessageListener<T>): this {
     const list = this.#listeners.get(action);
     if (!list) return this;
-    const rest = listener ? list.filter((l) => l.fn !== listener) : [];
+    const rest = listener ? list.filter((l) => l.fn !== (listener as MessageListener)) : [];
     if (rest.length > 0) this.#listeners.set(action, rest);
     else this.#listeners.delete(action);
     return this;
@@ -128,12 +133,12 @@ export class Messenger {
    * Answers requests for `action`: the handler's return value (or resolved promise) is the reply;
    * a throw rejects the caller's promise with the error's message. One handler per action.
    */
-  handle(action: string, handler: RequestHandler): this {
+  handle<T = unknown>(action: string, handler: RequestHandler<T>): this {
     checkAction(action);
     if (this.#handlers.has(action)) {
       throw new ClutchError(CoreErrorCode.MESSENGER_HANDLER_EXISTS, `A handler for "${action}" is already registered in this process`);
     }
-    this.#handlers.set(action, handler);
+    this.#handlers.set(action, handler as RequestHandler);
     return this;
   }
 

@@ -47,9 +47,9 @@ export class DrainableServer {
         resolve();
         return;
       }
-      // close() stops accepting and (Node ≥ 19) closes the connections idle right now.
+      // close() stops accepting and (Node ≥ 19) closes the connections idle right now; the
+      // callback runs once the last connection is gone.
       this.server.close(() => resolve());
-      this.server.closeIdleConnections();
     });
   }
 }

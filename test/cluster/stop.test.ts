@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { Agent } from 'node:http';
+import { after, describe, it } from 'node:test';
+import { startFixture, waitGroupGone, type AppProcess } from '../helpers/cluster.ts';
+import { getJson } from '../helpers/http.ts';
+
+/** The order in which the cluster's beforeClose hooks ran, from the fixture's EVENT lines. */
+function closeOrder(stdout: string): string[] {
+  return stdout.split('\n').filter((l) => l.startsWith('EVENT beforeClose')).map((l) => l.split(' ')[2]!);
+}
+
+describe('graceful stop', { timeout: 90_000 }, () => {
+  const started: AppProcess[] = [];
+  after(() => {
+    for (const app of started) app.kill();
+  });
+
+  for (const how of ['SIGTERM to the master', 'SIGINT to the process group (Ctrl-C)', 'SIGQUIT to the master'] as const) {
+    it(`${how}: a request in flight completes with 200, workers close before the agent, exit 0, nothing left`, async () => {
+      const { app, info } = await startFixture('basic', ['--workers', '2']);
+      started.push(app);
+      const inFlight = getJson<{ waited: number }>(`${info.url}/slow?ms=1500`);
+      await app.waitForLine(/^EVENT slow-start worker/, 5_000);
+      if (how.startsWith('SIGINT')) process.kill(-app.pid, 'SIGINT');
+      else app.signal(how.startsWith('SIGTERM') ? 'SIGTERM' : 'SIGQUIT');
+
+      const res = await inFlight;
+      assert.equal(res.status, 200);
+      assert.equal(res.body.waited, 1500);
+      const { code, signal } = await app.waitForExit(15_000);
+      assert.deepEqual({ code, signal }, { code: 0, signal: null });
+      assert.deepEqual(closeOrder(app.stdout), ['worker', 'worker', 'agent']);
+      await waitGroupGone(app.pid, 5_000);
+    });
+  }
+
+  it('closes an idle keep-alive connection at once instead of waiting out its timeout', async () => {
+    // keepAliveTimeout is 60 s in this env and the kill timeout 30 s: only an active close is fast.
+    const { app, info } = await startFixture('basic', ['--workers', '1', '--env', 'keepalive', '--stop-timeout', '30000']);
+    started.push(app);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      assert.equal((await getJson(`${info.url}/`, { agent })).status, 200);
+      const [socket] = Object.values(agent.freeSockets).flat();
+      assert.ok(socket, 'the connection is idle in the pool');
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      const began = Date.now();
+      app.signal('SIGTERM');
+      await closed;
+      const { code } = await app.waitForExit(15_000);
+      assert.equal(code, 0);
+      const took = Date.now() - began;
+      assert.ok(took < 5_000, `stopped in ${took}ms, well under the 30 s kill timeout and 60 s keep-alive`);
+      assert.ok(!app.stderr.includes('SIGKILL'), 'no process needed SIGKILL');
+      await waitGroupGone(app.pid, 5_000);
+    } finally {
+      agent.destroy();
+    }
+  });
+});
