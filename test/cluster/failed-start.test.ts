@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { fixture, runApp, waitGroupGone } from '../helpers/cluster.ts';
 
@@ -18,6 +19,39 @@ describe('a start that fails', { timeout: 60_000 }, () => {
     assert.equal(code, 1);
     assert.match(stderr, /CLUTCH_ERR_CLUSTER_WORKER_BOOT_FAILED/);
     assert.match(stderr, /willReady in \S+app\.js failed: no cache in this worker/);
+    await waitGroupGone(app.pid, 5_000);
+  });
+
+  for (const role of ['agent', 'worker'] as const) {
+    it(`a hung ${role} past --timeout: non-zero exit naming what still starts, nothing left`, async () => {
+      const { code, stderr, app } = await runApp(['start', fixture('hang'), '--port', '0', '--workers', '1', '--timeout', '1500'], 20_000, { HANG: role });
+      assert.equal(code, 1);
+      assert.match(stderr, /CLUTCH_ERR_CLUSTER_START_TIMEOUT/);
+      assert.match(stderr, new RegExp(`not ready within 1500ms; still starting: ${role} \\d+`));
+      await waitGroupGone(app.pid, 5_000);
+    });
+  }
+
+  it('the port in use: non-zero exit naming the port and a free one, nothing left', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const { code, stderr, app } = await runApp(['start', fixture('basic'), '--port', String(port), '--workers', '2'], 20_000);
+      assert.equal(code, 1);
+      assert.match(stderr, /CLUTCH_ERR_CLUSTER_PORT_IN_USE/);
+      assert.match(stderr, new RegExp(`Port ${port} is already in use; port \\d+ is free \\(--port \\d+\\)`));
+      await waitGroupGone(app.pid, 5_000);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('a config file that does not parse: non-zero exit naming the file, nothing left', async () => {
+    const { code, stderr, app } = await runApp(['start', fixture('bad-config'), '--port', '0', '--workers', '1'], 20_000);
+    assert.equal(code, 1);
+    assert.match(stderr, /CLUTCH_ERR_CONFIG_LOAD_FAILED/);
+    assert.match(stderr, /Failed to load \S+bad-config\/config\/config\.default\.js/);
     await waitGroupGone(app.pid, 5_000);
   });
 });

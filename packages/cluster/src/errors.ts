@@ -20,6 +20,12 @@ export const ClusterErrorCode = {
   WORKER_BOOT_FAILED: 'CLUTCH_ERR_CLUSTER_WORKER_BOOT_FAILED',
   /** A process exited before it was ready. */
   PROCESS_EXITED: 'CLUTCH_ERR_CLUSTER_PROCESS_EXITED',
+  /** A process keeps dying soon after it starts; the master retries with growing delays. */
+  CRASH_LOOP: 'CLUTCH_ERR_CLUSTER_CRASH_LOOP',
+  /** The HTTP port (or socket path) is taken by another process. */
+  PORT_IN_USE: 'CLUTCH_ERR_CLUSTER_PORT_IN_USE',
+  /** An exception escaped the master's own code; logged, and the master keeps running. */
+  MASTER_UNCAUGHT: 'CLUTCH_ERR_MASTER_UNCAUGHT',
   /** The cluster was not ready within the start timeout. */
   START_TIMEOUT: 'CLUTCH_ERR_CLUSTER_START_TIMEOUT',
   /** The cluster was asked to stop while it was starting. */

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from './logger.js';
 import { CHILD_OPTIONS_ENV, normalizeOptions, type ChildOptions, type ClusterOptions } from './options.js';
 import { checkChildMessage, type ChildMessage, type ParentReadyMessage } from './protocol.js';
 import { Relay } from './relay.js';
+import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './supervisor.js';
 import { terminate } from './terminate.js';
 import { WorkerProcess } from './worker-process.js';
 
@@ -73,16 +74,26 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   #agent: AgentProcess | null = null;
   readonly #workers = new Set<WorkerProcess>();
   readonly #boots = new Map<ChildHandle, Boot>();
+  /** The port the cluster serves on, once a worker listens (the real one after --port 0). */
   #port: number | undefined;
   #readyInfo: ClusterReadyInfo | null = null;
   #stopping: Promise<void> | null = null;
   #abortStart: ((err: Error) => void) | null = null;
+  /** Worker slot of each live worker: a replacement takes the slot (and the backoff) of the dead. */
+  readonly #slots = new Map<WorkerProcess, number>();
+  readonly #workerBackoffs = new Map<number, Backoff>();
+  readonly #agentBackoff: Backoff;
+  readonly #backoffOptions: BackoffOptions;
+  /** Pending refork timers, cleared by stop(). */
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #restarts = 0;
 
   readonly #dispatch: Dispatch = {
     ready: (handle) => {
       this.#relay.markReady(handle);
       if (handle.role === 'agent') this.#boots.get(handle)?.resolve();
     },
+    ack: (handle, message) => this.#relay.ack(handle, message.seq),
     'boot-error': (handle, message) => {
       const boot = this.#boots.get(handle);
       if (boot) boot.error = message.error;
@@ -91,16 +102,26 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     reply: (handle, message) => this.#relay.reply(handle, message),
   };
 
-  constructor(options: Partial<ClusterOptions> & Pick<ClusterOptions, 'baseDir' | 'framework'>, logger?: Logger) {
+  constructor(
+    options: Partial<ClusterOptions> & Pick<ClusterOptions, 'baseDir' | 'framework'>,
+    logger?: Logger,
+    backoff: BackoffOptions = DEFAULT_BACKOFF,
+  ) {
     super();
     this.options = normalizeOptions(options);
     this.logger = logger ?? createLogger('master');
+    this.#backoffOptions = backoff;
+    this.#agentBackoff = new Backoff(backoff);
     this.#relay = new Relay({ maxPending: this.options.maxPending, logger: this.logger });
-    this.#port = this.options.port;
   }
 
   get state(): MasterState {
     return this.#state;
+  }
+
+  /** How many processes were replaced since the start. */
+  get restarts(): number {
+    return this.#restarts;
   }
 
   /** Starts the cluster; resolves once every worker listens. On failure every child is gone before it rejects. */
@@ -123,7 +144,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     try {
       const agent = this.#forkAgent();
       await Promise.race([this.#boots.get(agent)!.promise, aborted]);
-      const workers = Array.from({ length: count }, () => this.#forkWorker());
+      const workers = Array.from({ length: count }, (_, slot) => this.#forkWorker(slot));
       this.#relay.closeBacklog();
       await Promise.race([Promise.all(workers.map((w) => this.#boots.get(w)!.promise)), aborted]);
     } catch (err) {
@@ -158,6 +179,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     if (this.#stopping) return this.#stopping;
     this.#abortStart?.(new ClutchError(ClusterErrorCode.START_ABORTED, 'The cluster was asked to stop while starting'));
     this.#state = 'stopping';
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
     const timeout = this.options.stopTimeout + KILL_GRACE_MS;
     this.#stopping = (async () => {
       await Promise.all([...this.#workers].map((w) => terminate(w, timeout, this.logger)));
@@ -168,7 +191,18 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     return this.#stopping;
   }
 
-  #childEnv(): NodeJS.ProcessEnv {
+  /**
+   * The port a new worker is given. node:cluster shares one listening handle among workers that
+   * listen with the same arguments, so a new worker is given exactly what the listening ones were
+   * (port 0 included). Only when none listens — every worker died — is it given the port the cluster
+   * has been serving on, so the address never changes.
+   */
+  #portForNewWorker(): number | undefined {
+    for (const w of this.#workers) if (w.listening) return w.port;
+    return this.#port ?? this.options.port;
+  }
+
+  #childEnv(port: number | undefined): NodeJS.ProcessEnv {
     const child: ChildOptions = {
       baseDir: this.options.baseDir,
       framework: this.options.framework,
@@ -177,13 +211,13 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       stopTimeout: this.options.stopTimeout,
       masterPid: process.pid,
       agentPid: this.#agent?.pid ?? null,
-      ...(this.#port !== undefined ? { port: this.#port } : {}),
+      ...(port !== undefined ? { port } : {}),
     };
     return { ...process.env, [CHILD_OPTIONS_ENV]: JSON.stringify(child) };
   }
 
   #forkAgent(): AgentProcess {
-    const agent = new AgentProcess(AGENT_ENTRY, this.#childEnv(), childExecArgv());
+    const agent = new AgentProcess(AGENT_ENTRY, this.#childEnv(undefined), childExecArgv());
     this.#agent = agent;
     this.#relay.setAgent(agent);
     const boot = deferBoot();
@@ -191,49 +225,90 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     agent.on('message', (raw) => this.#onChildMessage(agent, raw));
     agent.once('exit', (info) => {
       this.#boots.delete(agent);
-      if (this.#state !== 'stopping' && this.#state !== 'stopped') {
-        this.logger.error('agent %d exited (code %s, signal %s)', agent.pid, info.code, info.signal);
-      }
-      boot.reject(this.#exitError(agent, boot, info.code, info.signal));
-      if (this.#agent === agent) {
-        this.#relay.setAgent(null);
-        this.#relay.broadcastPids();
+      this.#relay.agentExited(agent);
+      this.#relay.broadcastPids();
+      const error = this.#exitError(agent, boot, info.code, info.signal);
+      boot.reject(error);
+      if (this.#state === 'ready') {
+        this.logger.error('agent %d exited (code %s, signal %s)%s', agent.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
+        this.#schedule(this.#agentBackoff, Date.now() - agent.startedAt, 'the agent', () => this.#replaceAgent());
       }
     });
     this.logger.debug('forked agent %d', agent.pid);
     return agent;
   }
 
-  #forkWorker(): WorkerProcess {
-    const worker = new WorkerProcess(this.#childEnv());
+  #replaceAgent(): void {
+    const agent = this.#forkAgent();
+    this.#restarts++;
+    void this.#boots.get(agent)!.promise.then(() => {
+      this.logger.info('agent %d replaced the dead agent', agent.pid);
+      agent.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
+    }, () => {});
+  }
+
+  #forkWorker(slot: number): WorkerProcess {
+    const port = this.#portForNewWorker();
+    const worker = new WorkerProcess(this.#childEnv(port), port);
     this.#workers.add(worker);
+    this.#slots.set(worker, slot);
     this.#relay.addWorker(worker);
     const boot = deferBoot();
     this.#boots.set(worker, boot);
     worker.on('message', (raw) => this.#onChildMessage(worker, raw));
     worker.once('listening', (address) => {
-      const { url, port } = urlOf(address);
-      // Later forks (replacements) must listen where the first worker did, even after --port 0.
-      if (port !== null && !this.#port) this.#port = port;
-      this.#readyInfo ??= { url, port, pid: process.pid, agent: 0, workers: [] };
+      const where = urlOf(address);
+      if (where.port !== null) this.#port = where.port;
+      this.#readyInfo ??= { url: where.url, port: where.port, pid: process.pid, agent: 0, workers: [] };
       boot.resolve();
     });
     worker.once('exit', (info) => {
       this.#boots.delete(worker);
       this.#workers.delete(worker);
+      this.#slots.delete(worker);
       this.#relay.removeWorker(worker);
       this.#relay.broadcastPids();
-      if (this.#state !== 'stopping' && this.#state !== 'stopped') {
-        this.logger.error('worker %d exited (code %s, signal %s)', worker.pid, info.code, info.signal);
+      const error = this.#exitError(worker, boot, info.code, info.signal);
+      boot.reject(error);
+      if (this.#state === 'ready') {
+        this.logger.error('worker %d exited (code %s, signal %s)%s', worker.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
+        const backoff = this.#workerBackoffs.get(slot) ?? new Backoff(this.#backoffOptions);
+        this.#workerBackoffs.set(slot, backoff);
+        this.#schedule(backoff, Date.now() - worker.startedAt, `worker slot ${slot}`, () => this.#replaceWorker(slot));
       }
-      boot.reject(this.#exitError(worker, boot, info.code, info.signal));
     });
-    this.logger.debug('forked worker %d', worker.pid);
+    this.logger.debug('forked worker %d (slot %d)', worker.pid, slot);
     return worker;
+  }
+
+  #replaceWorker(slot: number): void {
+    const worker = this.#forkWorker(slot);
+    this.#restarts++;
+    void this.#boots.get(worker)!.promise.then(() => {
+      this.logger.info('worker %d (slot %d) replaced a dead worker', worker.pid, slot);
+      // serverDidReady runs again only in the replacement.
+      worker.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
+    }, () => {});
+  }
+
+  /** Runs `fork` after the backoff's delay; logs a crash loop clearly instead of spinning. */
+  #schedule(backoff: Backoff, uptime: number, what: string, fork: () => void): void {
+    const delay = backoff.next(uptime);
+    if (backoff.streak >= 2) {
+      this.logger.error('[%s] %s died %d times in a row, each soon after it started; next attempt in %dms', ClusterErrorCode.CRASH_LOOP, what, backoff.streak, delay);
+    }
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (this.#state === 'ready') fork();
+    }, delay);
+    this.#timers.add(timer);
   }
 
   #exitError(handle: ChildHandle, boot: Boot, code: number | null, signal: string | null): ClutchError {
     const who = handle.role === 'app' ? 'worker' : 'agent';
+    if (boot.error?.code === ClusterErrorCode.PORT_IN_USE) {
+      return new ClutchError(ClusterErrorCode.PORT_IN_USE, boot.error.message, { cause: deserializeError(boot.error) });
+    }
     if (boot.error) {
       const cause = deserializeError(boot.error);
       const errCode = handle.role === 'app' ? ClusterErrorCode.WORKER_BOOT_FAILED : ClusterErrorCode.AGENT_BOOT_FAILED;

@@ -34,7 +34,15 @@ export interface ReplyMessage {
   data?: unknown;
   error?: SerializedError;
 }
-export type ChildMessage = ReadyMessage | BootErrorMessage | SendMessage | ReplyMessage;
+/**
+ * Agent → master: every message up to `seq` has been received and dispatched. The master keeps what
+ * it sent the agent until then, so a message in flight when the agent dies goes to its replacement.
+ */
+export interface AckMessage {
+  clutch: 'ack';
+  seq: number;
+}
+export type ChildMessage = ReadyMessage | BootErrorMessage | SendMessage | ReplyMessage | AckMessage;
 
 /** Master → child: a message relayed from `pid`. */
 export interface DeliverMessage {
@@ -44,6 +52,8 @@ export interface DeliverMessage {
   from: SenderRole;
   pid: number;
   rid?: number;
+  /** Set on messages to the agent: the agent acknowledges it (see AckMessage). */
+  seq?: number;
 }
 /** Master → child: the answer to this process's request `rid`. */
 export interface DeliverReplyMessage {
@@ -53,6 +63,8 @@ export interface DeliverReplyMessage {
   error?: SerializedError;
   from: SenderRole;
   pid: number;
+  /** Set on messages to the agent: the agent acknowledges it (see AckMessage). */
+  seq?: number;
 }
 /** Master → child: the set of processes changed. */
 export interface PidsMessage {
@@ -120,7 +132,10 @@ export function checkChildMessage(raw: unknown): string | null {
     case 'reply':
       if (!isRid(msg.rid)) return 'reply with a bad request id';
       if (!Number.isInteger(msg.to)) return 'reply without a target pid';
+      if (msg.error !== undefined && (typeof msg.error !== 'object' || msg.error === null)) return 'reply with a bad error';
       return null;
+    case 'ack':
+      return isRid(msg.seq) ? null : 'ack with a bad sequence number';
     default:
       return `unknown message type ${JSON.stringify(msg.clutch)}`;
   }

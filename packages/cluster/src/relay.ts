@@ -1,7 +1,7 @@
 import type { ChildHandle } from './child-handle.js';
 import { ClusterErrorCode, type SerializedError } from './errors.js';
 import type { Logger } from './logger.js';
-import type { DeliverMessage, MasterMessage, PidsMessage, ReplyMessage, SendMessage } from './protocol.js';
+import type { DeliverMessage, DeliverReplyMessage, MasterMessage, PidsMessage, ReplyMessage, SendMessage } from './protocol.js';
 
 type Queue = MasterMessage[];
 
@@ -26,6 +26,9 @@ export class Relay {
   #backlog: Queue | null = [];
   /** 'random' messages sent while no worker was ready; the first ready worker gets them. */
   readonly #randomQueue: Queue = [];
+  /** What the current agent was sent but has not acknowledged yet, oldest first. */
+  #agentOutbox: Array<DeliverMessage | DeliverReplyMessage> = [];
+  #agentSeq = 0;
 
   constructor(options: { maxPending: number; logger: Logger }) {
     this.#maxPending = options.maxPending;
@@ -39,8 +42,33 @@ export class Relay {
     return { agent: this.#agent?.state === 'ready' ? this.#agent.pid : null, workers };
   }
 
-  setAgent(agent: ChildHandle | null): void {
+  /** A new agent was forked; it gets what waited for the agent once it is ready. */
+  setAgent(agent: ChildHandle): void {
     this.#agent = agent;
+    this.#agentSeq = 0;
+  }
+
+  /**
+   * The agent is gone. What it was sent but never acknowledged may not have been read: it goes back,
+   * in order and ahead of anything newer, to wait for the next agent.
+   */
+  agentExited(agent: ChildHandle): void {
+    if (this.#agent !== agent) return;
+    this.#agent = null;
+    const unacked = this.#agentOutbox.map(({ seq: _seq, ...message }) => message as MasterMessage);
+    this.#agentOutbox = [];
+    if (unacked.length > 0) {
+      this.#logger.warn('the agent %d exited with %d messages unacknowledged; they will go to the next agent', agent.pid, unacked.length);
+      this.#agentQueue.unshift(...unacked);
+    }
+  }
+
+  /** The agent has received and dispatched everything up to `seq`. */
+  ack(sender: ChildHandle, seq: number): void {
+    if (sender !== this.#agent) return;
+    let drop = 0;
+    while (drop < this.#agentOutbox.length && this.#agentOutbox[drop]!.seq! <= seq) drop++;
+    if (drop > 0) this.#agentOutbox.splice(0, drop);
   }
 
   /** Registers a forked worker. Before the first workers exist, it inherits the 'app' backlog. */
@@ -68,7 +96,7 @@ export class Relay {
     handle.state = 'ready';
     this.broadcastPids();
     if (handle.role === 'agent') {
-      this.#flush(handle, this.#agentQueue.splice(0));
+      for (const message of this.#agentQueue.splice(0)) this.#sendAgent(message as DeliverMessage | DeliverReplyMessage);
     } else {
       this.#flush(handle, this.#workerQueues.get(handle)?.splice(0) ?? []);
       this.#flush(handle, this.#randomQueue.splice(0));
@@ -109,9 +137,23 @@ export class Relay {
   /** Routes the answer to a request back to the process that asked. */
   reply(sender: ChildHandle, msg: ReplyMessage): void {
     const target = this.#find(msg.to);
-    if (!target || !target.send({ clutch: 'reply', rid: msg.rid, data: msg.data, ...(msg.error ? { error: msg.error } : {}), from: sender.role, pid: sender.pid })) {
+    const out: DeliverReplyMessage = { clutch: 'reply', rid: msg.rid, data: msg.data, from: sender.role, pid: sender.pid };
+    if (msg.error) out.error = msg.error;
+    if (!target) {
       this.#logger.debug('reply %d from %d for gone process %d dropped', msg.rid, sender.pid, msg.to);
+    } else if (target.role === 'agent') {
+      if (target.state === 'ready') this.#sendAgent(out);
+      else this.#agentQueue.push(out);
+    } else {
+      target.send(out);
     }
+  }
+
+  /** Sends to the ready agent, keeping the message until the agent acknowledges it. */
+  #sendAgent(message: DeliverMessage | DeliverReplyMessage): void {
+    const numbered = { ...message, seq: ++this.#agentSeq };
+    this.#agentOutbox.push(numbered);
+    this.#agent!.send(numbered);
   }
 
   #find(pid: number): ChildHandle | undefined {
@@ -121,7 +163,7 @@ export class Relay {
   }
 
   #toAgent(sender: ChildHandle, out: DeliverMessage): void {
-    if (this.#agent?.state === 'ready') this.#agent.send(out);
+    if (this.#agent?.state === 'ready') this.#sendAgent(out);
     else this.#enqueue(sender, this.#agentQueue, out, 'the agent');
   }
 

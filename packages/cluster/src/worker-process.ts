@@ -20,10 +20,13 @@ export class WorkerProcess extends EventEmitter<WorkerProcessEvents> implements 
   readonly exited: Promise<ExitInfo>;
   state: ProcessState = 'starting';
   listening = false;
+  /** The port this worker was told to listen on (undefined: the project's config decides). */
+  readonly port: number | undefined;
   readonly #worker: Worker;
 
-  constructor(env: NodeJS.ProcessEnv) {
+  constructor(env: NodeJS.ProcessEnv, port: number | undefined) {
     super();
+    this.port = port;
     this.#worker = cluster.fork(env);
     this.pid = this.#worker.process.pid ?? 0;
     this.#worker.on('message', (raw) => this.emit('message', raw));

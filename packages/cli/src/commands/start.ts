@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { ExitCode, Master, createLogger } from '@clutch/cluster';
+import { ClusterErrorCode, ExitCode, Master, createLogger } from '@clutch/cluster';
 import { intFlag, parseFlags } from '../args.js';
 import { findProject, resolveFramework } from '../project.js';
 
@@ -73,6 +73,11 @@ export async function start(args: string[]): Promise<number | null> {
     void master.stop().then(() => process.exit(ExitCode.OK));
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  // The master keeps the service up: a bug in its own code is logged loudly, not fatal. Were the
+  // master to die anyway, its children notice the closed IPC channel and exit on their own.
+  const uncaught = (err: unknown) => logger.error('[%s] %s', ClusterErrorCode.MASTER_UNCAUGHT, err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.on('uncaughtException', uncaught);
+  process.on('unhandledRejection', uncaught);
 
   try {
     await master.start();

@@ -12,15 +12,18 @@ ignoreGroupSignals(logger);
 let instance: ProcessInstance | undefined;
 let closing = false;
 
-/** Runs beforeClose (bounded by the stop timeout) and exits. */
-function shutdown(code: number, why: string): void {
+/** An agent whose master died must not linger: it gets a short grace for beforeClose. */
+const ORPHAN_GRACE_MS = 3_000;
+
+/** Runs beforeClose (bounded by `limit`) and exits. */
+function shutdown(code: number, why: string, limit = options.stopTimeout): void {
   if (closing) return;
   closing = true;
   logger.info('stopping: %s', why);
   const timer = setTimeout(() => {
-    logger.error('beforeClose did not finish within %dms; exiting', options.stopTimeout);
+    logger.error('beforeClose did not finish within %dms; exiting', limit);
     process.exit(code);
-  }, options.stopTimeout);
+  }, limit);
   timer.unref();
   Promise.resolve(instance?.close())
     .catch((err: unknown) => logger.error('close failed: %s', err))
@@ -46,7 +49,7 @@ process.on('SIGTERM', () => {
   logger.info('SIGTERM: waiting up to %dms for the master to order the stop', options.stopTimeout);
   setTimeout(() => shutdown(ExitCode.OK, 'SIGTERM, and no order from the master came'), options.stopTimeout).unref();
 });
-process.once('disconnect', () => shutdown(ExitCode.ORPHANED, 'the master is gone (IPC channel closed)'));
+process.once('disconnect', () => shutdown(ExitCode.ORPHANED, 'the master is gone (IPC channel closed)', Math.min(options.stopTimeout, ORPHAN_GRACE_MS)));
 
 try {
   const framework = await loadFramework(options.framework);

@@ -44,12 +44,26 @@ export interface RuntimeHandlers {
 /** The child's side of the IPC channel: `cluster-ready` and `stop` go to the runtime, the rest to the framework. */
 export function createTransport(masterPid: number, runtime: RuntimeHandlers): ChildTransport {
   let handler: ((message: FrameworkMessage) => void) | null = null;
+  // Acks are coalesced: one per event-loop turn, for the highest sequence number dispatched.
+  let acked = 0;
+  let ackPending = false;
+  const flushAck = () => {
+    ackPending = false;
+    if (process.connected && process.send) process.send({ clutch: 'ack', seq: acked } satisfies ChildMessage);
+  };
   process.on('message', (raw: unknown) => {
     if (typeof raw !== 'object' || raw === null || !('clutch' in raw)) return;
     const message = raw as MasterMessage;
     if (message.clutch === 'cluster-ready') runtime.onClusterReady(message.url);
     else if (message.clutch === 'stop') runtime.onStop();
     else handler?.(message);
+    if ('seq' in message && typeof message.seq === 'number') {
+      acked = message.seq;
+      if (!ackPending) {
+        ackPending = true;
+        setImmediate(flushAck);
+      }
+    }
   });
   return {
     pid: process.pid,

@@ -3,6 +3,7 @@ import { graceful } from 'graceful-process';
 import type { WorkerInstance } from '../framework.js';
 import { createLogger } from '../logger.js';
 import { DrainableServer } from './http-server.js';
+import { portInUse } from './port-in-use.js';
 import { failBoot, createTransport, ignoreGroupSignals, loadFramework, readChildOptions } from './runtime.js';
 
 const logger = createLogger('worker');
@@ -47,7 +48,7 @@ try {
   transport.send({ clutch: 'ready' });
   server = new DrainableServer(instance.callback, instance.keepAliveTimeout !== undefined ? { keepAliveTimeout: instance.keepAliveTimeout } : {});
   const listen = { ...instance.listen, ...(options.port !== undefined ? { port: options.port } : {}) };
-  await server.listen(listen);
+  await server.listen(listen).catch((err: NodeJS.ErrnoException) => portInUse(err, listen));
 } catch (err) {
   failBoot(logger, err);
 }
