@@ -54,4 +54,13 @@ describe('a start that fails', { timeout: 60_000 }, () => {
     assert.match(stderr, /Failed to load \S+bad-config\/config\/config\.default\.js/);
     await waitGroupGone(app.pid, 5_000);
   });
+
+  it('a process that dies after its own boot but before the cluster is ready fails the start', async () => {
+    const { code, stderr, stdout, app } = await runApp(['start', fixture('dies-during-start'), '--port', '0', '--workers', '1'], 20_000);
+    assert.equal(code, 1);
+    assert.match(stderr, /CLUTCH_ERR_CLUSTER_PROCESS_EXITED/);
+    assert.match(stderr, /The agent \(pid \d+\) exited during the start of the cluster \(code 1/);
+    assert.ok(!/started on/.test(stdout), 'never reported ready');
+    await waitGroupGone(app.pid, 5_000);
+  });
 });

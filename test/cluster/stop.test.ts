@@ -15,20 +15,22 @@ describe('graceful stop', { timeout: 90_000 }, () => {
     for (const app of started) app.kill();
   });
 
-  for (const how of ['SIGTERM to the master', 'SIGINT to the process group (Ctrl-C)', 'SIGQUIT to the master'] as const) {
+  const ways = ['SIGTERM to the master', 'SIGINT to the process group (Ctrl-C)', 'SIGTERM to the process group (systemd, timeout)', 'SIGQUIT to the master'] as const;
+  for (const how of ways) {
     it(`${how}: a request in flight completes with 200, workers close before the agent, exit 0, nothing left`, async () => {
       const { app, info } = await startFixture('basic', ['--workers', '2']);
       started.push(app);
       const inFlight = getJson<{ waited: number }>(`${info.url}/slow?ms=1500`);
       await app.waitForLine(/^EVENT slow-start worker/, 5_000);
-      if (how.startsWith('SIGINT')) process.kill(-app.pid, 'SIGINT');
-      else app.signal(how.startsWith('SIGTERM') ? 'SIGTERM' : 'SIGQUIT');
+      const signal = how.startsWith('SIGINT') ? 'SIGINT' : how.startsWith('SIGTERM') ? 'SIGTERM' : 'SIGQUIT';
+      if (how.includes('process group')) process.kill(-app.pid, signal);
+      else app.signal(signal);
 
       const res = await inFlight;
       assert.equal(res.status, 200);
       assert.equal(res.body.waited, 1500);
-      const { code, signal } = await app.waitForExit(15_000);
-      assert.deepEqual({ code, signal }, { code: 0, signal: null });
+      const exit = await app.waitForExit(15_000);
+      assert.deepEqual(exit, { code: 0, signal: null });
       assert.deepEqual(closeOrder(app.stdout), ['worker', 'worker', 'agent']);
       await waitGroupGone(app.pid, 5_000);
     });
@@ -56,5 +58,23 @@ describe('graceful stop', { timeout: 90_000 }, () => {
     } finally {
       agent.destroy();
     }
+  });
+
+  it('a request that outlives the stop timeout is cut, and beforeClose still runs', async () => {
+    const { app, info } = await startFixture('basic', ['--workers', '1', '--stop-timeout', '2000']);
+    started.push(app);
+    const inFlight = getJson(`${info.url}/slow?ms=30000`).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await app.waitForLine(/^EVENT slow-start worker/, 5_000);
+    const began = Date.now();
+    app.signal('SIGTERM');
+    assert.equal(await inFlight, 'cut');
+    const { code } = await app.waitForExit(10_000);
+    assert.equal(code, 0);
+    assert.ok(Date.now() - began < 4_000, 'the stop timeout bounded the stop');
+    assert.deepEqual(closeOrder(app.stdout), ['worker', 'agent']);
+    await waitGroupGone(app.pid, 5_000);
   });
 });

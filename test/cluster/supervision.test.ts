@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -60,6 +60,29 @@ describe('supervision', { timeout: 120_000 }, () => {
     const pids = await pidsUntil(info, (p) => p.agent !== null);
     assert.notEqual(pids.agent, info.agent);
     assert.ok(!isAlive(info.agent), 'at most one agent: the old one is gone');
+  });
+
+  it('loses no message in flight when the agent is SIGKILLed mid-stream: the unacknowledged go to the next agent', async () => {
+    const sink = join(tmp, 'sink');
+    writeFileSync(sink, '');
+    const { app, info } = await startFixture('basic', ['--workers', '1'], { env: { SINK_FILE: sink } });
+    started.push(app);
+    const n = 5_000;
+    assert.equal((await getJson(`${info.url}/messages/flood?n=${n}`)).status, 200);
+    // Kill the agent as soon as it has handled some of them, and before it has handled all.
+    for (let i = 0; i < 2_000; i++) {
+      const lines = readFileSync(sink, 'utf8').split('\n').length - 1;
+      if (lines > 0) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    process.kill(info.agent, 'SIGKILL');
+    const handledByOld = readFileSync(sink, 'utf8').split('\n').length - 1;
+    assert.ok(handledByOld < n, `the old agent had handled ${handledByOld} of ${n} when killed`);
+    assert.equal((await getJson(`${info.url}/messages/sink-done`, { timeoutMs: 20_000 })).body, true);
+    const seen = readFileSync(sink, 'utf8').trim().split('\n').map(Number);
+    const unique = new Set(seen);
+    assert.equal(unique.size, n, 'every message was handled by one agent or the other');
+    await app.waitForLine(/exited with \d+ messages unacknowledged; they go to the next agent/, 1_000);
   });
 
   it('backs off a crash loop, keeps serving from the healthy worker, and heals once the cause is gone', async () => {

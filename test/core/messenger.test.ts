@@ -37,6 +37,12 @@ describe('messenger across the real cluster', { timeout: 60_000 }, () => {
     }
   });
 
+  it('keeps order per sender across targets: a sendRandom before a sendToApp arrives first', async () => {
+    const answers = await fromEveryWorker<Received>(`${info.url}/messages/received`, info.workers);
+    const orders = [...answers.values()].map((r) => r.received.filter((m) => m.action === 'order').map((m) => (m.data as { n: number }).n));
+    assert.deepEqual(orders.map((o) => o.join()).sort(), ['1,2', '2'], 'one worker got 1 then 2, the other only 2');
+  });
+
   it('keeps messenger.pids current in every worker (cluster-pids)', async () => {
     const expected = { agent: info.agent, workers: [...info.workers].sort() };
     let answers = new Map<number, { pid: number; pids: { agent: number; workers: number[] } }>();

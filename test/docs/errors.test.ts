@@ -6,12 +6,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const CODE = /CLUTCH_ERR_[A-Z0-9_]+[A-Z0-9]/g;
+/** A code as the source raises it: a string literal (comments and prose do not count). */
+const RAISED = /'(CLUTCH_ERR_[A-Z0-9_]+[A-Z0-9])'/g;
 
 function codesIn(dir: string): Set<string> {
   const codes = new Set<string>();
   for (const file of readdirSync(dir, { recursive: true }) as string[]) {
     if (!file.endsWith('.ts')) continue;
-    for (const m of readFileSync(join(dir, file), 'utf8').matchAll(CODE)) codes.add(m[0]);
+    for (const m of readFileSync(join(dir, file), 'utf8').matchAll(RAISED)) codes.add(m[1]!);
   }
   return codes;
 }

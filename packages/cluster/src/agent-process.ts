@@ -15,6 +15,7 @@ export class AgentProcess extends EventEmitter<AgentProcessEvents> implements Ch
   readonly startedAt = Date.now();
   readonly exited: Promise<ExitInfo>;
   state: ProcessState = 'starting';
+  retiring = false;
   readonly #child: ChildProcess;
 
   constructor(entry: string, env: NodeJS.ProcessEnv, execArgv: string[]) {
@@ -29,8 +30,9 @@ export class AgentProcess extends EventEmitter<AgentProcessEvents> implements Ch
       this.#child.once('exit', (code, signal) => {
         this.state = 'dead';
         const info = { code, signal };
-        this.emit('exit', info);
+        // Resolve first: a throwing exit listener must not leave terminate() waiting forever.
         resolve(info);
+        this.emit('exit', info);
       });
     });
   }

@@ -13,6 +13,8 @@ export interface ChildHandle {
   readonly role: 'agent' | 'app';
   readonly pid: number;
   state: ProcessState;
+  /** Set when the master stops this process on purpose (reload): its exit is not a crash. */
+  retiring: boolean;
   /** When the process was forked (ms since epoch). */
   readonly startedAt: number;
   /** Resolves when the process has exited, whatever the reason. */

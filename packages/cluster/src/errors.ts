@@ -26,6 +26,10 @@ export const ClusterErrorCode = {
   PORT_IN_USE: 'CLUTCH_ERR_CLUSTER_PORT_IN_USE',
   /** An exception escaped the master's own code; logged, and the master keeps running. */
   MASTER_UNCAUGHT: 'CLUTCH_ERR_MASTER_UNCAUGHT',
+  /** A reload stopped because a new process failed to boot; the old ones keep serving. */
+  RELOAD_FAILED: 'CLUTCH_ERR_CLUSTER_RELOAD_FAILED',
+  /** A reload was asked for while another one runs (or while the cluster starts or stops). */
+  RELOAD_REFUSED: 'CLUTCH_ERR_CLUSTER_RELOAD_REFUSED',
   /** The cluster was not ready within the start timeout. */
   START_TIMEOUT: 'CLUTCH_ERR_CLUSTER_START_TIMEOUT',
   /** The cluster was asked to stop while it was starting. */
@@ -38,6 +42,8 @@ export const ClusterErrorCode = {
   IPC_MALFORMED: 'CLUTCH_ERR_IPC_MALFORMED',
   /** A message named a pid that is not a process of this cluster. */
   UNKNOWN_TARGET: 'CLUTCH_ERR_MESSENGER_UNKNOWN_TARGET',
+  /** Two agents in a row died holding this message unacknowledged; it was dropped, not replayed again. */
+  DROPPED: 'CLUTCH_ERR_MESSENGER_DROPPED',
   /** Too many messages were waiting in the master for a process that is not ready. */
   QUEUE_FULL: 'CLUTCH_ERR_MESSENGER_QUEUE_FULL',
 } as const;

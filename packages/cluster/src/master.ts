@@ -8,6 +8,8 @@ import { createLogger, type Logger } from './logger.js';
 import { CHILD_OPTIONS_ENV, normalizeOptions, type ChildOptions, type ClusterOptions } from './options.js';
 import { checkChildMessage, type ChildMessage, type ParentReadyMessage } from './protocol.js';
 import { Relay } from './relay.js';
+import { reload, type ReloadHost, type ReloadOptions, type ReloadResult } from './reload.js';
+import { childStatus, type ClusterStatus } from './status.js';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './supervisor.js';
 import { terminate } from './terminate.js';
 import { WorkerProcess } from './worker-process.js';
@@ -29,18 +31,21 @@ interface Boot {
   promise: Promise<void>;
   resolve(): void;
   reject(err: Error): void;
+  done: boolean;
   error?: SerializedError;
 }
 
 function deferBoot(): Boot {
-  let resolve!: () => void;
-  let reject!: (err: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
+  const boot = { done: false } as Boot;
+  boot.promise = new Promise<void>((resolve, reject) => {
+    boot.resolve = () => {
+      boot.done = true;
+      resolve();
+    };
+    boot.reject = reject;
   });
-  promise.catch(() => {});
-  return { promise, resolve, reject };
+  boot.promise.catch(() => {});
+  return boot;
 }
 
 /** Drops inspector flags so children do not fight over the master's debug port. */
@@ -86,7 +91,12 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   readonly #backoffOptions: BackoffOptions;
   /** Pending refork timers, cleared by stop(). */
   readonly #timers = new Set<NodeJS.Timeout>();
-  #restarts = 0;
+  /** Unplanned replacements per worker slot, and of the agent. */
+  readonly #slotRestarts = new Map<number, number>();
+  #agentRestarts = 0;
+  #reloading = false;
+  readonly #startedAt = Date.now();
+  readonly #reloadHost: ReloadHost;
 
   readonly #dispatch: Dispatch = {
     ready: (handle) => {
@@ -113,15 +123,91 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     this.#backoffOptions = backoff;
     this.#agentBackoff = new Backoff(backoff);
     this.#relay = new Relay({ maxPending: this.options.maxPending, logger: this.logger });
+    this.#reloadHost = this.#makeReloadHost();
   }
 
   get state(): MasterState {
     return this.#state;
   }
 
-  /** How many processes were replaced since the start. */
-  get restarts(): number {
-    return this.#restarts;
+  /** What `app status` shows: every process with its state, uptime, restarts and memory. */
+  async status(): Promise<ClusterStatus> {
+    const workers = [...this.#workers].sort((a, b) => this.#slots.get(a)! - this.#slots.get(b)! || a.startedAt - b.startedAt);
+    return {
+      master: {
+        pid: process.pid,
+        state: this.#reloading ? 'reloading' : this.#state === 'ready' ? 'ready' : this.#state === 'idle' || this.#state === 'starting' ? 'starting' : this.#state === 'stopping' ? 'stopping' : 'dead',
+        uptime: Date.now() - this.#startedAt,
+        restarts: 0,
+        rss: process.memoryUsage.rss(),
+        title: this.options.title,
+        baseDir: this.options.baseDir,
+        env: this.options.env,
+        url: this.#readyInfo?.url ?? null,
+      },
+      agent: this.#agent ? await childStatus(this.#agent, this.#agentRestarts) : null,
+      workers: await Promise.all(
+        workers.map(async (w) => {
+          const slot = this.#slots.get(w)!;
+          return { ...(await childStatus(w, this.#slotRestarts.get(slot) ?? 0)), slot };
+        }),
+      ),
+    };
+  }
+
+  /**
+   * Replaces every worker, one at a time, then the agent, with processes running the code now on
+   * disk; see reload.ts. Rejects with CLUTCH_ERR_CLUSTER_RELOAD_FAILED (old workers still serving)
+   * when a new process fails to boot, and with …_RELOAD_REFUSED while another reload runs.
+   */
+  async reload(options: ReloadOptions = { workers: true, agent: true }): Promise<ReloadResult> {
+    if (this.#state !== 'ready') throw new ClutchError(ClusterErrorCode.RELOAD_REFUSED, `Cannot reload while the cluster is ${this.#state}`);
+    if (this.#reloading) throw new ClutchError(ClusterErrorCode.RELOAD_REFUSED, 'A reload is already running');
+    this.#reloading = true;
+    this.logger.info('reload: replacing %s', [options.workers && 'the workers', options.agent && 'the agent'].filter(Boolean).join(' and '));
+    try {
+      const result = await reload(this.#reloadHost, options);
+      this.logger.info('reload done in %dms', result.ms);
+      return result;
+    } catch (err) {
+      this.logger.error('%s', err instanceof Error ? err.message : err);
+      throw err;
+    } finally {
+      this.#reloading = false;
+    }
+  }
+
+  /** The master's side of a reload: the operations reload.ts sequences. */
+  #makeReloadHost(): ReloadHost {
+    return {
+      logger: this.logger,
+      bootTimeout: this.options.startTimeout,
+      workersInService: () =>
+        [...this.#workers].filter((w) => !w.candidate && !w.retiring && w.state !== 'dead').sort((a, b) => this.#slots.get(a)! - this.#slots.get(b)!),
+      slotOf: (worker) => this.#slots.get(worker)!,
+      forkCandidate: (slot) => this.#forkWorker(slot, true),
+      booted: (handle) => this.#boots.get(handle)?.promise ?? Promise.reject(new ClutchError(ClusterErrorCode.PROCESS_EXITED, `process ${handle.pid} is gone`)),
+      admit: (worker) => {
+        worker.candidate = false;
+        worker.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
+      },
+      retire: async (handle, reason) => {
+        handle.retiring = true;
+        await terminate(handle, this.options.stopTimeout + KILL_GRACE_MS, this.logger, reason);
+      },
+      replaceAgent: async () => {
+        const old = this.#agent;
+        if (old) {
+          old.retiring = true;
+          await terminate(old, this.options.stopTimeout + KILL_GRACE_MS, this.logger);
+        }
+        const agent = this.#forkAgent();
+        await this.#boots.get(agent)!.promise;
+        agent.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
+        this.logger.info('reload: agent %d replaces agent %d', agent.pid, old?.pid);
+        return agent.pid;
+      },
+    };
   }
 
   /** Starts the cluster; resolves once every worker listens. On failure every child is gone before it rejects. */
@@ -229,7 +315,9 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       this.#relay.broadcastPids();
       const error = this.#exitError(agent, boot, info.code, info.signal);
       boot.reject(error);
-      if (this.#state === 'ready') {
+      // A death after its own boot but before the whole cluster is ready fails the start too.
+      if (this.#state === 'starting') this.#abortStart?.(error);
+      if (this.#state === 'ready' && !agent.retiring) {
         this.logger.error('agent %d exited (code %s, signal %s)%s', agent.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
         this.#schedule(this.#agentBackoff, Date.now() - agent.startedAt, 'the agent', () => this.#replaceAgent());
       }
@@ -240,16 +328,17 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
 
   #replaceAgent(): void {
     const agent = this.#forkAgent();
-    this.#restarts++;
+    this.#agentRestarts++;
     void this.#boots.get(agent)!.promise.then(() => {
       this.logger.info('agent %d replaced the dead agent', agent.pid);
       agent.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
     }, () => {});
   }
 
-  #forkWorker(slot: number): WorkerProcess {
+  #forkWorker(slot: number, candidate = false): WorkerProcess {
     const port = this.#portForNewWorker();
     const worker = new WorkerProcess(this.#childEnv(port), port);
+    worker.candidate = candidate;
     this.#workers.add(worker);
     this.#slots.set(worker, slot);
     this.#relay.addWorker(worker);
@@ -270,7 +359,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       this.#relay.broadcastPids();
       const error = this.#exitError(worker, boot, info.code, info.signal);
       boot.reject(error);
-      if (this.#state === 'ready') {
+      if (this.#state === 'starting') this.#abortStart?.(error);
+      if (this.#state === 'ready' && !worker.retiring && !worker.candidate) {
         this.logger.error('worker %d exited (code %s, signal %s)%s', worker.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
         const backoff = this.#workerBackoffs.get(slot) ?? new Backoff(this.#backoffOptions);
         this.#workerBackoffs.set(slot, backoff);
@@ -283,7 +373,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
 
   #replaceWorker(slot: number): void {
     const worker = this.#forkWorker(slot);
-    this.#restarts++;
+    this.#slotRestarts.set(slot, (this.#slotRestarts.get(slot) ?? 0) + 1);
     void this.#boots.get(worker)!.promise.then(() => {
       this.logger.info('worker %d (slot %d) replaced a dead worker', worker.pid, slot);
       // serverDidReady runs again only in the replacement.
@@ -314,7 +404,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       const errCode = handle.role === 'app' ? ClusterErrorCode.WORKER_BOOT_FAILED : ClusterErrorCode.AGENT_BOOT_FAILED;
       return new ClutchError(errCode, `The ${who} (pid ${handle.pid}) failed to boot: ${cause.message}${boot.error.code ? ` [${boot.error.code}]` : ''}`, { cause });
     }
-    return new ClutchError(ClusterErrorCode.PROCESS_EXITED, `The ${who} (pid ${handle.pid}) exited before it was ready (code ${code}, signal ${signal})`);
+    const when = boot.done ? 'during the start of the cluster' : 'before it was ready';
+    return new ClutchError(ClusterErrorCode.PROCESS_EXITED, `The ${who} (pid ${handle.pid}) exited ${when} (code ${code}, signal ${signal})`);
   }
 
   #onChildMessage(handle: ChildHandle, raw: unknown): void {

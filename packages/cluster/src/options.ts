@@ -39,7 +39,7 @@ export const CHILD_OPTIONS_ENV = 'CLUTCH_PROCESS';
 export const DEFAULTS = {
   startTimeout: 60_000,
   stopTimeout: 10_000,
-  maxPending: 10_000,
+  maxPending: 100_000,
 } as const;
 
 function invalid(name: string, value: unknown, expected: string): ClutchError {

@@ -77,9 +77,10 @@ export interface ClusterReadyMessage {
   clutch: 'cluster-ready';
   url: string;
 }
-/** Master → child: stop gracefully now (drain, beforeClose, exit). */
+/** Master → child: stop gracefully now (drain, beforeClose, exit). `reload`: a new worker serves already. */
 export interface StopMessage {
   clutch: 'stop';
+  reason?: 'stop' | 'reload';
 }
 /** Master → child: a message this process sent could not be delivered. */
 export interface UndeliverableMessage {

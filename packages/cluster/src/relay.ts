@@ -3,31 +3,58 @@ import { ClusterErrorCode, type SerializedError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { DeliverMessage, DeliverReplyMessage, MasterMessage, PidsMessage, ReplyMessage, SendMessage } from './protocol.js';
 
-type Queue = MasterMessage[];
+/** A message waiting for a process that is not ready, numbered in order of arrival at the master. */
+interface Queued {
+  n: number;
+  message: DeliverMessage;
+  /** Set once a dead agent held it unacknowledged: a second such death drops it (see agentExited). */
+  replayed?: boolean;
+}
+
+/** A message sent to the current agent and not acknowledged yet. */
+interface Unacked {
+  seq: number;
+  queued: Queued;
+}
+
+/** Merges two queues, each in arrival order, into one in arrival order. */
+function merge(a: Queued[], b: Queued[]): Queued[] {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const out: Queued[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(a[i]!.n < b[j]!.n ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
 
 /**
  * The master's routing table for messages between the agent and the workers.
  *
- * Delivery is exactly once and in order per sender: IPC channels are ordered, the relay handles
- * messages in arrival order, and a message for a process that is not ready yet waits in a FIFO that
- * is flushed, before anything newer, the moment the process is ready. Waiting is bounded by
- * `maxPending` per queue; overflow goes back to the sender as an error.
+ * Delivery is in order per sender: IPC channels are ordered, the relay handles messages in arrival
+ * order, and a message for a process that is not ready waits in a FIFO that is flushed, before
+ * anything newer, the moment the process is ready. Waiting is bounded by `maxPending` per queue;
+ * overflow goes back to the sender as an error. What the agent is sent is kept until it acknowledges
+ * it, so a message in flight when the agent dies goes to the next agent instead of being lost.
  */
 export class Relay {
   readonly #maxPending: number;
   readonly #logger: Logger;
   #agent: ChildHandle | null = null;
   readonly #workers = new Set<ChildHandle>();
+  #arrivals = 0;
   /** Messages for the agent while no agent is ready (at start, or while one is replaced). */
-  readonly #agentQueue: Queue = [];
-  /** Per starting worker: what it gets once ready. */
-  readonly #workerQueues = new Map<ChildHandle, Queue>();
+  #agentQueue: Queued[] = [];
+  /** Per worker not ready yet: what it gets once ready. */
+  readonly #workerQueues = new Map<ChildHandle, Queued[]>();
   /** Messages for 'app' sent before the first workers are forked; each initial worker gets all. */
-  #backlog: Queue | null = [];
+  #backlog: Queued[] | null = [];
   /** 'random' messages sent while no worker was ready; the first ready worker gets them. */
-  readonly #randomQueue: Queue = [];
+  #randomQueue: Queued[] = [];
   /** What the current agent was sent but has not acknowledged yet, oldest first. */
-  #agentOutbox: Array<DeliverMessage | DeliverReplyMessage> = [];
+  #agentOutbox: Unacked[] = [];
   #agentSeq = 0;
 
   constructor(options: { maxPending: number; logger: Logger }) {
@@ -50,16 +77,26 @@ export class Relay {
 
   /**
    * The agent is gone. What it was sent but never acknowledged may not have been read: it goes back,
-   * in order and ahead of anything newer, to wait for the next agent.
+   * in order and ahead of anything newer, to wait for the next agent. Replies go nowhere (they
+   * answered the dead agent's requests). A message that a previous agent also died holding is
+   * dropped and reported to its sender: replaying it again could kill every replacement in turn.
    */
   agentExited(agent: ChildHandle): void {
     if (this.#agent !== agent) return;
     this.#agent = null;
-    const unacked = this.#agentOutbox.map(({ seq: _seq, ...message }) => message as MasterMessage);
+    const replay: Queued[] = [];
+    for (const { queued } of this.#agentOutbox) {
+      if (queued.replayed) {
+        this.#logger.error('message "%s" from %s %d was unacknowledged by two agents that died in a row; dropped', queued.message.action, queued.message.from, queued.message.pid);
+        this.#notifySender(queued.message, { name: 'ClutchError', code: ClusterErrorCode.DROPPED, message: `Two agents in a row died while handling "${queued.message.action}"; it was dropped` });
+      } else {
+        replay.push({ ...queued, replayed: true });
+      }
+    }
     this.#agentOutbox = [];
-    if (unacked.length > 0) {
-      this.#logger.warn('the agent %d exited with %d messages unacknowledged; they will go to the next agent', agent.pid, unacked.length);
-      this.#agentQueue.unshift(...unacked);
+    if (replay.length > 0) {
+      this.#logger.warn('the agent %d exited with %d messages unacknowledged; they go to the next agent', agent.pid, replay.length);
+      this.#agentQueue = replay.concat(this.#agentQueue);
     }
   }
 
@@ -67,7 +104,7 @@ export class Relay {
   ack(sender: ChildHandle, seq: number): void {
     if (sender !== this.#agent) return;
     let drop = 0;
-    while (drop < this.#agentOutbox.length && this.#agentOutbox[drop]!.seq! <= seq) drop++;
+    while (drop < this.#agentOutbox.length && this.#agentOutbox[drop]!.seq <= seq) drop++;
     if (drop > 0) this.#agentOutbox.splice(0, drop);
   }
 
@@ -87,7 +124,7 @@ export class Relay {
     const queue = this.#workerQueues.get(worker);
     this.#workerQueues.delete(worker);
     if (queue && queue.length > 0) {
-      this.#logger.warn('worker %d exited with %d undelivered messages', worker.pid, queue.length);
+      this.#logger.warn('worker %d exited with %d messages it never received', worker.pid, queue.length);
     }
   }
 
@@ -96,17 +133,20 @@ export class Relay {
     handle.state = 'ready';
     this.broadcastPids();
     if (handle.role === 'agent') {
-      for (const message of this.#agentQueue.splice(0)) this.#sendAgent(message as DeliverMessage | DeliverReplyMessage);
+      const queue = this.#agentQueue;
+      this.#agentQueue = [];
+      for (const queued of queue) this.#sendAgent(queued);
     } else {
-      this.#flush(handle, this.#workerQueues.get(handle)?.splice(0) ?? []);
-      this.#flush(handle, this.#randomQueue.splice(0));
+      const queue = merge(this.#workerQueues.get(handle) ?? [], this.#randomQueue);
+      this.#workerQueues.set(handle, []);
+      this.#randomQueue = [];
+      for (const { message } of queue) handle.send(message);
     }
   }
 
   broadcastPids(): void {
     const message: PidsMessage = { clutch: 'pids', ...this.pids() };
-    if (this.#agent?.state === 'ready') this.#agent.send(message);
-    for (const w of this.#workers) if (w.state === 'ready') w.send(message);
+    this.broadcast(message);
   }
 
   /** Sends to every ready process (agent and workers). */
@@ -119,104 +159,108 @@ export class Relay {
   route(sender: ChildHandle, msg: SendMessage): void {
     const out: DeliverMessage = { clutch: 'deliver', action: msg.action, data: msg.data, from: sender.role, pid: sender.pid };
     if (msg.rid !== undefined) out.rid = msg.rid;
+    const queued: Queued = { n: ++this.#arrivals, message: out };
     const to = msg.to;
     if (to === 'agent') {
-      this.#toAgent(sender, out);
+      this.#toAgent(queued);
     } else if (to === 'app') {
-      this.#toWorkers(sender, out);
+      this.#toWorkers(queued);
     } else if (to === 'all') {
-      this.#toAgent(sender, out);
-      this.#toWorkers(sender, out);
+      this.#toAgent(queued);
+      this.#toWorkers(queued);
     } else if (to === 'random') {
-      this.#toRandom(sender, out);
+      this.#toRandom(queued);
     } else {
-      this.#toPid(sender, to, out);
+      this.#toPid(to, queued);
     }
   }
 
-  /** Routes the answer to a request back to the process that asked. */
+  /** Routes the answer to a request back to the process that asked — to it alone, even while it boots. */
   reply(sender: ChildHandle, msg: ReplyMessage): void {
     const target = this.#find(msg.to);
     const out: DeliverReplyMessage = { clutch: 'reply', rid: msg.rid, data: msg.data, from: sender.role, pid: sender.pid };
     if (msg.error) out.error = msg.error;
-    if (!target) {
-      this.#logger.debug('reply %d from %d for gone process %d dropped', msg.rid, sender.pid, msg.to);
-    } else if (target.role === 'agent') {
-      if (target.state === 'ready') this.#sendAgent(out);
-      else this.#agentQueue.push(out);
-    } else {
-      target.send(out);
-    }
-  }
-
-  /** Sends to the ready agent, keeping the message until the agent acknowledges it. */
-  #sendAgent(message: DeliverMessage | DeliverReplyMessage): void {
-    const numbered = { ...message, seq: ++this.#agentSeq };
-    this.#agentOutbox.push(numbered);
-    this.#agent!.send(numbered);
+    if (!target || !target.send(out)) this.#logger.debug('reply %d from %d for gone process %d dropped', msg.rid, sender.pid, msg.to);
   }
 
   #find(pid: number): ChildHandle | undefined {
-    if (this.#agent?.pid === pid && this.#agent.state !== 'dead') return this.#agent;
+    if (this.#agent?.pid === pid) return this.#agent;
     for (const w of this.#workers) if (w.pid === pid) return w;
     return undefined;
   }
 
-  #toAgent(sender: ChildHandle, out: DeliverMessage): void {
-    if (this.#agent?.state === 'ready') this.#sendAgent(out);
-    else this.#enqueue(sender, this.#agentQueue, out, 'the agent');
+  /** Sends to the ready agent, keeping the message until the agent acknowledges it. */
+  #sendAgent(queued: Queued): void {
+    const seq = ++this.#agentSeq;
+    this.#agentOutbox.push({ seq, queued });
+    this.#agent!.send({ ...queued.message, seq });
   }
 
-  #toWorkers(sender: ChildHandle, out: DeliverMessage): void {
-    if (this.#backlog) this.#enqueue(sender, this.#backlog, out, 'the workers');
-    for (const w of this.#workers) this.#toWorker(sender, w, out);
+  #toAgent(queued: Queued): void {
+    if (this.#agent?.state === 'ready') {
+      // Unacknowledged messages are waiting too: a stalled agent cannot grow the master without bound.
+      if (this.#agentOutbox.length >= this.#maxPending) this.#full(queued, 'the agent (unacknowledged)');
+      else this.#sendAgent(queued);
+    } else {
+      this.#enqueue(this.#agentQueue, queued, 'the agent');
+    }
   }
 
-  #toWorker(sender: ChildHandle, worker: ChildHandle, out: DeliverMessage): void {
+  #toWorkers(queued: Queued): void {
+    if (this.#backlog) this.#enqueue(this.#backlog, queued, 'the workers');
+    for (const w of this.#workers) this.#toWorker(w, queued);
+  }
+
+  #toWorker(worker: ChildHandle, queued: Queued): void {
     if (worker.state === 'ready' || worker.state === 'stopping') {
-      worker.send(out);
+      worker.send(queued.message);
       return;
     }
     const queue = this.#workerQueues.get(worker);
-    if (queue) this.#enqueue(sender, queue, out, `worker ${worker.pid}`);
+    if (queue) this.#enqueue(queue, queued, `worker ${worker.pid}`);
   }
 
-  #toRandom(sender: ChildHandle, out: DeliverMessage): void {
-    const ready = [...this.#workers].filter((w) => w.state === 'ready');
+  #toRandom(queued: Queued): void {
+    const ready: ChildHandle[] = [];
+    for (const w of this.#workers) if (w.state === 'ready') ready.push(w);
     const pick = ready[Math.floor(Math.random() * ready.length)];
-    if (pick) pick.send(out);
-    else this.#enqueue(sender, this.#randomQueue, out, 'a worker');
+    if (pick) pick.send(queued.message);
+    else this.#enqueue(this.#randomQueue, queued, 'a worker');
   }
 
-  #toPid(sender: ChildHandle, pid: number, out: DeliverMessage): void {
+  #toPid(pid: number, queued: Queued): void {
     const target = this.#find(pid);
-    if (!target) {
-      this.#undeliverable(sender, out, { name: 'ClutchError', code: ClusterErrorCode.UNKNOWN_TARGET, message: `No process of this cluster has pid ${pid} (message "${out.action}")` });
+    if (!target || target.state === 'dead') {
+      const { action } = queued.message;
+      this.#undeliverable(queued.message, { name: 'ClutchError', code: ClusterErrorCode.UNKNOWN_TARGET, message: `No process of this cluster has pid ${pid} (message "${action}")` });
     } else if (target.role === 'agent') {
-      this.#toAgent(sender, out);
+      this.#toAgent(queued);
     } else {
-      this.#toWorker(sender, target, out);
+      this.#toWorker(target, queued);
     }
   }
 
-  #enqueue(sender: ChildHandle, queue: Queue, out: DeliverMessage, what: string): void {
-    if (queue.length >= this.#maxPending) {
-      this.#undeliverable(sender, out, {
-        name: 'ClutchError',
-        code: ClusterErrorCode.QUEUE_FULL,
-        message: `${this.#maxPending} messages already wait for ${what}; "${out.action}" was not queued`,
-      });
-      return;
-    }
-    queue.push(out);
+  #enqueue(queue: Queued[], queued: Queued, what: string): void {
+    if (queue.length >= this.#maxPending) this.#full(queued, what);
+    else queue.push(queued);
   }
 
-  #flush(handle: ChildHandle, queue: Queue): void {
-    for (const message of queue) handle.send(message);
+  #full(queued: Queued, what: string): void {
+    this.#undeliverable(queued.message, {
+      name: 'ClutchError',
+      code: ClusterErrorCode.QUEUE_FULL,
+      message: `${this.#maxPending} messages already wait for ${what}; "${queued.message.action}" was not queued`,
+    });
   }
 
-  #undeliverable(sender: ChildHandle, out: DeliverMessage, error: SerializedError): void {
-    this.#logger.warn('undeliverable message "%s" from %s %d: %s (%s)', out.action, sender.role, sender.pid, error.message, error.code);
-    sender.send({ clutch: 'undeliverable', action: out.action, ...(out.rid !== undefined ? { rid: out.rid } : {}), error });
+  #undeliverable(message: DeliverMessage, error: SerializedError): void {
+    this.#logger.warn('undeliverable message "%s" from %s %d: %s (%s)', message.action, message.from, message.pid, error.message, error.code);
+    this.#notifySender(message, error);
+  }
+
+  /** Tells the sender (if it is still here) that its message went nowhere; a request rejects. */
+  #notifySender(message: DeliverMessage, error: SerializedError): void {
+    const sender = this.#find(message.pid);
+    sender?.send({ clutch: 'undeliverable', action: message.action, ...(message.rid !== undefined ? { rid: message.rid } : {}), error });
   }
 }

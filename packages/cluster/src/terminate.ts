@@ -6,10 +6,10 @@ import type { Logger } from './logger.js';
  * gets SIGKILL. The exit event is what counts — `ChildProcess.killed` turns true as soon as SIGTERM
  * is sent, which is why a check on it never escalates.
  */
-export async function terminate(handle: ChildHandle, timeout: number, logger: Logger): Promise<ExitInfo & { killed: boolean }> {
+export async function terminate(handle: ChildHandle, timeout: number, logger: Logger, reason: 'stop' | 'reload' = 'stop'): Promise<ExitInfo & { killed: boolean }> {
   let killed = false;
   if (handle.state !== 'dead') handle.state = 'stopping';
-  if (!handle.send({ clutch: 'stop' })) handle.kill('SIGTERM');
+  if (!handle.send({ clutch: 'stop', reason })) handle.kill('SIGTERM');
   const timer = setTimeout(() => {
     killed = true;
     logger.warn('%s %d did not exit within %dms of the stop order, sending SIGKILL', handle.role === 'app' ? 'worker' : 'agent', handle.pid, timeout);

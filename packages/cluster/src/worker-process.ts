@@ -19,7 +19,10 @@ export class WorkerProcess extends EventEmitter<WorkerProcessEvents> implements 
   readonly startedAt = Date.now();
   readonly exited: Promise<ExitInfo>;
   state: ProcessState = 'starting';
+  retiring = false;
   listening = false;
+  /** Forked by a reload and not in service yet: a death is the reload's failure, not a crash. */
+  candidate = false;
   /** The port this worker was told to listen on (undefined: the project's config decides). */
   readonly port: number | undefined;
   readonly #worker: Worker;
@@ -40,8 +43,9 @@ export class WorkerProcess extends EventEmitter<WorkerProcessEvents> implements 
         this.state = 'dead';
         this.listening = false;
         const info = { code, signal: signal as NodeJS.Signals | null };
-        this.emit('exit', info);
+        // Resolve first: a throwing exit listener must not leave terminate() waiting forever.
         resolve(info);
+        this.emit('exit', info);
       });
     });
   }

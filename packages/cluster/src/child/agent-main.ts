@@ -49,7 +49,10 @@ process.on('SIGTERM', () => {
   logger.info('SIGTERM: waiting up to %dms for the master to order the stop', options.stopTimeout);
   setTimeout(() => shutdown(ExitCode.OK, 'SIGTERM, and no order from the master came'), options.stopTimeout).unref();
 });
-process.once('disconnect', () => shutdown(ExitCode.ORPHANED, 'the master is gone (IPC channel closed)', Math.min(options.stopTimeout, ORPHAN_GRACE_MS)));
+const orphaned = () => shutdown(ExitCode.ORPHANED, 'the master is gone (IPC channel closed)', Math.min(options.stopTimeout, ORPHAN_GRACE_MS));
+process.once('disconnect', orphaned);
+// The master may have died while this module was still loading, before the listener existed.
+if (!process.connected) orphaned();
 
 try {
   const framework = await loadFramework(options.framework);

@@ -1,24 +1,40 @@
 import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import type { ListenConfig } from '../framework.js';
 
 /**
- * A worker's HTTP server that can drain: stop accepting, let requests in flight finish, and close
- * keep-alive connections as soon as they are idle, instead of waiting out the keep-alive timeout.
+ * How a draining worker treats keep-alive connections that are idle:
+ * - `stop`: close them at once; nothing else will serve the client anyway.
+ * - `reload`: a new worker serves already. Closing an idle connection races with a client that is
+ *   just sending on it (the reset pm2's reload shows), so during a grace period each connection
+ *   instead gets its next response with `Connection: close`; what is still idle after it is closed.
+ */
+export type DrainMode = 'stop' | 'reload';
+
+/** How long a reloading worker waits for idle keep-alive connections to send their next request, ms. */
+export const RELOAD_IDLE_GRACE_MS = 1_000;
+
+/**
+ * A worker's HTTP server that can drain: stop accepting, let requests in flight finish, answer with
+ * `Connection: close` from then on, and end every keep-alive connection without cutting a request.
+ * Which connections are idle is Node's own call (`closeIdleConnections` knows a request whose
+ * headers are still arriving is not idle).
  */
 export class DrainableServer {
   readonly server: Server;
   readonly #inFlight = new Set<ServerResponse>();
-  #draining = false;
+  #mode: DrainMode | null = null;
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(listener: RequestListener, options: { keepAliveTimeout?: number } = {}) {
     this.server = createServer((req, res) => {
       this.#inFlight.add(res);
-      // During a drain every response tells the client to open its next request elsewhere.
-      if (this.#draining) res.setHeader('connection', 'close');
+      // During a drain every response tells the client to send its next request elsewhere.
+      if (this.#mode) res.setHeader('connection', 'close');
       res.once('close', () => {
         this.#inFlight.delete(res);
-        // A keep-alive socket whose response had already started when the drain began is idle now.
-        if (this.#draining) setImmediate(() => this.server.closeIdleConnections());
+        // A keep-alive response that had started before the drain leaves its connection idle now.
+        if (this.#mode === 'stop') setImmediate(() => this.server.closeIdleConnections());
       });
       listener(req, res);
     });
@@ -38,18 +54,34 @@ export class DrainableServer {
     });
   }
 
-  /** Resolves once every connection is closed. */
-  drain(): Promise<void> {
-    this.#draining = true;
+  /**
+   * Stops accepting and resolves once every connection is closed, or once `deadline` ms have
+   * passed: then the connections still open are cut, so the caller can still run beforeClose.
+   */
+  drain(mode: DrainMode, deadline: number): Promise<void> {
+    this.#mode = mode;
     for (const res of this.#inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
     return new Promise((resolve) => {
       if (!this.server.listening) {
         resolve();
         return;
       }
-      // close() stops accepting and (Node ≥ 19) closes the connections idle right now; the
-      // callback runs once the last connection is gone.
-      this.server.close(() => resolve());
+      const cut = setTimeout(() => this.server.closeAllConnections(), deadline);
+      // net.Server's close, not http.Server's: the latter cuts every idle connection at once,
+      // which is right for a stop and wrong for a reload. The callback runs once all are gone.
+      NetServer.prototype.close.call(this.server, () => {
+        clearTimeout(cut);
+        clearInterval(this.#sweeper);
+        resolve();
+      });
+      if (mode === 'stop') {
+        this.server.closeIdleConnections();
+      } else {
+        setTimeout(() => {
+          this.server.closeIdleConnections();
+          this.#sweeper = setInterval(() => this.server.closeIdleConnections(), 100);
+        }, RELOAD_IDLE_GRACE_MS).unref();
+      }
     });
   }
 }

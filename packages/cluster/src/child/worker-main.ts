@@ -2,7 +2,7 @@
 import { graceful } from 'graceful-process';
 import type { WorkerInstance } from '../framework.js';
 import { createLogger } from '../logger.js';
-import { DrainableServer } from './http-server.js';
+import { DrainableServer, type DrainMode } from './http-server.js';
 import { portInUse } from './port-in-use.js';
 import { failBoot, createTransport, ignoreGroupSignals, loadFramework, readChildOptions } from './runtime.js';
 
@@ -13,12 +13,16 @@ ignoreGroupSignals(logger);
 
 let instance: WorkerInstance | undefined;
 let server: DrainableServer | undefined;
+let drainMode: DrainMode = 'stop';
 const transport = createTransport(options.masterPid, {
   onClusterReady: () => {
     instance?.serverDidReady().catch((err: unknown) => logger.error('serverDidReady failed: %s', err));
   },
   // The master's stop order takes the same path as a SIGTERM.
-  onStop: () => process.emit('SIGTERM', 'SIGTERM'),
+  onStop: (reason) => {
+    drainMode = reason;
+    process.emit('SIGTERM', 'SIGTERM');
+  },
 });
 // sigterm 'always' keeps the handler: a second SIGTERM (the group's, then the master's) must not
 // fall back to Node's default and kill the worker mid-drain.
@@ -28,8 +32,9 @@ graceful({
   sigterm: 'always',
   timeout: options.stopTimeout,
   beforeExit: async () => {
-    // Requests in flight finish before beforeClose runs, so they still see a working app.
-    await server?.drain();
+    // Requests in flight finish before beforeClose runs, so they still see a working app. They get
+    // half the stop timeout; then what is still open is cut, so beforeClose always gets its turn.
+    await server?.drain(drainMode, options.stopTimeout / 2);
     await instance?.close();
   },
 });
@@ -47,7 +52,8 @@ try {
   // Ready first: messages that waited in the master are flushed before the first request arrives.
   transport.send({ clutch: 'ready' });
   server = new DrainableServer(instance.callback, instance.keepAliveTimeout !== undefined ? { keepAliveTimeout: instance.keepAliveTimeout } : {});
-  const listen = { ...instance.listen, ...(options.port !== undefined ? { port: options.port } : {}) };
+  // The master's port (the CLI's --port) wins over the project's config, a socket path included.
+  const listen = options.port !== undefined ? { ...instance.listen, port: options.port, path: undefined } : instance.listen;
   await server.listen(listen).catch((err: NodeJS.ErrnoException) => portInUse(err, listen));
 } catch (err) {
   failBoot(logger, err);

@@ -1,0 +1,80 @@
+import type { ChildHandle } from './child-handle.js';
+import { ClusterErrorCode, ClutchError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { WorkerProcess } from './worker-process.js';
+
+/** What the reload needs from the master. */
+export interface ReloadHost {
+  readonly logger: Logger;
+  /** The workers in service now, in slot order. */
+  workersInService(): WorkerProcess[];
+  slotOf(worker: WorkerProcess): number;
+  /** Forks a worker that is not in service (no refork if it dies) until admitted. */
+  forkCandidate(slot: number): WorkerProcess;
+  /** Settles when the process is listening (worker) or ready (agent), or failed to boot. */
+  booted(handle: ChildHandle): Promise<void>;
+  /** Puts a listening candidate in service. */
+  admit(worker: WorkerProcess): void;
+  /** Stops a process for good: drained, no refork. */
+  retire(handle: ChildHandle, reason: 'stop' | 'reload'): Promise<void>;
+  /** Stops the agent, then forks a new one; resolves with its pid once it is ready. */
+  replaceAgent(): Promise<number>;
+  /** How long a new process may take to boot, ms. */
+  readonly bootTimeout: number;
+}
+
+export interface ReloadOptions {
+  workers: boolean;
+  agent: boolean;
+}
+
+export interface ReloadResult {
+  /** Pids of the processes that replaced the old ones. */
+  workers: number[];
+  agent: number | null;
+  ms: number;
+}
+
+/**
+ * Replaces every worker, one at a time — fork the new one, wait until it listens (it shares the
+ * listening handle, so the port never closes, even with one worker), then drain and stop the old
+ * one — and then the agent. A new worker that fails to boot ends the reload: it is discarded and
+ * every worker not yet replaced keeps serving. Workers go first so that a broken app fails the
+ * reload before the agent is touched: two agents never run at once, so an agent cannot be rolled back.
+ */
+export async function reload(host: ReloadHost, options: ReloadOptions): Promise<ReloadResult> {
+  const began = Date.now();
+  const result: ReloadResult = { workers: [], agent: null, ms: 0 };
+  if (options.workers) {
+    for (const old of host.workersInService()) {
+      const candidate = host.forkCandidate(host.slotOf(old));
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new ClutchError(ClusterErrorCode.START_TIMEOUT, `the new worker ${candidate.pid} did not listen within ${host.bootTimeout}ms`)), host.bootTimeout);
+      });
+      try {
+        await Promise.race([host.booted(candidate), timeout]);
+      } catch (err) {
+        await host.retire(candidate, 'stop');
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new ClutchError(ClusterErrorCode.RELOAD_FAILED, `Reload stopped: ${reason}. ${result.workers.length} of ${host.workersInService().length} workers were replaced; the others keep serving the old code`, { cause: err });
+      } finally {
+        clearTimeout(timer);
+      }
+      host.admit(candidate);
+      host.logger.info('reload: worker %d replaces worker %d (slot %d)', candidate.pid, old.pid, host.slotOf(old));
+      await host.retire(old, 'reload');
+      result.workers.push(candidate.pid);
+    }
+  }
+  if (options.agent) {
+    try {
+      result.agent = await host.replaceAgent();
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new ClutchError(ClusterErrorCode.RELOAD_FAILED, `Reload stopped: the new agent failed: ${reason}. The workers serve; the master keeps retrying the agent`, { cause: err });
+    }
+  }
+  result.ms = Date.now() - began;
+  return result;
+}
