@@ -188,9 +188,14 @@ export async function runApp(args: string[], timeoutMs: number, env: NodeJS.Proc
   }
 }
 
-/** Starts a fixture with `app start --port 0` and waits for cluster-ready. */
-export async function startFixture(name: string, args: string[] = [], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ app: AppProcess; info: ClusterReadyInfo }> {
-  const app = new AppProcess(['start', fixture(name), '--port', '0', ...args], options.env);
+/** Starts a fixture (a name under test/fixtures, or a path) with `app start --port 0` and waits for cluster-ready. */
+export async function startFixture(
+  name: string,
+  args: string[] = [],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; command?: 'start' | 'dev' } = {},
+): Promise<{ app: AppProcess; info: ClusterReadyInfo }> {
+  const dir = name.startsWith('/') ? name : fixture(name);
+  const app = new AppProcess([options.command ?? 'start', dir, '--port', '0', ...args], options.env);
   try {
     const info = await app.waitForReady(options.timeoutMs ?? 20_000);
     return { app, info };

@@ -1,11 +1,19 @@
 import { ExitCode } from '@clutch/cluster';
+import { dev, DEV_USAGE } from './commands/dev.js';
+import { reload, RELOAD_USAGE } from './commands/reload.js';
 import { start, START_USAGE } from './commands/start.js';
+import { status, STATUS_USAGE } from './commands/status.js';
+import { stop, STOP_USAGE } from './commands/stop.js';
 import { CliErrorCode, UsageError } from './errors.js';
 
 const USAGE = `Usage: app <command> [dir] [options]
 
 Commands:
-  start    start the project's cluster in the foreground
+  start    start the project's cluster (in the foreground, or --daemon)
+  stop     stop the cluster started from a directory
+  reload   replace every worker and the agent with the code now on disk, losing no request
+  status   show the cluster's processes
+  dev      run one worker and reload on every file change
 
 Run "app <command> --help" for a command's options.`;
 
@@ -13,6 +21,10 @@ type Command = (args: string[]) => Promise<number | null>;
 
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
   start: { run: start, usage: START_USAGE },
+  stop: { run: stop, usage: STOP_USAGE },
+  reload: { run: reload, usage: RELOAD_USAGE },
+  status: { run: status, usage: STATUS_USAGE },
+  dev: { run: dev, usage: DEV_USAGE },
 };
 
 /**
@@ -37,7 +49,14 @@ export async function main(argv: string[]): Promise<void> {
       process.exit(ExitCode.USAGE);
     }
     const e = err as Error & { code?: string };
-    process.stderr.write(`app ${name} failed [${e.code ?? 'UNKNOWN'}]: ${e.stack ?? e.message}\n`);
+    // A coded error says what and where; anything else is a bug worth its stack.
+    const text = e.code?.startsWith('CLUTCH_ERR_') ? e.message : (e.stack ?? e.message);
+    process.stderr.write(`app ${name} failed [${e.code ?? 'UNKNOWN'}]: ${text}\n`);
+    if (process.send && process.connected) {
+      // A daemon's launcher waits for this.
+      process.send({ action: 'cluster-failed', data: { code: e.code ?? 'UNKNOWN', message: e.message } }, () => process.exit(ExitCode.START_FAILED));
+      return;
+    }
     process.exit(ExitCode.START_FAILED);
   }
 }

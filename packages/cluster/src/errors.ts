@@ -30,6 +30,14 @@ export const ClusterErrorCode = {
   RELOAD_FAILED: 'CLUTCH_ERR_CLUSTER_RELOAD_FAILED',
   /** A reload was asked for while another one runs (or while the cluster starts or stops). */
   RELOAD_REFUSED: 'CLUTCH_ERR_CLUSTER_RELOAD_REFUSED',
+  /** The control directory is not private to this user. */
+  CONTROL_UNSAFE: 'CLUTCH_ERR_CONTROL_UNSAFE',
+  /** A cluster from this directory with this title is running already. */
+  ALREADY_RUNNING: 'CLUTCH_ERR_CONTROL_ALREADY_RUNNING',
+  /** No cluster from this directory with this title is running. */
+  NOT_RUNNING: 'CLUTCH_ERR_CONTROL_NOT_RUNNING',
+  /** A control request was malformed or named an unknown command. */
+  CONTROL_BAD_REQUEST: 'CLUTCH_ERR_CONTROL_BAD_REQUEST',
   /** The cluster was not ready within the start timeout. */
   START_TIMEOUT: 'CLUTCH_ERR_CLUSTER_START_TIMEOUT',
   /** The cluster was asked to stop while it was starting. */

@@ -16,8 +16,6 @@ import { WorkerProcess } from './worker-process.js';
 
 const AGENT_ENTRY = fileURLToPath(new URL('./child/agent-main.js', import.meta.url));
 const WORKER_ENTRY = fileURLToPath(new URL('./child/worker-main.js', import.meta.url));
-/** How long after a child's own stop timeout the master waits before SIGKILL. */
-const KILL_GRACE_MS = 1_000;
 
 export type MasterState = 'idle' | 'starting' | 'ready' | 'stopping' | 'stopped';
 
@@ -193,13 +191,13 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       },
       retire: async (handle, reason) => {
         handle.retiring = true;
-        await terminate(handle, this.options.stopTimeout + KILL_GRACE_MS, this.logger, reason);
+        await terminate(handle, this.options.stopTimeout, this.logger, reason);
       },
       replaceAgent: async () => {
         const old = this.#agent;
         if (old) {
           old.retiring = true;
-          await terminate(old, this.options.stopTimeout + KILL_GRACE_MS, this.logger);
+          await terminate(old, this.options.stopTimeout, this.logger);
         }
         const agent = this.#forkAgent();
         await this.#boots.get(agent)!.promise;
@@ -259,15 +257,15 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
 
   /**
    * Stops gracefully: every worker drains and runs beforeClose, then the agent does. A child that
-   * outlives its stop timeout gets SIGKILL. Safe to call more than once, and during the start.
+   * outlives its stop timeout (`timeout`, else the stopTimeout option) gets SIGKILL. Safe to call
+   * more than once, and during the start.
    */
-  stop(): Promise<void> {
+  stop(timeout = this.options.stopTimeout): Promise<void> {
     if (this.#stopping) return this.#stopping;
     this.#abortStart?.(new ClutchError(ClusterErrorCode.START_ABORTED, 'The cluster was asked to stop while starting'));
     this.#state = 'stopping';
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
-    const timeout = this.options.stopTimeout + KILL_GRACE_MS;
     this.#stopping = (async () => {
       await Promise.all([...this.#workers].map((w) => terminate(w, timeout, this.logger)));
       if (this.#agent) await terminate(this.#agent, timeout, this.logger);
@@ -286,6 +284,12 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   #portForNewWorker(): number | undefined {
     for (const w of this.#workers) if (w.listening) return w.port;
     return this.#port ?? this.options.port;
+  }
+
+  /** Sends a signal to the agent and every worker (SIGUSR1 after logrotate: reopen the log files). */
+  signalChildren(signal: NodeJS.Signals): void {
+    this.#agent?.kill(signal);
+    for (const w of this.#workers) w.kill(signal);
   }
 
   #childEnv(port: number | undefined): NodeJS.ProcessEnv {

@@ -81,6 +81,8 @@ export interface ClusterReadyMessage {
 export interface StopMessage {
   clutch: 'stop';
   reason?: 'stop' | 'reload';
+  /** How long the child may take, ms (the master SIGKILLs it a second later). */
+  timeout?: number;
 }
 /** Master → child: a message this process sent could not be delivered. */
 export interface UndeliverableMessage {

@@ -1,25 +1,28 @@
 import { availableParallelism } from 'node:os';
-import { ClusterErrorCode, ExitCode, Master, createLogger } from '@clutch/cluster';
+import { ExitCode } from '@clutch/cluster';
 import { intFlag, parseFlags } from '../args.js';
+import { launchDaemon } from '../daemon.js';
 import { findProject, resolveFramework } from '../project.js';
+import { runMaster } from '../run-master.js';
 
 export const START_USAGE = `Usage: app start [dir] [options]
 
-Starts the project in dir (default: the current directory) in the foreground: a master, one agent
-and the app workers. Ctrl-C, SIGTERM or SIGQUIT stop it gracefully.
+Starts the project in dir (default: the current directory): a master, one agent and the app
+workers. In the foreground by default: Ctrl-C, SIGTERM or SIGQUIT stop it gracefully.
 
 Options:
-  --port N            HTTP port (0 takes a free one); wins over config.cluster.listen.port
+  --port N            HTTP port (0 takes a free one); wins over config.cluster.listen
   --workers N         number of app workers (default: the number of CPUs)
   --env NAME          config environment (default: $CLUTCH_ENV, else prod)
   --title NAME        the cluster's title (default: the project's package name)
+  --daemon            run in the background, logging to <dir>/logs; return once it is ready
   --timeout MS        how long the whole start may take (default: 60000)
   --stop-timeout MS   how long each process may take to stop before SIGKILL (default: 10000)
   -h, --help          show this help`;
 
-const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
+const VALUE_FLAGS = ['port', 'workers', 'env', 'title', 'timeout', 'stop-timeout'] as const;
 
-/** `app start`: runs the master in this process until a signal stops it. */
+/** `app start`: runs the master in this process until a signal or `app stop` stops it. */
 export async function start(args: string[]): Promise<number | null> {
   const { values, positionals } = parseFlags(
     args,
@@ -28,6 +31,7 @@ export async function start(args: string[]): Promise<number | null> {
       workers: { type: 'string' },
       env: { type: 'string' },
       title: { type: 'string' },
+      daemon: { type: 'boolean' },
       timeout: { type: 'string' },
       'stop-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -44,51 +48,24 @@ export async function start(args: string[]): Promise<number | null> {
   const stopTimeout = intFlag('stop-timeout', values['stop-timeout'], 1);
   const project = findProject(positionals[0]);
   const framework = resolveFramework(project.baseDir);
+
+  if (values.daemon) {
+    const forward = [project.baseDir];
+    for (const name of VALUE_FLAGS) if (values[name] !== undefined) forward.push(`--${name}`, String(values[name]));
+    return launchDaemon(project.baseDir, forward);
+  }
+
   // Relative paths in the project's code mean the project's folder, as with egg and pm2.
   process.chdir(project.baseDir);
-
-  const logger = createLogger('master');
-  const master = new Master(
-    {
-      baseDir: project.baseDir,
-      framework,
-      workers,
-      env: values.env ?? process.env.CLUTCH_ENV ?? 'prod',
-      title: values.title ?? project.name,
-      ...(port !== undefined ? { port } : {}),
-      ...(startTimeout !== undefined ? { startTimeout } : {}),
-      ...(stopTimeout !== undefined ? { stopTimeout } : {}),
-    },
-    logger,
-  );
-
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.info('received %s again; already stopping', signal);
-      return;
-    }
-    stopping = true;
-    logger.info('received %s, stopping', signal);
-    void master.stop().then(() => process.exit(ExitCode.OK));
-  };
-  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
-  // The master keeps the service up: a bug in its own code is logged loudly, not fatal. Were the
-  // master to die anyway, its children notice the closed IPC channel and exit on their own.
-  const uncaught = (err: unknown) => logger.error('[%s] %s', ClusterErrorCode.MASTER_UNCAUGHT, err instanceof Error ? (err.stack ?? err.message) : String(err));
-  process.on('uncaughtException', uncaught);
-  process.on('unhandledRejection', uncaught);
-
-  try {
-    await master.start();
-  } catch (err) {
-    // A signal during the start is a stop, not a failure: onSignal exits once everything is gone.
-    if (stopping) return null;
-    const e = err as Error & { code?: string; cause?: unknown };
-    const cause = e.cause instanceof Error ? e.cause : undefined;
-    process.stderr.write(`app start failed [${e.code ?? 'UNKNOWN'}]: ${e.message}\n`);
-    if (cause?.stack) process.stderr.write(`caused by: ${cause.stack}\n`);
-    return ExitCode.START_FAILED;
-  }
+  await runMaster({
+    baseDir: project.baseDir,
+    framework,
+    workers,
+    env: values.env ?? process.env.CLUTCH_ENV ?? 'prod',
+    title: values.title ?? project.name,
+    ...(port !== undefined ? { port } : {}),
+    ...(startTimeout !== undefined ? { startTimeout } : {}),
+    ...(stopTimeout !== undefined ? { stopTimeout } : {}),
+  });
   return null;
 }

@@ -1,10 +1,11 @@
 /** The agent process's entry, forked by the master with child_process.fork. */
 import { ExitCode } from '../exit-codes.js';
 import type { ProcessInstance } from '../framework.js';
-import { createLogger } from '../logger.js';
+import { createLogger, setUpProcessLogs } from '../logger.js';
 import { failBoot, createTransport, ignoreGroupSignals, loadFramework, readChildOptions } from './runtime.js';
 
 const logger = createLogger('agent');
+setUpProcessLogs();
 const options = readChildOptions();
 process.title = `clutch-agent ${options.title}`;
 ignoreGroupSignals(logger);
@@ -34,7 +35,7 @@ const transport = createTransport(options.masterPid, {
   onClusterReady: () => {
     instance?.serverDidReady().catch((err: unknown) => logger.error('serverDidReady failed: %s', err));
   },
-  onStop: () => shutdown(ExitCode.OK, 'ordered by the master'),
+  onStop: (_reason, timeout) => shutdown(ExitCode.OK, 'ordered by the master', timeout),
 });
 
 // The agent stops after the workers. The agent does not use graceful-process, whose SIGTERM

@@ -38,7 +38,7 @@ export interface RuntimeHandlers {
   /** The whole cluster is ready (or, in a replacement worker, this worker is). */
   onClusterReady(url: string): void;
   /** The master orders a graceful stop. */
-  onStop(reason: 'stop' | 'reload'): void;
+  onStop(reason: 'stop' | 'reload', timeout: number | undefined): void;
 }
 
 /** The child's side of the IPC channel: `cluster-ready` and `stop` go to the runtime, the rest to the framework. */
@@ -55,7 +55,7 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ch
     if (typeof raw !== 'object' || raw === null || !('clutch' in raw)) return;
     const message = raw as MasterMessage;
     if (message.clutch === 'cluster-ready') runtime.onClusterReady(message.url);
-    else if (message.clutch === 'stop') runtime.onStop(message.reason ?? 'stop');
+    else if (message.clutch === 'stop') runtime.onStop(message.reason ?? 'stop', message.timeout);
     else handler?.(message);
     if ('seq' in message && typeof message.seq === 'number') {
       acked = message.seq;

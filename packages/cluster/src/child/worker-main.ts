@@ -1,12 +1,13 @@
 /** An app worker's entry, forked by the master with node:cluster. */
 import { graceful } from 'graceful-process';
 import type { WorkerInstance } from '../framework.js';
-import { createLogger } from '../logger.js';
+import { createLogger, setUpProcessLogs } from '../logger.js';
 import { DrainableServer, type DrainMode } from './http-server.js';
 import { portInUse } from './port-in-use.js';
 import { failBoot, createTransport, ignoreGroupSignals, loadFramework, readChildOptions } from './runtime.js';
 
 const logger = createLogger('worker');
+setUpProcessLogs();
 const options = readChildOptions();
 process.title = `clutch-worker ${options.title}`;
 ignoreGroupSignals(logger);
@@ -14,13 +15,15 @@ ignoreGroupSignals(logger);
 let instance: WorkerInstance | undefined;
 let server: DrainableServer | undefined;
 let drainMode: DrainMode = 'stop';
+let stopTimeout = options.stopTimeout;
 const transport = createTransport(options.masterPid, {
   onClusterReady: () => {
     instance?.serverDidReady().catch((err: unknown) => logger.error('serverDidReady failed: %s', err));
   },
   // The master's stop order takes the same path as a SIGTERM.
-  onStop: (reason) => {
+  onStop: (reason, timeout) => {
     drainMode = reason;
+    if (timeout !== undefined) stopTimeout = timeout;
     process.emit('SIGTERM', 'SIGTERM');
   },
 });
@@ -34,7 +37,7 @@ graceful({
   beforeExit: async () => {
     // Requests in flight finish before beforeClose runs, so they still see a working app. They get
     // half the stop timeout; then what is still open is cut, so beforeClose always gets its turn.
-    await server?.drain(drainMode, options.stopTimeout / 2);
+    await server?.drain(drainMode, stopTimeout / 2);
     await instance?.close();
   },
 });

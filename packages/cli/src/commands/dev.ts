@@ -1,0 +1,49 @@
+import { ExitCode } from '@clutch/cluster';
+import { intFlag, parseFlags } from '../args.js';
+import { findProject, resolveFramework } from '../project.js';
+import { runMaster } from '../run-master.js';
+import { touchesAgent, watchProject } from '../watch.js';
+
+export const DEV_USAGE = `Usage: app dev [dir] [options]
+
+Runs the project for development: one worker, env local, and a reload on every change — the
+worker when files under app/ change, the agent too when anything else (agent.ts, config/, …) does.
+A change that breaks the boot is reported and the running code keeps serving.
+
+Options:
+  --port N        HTTP port (0 takes a free one)
+  --env NAME      config environment (default: $CLUTCH_ENV, else local)
+  --title NAME    the cluster's title (default: the project's package name)
+  -h, --help      show this help`;
+
+export async function dev(args: string[]): Promise<number | null> {
+  const { values, positionals } = parseFlags(
+    args,
+    { port: { type: 'string' }, env: { type: 'string' }, title: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    1,
+  );
+  if (values.help) {
+    process.stdout.write(`${DEV_USAGE}\n`);
+    return ExitCode.OK;
+  }
+  const port = intFlag('port', values.port, 0, 65535);
+  const project = findProject(positionals[0]);
+  const framework = resolveFramework(project.baseDir);
+  process.chdir(project.baseDir);
+  const { master, logger, ready } = await runMaster({
+    baseDir: project.baseDir,
+    framework,
+    workers: 1,
+    env: values.env ?? process.env.CLUTCH_ENV ?? 'local',
+    title: values.title ?? project.name,
+    ...(port !== undefined ? { port } : {}),
+  });
+  if (!(await ready)) return null;
+  watchProject(project.baseDir, async (files) => {
+    const agent = files.some(touchesAgent);
+    logger.info('changed: %s; reloading the worker%s', files.join(', '), agent ? ' and the agent' : '');
+    // A failed reload is logged by the master; the running processes keep serving.
+    await master.reload({ workers: true, agent }).catch(() => {});
+  });
+  return null;
+}

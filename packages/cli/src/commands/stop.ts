@@ -1,0 +1,38 @@
+import { ClusterErrorCode, ExitCode, controlSocketPath, sendControl } from '@clutch/cluster';
+import { intFlag, parseFlags } from '../args.js';
+import { findProject } from '../project.js';
+import { waitForExit } from '../wait-exit.js';
+
+export const STOP_USAGE = `Usage: app stop [dir] [options]
+
+Stops, gracefully, the cluster started from dir (default: the current directory) with the same
+title. Touches no other project's processes. Exits 0 once every process is gone.
+
+Options:
+  --title NAME    the cluster's title (default: the project's package name)
+  --timeout MS    how long each process may take to stop before SIGKILL (default: the cluster's --stop-timeout)
+  -h, --help      show this help`;
+
+export async function stop(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, { title: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, 1);
+  if (values.help) {
+    process.stdout.write(`${STOP_USAGE}\n`);
+    return ExitCode.OK;
+  }
+  const timeout = intFlag('timeout', values.timeout, 1);
+  const project = findProject(positionals[0]);
+  const title = values.title ?? project.name;
+  try {
+    // The master answers once its children are gone; allow for every worker, then the agent.
+    const reply = (await sendControl(controlSocketPath(project.baseDir, title), { cmd: 'stop', ...(timeout ? { timeout } : {}) }, 10 * 60_000)) as { pid: number };
+    await waitForExit(reply.pid, 10_000);
+    process.stdout.write(`stopped ${title} (master ${reply.pid})\n`);
+    return ExitCode.OK;
+  } catch (err) {
+    if ((err as { code?: string }).code === ClusterErrorCode.NOT_RUNNING) {
+      process.stdout.write(`${title} is not running (${project.baseDir})\n`);
+      return ExitCode.OK;
+    }
+    throw err;
+  }
+}

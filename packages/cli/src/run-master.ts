@@ -1,0 +1,96 @@
+import {
+  ClusterErrorCode,
+  ControlServer,
+  ExitCode,
+  Master,
+  controlSocketPath,
+  createLogger,
+  logsToFiles,
+  setUpProcessLogs,
+  type ClusterOptions,
+  type Logger,
+} from '@clutch/cluster';
+
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
+
+export interface RunningMaster {
+  master: Master;
+  logger: Logger;
+  /** Resolves once the cluster is ready; null when the start failed (the process is exiting). */
+  ready: Promise<boolean>;
+}
+
+function describe(err: unknown): { code: string; message: string; cause?: string } {
+  const e = err as Error & { code?: string; cause?: unknown };
+  const cause = e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : undefined;
+  return { code: e.code ?? 'UNKNOWN', message: e.message, ...(cause ? { cause } : {}) };
+}
+
+/**
+ * Runs a master in this process — the foreground of `app start`, a daemon's body, or `app dev` —
+ * with everything around it: the control socket (opened first, so a second start of the same
+ * project and title is refused before anything forks), stop signals, SIGUSR1, and the exit.
+ */
+export async function runMaster(options: Partial<ClusterOptions> & Pick<ClusterOptions, 'baseDir' | 'framework' | 'title'>): Promise<RunningMaster> {
+  const logger = createLogger('master');
+  setUpProcessLogs();
+  const master = new Master(options, logger);
+  let control: ControlServer | null = null;
+  const exit = (code: number) => {
+    control?.close();
+    process.exit(code);
+  };
+
+  let stopping = false;
+  const stop = (timeout?: number) => {
+    stopping = true;
+    return master.stop(timeout).then(() => ({ pid: process.pid }));
+  };
+  control = await ControlServer.open(
+    controlSocketPath(options.baseDir, options.title),
+    {
+      status: () => master.status(),
+      stop,
+      reload: (o) => master.reload(o),
+      afterStop: () => exit(ExitCode.OK),
+    },
+    logger,
+  );
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.info('received %s again; already stopping', signal);
+      return;
+    }
+    logger.info('received %s, stopping', signal);
+    void stop().then(() => exit(ExitCode.OK));
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  // logrotate signals the master: it reopens its own files (setUpProcessLogs) and tells its children.
+  process.on('SIGUSR1', () => {
+    if (logsToFiles()) master.signalChildren('SIGUSR1');
+  });
+  // The master keeps the service up: a bug in its own code is logged loudly, not fatal. Were the
+  // master to die anyway, its children notice the closed IPC channel and exit on their own.
+  const uncaught = (err: unknown) => logger.error('[%s] %s', ClusterErrorCode.MASTER_UNCAUGHT, err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.on('uncaughtException', uncaught);
+  process.on('unhandledRejection', uncaught);
+
+  const ready = master.start().then(
+    () => true,
+    (err: unknown) => {
+      // A signal during the start is a stop, not a failure: onSignal exits once everything is gone.
+      if (stopping) return false;
+      const failure = describe(err);
+      logger.error('start failed [%s]: %s', failure.code, failure.message);
+      process.stderr.write(`app start failed [${failure.code}]: ${failure.message}\n${failure.cause ? `caused by: ${failure.cause}\n` : ''}`);
+      if (process.send && process.connected) {
+        process.send({ action: 'cluster-failed', data: failure }, () => exit(ExitCode.START_FAILED));
+      } else {
+        exit(ExitCode.START_FAILED);
+      }
+      return false;
+    },
+  );
+  return { master, logger, ready };
+}
