@@ -12,6 +12,7 @@ export const APP_BIN = fileURLToPath(new URL('../../packages/cli/bin/app.js', im
 export const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
 const groups = new Set<number>();
+let starts = 0;
 process.on('exit', () => {
   for (const pgid of groups) killGroup(pgid);
 });
@@ -194,8 +195,12 @@ export async function startFixture(
   args: string[] = [],
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; command?: 'start' | 'dev' } = {},
 ): Promise<{ app: AppProcess; info: ClusterReadyInfo }> {
-  const dir = name.startsWith('/') ? name : fixture(name);
-  const app = new AppProcess([options.command ?? 'start', dir, '--port', '0', ...args], options.env);
+  const shared = !name.startsWith('/');
+  const dir = shared ? fixture(name) : name;
+  // Test files run in parallel on the same fixture folders: a cluster is identified by folder and
+  // title, so each start of a shared fixture gets a title of its own.
+  const title = shared && !args.includes('--title') ? ['--title', `${name}-${process.pid}-${++starts}`] : [];
+  const app = new AppProcess([options.command ?? 'start', dir, '--port', '0', ...title, ...args], options.env);
   try {
     const info = await app.waitForReady(options.timeoutMs ?? 20_000);
     return { app, info };
