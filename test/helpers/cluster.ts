@@ -118,17 +118,22 @@ export class AppProcess {
 
   /** Resolves with the first stdout/stderr line matching `re`. */
   waitForLine(re: RegExp, timeoutMs: number): Promise<string> {
+    return this.waitForLines(re, 1, timeoutMs).then((lines) => lines[0]!);
+  }
+
+  /** Resolves with the first `count` stdout/stderr lines matching `re`, as soon as they are printed. */
+  waitForLines(re: RegExp, count: number, timeoutMs: number): Promise<string[]> {
     return new Promise((resolve, reject) => {
       const check = () => {
-        const line = `${this.#out}\n${this.#err}`.split('\n').find((l) => re.test(l));
-        if (line !== undefined) {
+        const lines = `${this.#out}\n${this.#err}`.split('\n').filter((l) => re.test(l));
+        if (lines.length >= count) {
           done();
-          resolve(line);
+          resolve(lines.slice(0, count));
         }
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`no line matching ${re} within ${timeoutMs}ms; output:\n${this.#out}\n${this.#err}`));
+        reject(new Error(`fewer than ${count} lines matching ${re} within ${timeoutMs}ms; output:\n${this.#out}\n${this.#err}`));
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);

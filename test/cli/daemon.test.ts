@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { ClusterStatus } from '@clutch/cluster';
+import { isAlive, runApp, waitGone } from '../helpers/cluster.ts';
+import { getJson } from '../helpers/http.ts';
+import { copyFixture } from '../helpers/project.ts';
+
+async function status(dir: string): Promise<ClusterStatus> {
+  const { code, stdout, stderr } = await runApp(['status', dir, '--json'], 10_000);
+  assert.equal(code, 0, stderr);
+  return JSON.parse(stdout) as ClusterStatus;
+}
+
+const allPids = (s: ClusterStatus) => [s.master.pid, s.agent!.pid, ...s.workers.map((w) => w.pid)];
+
+describe('daemons side by side', { timeout: 90_000 }, () => {
+  const a = copyFixture('reloadable');
+  const b = copyFixture('reloadable');
+  const leftovers: number[] = [];
+  after(async () => {
+    for (const p of [a, b]) await runApp(['stop', p.dir], 20_000).catch(() => {});
+    for (const pid of leftovers) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    a.remove();
+    b.remove();
+  });
+
+  it('start --daemon returns once ready; status, stop and logs each touch only their own project', async () => {
+    const started = await Promise.all([a, b].map((p) => runApp(['start', p.dir, '--daemon', '--port', '0', '--workers', '2'], 30_000)));
+    for (const s of started) {
+      assert.equal(s.code, 0, s.stderr);
+      assert.match(s.stdout, /started on http:\/\/127\.0\.0\.1:\d+ \(daemon master \d+/);
+    }
+    const [sa, sb] = [await status(a.dir), await status(b.dir)];
+    leftovers.push(...allPids(sa), ...allPids(sb));
+    assert.equal(sa.workers.length, 2);
+    assert.equal(sa.master.baseDir, a.dir);
+    assert.equal(sb.master.baseDir, b.dir);
+    assert.ok(allPids(sa).every((pid) => !allPids(sb).includes(pid)), 'two separate clusters');
+    for (const s of [sa, sb]) {
+      assert.equal(s.master.state, 'ready');
+      assert.ok(s.workers.every((w) => w.state === 'ready' && w.restarts === 0 && w.rss! > 0 && w.uptime >= 0));
+      assert.equal((await getJson(`${s.master.url}/`)).status, 200);
+    }
+
+    const stopped = await runApp(['stop', a.dir], 30_000);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    await waitGone(allPids(sa), 5_000);
+    assert.ok(allPids(sb).every(isAlive), 'the other project is untouched');
+    assert.equal((await getJson(`${sb.master.url}/`)).status, 200);
+    const again = await runApp(['status', a.dir], 10_000);
+    assert.equal(again.code, 3, 'status of a stopped cluster');
+
+    for (const file of ['master.log', 'agent.log', 'worker.log', 'common-error.log', 'stdout.log']) {
+      assert.ok(existsSync(join(a.dir, 'logs', file)), `logs/${file}`);
+    }
+    assert.match(readFileSync(join(a.dir, 'logs', 'master.log'), 'utf8'), /\[master:\d+\] reloadable started on/);
+    assert.match(readFileSync(join(a.dir, 'logs', 'worker.log'), 'utf8'), /\[worker:\d+\]/);
+  });
+
+  it('reopens its log files on SIGUSR1, so logrotate can move them', async () => {
+    const sb = await status(b.dir);
+    const logs = join(b.dir, 'logs');
+    assert.equal((await getJson(`${sb.master.url}/log?msg=before`)).status, 200);
+    renameSync(join(logs, 'worker.log'), join(logs, 'worker.log.1'));
+    process.kill(sb.master.pid, 'SIGUSR1');
+    // The workers reopen when the master's SIGUSR1 reaches them; ask until a fresh worker.log has the line.
+    let fresh = '';
+    for (let i = 0; i < 100 && !fresh.includes('LOG after'); i++) {
+      await getJson(`${sb.master.url}/log?msg=after`);
+      fresh = existsSync(join(logs, 'worker.log')) ? readFileSync(join(logs, 'worker.log'), 'utf8') : '';
+    }
+    assert.match(fresh, /LOG after/);
+    assert.match(readFileSync(join(logs, 'worker.log.1'), 'utf8'), /LOG before/);
+    assert.ok(allPids(sb).every(isAlive), 'SIGUSR1 killed nothing');
+    const stopped = await runApp(['stop', b.dir], 30_000);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    await waitGone(allPids(sb), 5_000);
+  });
+});
