@@ -52,6 +52,8 @@ export const ClusterErrorCode = {
   UNKNOWN_TARGET: 'CLUTCH_ERR_MESSENGER_UNKNOWN_TARGET',
   /** Two agents in a row died holding this message unacknowledged; it was dropped, not replayed again. */
   DROPPED: 'CLUTCH_ERR_MESSENGER_DROPPED',
+  /** The process a request went to exited before it answered. */
+  TARGET_EXITED: 'CLUTCH_ERR_MESSENGER_TARGET_EXITED',
   /** Too many messages were waiting in the master for a process that is not ready. */
   QUEUE_FULL: 'CLUTCH_ERR_MESSENGER_QUEUE_FULL',
 } as const;

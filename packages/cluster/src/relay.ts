@@ -56,6 +56,8 @@ export class Relay {
   /** What the current agent was sent but has not acknowledged yet, oldest first. */
   #agentOutbox: Unacked[] = [];
   #agentSeq = 0;
+  /** Requests delivered to each process and not answered yet, keyed "<sender pid>:<rid>". */
+  readonly #inflight = new Map<ChildHandle, Map<string, DeliverMessage>>();
 
   constructor(options: { maxPending: number; logger: Logger }) {
     this.#maxPending = options.maxPending;
@@ -94,6 +96,7 @@ export class Relay {
       }
     }
     this.#agentOutbox = [];
+    this.#failInflight(agent, new Set(replay.map((q) => `${q.message.pid}:${q.message.rid}`)));
     if (replay.length > 0) {
       this.#logger.warn('the agent %d exited with %d messages unacknowledged; they go to the next agent', agent.pid, replay.length);
       this.#agentQueue = replay.concat(this.#agentQueue);
@@ -121,6 +124,7 @@ export class Relay {
 
   removeWorker(worker: ChildHandle): void {
     this.#workers.delete(worker);
+    this.#failInflight(worker, new Set());
     const queue = this.#workerQueues.get(worker);
     this.#workerQueues.delete(worker);
     if (queue && queue.length > 0) {
@@ -140,7 +144,7 @@ export class Relay {
       const queue = merge(this.#workerQueues.get(handle) ?? [], this.#randomQueue);
       this.#workerQueues.set(handle, []);
       this.#randomQueue = [];
-      for (const { message } of queue) handle.send(message);
+      for (const { message } of queue) this.#deliver(handle, message);
     }
   }
 
@@ -177,10 +181,36 @@ export class Relay {
 
   /** Routes the answer to a request back to the process that asked — to it alone, even while it boots. */
   reply(sender: ChildHandle, msg: ReplyMessage): void {
+    this.#inflight.get(sender)?.delete(`${msg.to}:${msg.rid}`);
     const target = this.#find(msg.to);
     const out: DeliverReplyMessage = { clutch: 'reply', rid: msg.rid, data: msg.data, from: sender.role, pid: sender.pid };
     if (msg.error) out.error = msg.error;
     if (!target || !target.send(out)) this.#logger.debug('reply %d from %d for gone process %d dropped', msg.rid, sender.pid, msg.to);
+  }
+
+  /** Sends a delivery, remembering a request until it is answered. */
+  #deliver(handle: ChildHandle, message: MasterMessage): void {
+    if (message.clutch === 'deliver' && message.rid !== undefined) {
+      let pending = this.#inflight.get(handle);
+      if (!pending) this.#inflight.set(handle, (pending = new Map()));
+      pending.set(`${message.pid}:${message.rid}`, message);
+    }
+    handle.send(message);
+  }
+
+  /**
+   * A process died with requests it had not answered: each asker's promise rejects now rather than
+   * at its timeout. Requests being replayed to the next agent (`keep`) are not failed.
+   */
+  #failInflight(handle: ChildHandle, keep: Set<string>): void {
+    const pending = this.#inflight.get(handle);
+    this.#inflight.delete(handle);
+    if (!pending) return;
+    const who = handle.role === 'app' ? 'worker' : 'agent';
+    for (const [key, message] of pending) {
+      if (keep.has(key)) continue;
+      this.#notifySender(message, { name: 'ClutchError', code: ClusterErrorCode.TARGET_EXITED, message: `The ${who} ${handle.pid} exited before answering "${message.action}"` });
+    }
   }
 
   #find(pid: number): ChildHandle | undefined {
@@ -193,7 +223,7 @@ export class Relay {
   #sendAgent(queued: Queued): void {
     const seq = ++this.#agentSeq;
     this.#agentOutbox.push({ seq, queued });
-    this.#agent!.send({ ...queued.message, seq });
+    this.#deliver(this.#agent!, { ...queued.message, seq });
   }
 
   #toAgent(queued: Queued): void {
@@ -213,7 +243,7 @@ export class Relay {
 
   #toWorker(worker: ChildHandle, queued: Queued): void {
     if (worker.state === 'ready' || worker.state === 'stopping') {
-      worker.send(queued.message);
+      this.#deliver(worker, queued.message);
       return;
     }
     const queue = this.#workerQueues.get(worker);
@@ -224,7 +254,7 @@ export class Relay {
     const ready: ChildHandle[] = [];
     for (const w of this.#workers) if (w.state === 'ready') ready.push(w);
     const pick = ready[Math.floor(Math.random() * ready.length)];
-    if (pick) pick.send(queued.message);
+    if (pick) this.#deliver(pick, queued.message);
     else this.#enqueue(this.#randomQueue, queued, 'a worker');
   }
 

@@ -5,10 +5,13 @@ import { bootProcess, type Bootable } from './boot.js';
 import type { ClutchConfig } from './config.js';
 import { Lifecycle } from './lifecycle.js';
 import { Messenger } from './messenger.js';
+import type { LoadUnit } from './plugins.js';
+import { loadSchedules } from './schedule.js';
+import { Scheduler } from './scheduler.js';
 
 /**
  * The agent: the one process of the cluster for singleton work (connections that must exist once,
- * leaders, timers). Booted through the lifecycle hooks of agent.ts.
+ * leaders, timers). Booted through the lifecycle hooks of agent.ts; owns every schedule's timer.
  */
 export class Agent extends EventEmitter implements Bootable {
   readonly type = 'agent' as const;
@@ -16,9 +19,11 @@ export class Agent extends EventEmitter implements Bootable {
   readonly env: string;
   name: string;
   config!: ClutchConfig;
+  units: LoadUnit[] = [];
   readonly logger: Logger;
   readonly messenger: Messenger;
   readonly lifecycle: Lifecycle;
+  #scheduler: Scheduler | null = null;
   readonly #ready = new Ready();
 
   constructor(options: FrameworkStartOptions) {
@@ -38,14 +43,26 @@ export class Agent extends EventEmitter implements Bootable {
 
   async boot(): Promise<void> {
     try {
-      await bootProcess(this, 'agent', { loadFiles: async () => {}, markReady: () => this.#ready.ready(true) });
+      await bootProcess(this, 'agent', {
+        loadFiles: async () => {
+          this.#scheduler = new Scheduler(this.messenger, this.logger, await loadSchedules(this.units));
+        },
+        markReady: () => this.#ready.ready(true),
+      });
     } catch (err) {
       this.#ready.ready(err as Error);
       throw err;
     }
   }
 
+  /** The cluster is ready: serverDidReady hooks, then the schedules start. */
+  async serverDidReady(): Promise<void> {
+    await this.lifecycle.run('serverDidReady');
+    this.#scheduler?.start();
+  }
+
   async close(): Promise<void> {
+    this.#scheduler?.stop();
     await this.lifecycle.run('beforeClose');
     this.messenger.close();
   }

@@ -1,20 +1,32 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
+import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { FrameworkStartOptions, Logger } from '@clutch/cluster';
 import { Ready } from 'get-ready';
 import Koa from 'koa';
+import type { Context } from './context.js';
 import { bootProcess, type Bootable } from './boot.js';
 import type { ClutchConfig } from './config.js';
 import type { ControllerTree } from './controller.js';
+import { errorPage } from './error-page.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
 import { importDefault, resolveModuleFile } from './import-module.js';
 import { Lifecycle } from './lifecycle.js';
 import { loadControllers } from './load-controllers.js';
 import { Messenger } from './messenger.js';
+import { useMiddleware } from './middleware.js';
+import type { LoadUnit } from './plugins.js';
+import { loadSchedules } from './schedule.js';
+import { SCHEDULE_ACTION } from './scheduler.js';
+import { loadServices, serviceAccessor, type ServiceTree } from './service.js';
+
+const SERVICES = Symbol('clutch.services');
 
 /**
- * The app a worker runs: a Koa application with the project's config, router, controllers and
- * messenger, booted through the lifecycle hooks of app.ts.
+ * The app a worker runs: a Koa application with the project's config, plugins, services,
+ * middleware, router, controllers and messenger, booted through the lifecycle hooks of app.ts.
  */
 export class Application extends Koa implements Bootable {
   readonly type = 'application' as const;
@@ -22,11 +34,12 @@ export class Application extends Koa implements Bootable {
   override env: string;
   name: string;
   config!: ClutchConfig;
+  units: LoadUnit[] = [];
   readonly logger: Logger;
   readonly messenger: Messenger;
   readonly lifecycle: Lifecycle;
   readonly router = new Router();
-  controller: ControllerTree = {};
+  controller = {} as ControllerTree;
   readonly #ready = new Ready();
 
   constructor(options: FrameworkStartOptions) {
@@ -37,10 +50,8 @@ export class Application extends Koa implements Bootable {
     this.logger = options.logger;
     this.lifecycle = new Lifecycle({ logger: this.logger, timeout: 10_000 });
     this.messenger = new Messenger(options.transport, { logger: this.logger, pids: options.pids, requestTimeout: 5_000 });
-    this.on('error', (err: Error & { status?: number; expose?: boolean }) => {
-      if (err.status === 404 || err.expose) return;
-      this.logger.error('request failed: %s', err.stack ?? err.message);
-    });
+    // Errors are answered and logged by the error page; Koa's own printer stays quiet.
+    this.on('error', () => {});
   }
 
   /** Resolves once the app is ready (after willReady). */
@@ -48,7 +59,7 @@ export class Application extends Koa implements Bootable {
     return this.#ready.ready();
   }
 
-  /** Boots the app: config, app.ts hooks, controllers, router. Rejects with a coded error naming the file and hook. */
+  /** Boots the app: plugins, config, hooks, services, middleware, controllers, router, schedules. */
   async boot(): Promise<void> {
     try {
       await bootProcess(this, 'app', {
@@ -63,6 +74,15 @@ export class Application extends Koa implements Bootable {
     }
   }
 
+  /** A context outside any request — for schedules and other background work. */
+  createAnonymousContext(): Context {
+    const req = new IncomingMessage(new Socket());
+    req.method = 'GET';
+    req.url = '/';
+    req.headers = { host: '127.0.0.1' };
+    return this.createContext(req, new ServerResponse(req)) as unknown as Context;
+  }
+
   /** Runs beforeClose (in reverse load order) and rejects pending messenger requests. */
   async close(): Promise<void> {
     await this.lifecycle.run('beforeClose');
@@ -70,8 +90,21 @@ export class Application extends Koa implements Bootable {
   }
 
   async #loadFiles(): Promise<void> {
-    this.controller = await loadControllers(join(this.baseDir, 'app', 'controller'));
-    const routerFile = await resolveModuleFile(join(this.baseDir, 'app', 'router'));
+    const Services = serviceAccessor(await loadServices(this.units));
+    Object.defineProperty(this.context, 'service', {
+      get(this: Context & { [SERVICES]?: ServiceTree }) {
+        return (this[SERVICES] ??= new Services(this));
+      },
+    });
+    const showDetails = this.config.onerror.showDetails ?? (this.env === 'local' || this.env === 'unittest');
+    this.use(errorPage({ showDetails, logger: this.logger }));
+    const { enable, ...parserOptions } = this.config.bodyParser;
+    if (enable !== false) this.use(bodyParser(parserOptions));
+    await useMiddleware(this, this.units);
+
+    const project = this.units.find((u) => u.type === 'app')!;
+    this.controller = (await loadControllers(join(project.path, 'app', 'controller'))) as ControllerTree;
+    const routerFile = await resolveModuleFile(join(project.path, 'app', 'router'));
     if (routerFile) {
       const define = await importDefault(routerFile);
       if (typeof define !== 'function') {
@@ -79,5 +112,14 @@ export class Application extends Koa implements Bootable {
       }
       await (define as (app: Application) => unknown)(this);
     }
+
+    // The agent times the schedules; this worker runs a task when asked.
+    const tasks = new Map((await loadSchedules(this.units)).map((s) => [s.key, s]));
+    this.messenger.handle(SCHEDULE_ACTION, async ({ key }: { key: string }) => {
+      const schedule = tasks.get(key);
+      if (!schedule) throw new ClutchError(CoreErrorCode.SCHEDULE_INVALID, `No schedule ${key} in this worker`);
+      await schedule.task(this.createAnonymousContext());
+      return true;
+    });
   }
 }

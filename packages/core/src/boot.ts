@@ -1,10 +1,12 @@
-import { join } from 'node:path';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import type { Logger } from '@clutch/cluster';
-import { loadConfig, type ClutchConfig } from './config.js';
+import { loadConfig, projectName, type ClutchConfig } from './config.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
 import { importDefault, resolveModuleFile } from './import-module.js';
 import type { BootHooks, Lifecycle } from './lifecycle.js';
 import type { Messenger } from './messenger.js';
+import { resolveUnits, type LoadUnit } from './plugins.js';
 
 /** What the Application and the Agent share for booting. */
 export interface Bootable {
@@ -15,6 +17,8 @@ export interface Bootable {
   readonly messenger: Messenger;
   config: ClutchConfig;
   name: string;
+  /** The plugins in load order, then the project. */
+  units: LoadUnit[];
 }
 
 async function loadBootClass(host: Bootable, file: string): Promise<BootHooks> {
@@ -30,21 +34,43 @@ async function loadBootClass(host: Bootable, file: string): Promise<BootHooks> {
 }
 
 /**
- * The boot sequence of a worker or the agent: config → boot class → configWillLoad →
- * configDidLoad → project files → didLoad → willReady → (finish) → ready → didReady.
+ * Writes run/config-sources.json: for each config key, the file that set it. Written atomically
+ * (temp file, then rename); a read-only project only loses the record, never the start.
+ */
+async function writeSources(host: Bootable, sources: Record<string, string>): Promise<void> {
+  const dir = join(host.baseDir, 'run');
+  const rel = Object.fromEntries(Object.entries(sources).map(([k, f]) => [k, f === 'framework' ? f : relative(host.baseDir, f)]));
+  try {
+    await mkdir(dir, { recursive: true });
+    const tmp = join(dir, `.config-sources.${process.pid}.json`);
+    await writeFile(tmp, `${JSON.stringify({ env: host.env, units: host.units.map((u) => ({ name: u.name, type: u.type, path: u.path })), sources: rel }, null, 2)}\n`);
+    await rename(tmp, join(dir, 'config-sources.json'));
+  } catch (err) {
+    host.logger.warn('could not write run/config-sources.json: %s', (err as Error).message);
+  }
+}
+
+/**
+ * The boot sequence of a worker or the agent: plugins → config → boot classes (plugins first) →
+ * configWillLoad → configDidLoad → project files → didLoad → willReady → (finish) → ready → didReady.
  */
 export async function bootProcess(
   host: Bootable,
   bootFile: 'app' | 'agent',
   steps: { loadFiles: () => Promise<void>; finish?: () => void; markReady: () => void },
 ): Promise<void> {
-  const { config } = await loadConfig(host.baseDir, host.env);
+  host.units = await resolveUnits(host.baseDir, host.env, await projectName(host.baseDir));
+  const { config, sources } = await loadConfig(host.baseDir, host.env, host.units);
   host.config = config;
   host.name = config.name;
   host.lifecycle.timeout = config.hookTimeout;
   host.messenger.requestTimeout = config.messenger.requestTimeout;
-  const file = await resolveModuleFile(join(host.baseDir, bootFile));
-  if (file) host.lifecycle.add({ name: file, hooks: await loadBootClass(host, file) });
+  // One process records where the config came from; every process loads the same files.
+  if (bootFile === 'agent') await writeSources(host, sources);
+  for (const unit of host.units) {
+    const file = await resolveModuleFile(join(unit.path, bootFile));
+    if (file) host.lifecycle.add({ name: unit.type === 'plugin' ? `${file} (plugin ${unit.name})` : file, hooks: await loadBootClass(host, file) });
+  }
   await host.lifecycle.run('configWillLoad');
   await host.lifecycle.run('configDidLoad');
   await steps.loadFiles();

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ListenConfig } from '@clutch/cluster';
+import type { LoadUnit } from './plugins.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
 import { importDefault, resolveModuleFile } from './import-module.js';
 import { isPlainObject, mergeConfig, type PlainObject } from './merge-config.js';
@@ -17,11 +18,29 @@ export interface AppInfo {
   pkg: PlainObject;
 }
 
-/** The configuration every process of the cluster reads. Project keys sit beside the framework's. */
-export interface ClutchConfig {
-  env: string;
-  name: string;
-  baseDir: string;
+/**
+ * A project's own config keys, declared so `app.config` is typed:
+ *
+ * @example
+ * declare module '@clutch/core' {
+ *   interface AppConfig { greeting: string }
+ * }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface -- filled by declaration merging
+export interface AppConfig {}
+
+/** Options every middleware accepts besides its own (`config[name]`). */
+export interface MiddlewareOptions {
+  /** false turns the middleware off. */
+  enable?: boolean;
+  /** Run only for requests whose path starts with this string or matches this RegExp. */
+  match?: string | RegExp;
+  /** Skip requests whose path starts with this string or matches this RegExp. */
+  ignore?: string | RegExp;
+}
+
+/** The framework's own config keys. */
+export interface FrameworkConfig {
   cluster: {
     /** Where workers listen. The CLI's `--port` wins over `listen.port`. */
     listen: ListenConfig;
@@ -34,6 +53,21 @@ export interface ClutchConfig {
     /** Default timeout of `messenger.request`, in ms. */
     requestTimeout: number;
   };
+  /** The project's middleware, by name (app/middleware/<name>), in order. */
+  middleware: string[];
+  /** Middleware the plugins declared in their own config, in plugin order; runs before `middleware`. */
+  coreMiddleware: string[];
+  /** @koa/bodyparser: JSON and form bodies, on by default. Other keys go to the parser. */
+  bodyParser: { enable: boolean } & Record<string, unknown>;
+  /** Error pages: whether 5xx responses show the message and stack (default: env local or unittest). */
+  onerror: { showDetails?: boolean };
+}
+
+/** The configuration every process of the cluster reads: the framework's keys, the project's declared keys (AppConfig), anything else as unknown. */
+export interface ClutchConfig extends FrameworkConfig, AppConfig {
+  env: string;
+  name: string;
+  baseDir: string;
   [key: string]: unknown;
 }
 
@@ -45,7 +79,16 @@ function frameworkDefaults(): PlainObject {
     cluster: { listen: { port: 7001 }, keepAliveTimeout: 5_000 },
     hookTimeout: 10_000,
     messenger: { requestTimeout: 5_000 },
+    middleware: [],
+    bodyParser: { enable: true },
+    onerror: {},
   };
+}
+
+/** The project's name: its package name, else its folder's name. */
+export async function projectName(baseDir: string): Promise<string> {
+  const pkg = await readPackage(baseDir);
+  return typeof pkg.name === 'string' && pkg.name ? pkg.name : basename(baseDir);
 }
 
 async function readPackage(baseDir: string): Promise<PlainObject> {
@@ -73,19 +116,40 @@ async function loadConfigFile(file: string, appInfo: AppInfo): Promise<PlainObje
   return value;
 }
 
+/** Where each config key came from: dotted key path → file (or "framework" for defaults). */
+export type ConfigSources = Record<string, string>;
+
 /**
- * Loads the framework's defaults, then config/config.default, then config/config.<env>, each
- * deep-merged over the last (arrays replace).
+ * Loads the config of every unit in the order SPEC §2 sets — the framework's defaults, each
+ * plugin's config.default, the project's config.default, each plugin's config.<env>, the
+ * project's config.<env> — deep-merging each over the last (arrays replace), and records which
+ * file set each key. A plugin's `middleware` list is its own: it goes to `coreMiddleware`, in
+ * plugin order, and never replaces the project's `middleware`.
  */
-export async function loadConfig(baseDir: string, env: string): Promise<{ config: ClutchConfig; appInfo: AppInfo }> {
+export async function loadConfig(baseDir: string, env: string, units: LoadUnit[] = [{ name: '', path: baseDir, type: 'app' }]): Promise<{ config: ClutchConfig; appInfo: AppInfo; sources: ConfigSources }> {
   const pkg = await readPackage(baseDir);
   const name = typeof pkg.name === 'string' && pkg.name ? pkg.name : basename(baseDir);
   const appInfo: AppInfo = { name, baseDir, env, HOME: homedir(), pkg };
-  const config = frameworkDefaults();
-  for (const base of ['config.default', `config.${env}`]) {
-    const file = await resolveModuleFile(join(baseDir, 'config', base));
-    if (file) mergeConfig(config, await loadConfigFile(file, appInfo));
+  const sources: ConfigSources = {};
+  const config = mergeConfig({}, frameworkDefaults(), (path) => (sources[path] = 'framework'));
+  const pluginMiddleware = new Map<string, string[]>();
+  const plugins = units.filter((u) => u.type === 'plugin');
+  const project = units.filter((u) => u.type === 'app');
+  const layers = [...plugins.map((u) => [u, 'config.default'] as const), ...project.map((u) => [u, 'config.default'] as const), ...plugins.map((u) => [u, `config.${env}`] as const), ...project.map((u) => [u, `config.${env}`] as const)];
+  for (const [unit, base] of layers) {
+    const file = await resolveModuleFile(join(unit.path, 'config', base));
+    if (!file) continue;
+    const layer = await loadConfigFile(file, appInfo);
+    if (unit.type === 'plugin' && 'middleware' in layer) {
+      const { middleware, ...rest } = layer;
+      if (!Array.isArray(middleware)) throw new ClutchError(CoreErrorCode.CONFIG_INVALID, `${file}: middleware must be an array of names`);
+      pluginMiddleware.set(unit.name, middleware as string[]);
+      mergeConfig(config, rest, (path) => (sources[path] = file));
+    } else {
+      mergeConfig(config, layer, (path) => (sources[path] = file));
+    }
   }
+  config.coreMiddleware = plugins.flatMap((u) => pluginMiddleware.get(u.name) ?? []);
   Object.assign(config, { env, name, baseDir });
-  return { config: config as ClutchConfig, appInfo };
+  return { config: config as ClutchConfig, appInfo, sources };
 }

@@ -1,6 +1,8 @@
-import type { Context, Middleware } from 'koa';
+import type { Middleware } from 'koa';
+import type { Context } from './context.js';
 import type { Application } from './application.js';
 import type { ClutchConfig } from './config.js';
+import type { ServiceTree } from './service.js';
 
 /**
  * Base class for controllers. Each request gets a new instance; every method is an action that
@@ -15,11 +17,13 @@ export class Controller {
   readonly ctx: Context;
   readonly app: Application;
   readonly config: ClutchConfig;
+  readonly service: ServiceTree;
 
   constructor(ctx: Context) {
     this.ctx = ctx;
-    this.app = ctx.app as unknown as Application;
+    this.app = ctx.app;
     this.config = this.app.config;
+    this.service = ctx.service;
   }
 }
 

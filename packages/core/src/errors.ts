@@ -8,6 +8,18 @@ export const CoreErrorCode = {
   CONFIG_LOAD_FAILED: 'CLUTCH_ERR_CONFIG_LOAD_FAILED',
   /** A config file's default export is neither an object nor a function returning one. */
   CONFIG_INVALID: 'CLUTCH_ERR_CONFIG_INVALID',
+  /** config/plugin names a plugin that cannot be found, or whose package.json has no clutchPlugin. */
+  PLUGIN_INVALID: 'CLUTCH_ERR_PLUGIN_INVALID',
+  /** Two enabled plugins have the same name. */
+  PLUGIN_DUPLICATE: 'CLUTCH_ERR_PLUGIN_DUPLICATE',
+  /** An enabled plugin depends on a plugin that is not enabled. */
+  PLUGIN_MISSING_DEPENDENCY: 'CLUTCH_ERR_PLUGIN_MISSING_DEPENDENCY',
+  /** Plugins depend on each other in a cycle. */
+  PLUGIN_CYCLE: 'CLUTCH_ERR_PLUGIN_CYCLE',
+  /** app/middleware or config.middleware is wrong (unknown name, not a factory). */
+  MIDDLEWARE_INVALID: 'CLUTCH_ERR_MIDDLEWARE_INVALID',
+  /** A file under app/schedule is wrong (bad interval, bad cron, no task). */
+  SCHEDULE_INVALID: 'CLUTCH_ERR_SCHEDULE_INVALID',
   /** A project file (app.ts, agent.ts, router, controller) failed to import. */
   LOADER_IMPORT_FAILED: 'CLUTCH_ERR_LOADER_IMPORT_FAILED',
   /** A project file's default export has the wrong shape. */

@@ -7,7 +7,7 @@ export async function startAgent(options: FrameworkStartOptions): Promise<Proces
   const agent = new Agent(options);
   await agent.boot();
   return {
-    serverDidReady: () => agent.lifecycle.run('serverDidReady'),
+    serverDidReady: () => agent.serverDidReady(),
     close: () => agent.close(),
   };
 }

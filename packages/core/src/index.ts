@@ -1,9 +1,30 @@
+/// <reference types="@koa/bodyparser" preserve="true" />
+// The body parser runs in every app: its `ctx.request.body` typing is part of ours.
 export { Application } from './application.js';
 export { Agent } from './agent.js';
 export { Controller, type ActionsOf, type ControllerAction, type ControllerTree } from './controller.js';
-export { Messenger, CLUSTER_PIDS, type MessageMeta, type MessageListener, type RequestHandler, type RequestOptions, type RequestTarget } from './messenger.js';
+export { Service, type ServiceTree } from './service.js';
+export {
+  Messenger,
+  CLUSTER_PIDS,
+  type ActionData,
+  type MessageListener,
+  type MessageMeta,
+  type MessengerActions,
+  type MessengerRequests,
+  type RequestData,
+  type RequestHandler,
+  type RequestOptions,
+  type RequestReply,
+  type RequestTarget,
+} from './messenger.js';
 export { HOOKS, Lifecycle, type BootHooks, type HookName, type HookTiming } from './lifecycle.js';
-export { loadConfig, type AppInfo, type ClutchConfig, type ConfigExport } from './config.js';
+export { loadConfig, type AppConfig, type AppInfo, type ClutchConfig, type ConfigExport, type ConfigSources, type FrameworkConfig, type MiddlewareOptions } from './config.js';
+export { defineConfig, type ConfigInput } from './define-config.js';
+export type { MiddlewareFactory } from './middleware.js';
+export { defineSchedule, type ScheduleDefinition, type ScheduleOptions, type ScheduleType } from './schedule.js';
+export type { LoadUnit, PluginEntry } from './plugins.js';
 export { ClutchError, CoreErrorCode } from './errors.js';
 export { startAgent, startWorker } from './framework.js';
-export type { Context, Next, Middleware } from 'koa';
+export type { Context } from './context.js';
+export type { Next, Middleware } from 'koa';

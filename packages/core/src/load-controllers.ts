@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
-import type { Context, Next } from 'koa';
+import type { Next } from 'koa';
+import type { Context } from './context.js';
 import { Controller, type ControllerAction, type ControllerTree } from './controller.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
 import { MODULE_EXTENSIONS, importDefault, isModuleFile } from './import-module.js';
@@ -45,7 +46,9 @@ function classActions(Cls: ControllerClass, label: string, file: string): Record
       if (isController && CONTROLLER_PROPERTIES.has(name)) {
         throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, `${file}: the action "${name}" would be hidden by the controller's own this.${name}; rename it`);
       }
-      const action: ControllerAction = (ctx, next) => {
+      const action: ControllerAction = (koaCtx, next) => {
+        // Every context of this app is created by a Clutch Application: its `app` is one.
+        const ctx = koaCtx as Context;
         const instance = new Cls(ctx);
         return (instance[name] as Method).call(instance, ctx, next) as Promise<void>;
       };
@@ -60,7 +63,7 @@ function objectActions(obj: Record<string, unknown>, label: string): Record<stri
   const actions: Record<string, ControllerAction> = {};
   for (const [name, value] of Object.entries(obj)) {
     if (typeof value !== 'function') continue;
-    const action: ControllerAction = (ctx, next) => (value as Method).call(obj, ctx, next) as Promise<void>;
+    const action: ControllerAction = (ctx, next) => (value as Method).call(obj, ctx as Context, next) as Promise<void>;
     Object.defineProperty(action, 'name', { value: `${label}.${name}` });
     actions[name] = action;
   }

@@ -10,12 +10,38 @@ export interface MessageMeta {
 }
 
 /**
- * A listener for one action. `T` is what the sender sends: the messenger cannot check it, so
- * annotate it where you know it (data crossed a process boundary as JSON).
+ * Payloads of the project's messages, declared so that sends and listeners are typed:
+ *
+ * @example
+ * declare module '@clutch/core' {
+ *   interface MessengerActions { 'cache:clear': { key: string } }
+ *   interface MessengerRequests { 'counter:next': { data: { by: number }; reply: number } }
+ * }
+ * app.messenger.sendToApp('cache:clear', { key: 'home' });          // checked
+ * const n = await app.messenger.request('agent', 'counter:next', { by: 1 });   // n: number
+ *
+ * An action that is not declared carries `unknown`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface -- filled by declaration merging
+export interface MessengerActions {}
+/** Requests the project declares: `{ data, reply }` per action (see MessengerActions). */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface -- filled by declaration merging
+export interface MessengerRequests {}
+
+/** The payload of `A`: declared in MessengerActions, else unknown. */
+export type ActionData<A extends string> = A extends keyof MessengerActions ? MessengerActions[A] : unknown;
+/** What request `A` sends: declared in MessengerRequests, else unknown. */
+export type RequestData<A extends string> = A extends keyof MessengerRequests ? (MessengerRequests[A] extends { data: infer D } ? D : unknown) : unknown;
+/** What request `A` resolves with: declared in MessengerRequests, else unknown. */
+export type RequestReply<A extends string> = A extends keyof MessengerRequests ? (MessengerRequests[A] extends { reply: infer R } ? R : unknown) : unknown;
+
+/**
+ * A listener for one action. For an undeclared action you may annotate `data` (the messenger
+ * cannot check it: it crossed a process boundary as JSON); a declared one is typed for you.
  */
 export type MessageListener<T = unknown> = (data: T, meta: MessageMeta) => unknown;
 /** Answers a request: the return value (or resolved promise) is the reply. */
-export type RequestHandler<T = unknown> = (data: T, meta: MessageMeta) => unknown;
+export type RequestHandler<T = unknown, R = unknown> = (data: T, meta: MessageMeta) => R | Promise<R>;
 /** Where a request may go: the agent, one worker picked by the master, or a pid. */
 export type RequestTarget = 'agent' | 'random' | number;
 
@@ -86,41 +112,41 @@ export class Messenger {
   }
 
   /** Sends to every worker (this one included, if called from a worker). */
-  sendToApp(action: string, data?: unknown): this {
+  sendToApp<A extends string>(action: A, data?: ActionData<A>): this {
     return this.#send('app', action, data);
   }
 
   /** Sends to the agent. */
-  sendToAgent(action: string, data?: unknown): this {
+  sendToAgent<A extends string>(action: A, data?: ActionData<A>): this {
     return this.#send('agent', action, data);
   }
 
   /** Sends to the agent and every worker. */
-  broadcast(action: string, data?: unknown): this {
+  broadcast<A extends string>(action: A, data?: ActionData<A>): this {
     return this.#send('all', action, data);
   }
 
   /** Sends to one worker, picked by the master. */
-  sendRandom(action: string, data?: unknown): this {
+  sendRandom<A extends string>(action: A, data?: ActionData<A>): this {
     return this.#send('random', action, data);
   }
 
   /** Sends to the process with this pid (the agent or a worker). */
-  sendTo(pid: number, action: string, data?: unknown): this {
+  sendTo<A extends string>(pid: number, action: A, data?: ActionData<A>): this {
     checkPid(pid);
     return this.#send(pid, action, data);
   }
 
-  on<T = unknown>(action: string, listener: MessageListener<T>): this {
+  on<A extends string, T extends ActionData<A> = ActionData<A>>(action: A, listener: MessageListener<T>): this {
     return this.#addListener(action, listener as MessageListener, false);
   }
 
-  once<T = unknown>(action: string, listener: MessageListener<T>): this {
+  once<A extends string, T extends ActionData<A> = ActionData<A>>(action: A, listener: MessageListener<T>): this {
     return this.#addListener(action, listener as MessageListener, true);
   }
 
   /** Removes one listener, or every listener of the action when none is given. */
-  off<T = unknown>(action: string, listener?: MessageListener<T>): this {
+  off<A extends string, T extends ActionData<A> = ActionData<A>>(action: A, listener?: MessageListener<T>): this {
     const list = this.#listeners.get(action);
     if (!list) return this;
     const rest = listener ? list.filter((l) => l.fn !== (listener as MessageListener)) : [];
@@ -133,7 +159,7 @@ export class Messenger {
    * Answers requests for `action`: the handler's return value (or resolved promise) is the reply;
    * a throw rejects the caller's promise with the error's message. One handler per action.
    */
-  handle<T = unknown>(action: string, handler: RequestHandler<T>): this {
+  handle<A extends string, T extends RequestData<A> = RequestData<A>>(action: A, handler: RequestHandler<T, RequestReply<A>>): this {
     checkAction(action);
     if (this.#handlers.has(action)) {
       throw new ClutchError(CoreErrorCode.MESSENGER_HANDLER_EXISTS, `A handler for "${action}" is already registered in this process`);
@@ -143,7 +169,7 @@ export class Messenger {
   }
 
   /** Sends a request and resolves with the reply of the target's handler. */
-  request<T = unknown>(target: RequestTarget, action: string, data?: unknown, options: RequestOptions = {}): Promise<T> {
+  request<A extends string, R = RequestReply<A>>(target: RequestTarget, action: A, data?: RequestData<A>, options: RequestOptions = {}): Promise<R> {
     try {
       if (target !== 'agent' && target !== 'random') checkPid(target);
       checkAction(action);
@@ -154,7 +180,7 @@ export class Messenger {
     if (this.#closed) return Promise.reject(this.#closedError(action));
     const timeout = options.timeout ?? this.#requestTimeout;
     const rid = this.#nextRid++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<R>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(rid);
         reject(new ClutchError(CoreErrorCode.MESSENGER_TIMEOUT, `Request "${action}" to ${target} got no reply within ${timeout}ms`));

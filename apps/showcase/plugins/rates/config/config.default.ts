@@ -1,0 +1,3 @@
+export default {
+  rates: { base: 'EUR', refreshInterval: 10_000 },
+};

@@ -1,0 +1,47 @@
+import { STATUS_CODES } from 'node:http';
+import type { Context, Middleware } from 'koa';
+import type { Logger } from '@clutch/cluster';
+
+interface HttpishError extends Error {
+  status?: number;
+  statusCode?: number;
+  expose?: boolean;
+  code?: string;
+  headers?: Record<string, string>;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * The first middleware of every app: turns a thrown error into a response, as JSON or HTML
+ * depending on Accept. A 4xx shows the error's message when the error allows it (`expose`, as
+ * `ctx.throw(400, …)` sets). A 5xx shows the message and the stack only with `showDetails` (env local
+ * and unittest by default); in prod it says "Internal Server Error" and nothing else, and is logged.
+ */
+export function errorPage(options: { showDetails: boolean; logger: Logger }): Middleware {
+  return async (ctx: Context, next) => {
+    try {
+      await next();
+    } catch (caught) {
+      const err = (caught instanceof Error ? caught : new Error(String(caught))) as HttpishError;
+      let status = err.status ?? err.statusCode ?? 500;
+      if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
+      if (status >= 500) options.logger.error('%s %s → %d: %s', ctx.method, ctx.path, status, err.stack ?? err.message);
+      if (ctx.headerSent || !ctx.writable) return;
+      const details = status < 500 ? err.expose !== false : options.showDetails;
+      const message = details ? err.message : (STATUS_CODES[status] ?? 'Error');
+      const stack = status >= 500 && options.showDetails ? err.stack : undefined;
+      ctx.status = status;
+      ctx.remove('content-length');
+      if (err.headers && status < 500) ctx.set(err.headers);
+      if (ctx.accepts('json', 'html') === 'html') {
+        ctx.type = 'html';
+        ctx.body = `<!doctype html><html><head><title>${status} ${escapeHtml(STATUS_CODES[status] ?? 'Error')}</title></head><body><h1>${status} ${escapeHtml(message)}</h1>${stack ? `<pre>${escapeHtml(stack)}</pre>` : ''}</body></html>`;
+      } else {
+        ctx.body = { error: { status, message, ...(err.code && details ? { code: err.code } : {}), ...(stack ? { stack } : {}) } };
+      }
+    }
+  };
+}

@@ -1,0 +1,63 @@
+import { basename, extname, join } from 'node:path';
+import type { Context, Middleware } from 'koa';
+import type { Application } from './application.js';
+import type { MiddlewareOptions } from './config.js';
+import { ClutchError, CoreErrorCode } from './errors.js';
+import { importDefault } from './import-module.js';
+import { camelCase, listModules } from './load-controllers.js';
+import { isPlainObject } from './merge-config.js';
+import type { LoadUnit } from './plugins.js';
+
+/** app/middleware/<name>.ts: `export default (options, app) => koaMiddleware`. */
+export type MiddlewareFactory<O = Record<string, unknown>> = (options: O & MiddlewareOptions, app: Application) => Middleware;
+
+function matches(rule: string | RegExp, path: string): boolean {
+  return typeof rule === 'string' ? path.startsWith(rule) : rule.test(path);
+}
+
+/** Wraps a middleware so it runs only where `match`/`ignore` say. */
+function scoped(mw: Middleware, options: MiddlewareOptions): Middleware {
+  const { match, ignore } = options;
+  if (match === undefined && ignore === undefined) return mw;
+  return (ctx: Context, next) => {
+    if (match !== undefined && !matches(match, ctx.path)) return next();
+    if (ignore !== undefined && matches(ignore, ctx.path)) return next();
+    return mw(ctx, next);
+  };
+}
+
+/**
+ * Loads app/middleware of every unit (a later unit's file wins a name) and mounts, in order, the
+ * plugins' `coreMiddleware` and then the project's `middleware`, each with its options from
+ * `config[name]`. A name with no file is a start error naming it.
+ */
+export async function useMiddleware(app: Application, units: LoadUnit[]): Promise<string[]> {
+  const factories = new Map<string, { factory: MiddlewareFactory; file: string }>();
+  for (const unit of units) {
+    for (const file of await listModules(join(unit.path, 'app', 'middleware'))) {
+      const factory = await importDefault(file);
+      if (typeof factory !== 'function') throw new ClutchError(CoreErrorCode.MIDDLEWARE_INVALID, `${file} must export default (options, app) => middleware`);
+      factories.set(camelCase(basename(file, extname(file))), { factory: factory as MiddlewareFactory, file });
+    }
+  }
+  const { coreMiddleware, middleware } = app.config;
+  if (!Array.isArray(middleware) || !middleware.every((m) => typeof m === 'string')) {
+    throw new ClutchError(CoreErrorCode.MIDDLEWARE_INVALID, 'config.middleware must be an array of middleware names');
+  }
+  const mounted: string[] = [];
+  for (const name of [...coreMiddleware, ...middleware]) {
+    const found = factories.get(name);
+    if (!found) {
+      const known = [...factories.keys()].join(', ') || 'none';
+      throw new ClutchError(CoreErrorCode.MIDDLEWARE_INVALID, `Middleware "${name}" is enabled in config but no app/middleware/${name} file exists (found: ${known})`);
+    }
+    const raw = app.config[name];
+    const options = (isPlainObject(raw) ? raw : {}) as MiddlewareOptions & Record<string, unknown>;
+    if (options.enable === false) continue;
+    const mw = found.factory(options, app);
+    if (typeof mw !== 'function') throw new ClutchError(CoreErrorCode.MIDDLEWARE_INVALID, `${found.file} returned ${typeof mw}, not a middleware function`);
+    app.use(scoped(mw, options));
+    mounted.push(name);
+  }
+  return mounted;
+}

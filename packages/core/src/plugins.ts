@@ -1,0 +1,130 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { ClutchError, CoreErrorCode } from './errors.js';
+import { importDefault, resolveModuleFile } from './import-module.js';
+import { isPlainObject } from './merge-config.js';
+
+/** One entry of config/plugin.{ts,js}. */
+export interface PluginEntry {
+  /** Whether the plugin is on (default true). */
+  enable?: boolean;
+  /** An npm package holding the plugin, resolved from the project. */
+  package?: string;
+  /** A folder holding the plugin, absolute or relative to the project. */
+  path?: string;
+  /** The envs in which the plugin is on (default: all). */
+  env?: string[];
+}
+
+/** A folder whose files load like the project's: config, app.ts, agent.ts, app/service, … */
+export interface LoadUnit {
+  /** The plugin's name, or the project's name for the project itself. */
+  name: string;
+  path: string;
+  type: 'plugin' | 'app';
+}
+
+interface Plugin extends LoadUnit {
+  dependencies: string[];
+  optionalDependencies: string[];
+  /** Which config/plugin key enabled it. */
+  key: string;
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+async function readPlugin(key: string, entry: PluginEntry, baseDir: string): Promise<Plugin> {
+  let path: string;
+  if (entry.path) {
+    path = isAbsolute(entry.path) ? entry.path : resolve(baseDir, entry.path);
+  } else {
+    const pkg = entry.package ?? key;
+    try {
+      path = dirname(createRequire(join(baseDir, 'package.json')).resolve(`${pkg}/package.json`));
+    } catch {
+      throw new ClutchError(CoreErrorCode.PLUGIN_INVALID, `Plugin "${key}": package ${pkg} is not installed in ${baseDir}`);
+    }
+  }
+  let meta: unknown;
+  try {
+    meta = (JSON.parse(await readFile(join(path, 'package.json'), 'utf8')) as { clutchPlugin?: unknown }).clutchPlugin;
+  } catch {
+    throw new ClutchError(CoreErrorCode.PLUGIN_INVALID, `Plugin "${key}": no readable package.json in ${path}`);
+  }
+  if (!isPlainObject(meta) || typeof meta.name !== 'string' || !meta.name) {
+    throw new ClutchError(CoreErrorCode.PLUGIN_INVALID, `Plugin "${key}": ${join(path, 'package.json')} needs "clutchPlugin": { "name": … }`);
+  }
+  return { name: meta.name, path, type: 'plugin', key, dependencies: strings(meta.dependencies), optionalDependencies: strings(meta.optionalDependencies) };
+}
+
+/**
+ * Orders plugins so each loads after what it depends on; among independent plugins the order of
+ * config/plugin stands. A cycle is an error naming it.
+ */
+function order(plugins: Plugin[]): Plugin[] {
+  const byName = new Map(plugins.map((p) => [p.name, p]));
+  const done = new Set<string>();
+  const visiting: string[] = [];
+  const sorted: Plugin[] = [];
+  const visit = (p: Plugin) => {
+    if (done.has(p.name)) return;
+    const at = visiting.indexOf(p.name);
+    if (at >= 0) {
+      const cycle = [...visiting.slice(at), p.name].join(' → ');
+      throw new ClutchError(CoreErrorCode.PLUGIN_CYCLE, `Plugins depend on each other in a cycle: ${cycle}`);
+    }
+    visiting.push(p.name);
+    for (const dep of [...p.dependencies, ...p.optionalDependencies]) {
+      const d = byName.get(dep);
+      if (d) visit(d);
+    }
+    visiting.pop();
+    done.add(p.name);
+    sorted.push(p);
+  };
+  for (const p of plugins) visit(p);
+  return sorted;
+}
+
+/**
+ * Reads config/plugin.{ts,js} and returns the load units: the enabled plugins in dependency order,
+ * then the project itself. Missing dependencies, duplicate names and cycles are errors that name
+ * the plugins involved.
+ */
+export async function resolveUnits(baseDir: string, env: string, appName: string): Promise<LoadUnit[]> {
+  const app: LoadUnit = { name: appName, path: baseDir, type: 'app' };
+  const file = await resolveModuleFile(join(baseDir, 'config', 'plugin'));
+  if (!file) return [app];
+  const declared = await importDefault(file, CoreErrorCode.CONFIG_LOAD_FAILED);
+  if (!isPlainObject(declared)) throw new ClutchError(CoreErrorCode.CONFIG_INVALID, `${file} must export default { name: { enable, package | path, env } }`);
+
+  const enabled: Plugin[] = [];
+  const disabled = new Set<string>();
+  for (const [key, raw] of Object.entries(declared)) {
+    if (!isPlainObject(raw)) throw new ClutchError(CoreErrorCode.CONFIG_INVALID, `${file}: plugin "${key}" must be an object { enable, package | path, env }`);
+    const entry = raw as PluginEntry;
+    const on = entry.enable !== false && (!Array.isArray(entry.env) || entry.env.includes(env));
+    if (!on) {
+      disabled.add(key);
+      continue;
+    }
+    enabled.push(await readPlugin(key, entry, baseDir));
+  }
+  const seen = new Map<string, Plugin>();
+  for (const p of enabled) {
+    const twin = seen.get(p.name);
+    if (twin) throw new ClutchError(CoreErrorCode.PLUGIN_DUPLICATE, `Two plugins are named "${p.name}": "${twin.key}" (${twin.path}) and "${p.key}" (${p.path})`);
+    seen.set(p.name, p);
+  }
+  for (const p of enabled) {
+    for (const dep of p.dependencies) {
+      if (seen.has(dep)) continue;
+      const why = disabled.has(dep) ? 'which is disabled' : 'which is not in config/plugin';
+      throw new ClutchError(CoreErrorCode.PLUGIN_MISSING_DEPENDENCY, `Plugin "${p.name}" depends on plugin "${dep}", ${why}`);
+    }
+  }
+  return [...order(enabled), app];
+}

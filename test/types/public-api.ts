@@ -1,0 +1,79 @@
+/**
+ * Type tests: this file is type-checked with the rest of test/ by `npm test` (tsc -b) and never
+ * run. Each `@ts-expect-error` must meet an error, or the build fails.
+ */
+import { defineConfig, defineSchedule, Service, type Application, type Context, type MiddlewareFactory } from '@clutch/core';
+
+class TypesUserService extends Service {
+  name(): string {
+    return `user of ${this.ctx.path}`;
+  }
+}
+
+declare module '@clutch/core' {
+  interface MessengerActions {
+    'types:ping': { n: number };
+  }
+  interface MessengerRequests {
+    'types:sum': { data: { a: number; b: number }; reply: number };
+  }
+  interface AppConfig {
+    typesGreeting: string;
+  }
+  interface ServiceTree {
+    typesUser: TypesUserService;
+  }
+}
+
+export function messenger(app: Application): void {
+  app.messenger.sendToApp('types:ping', { n: 1 });
+  // @ts-expect-error a declared action's payload is checked
+  app.messenger.sendToApp('types:ping', { n: 'one' });
+  app.messenger.on('types:ping', (data, meta) => {
+    const n: number = data.n;
+    const from: 'agent' | 'app' | 'master' = meta.from;
+    void [n, from];
+  });
+  const sum: Promise<number> = app.messenger.request('agent', 'types:sum', { a: 1, b: 2 });
+  void sum;
+  // @ts-expect-error a declared request's data is checked
+  void app.messenger.request('agent', 'types:sum', { a: '1', b: 2 });
+  app.messenger.handle('types:sum', ({ a, b }) => a + b);
+  // @ts-expect-error a declared request's reply is checked
+  app.messenger.handle('types:sum', () => 'not a number');
+  app.messenger.on('undeclared', (data) => {
+    // @ts-expect-error an undeclared action carries unknown, not any
+    void data.anything;
+  });
+  app.messenger.on('undeclared', (data: { i: number }) => void data.i);
+}
+
+export function config(app: Application): void {
+  const greeting: string = app.config.typesGreeting;
+  const port: number | undefined = app.config.cluster.listen.port;
+  // @ts-expect-error a declared config key has its declared type
+  const wrong: number = app.config.typesGreeting;
+  void [greeting, port, wrong];
+}
+
+export const goodConfig = defineConfig((info) => ({ cluster: { listen: { port: 8080 } }, typesGreeting: info.name }));
+// @ts-expect-error the framework's keys are checked
+export const badConfig = defineConfig({ cluster: { listen: { port: 'eighty' } } });
+
+export function services(ctx: Context): string {
+  // @ts-expect-error an undeclared service does not exist
+  void ctx.service.nobody;
+  return ctx.service.typesUser.name();
+}
+
+export const middleware: MiddlewareFactory<{ header: string }> = (options, app) => async (ctx, next) => {
+  ctx.set(options.header, app.name);
+  await next();
+};
+
+export const schedule = defineSchedule({
+  schedule: { interval: '1m', type: 'worker' },
+  task: (ctx) => ctx.service.typesUser.name(),
+});
+// @ts-expect-error a schedule type is 'worker' or 'all'
+export const badSchedule = defineSchedule({ schedule: { interval: '1m', type: 'agent' }, task: () => {} });
