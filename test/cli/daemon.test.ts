@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { ClusterStatus } from '@clutch/cluster';
-import { isAlive, runApp, waitGone } from '../helpers/cluster.ts';
+import { controlSocketPath, type ClusterStatus } from '@clutch/cluster';
+import { fixture, isAlive, runApp, waitGone } from '../helpers/cluster.ts';
 import { getJson } from '../helpers/http.ts';
 import { copyFixture } from '../helpers/project.ts';
 
@@ -59,23 +60,47 @@ describe('daemons side by side', { timeout: 90_000 }, () => {
     assert.match(readFileSync(join(a.dir, 'logs', 'worker.log'), 'utf8'), /\[worker:\d+\]/);
   });
 
-  it('reopens its log files on SIGUSR1, so logrotate can move them', async () => {
+  it('reopens every log file on SIGUSR1 — master, agent, both workers, errors — and opens no inspector', async () => {
     const sb = await status(b.dir);
     const logs = join(b.dir, 'logs');
+    const read = (f: string) => (existsSync(join(logs, f)) ? readFileSync(join(logs, f), 'utf8') : '');
     assert.equal((await getJson(`${sb.master.url}/log?msg=before`)).status, 200);
-    renameSync(join(logs, 'worker.log'), join(logs, 'worker.log.1'));
+    for (const f of ['master.log', 'agent.log', 'worker.log', 'common-error.log']) renameSync(join(logs, f), join(logs, `${f}.1`));
     process.kill(sb.master.pid, 'SIGUSR1');
-    // The workers reopen when the master's SIGUSR1 reaches them; ask until a fresh worker.log has the line.
-    let fresh = '';
-    for (let i = 0; i < 100 && !fresh.includes('LOG after'); i++) {
-      await getJson(`${sb.master.url}/log?msg=after`);
-      fresh = existsSync(join(logs, 'worker.log')) ? readFileSync(join(logs, 'worker.log'), 'utf8') : '';
+    // Each role writes something new: the workers and the agent on request, the master (and the
+    // error log) on a malformed control request. Ask until every fresh file has it.
+    const workersSeen = new Set<number>();
+    for (let i = 0; i < 200; i++) {
+      const { body } = await getJson<{ pid: number }>(`${sb.master.url}/log?msg=after`);
+      if (read('worker.log').includes(`[worker:${body.pid}]`) || read('worker.log').includes('LOG after')) workersSeen.add(body.pid);
+      await getJson(`${sb.master.url}/agent-version`);
+      await new Promise<void>((resolve) => {
+        const c = createConnection(controlSocketPath(b.dir, 'reloadable'), () => c.end('not a request\n'));
+        c.resume();
+        c.on('close', () => resolve());
+        c.on('error', () => resolve());
+      });
+      if (read('worker.log').includes('LOG after') && read('agent.log').includes('LOG agent version') && read('master.log').includes('CLUTCH_ERR_CONTROL_BAD_REQUEST') && read('common-error.log').includes('CLUTCH_ERR_CONTROL_BAD_REQUEST')) break;
     }
-    assert.match(fresh, /LOG after/);
-    assert.match(readFileSync(join(logs, 'worker.log.1'), 'utf8'), /LOG before/);
+    assert.match(read('worker.log'), /LOG after/);
+    assert.match(read('agent.log'), /LOG agent version v1/);
+    assert.match(read('master.log'), /CLUTCH_ERR_CONTROL_BAD_REQUEST/);
+    assert.match(read('common-error.log'), /CLUTCH_ERR_CONTROL_BAD_REQUEST/);
+    assert.match(read('worker.log.1'), /LOG before/);
+    assert.ok(!read('worker.log.1').includes('LOG after'), 'nothing new went to the moved file');
+    assert.ok(!read('stdout.log').includes('Debugger listening'), 'no inspector was opened');
     assert.ok(allPids(sb).every(isAlive), 'SIGUSR1 killed nothing');
     const stopped = await runApp(['stop', b.dir], 30_000);
     assert.equal(stopped.code, 0, stopped.stderr);
     await waitGone(allPids(sb), 5_000);
+  });
+
+  it('a daemon whose start fails exits non-zero with the error, leaving nothing running', async () => {
+    const { code, stdout, stderr } = await runApp(['start', fixture('bad-config'), '--daemon', '--port', '0', '--workers', '1'], 30_000);
+    assert.equal(code, 1);
+    assert.match(stderr, /CLUTCH_ERR_CONFIG_LOAD_FAILED/);
+    assert.ok(!/started on/.test(stdout));
+    const running = await runApp(['status', fixture('bad-config')], 10_000);
+    assert.equal(running.code, 3, 'no cluster answers');
   });
 });

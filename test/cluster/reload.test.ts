@@ -29,7 +29,7 @@ describe('app reload', { timeout: 180_000 }, () => {
       const { app, info } = await startFixture(project.dir, ['--workers', String(workers)]);
       started.push(app);
       const before = pidsOf(await status(project.dir));
-      const load = startLoad(`${info.url}/`, { connections: 16, durationMs: 15_000 });
+      const load = startLoad(`${info.url}/`, { connections: 16, idleClients: 4, durationMs: 15_000 });
       // Let the load settle on the old code first.
       while (load.result.ok < 500) await new Promise((r) => setTimeout(r, 20));
 

@@ -37,14 +37,20 @@ export interface Load {
   readonly result: LoadResult;
 }
 
-export function startLoad(url: string, options: { connections: number; durationMs: number; maxRequests?: number }): Load {
+/**
+ * `connections` loops alternate keep-alive and Connection: close, each sending its next request at
+ * once. `idleClients` more keep-alive loops pause 200–1500 ms between requests, so their connection
+ * is idle now and then — the case a reload must not cut.
+ */
+export function startLoad(url: string, options: { connections: number; idleClients?: number; durationMs: number; maxRequests?: number }): Load {
   const result: LoadResult = { ok: 0, failed: 0, failures: {}, versions: {} };
   const deadline = Date.now() + options.durationMs;
   const max = options.maxRequests ?? 2_000_000;
   let stopped = false;
   const agents: Agent[] = [];
-  const loop = async (agent: Agent | false) => {
+  const loop = async (agent: Agent | false, pause = false) => {
     while (!stopped && Date.now() < deadline && result.ok + result.failed < max) {
+      if (pause) await new Promise((r) => setTimeout(r, 200 + Math.random() * 1300));
       try {
         const { status, body } = await once(url, agent);
         if (status === 200) {
@@ -71,6 +77,11 @@ export function startLoad(url: string, options: { connections: number; durationM
     } else {
       loops.push(loop(false));
     }
+  }
+  for (let i = 0; i < (options.idleClients ?? 0); i++) {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    agents.push(agent);
+    loops.push(loop(agent, true));
   }
   const done = Promise.all(loops).then(() => {
     for (const a of agents) a.destroy();

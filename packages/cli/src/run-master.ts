@@ -1,3 +1,5 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   ClusterErrorCode,
   ControlServer,
@@ -36,8 +38,10 @@ export async function runMaster(options: Partial<ClusterOptions> & Pick<ClusterO
   setUpProcessLogs();
   const master = new Master(options, logger);
   let control: ControlServer | null = null;
+  let pidFile: string | null = null;
   const exit = (code: number) => {
     control?.close();
+    if (pidFile) rmSync(pidFile, { force: true });
     process.exit(code);
   };
 
@@ -57,6 +61,16 @@ export async function runMaster(options: Partial<ClusterOptions> & Pick<ClusterO
     logger,
   );
 
+  // For tools that signal the master by pid (logrotate's postrotate, systemd's PIDFile).
+  pidFile = join(options.baseDir, 'run', `${options.title.replace(/[^\w.-]/g, '_')}.pid`);
+  try {
+    mkdirSync(dirname(pidFile), { recursive: true });
+    writeFileSync(pidFile, `${process.pid}\n`);
+  } catch (err) {
+    logger.warn('could not write %s: %s', pidFile, (err as Error).message);
+    pidFile = null;
+  }
+
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
       logger.info('received %s again; already stopping', signal);
@@ -68,7 +82,7 @@ export async function runMaster(options: Partial<ClusterOptions> & Pick<ClusterO
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   // logrotate signals the master: it reopens its own files (setUpProcessLogs) and tells its children.
   process.on('SIGUSR1', () => {
-    if (logsToFiles()) master.signalChildren('SIGUSR1');
+    if (logsToFiles()) master.reopenLogs();
   });
   // The master keeps the service up: a bug in its own code is logged loudly, not fatal. Were the
   // master to die anyway, its children notice the closed IPC channel and exit on their own.

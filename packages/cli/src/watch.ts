@@ -1,13 +1,17 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { extname, sep } from 'node:path';
+import { readdirSync, watch, type FSWatcher } from 'node:fs';
+import { extname, join, sep } from 'node:path';
 
-const IGNORED_DIRS = new Set(['node_modules', 'logs', 'run', '.git', 'dist', 'coverage']);
+const IGNORED_DIRS = new Set(['node_modules', 'logs', 'run', 'dist', 'coverage']);
 const WATCHED_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', '.json']);
+
+function ignoredDir(name: string): boolean {
+  return IGNORED_DIRS.has(name) || name.startsWith('.');
+}
 
 /** Whether a changed file (relative to the project) can affect the running code. */
 export function isSourceChange(file: string): boolean {
   const parts = file.split(sep);
-  if (parts.some((p) => IGNORED_DIRS.has(p) || p.startsWith('.'))) return false;
+  if (parts.slice(0, -1).some(ignoredDir) || parts.at(-1)!.startsWith('.')) return false;
   return WATCHED_EXTENSIONS.has(extname(file)) && !file.endsWith('.d.ts');
 }
 
@@ -18,11 +22,19 @@ export function touchesAgent(file: string): boolean {
   return !/^app\.[cm]?[jt]s$/.test(file);
 }
 
+export interface ProjectWatcher {
+  close(): void;
+}
+
 /**
- * Watches a project folder (recursively) and calls `onChange` with the changed files, debounced.
- * A change while `onChange` still runs is kept and delivered after it, never interleaved.
+ * Watches a project and calls `onChange` with the changed files (relative paths), debounced. A
+ * change while `onChange` still runs is kept and delivered after it, never interleaved. Ignored
+ * folders (node_modules, logs, run, dist, coverage, dot-folders) are never watched at all — a
+ * recursive watch on the project would put an inotify watch on every file under node_modules.
  */
-export function watchProject(dir: string, onChange: (files: string[]) => Promise<void>, debounceMs = 300): FSWatcher {
+export function watchProject(dir: string, onChange: (files: string[]) => Promise<void>, options: { onError: (err: Error) => void; debounceMs?: number }): ProjectWatcher {
+  const debounceMs = options.debounceMs ?? 300;
+  const watchers = new Map<string, FSWatcher>();
   let changed = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let running = false;
@@ -38,10 +50,41 @@ export function watchProject(dir: string, onChange: (files: string[]) => Promise
       if (changed.size > 0) timer = setTimeout(flush, debounceMs);
     }
   };
-  return watch(dir, { recursive: true }, (_event, file) => {
-    if (!file || !isSourceChange(file)) return;
+  const note = (file: string) => {
+    if (!isSourceChange(file)) return;
     changed.add(file);
     clearTimeout(timer);
     timer = setTimeout(flush, debounceMs);
+  };
+  const add = (name: string) => {
+    if (watchers.has(name) || ignoredDir(name)) return;
+    try {
+      const w = watch(join(dir, name), { recursive: true }, (_event, file) => file && note(join(name, file)));
+      w.on('error', options.onError);
+      watchers.set(name, w);
+    } catch (err) {
+      options.onError(err as Error);
+    }
+  };
+  // The project's own top level: its files, and folders that appear later.
+  const top = watch(dir, (_event, name) => {
+    if (!name) return;
+    let isDir = false;
+    try {
+      isDir = readdirSync(dir, { withFileTypes: true }).some((e) => e.name === name && e.isDirectory());
+    } catch {
+      // The project folder itself went away; the error handler hears about it.
+    }
+    if (isDir) add(name);
+    else note(name);
   });
+  top.on('error', options.onError);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) add(entry.name);
+  return {
+    close() {
+      clearTimeout(timer);
+      top.close();
+      for (const w of watchers.values()) w.close();
+    },
+  };
 }

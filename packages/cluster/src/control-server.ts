@@ -1,7 +1,6 @@
-import { chmodSync, unlinkSync } from 'node:fs';
+import { chmodSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import { sendControl } from './control-client.js';
 import { type ControlRequest, type ControlResponse } from './control.js';
 import { ClusterErrorCode, ClutchError, serializeError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -15,6 +14,37 @@ export interface ControlHandlers {
   reload(options: ReloadOptions): Promise<unknown>;
   /** Runs once the stop reply is flushed (the master exits there). */
   afterStop(): void;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Creates the lock file exclusively; takes over one whose master is dead. */
+function takeLock(lock: string): void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const owner = Number(readFileSync(lock, 'utf8').trim());
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+      throw new ClutchError(ClusterErrorCode.ALREADY_RUNNING, `A cluster started from this directory with this title is running already (master ${owner}; lock ${lock})`);
+    }
+    try {
+      unlinkSync(lock);
+    } catch {
+      // Another starter took it over first: the next attempt tells.
+    }
+  }
+  throw new ClutchError(ClusterErrorCode.ALREADY_RUNNING, `Another master is taking the lock ${lock} right now`);
 }
 
 type Dispatch = { [K in ControlRequest['cmd']]: (request: Extract<ControlRequest, { cmd: K }>) => Promise<unknown> };
@@ -47,15 +77,13 @@ export class ControlServer {
   }
 
   /**
-   * Listens on `path`. A live socket there means this project's cluster (same title) already
-   * runs: CLUTCH_ERR_CONTROL_ALREADY_RUNNING. A dead one (a master killed by SIGKILL) is replaced.
+   * Takes the cluster's lock, then listens on `path`. The lock (`<path>.lock`, created exclusively,
+   * holding the master's pid) makes two starts of the same project and title race safely: one
+   * wins, the other gets CLUTCH_ERR_CONTROL_ALREADY_RUNNING before it forks anything. A lock or a
+   * socket left by a master that died (SIGKILL) is taken over.
    */
   static async open(path: string, handlers: ControlHandlers, logger: Logger): Promise<ControlServer> {
-    const alive = await sendControl(path, { cmd: 'status' }, 2_000).then(
-      () => true,
-      () => false,
-    );
-    if (alive) throw new ClutchError(ClusterErrorCode.ALREADY_RUNNING, `A cluster started from this directory with this title is running already (control socket ${path})`);
+    takeLock(`${path}.lock`);
     try {
       unlinkSync(path);
     } catch {
@@ -73,12 +101,15 @@ export class ControlServer {
     return new ControlServer(path, server, handlers, logger);
   }
 
+  /** Closes the socket and releases the lock; only the master holding the lock ever gets here. */
   close(): void {
     this.#server.close();
-    try {
-      unlinkSync(this.path);
-    } catch {
-      // Already gone.
+    for (const file of [this.path, `${this.path}.lock`]) {
+      try {
+        unlinkSync(file);
+      } catch {
+        // Already gone.
+      }
     }
   }
 

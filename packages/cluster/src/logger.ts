@@ -112,6 +112,11 @@ export function setUpProcessLogs(): void {
   }
 }
 
+/** Reopens this process's log files, if it writes any (the master asked, after logrotate). */
+export function reopenLogs(): void {
+  sink?.reopen();
+}
+
 /** True when this process logs to files (a daemon). */
 export function logsToFiles(): boolean {
   return sink !== null;

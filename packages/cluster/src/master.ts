@@ -10,8 +10,8 @@ import { checkChildMessage, type ChildMessage, type ParentReadyMessage } from '.
 import { Relay } from './relay.js';
 import { reload, type ReloadHost, type ReloadOptions, type ReloadResult } from './reload.js';
 import { childStatus, type ClusterStatus } from './status.js';
-import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './supervisor.js';
-import { terminate } from './terminate.js';
+import { DEFAULT_BACKOFF, Supervisor, type BackoffOptions } from './supervisor.js';
+import { resendStop, terminate } from './terminate.js';
 import { WorkerProcess } from './worker-process.js';
 
 const AGENT_ENTRY = fileURLToPath(new URL('./child/agent-main.js', import.meta.url));
@@ -84,20 +84,18 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   #abortStart: ((err: Error) => void) | null = null;
   /** Worker slot of each live worker: a replacement takes the slot (and the backoff) of the dead. */
   readonly #slots = new Map<WorkerProcess, number>();
-  readonly #workerBackoffs = new Map<number, Backoff>();
-  readonly #agentBackoff: Backoff;
-  readonly #backoffOptions: BackoffOptions;
-  /** Pending refork timers, cleared by stop(). */
-  readonly #timers = new Set<NodeJS.Timeout>();
-  /** Unplanned replacements per worker slot, and of the agent. */
-  readonly #slotRestarts = new Map<number, number>();
-  #agentRestarts = 0;
+  readonly #supervisor: Supervisor;
   #reloading = false;
   readonly #startedAt = Date.now();
   readonly #reloadHost: ReloadHost;
 
   readonly #dispatch: Dispatch = {
     ready: (handle) => {
+      // A stop order sent while the child was still loading may have been missed: send it again.
+      if (handle.state === 'stopping') {
+        resendStop(handle);
+        return;
+      }
       this.#relay.markReady(handle);
       if (handle.role === 'agent') this.#boots.get(handle)?.resolve();
     },
@@ -118,8 +116,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     super();
     this.options = normalizeOptions(options);
     this.logger = logger ?? createLogger('master');
-    this.#backoffOptions = backoff;
-    this.#agentBackoff = new Backoff(backoff);
+    this.#supervisor = new Supervisor({ backoff, logger: this.logger, startTimeout: this.options.startTimeout });
     this.#relay = new Relay({ maxPending: this.options.maxPending, logger: this.logger });
     this.#reloadHost = this.#makeReloadHost();
   }
@@ -143,11 +140,11 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
         env: this.options.env,
         url: this.#readyInfo?.url ?? null,
       },
-      agent: this.#agent ? await childStatus(this.#agent, this.#agentRestarts) : null,
+      agent: this.#agent ? await childStatus(this.#agent, this.#supervisor.agentRestarts) : null,
       workers: await Promise.all(
         workers.map(async (w) => {
           const slot = this.#slots.get(w)!;
-          return { ...(await childStatus(w, this.#slotRestarts.get(slot) ?? 0)), slot };
+          return { ...(await childStatus(w, this.#supervisor.restartsOf(slot))), slot };
         }),
       ),
     };
@@ -177,15 +174,22 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
 
   /** The master's side of a reload: the operations reload.ts sequences. */
   #makeReloadHost(): ReloadHost {
+    const guard = () => {
+      if (this.#state !== 'ready') throw new ClutchError(ClusterErrorCode.RELOAD_FAILED, `the cluster is ${this.#state}`);
+    };
     return {
       logger: this.logger,
       bootTimeout: this.options.startTimeout,
-      workersInService: () =>
-        [...this.#workers].filter((w) => !w.candidate && !w.retiring && w.state !== 'dead').sort((a, b) => this.#slots.get(a)! - this.#slots.get(b)!),
-      slotOf: (worker) => this.#slots.get(worker)!,
-      forkCandidate: (slot) => this.#forkWorker(slot, true),
+      slots: () => [...new Set(this.#slots.values())].sort((a, b) => a - b),
+      inService: (slot) =>
+        [...this.#workers].filter((w) => this.#slots.get(w) === slot && !w.candidate && !w.retiring && w.state !== 'dead' && w.state !== 'stopping'),
+      forkCandidate: (slot) => {
+        guard();
+        return this.#forkWorker(slot, true);
+      },
       booted: (handle) => this.#boots.get(handle)?.promise ?? Promise.reject(new ClutchError(ClusterErrorCode.PROCESS_EXITED, `process ${handle.pid} is gone`)),
       admit: (worker) => {
+        guard();
         worker.candidate = false;
         worker.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
       },
@@ -193,14 +197,32 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
         handle.retiring = true;
         await terminate(handle, this.options.stopTimeout, this.logger, reason);
       },
-      replaceAgent: async () => {
+      replaceAgent: async (bootTimeout) => {
+        guard();
+        // The reload forks the agent itself: a pending refork of a dead one must not fork another.
+        this.#supervisor.cancelAgentRefork();
         const old = this.#agent;
-        if (old) {
+        if (old && old.state !== 'dead') {
           old.retiring = true;
           await terminate(old, this.options.stopTimeout, this.logger);
         }
+        guard();
         const agent = this.#forkAgent();
-        await this.#boots.get(agent)!.promise;
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([
+            this.#boots.get(agent)!.promise,
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new ClutchError(ClusterErrorCode.START_TIMEOUT, `the new agent ${agent.pid} was not ready within ${bootTimeout}ms`)), bootTimeout);
+            }),
+          ]);
+        } catch (err) {
+          // Not retiring: supervision takes over and retries the agent with backoff.
+          agent.kill('SIGKILL');
+          throw err;
+        } finally {
+          clearTimeout(timer);
+        }
         agent.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
         this.logger.info('reload: agent %d replaces agent %d', agent.pid, old?.pid);
         return agent.pid;
@@ -264,8 +286,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     if (this.#stopping) return this.#stopping;
     this.#abortStart?.(new ClutchError(ClusterErrorCode.START_ABORTED, 'The cluster was asked to stop while starting'));
     this.#state = 'stopping';
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
+    this.#supervisor.stop();
     this.#stopping = (async () => {
       await Promise.all([...this.#workers].map((w) => terminate(w, timeout, this.logger)));
       if (this.#agent) await terminate(this.#agent, timeout, this.logger);
@@ -286,10 +307,13 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     return this.#port ?? this.options.port;
   }
 
-  /** Sends a signal to the agent and every worker (SIGUSR1 after logrotate: reopen the log files). */
-  signalChildren(signal: NodeJS.Signals): void {
-    this.#agent?.kill(signal);
-    for (const w of this.#workers) w.kill(signal);
+  /**
+   * Tells the agent and every worker to reopen their log files (after logrotate). Over IPC, not a
+   * signal: a child that has not installed its SIGUSR1 handler yet would open an inspector port.
+   */
+  reopenLogs(): void {
+    this.#agent?.send({ clutch: 'reopen-logs' });
+    for (const w of this.#workers) w.send({ clutch: 'reopen-logs' });
   }
 
   #childEnv(port: number | undefined): NodeJS.ProcessEnv {
@@ -323,7 +347,9 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       if (this.#state === 'starting') this.#abortStart?.(error);
       if (this.#state === 'ready' && !agent.retiring) {
         this.logger.error('agent %d exited (code %s, signal %s)%s', agent.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
-        this.#schedule(this.#agentBackoff, Date.now() - agent.startedAt, 'the agent', () => this.#replaceAgent());
+        this.#supervisor.agentDied(Date.now() - agent.startedAt, () => {
+          if (this.#state === 'ready') this.#replaceAgent();
+        });
       }
     });
     this.logger.debug('forked agent %d', agent.pid);
@@ -331,8 +357,10 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   }
 
   #replaceAgent(): void {
+    // At most one agent: a reload may have replaced the dead one already.
+    if (this.#agent && this.#agent.state !== 'dead') return;
     const agent = this.#forkAgent();
-    this.#agentRestarts++;
+    this.#supervisor.bootDeadline(`agent ${agent.pid}`, this.#boots.get(agent)!.promise, () => agent.kill('SIGKILL'));
     void this.#boots.get(agent)!.promise.then(() => {
       this.logger.info('agent %d replaced the dead agent', agent.pid);
       agent.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
@@ -350,6 +378,10 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     this.#boots.set(worker, boot);
     worker.on('message', (raw) => this.#onChildMessage(worker, raw));
     worker.once('listening', (address) => {
+      if (worker.state === 'stopping') {
+        resendStop(worker);
+        return;
+      }
       const where = urlOf(address);
       if (where.port !== null) this.#port = where.port;
       this.#readyInfo ??= { url: where.url, port: where.port, pid: process.pid, agent: 0, workers: [] };
@@ -366,9 +398,9 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       if (this.#state === 'starting') this.#abortStart?.(error);
       if (this.#state === 'ready' && !worker.retiring && !worker.candidate) {
         this.logger.error('worker %d exited (code %s, signal %s)%s', worker.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
-        const backoff = this.#workerBackoffs.get(slot) ?? new Backoff(this.#backoffOptions);
-        this.#workerBackoffs.set(slot, backoff);
-        this.#schedule(backoff, Date.now() - worker.startedAt, `worker slot ${slot}`, () => this.#replaceWorker(slot));
+        this.#supervisor.workerDied(slot, Date.now() - worker.startedAt, () => {
+          if (this.#state === 'ready') this.#replaceWorker(slot);
+        });
       }
     });
     this.logger.debug('forked worker %d (slot %d)', worker.pid, slot);
@@ -377,25 +409,12 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
 
   #replaceWorker(slot: number): void {
     const worker = this.#forkWorker(slot);
-    this.#slotRestarts.set(slot, (this.#slotRestarts.get(slot) ?? 0) + 1);
+    this.#supervisor.bootDeadline(`worker ${worker.pid}`, this.#boots.get(worker)!.promise, () => worker.kill('SIGKILL'));
     void this.#boots.get(worker)!.promise.then(() => {
       this.logger.info('worker %d (slot %d) replaced a dead worker', worker.pid, slot);
       // serverDidReady runs again only in the replacement.
       worker.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
     }, () => {});
-  }
-
-  /** Runs `fork` after the backoff's delay; logs a crash loop clearly instead of spinning. */
-  #schedule(backoff: Backoff, uptime: number, what: string, fork: () => void): void {
-    const delay = backoff.next(uptime);
-    if (backoff.streak >= 2) {
-      this.logger.error('[%s] %s died %d times in a row, each soon after it started; next attempt in %dms', ClusterErrorCode.CRASH_LOOP, what, backoff.streak, delay);
-    }
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      if (this.#state === 'ready') fork();
-    }, delay);
-    this.#timers.add(timer);
   }
 
   #exitError(handle: ChildHandle, boot: Boot, code: number | null, signal: string | null): ClutchError {

@@ -84,6 +84,10 @@ export interface StopMessage {
   /** How long the child may take, ms (the master SIGKILLs it a second later). */
   timeout?: number;
 }
+/** Master → child: reopen the log files (logrotate moved them). */
+export interface ReopenLogsMessage {
+  clutch: 'reopen-logs';
+}
 /** Master → child: a message this process sent could not be delivered. */
 export interface UndeliverableMessage {
   clutch: 'undeliverable';
@@ -97,6 +101,7 @@ export type MasterMessage =
   | PidsMessage
   | ClusterReadyMessage
   | StopMessage
+  | ReopenLogsMessage
   | UndeliverableMessage;
 
 /** The message a master sends its own IPC parent (a test, a supervisor, `app start --daemon`). */

@@ -6,19 +6,20 @@ import type { WorkerProcess } from './worker-process.js';
 /** What the reload needs from the master. */
 export interface ReloadHost {
   readonly logger: Logger;
-  /** The workers in service now, in slot order. */
-  workersInService(): WorkerProcess[];
-  slotOf(worker: WorkerProcess): number;
-  /** Forks a worker that is not in service (no refork if it dies) until admitted. */
+  /** The worker slots, in order. */
+  slots(): number[];
+  /** The workers serving in a slot now (usually one). */
+  inService(slot: number): WorkerProcess[];
+  /** Forks a worker that is not in service (no refork if it dies) until admitted. Throws unless the cluster is ready. */
   forkCandidate(slot: number): WorkerProcess;
   /** Settles when the process is listening (worker) or ready (agent), or failed to boot. */
   booted(handle: ChildHandle): Promise<void>;
-  /** Puts a listening candidate in service. */
+  /** Puts a listening candidate in service. Throws unless the cluster is ready. */
   admit(worker: WorkerProcess): void;
   /** Stops a process for good: drained, no refork. */
   retire(handle: ChildHandle, reason: 'stop' | 'reload'): Promise<void>;
-  /** Stops the agent, then forks a new one; resolves with its pid once it is ready. */
-  replaceAgent(): Promise<number>;
+  /** Stops the agent, then forks a new one; resolves with its pid once it is ready (within `bootTimeout`). */
+  replaceAgent(bootTimeout: number): Promise<number>;
   /** How long a new process may take to boot, ms. */
   readonly bootTimeout: number;
 }
@@ -46,30 +47,34 @@ export async function reload(host: ReloadHost, options: ReloadOptions): Promise<
   const began = Date.now();
   const result: ReloadResult = { workers: [], agent: null, ms: 0 };
   if (options.workers) {
-    for (const old of host.workersInService()) {
-      const candidate = host.forkCandidate(host.slotOf(old));
+    const slots = host.slots();
+    for (const slot of slots) {
+      // Re-read each time: a worker that died meanwhile was reforked — with the new code already.
+      const old = host.inService(slot).filter((w) => w.startedAt < began);
+      if (old.length === 0) continue;
+      const candidate = host.forkCandidate(slot);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new ClutchError(ClusterErrorCode.START_TIMEOUT, `the new worker ${candidate.pid} did not listen within ${host.bootTimeout}ms`)), host.bootTimeout);
       });
       try {
         await Promise.race([host.booted(candidate), timeout]);
+        host.admit(candidate);
       } catch (err) {
         await host.retire(candidate, 'stop');
         const reason = err instanceof Error ? err.message : String(err);
-        throw new ClutchError(ClusterErrorCode.RELOAD_FAILED, `Reload stopped: ${reason}. ${result.workers.length} of ${host.workersInService().length} workers were replaced; the others keep serving the old code`, { cause: err });
+        throw new ClutchError(ClusterErrorCode.RELOAD_FAILED, `Reload stopped: ${reason}. ${result.workers.length} of ${slots.length} workers were replaced; the others keep serving the old code`, { cause: err });
       } finally {
         clearTimeout(timer);
       }
-      host.admit(candidate);
-      host.logger.info('reload: worker %d replaces worker %d (slot %d)', candidate.pid, old.pid, host.slotOf(old));
-      await host.retire(old, 'reload');
+      host.logger.info('reload: worker %d replaces worker %s (slot %d)', candidate.pid, old.map((w) => w.pid).join(', '), slot);
+      await Promise.all(old.map((w) => host.retire(w, 'reload')));
       result.workers.push(candidate.pid);
     }
   }
   if (options.agent) {
     try {
-      result.agent = await host.replaceAgent();
+      result.agent = await host.replaceAgent(host.bootTimeout);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       throw new ClutchError(ClusterErrorCode.RELOAD_FAILED, `Reload stopped: the new agent failed: ${reason}. The workers serve; the master keeps retrying the agent`, { cause: err });

@@ -1,3 +1,6 @@
+import { ClusterErrorCode } from './errors.js';
+import type { Logger } from './logger.js';
+
 /**
  * Restart policy for a process that keeps dying: each death soon after the last start doubles the
  * wait before the next fork, up to a cap; a process that stayed up long enough resets the streak.
@@ -34,5 +37,104 @@ export class Backoff {
     this.#streak++;
     if (this.#streak === 1) return 0;
     return Math.min(this.#options.cap, this.#options.base * 2 ** (this.#streak - 2));
+  }
+}
+
+/**
+ * The master's restart policy: one Backoff per worker slot and one for the agent, the pending
+ * refork timers, the restart counts `app status` shows, and a boot deadline for replacements.
+ * It decides when; the master forks.
+ */
+export class Supervisor {
+  readonly #options: BackoffOptions;
+  readonly #logger: Logger;
+  readonly #startTimeout: number;
+  readonly #slots = new Map<number, Backoff>();
+  readonly #agent: Backoff;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #agentRefork: NodeJS.Timeout | null = null;
+  readonly #slotRestarts = new Map<number, number>();
+  #agentRestarts = 0;
+
+  constructor(options: { backoff: BackoffOptions; logger: Logger; startTimeout: number }) {
+    this.#options = options.backoff;
+    this.#logger = options.logger;
+    this.#startTimeout = options.startTimeout;
+    this.#agent = new Backoff(options.backoff);
+  }
+
+  /** A worker of `slot` died after `uptime` ms: `refork` runs after the slot's backoff. */
+  workerDied(slot: number, uptime: number, refork: () => void): void {
+    let backoff = this.#slots.get(slot);
+    if (!backoff) this.#slots.set(slot, (backoff = new Backoff(this.#options)));
+    this.#later(backoff, uptime, `worker slot ${slot}`, () => {
+      this.#slotRestarts.set(slot, (this.#slotRestarts.get(slot) ?? 0) + 1);
+      refork();
+    });
+  }
+
+  /** The agent died after `uptime` ms: `refork` runs after the agent's backoff, unless cancelled. */
+  agentDied(uptime: number, refork: () => void): void {
+    this.#agentRefork = this.#later(this.#agent, uptime, 'the agent', () => {
+      this.#agentRefork = null;
+      this.#agentRestarts++;
+      refork();
+    });
+  }
+
+  /** A reload forks the agent itself: a pending refork of a dead one must not fork another. */
+  cancelAgentRefork(): void {
+    if (!this.#agentRefork) return;
+    clearTimeout(this.#agentRefork);
+    this.#timers.delete(this.#agentRefork);
+    this.#agentRefork = null;
+  }
+
+  restartsOf(slot: number): number {
+    return this.#slotRestarts.get(slot) ?? 0;
+  }
+
+  get agentRestarts(): number {
+    return this.#agentRestarts;
+  }
+
+  /**
+   * A replacement that hangs while booting would hold its slot forever: past the start timeout it
+   * is killed, and its exit goes through the backoff like any other death.
+   */
+  bootDeadline(what: string, booted: Promise<void>, kill: () => void): void {
+    let done = false;
+    const timer = setTimeout(() => {
+      if (done) return;
+      this.#logger.error('[%s] %s was not ready within %dms; killing it', ClusterErrorCode.START_TIMEOUT, what, this.#startTimeout);
+      kill();
+    }, this.#startTimeout);
+    timer.unref();
+    const settle = () => {
+      done = true;
+      clearTimeout(timer);
+    };
+    booted.then(settle, settle);
+  }
+
+  /** Cancels every pending refork (the cluster stops). */
+  stop(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    this.#agentRefork = null;
+  }
+
+  /** Runs `fork` after the backoff's delay; logs a crash loop clearly instead of spinning. */
+  #later(backoff: Backoff, uptime: number, what: string, fork: () => void): NodeJS.Timeout {
+    const delay = backoff.next(uptime);
+    if (backoff.streak >= 2) {
+      this.#logger.error('[%s] %s died %d times in a row, each soon after it started; next attempt in %dms', ClusterErrorCode.CRASH_LOOP, what, backoff.streak, delay);
+    }
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      fork();
+    }, delay);
+    this.#timers.add(timer);
+    return timer;
   }
 }

@@ -1,8 +1,17 @@
 import type { ChildHandle, ExitInfo } from './child-handle.js';
 import type { Logger } from './logger.js';
+import type { StopMessage } from './protocol.js';
 
 /** How long after a child's own stop timeout the master waits before SIGKILL. */
 export const KILL_GRACE_MS = 1_000;
+
+const stopOrders = new WeakMap<ChildHandle, StopMessage>();
+
+/** Sends a child its stop order again (it reported ready, so it may have missed the first). */
+export function resendStop(handle: ChildHandle): void {
+  const order = stopOrders.get(handle);
+  if (order) handle.send(order);
+}
 
 /**
  * Orders a child to stop within `timeout` ms (over IPC, else with SIGTERM) and waits for its exit; a
@@ -17,6 +26,7 @@ export async function terminate(
 ): Promise<ExitInfo & { killed: boolean }> {
   let killed = false;
   if (handle.state !== 'dead') handle.state = 'stopping';
+  stopOrders.set(handle, { clutch: 'stop', reason, timeout });
   if (!handle.send({ clutch: 'stop', reason, timeout })) handle.kill('SIGTERM');
   const timer = setTimeout(() => {
     killed = true;

@@ -39,11 +39,24 @@ export async function dev(args: string[]): Promise<number | null> {
     ...(port !== undefined ? { port } : {}),
   });
   if (!(await ready)) return null;
-  watchProject(project.baseDir, async (files) => {
-    const agent = files.some(touchesAgent);
-    logger.info('changed: %s; reloading the worker%s', files.join(', '), agent ? ' and the agent' : '');
-    // A failed reload is logged by the master; the running processes keep serving.
-    await master.reload({ workers: true, agent }).catch(() => {});
-  });
+  // An agent-side change is owed a reload of the agent until one that includes it succeeds: a
+  // worker error in the same save must not leave the agent on the old code once it is fixed.
+  let agentOwed = false;
+  watchProject(
+    project.baseDir,
+    async (files) => {
+      if (files.some(touchesAgent)) agentOwed = true;
+      const agent = agentOwed;
+      logger.info('changed: %s; reloading the worker%s', files.join(', '), agent ? ' and the agent' : '');
+      // A failed reload is logged by the master; the running processes keep serving.
+      await master.reload({ workers: true, agent }).then(
+        () => {
+          if (agent) agentOwed = false;
+        },
+        () => {},
+      );
+    },
+    { onError: (err) => logger.error('watching %s failed: %s; changes may be missed until app dev restarts', project.baseDir, err.message) },
+  );
   return null;
 }

@@ -1,7 +1,9 @@
 /** The agent process's entry, forked by the master with child_process.fork. */
+// First: hold the master's messages (a stop order) that arrive while the rest loads.
+import './early.js';
 import { ExitCode } from '../exit-codes.js';
 import type { ProcessInstance } from '../framework.js';
-import { createLogger, setUpProcessLogs } from '../logger.js';
+import { createLogger, reopenLogs, setUpProcessLogs } from '../logger.js';
 import { failBoot, createTransport, ignoreGroupSignals, loadFramework, readChildOptions } from './runtime.js';
 
 const logger = createLogger('agent');
@@ -32,6 +34,7 @@ function shutdown(code: number, why: string, limit = options.stopTimeout): void 
 }
 
 const transport = createTransport(options.masterPid, {
+  onReopenLogs: reopenLogs,
   onClusterReady: () => {
     instance?.serverDidReady().catch((err: unknown) => logger.error('serverDidReady failed: %s', err));
   },

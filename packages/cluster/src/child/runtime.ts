@@ -6,6 +6,7 @@ import type { ChildTransport, Framework, FrameworkMessage } from '../framework.j
 import type { Logger } from '../logger.js';
 import { CHILD_OPTIONS_ENV, type ChildOptions } from '../options.js';
 import type { ChildMessage, MasterMessage } from '../protocol.js';
+import { takeEarlyMessages } from './early.js';
 
 /** Reads what the master passed this child at fork time. */
 export function readChildOptions(): ChildOptions {
@@ -39,6 +40,8 @@ export interface RuntimeHandlers {
   onClusterReady(url: string): void;
   /** The master orders a graceful stop. */
   onStop(reason: 'stop' | 'reload', timeout: number | undefined): void;
+  /** The master says: reopen the log files. */
+  onReopenLogs?(): void;
 }
 
 /** The child's side of the IPC channel: `cluster-ready` and `stop` go to the runtime, the rest to the framework. */
@@ -51,11 +54,12 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ch
     ackPending = false;
     if (process.connected && process.send) process.send({ clutch: 'ack', seq: acked } satisfies ChildMessage);
   };
-  process.on('message', (raw: unknown) => {
+  const receive = (raw: unknown) => {
     if (typeof raw !== 'object' || raw === null || !('clutch' in raw)) return;
     const message = raw as MasterMessage;
     if (message.clutch === 'cluster-ready') runtime.onClusterReady(message.url);
     else if (message.clutch === 'stop') runtime.onStop(message.reason ?? 'stop', message.timeout);
+    else if (message.clutch === 'reopen-logs') runtime.onReopenLogs?.();
     else handler?.(message);
     if ('seq' in message && typeof message.seq === 'number') {
       acked = message.seq;
@@ -64,7 +68,9 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ch
         setImmediate(flushAck);
       }
     }
-  });
+  };
+  process.on('message', receive);
+  for (const message of takeEarlyMessages()) receive(message);
   return {
     pid: process.pid,
     masterPid,

@@ -1,7 +1,9 @@
 /** An app worker's entry, forked by the master with node:cluster. */
+// First: hold the master's messages (a stop order) that arrive while the rest loads.
+import './early.js';
 import { graceful } from 'graceful-process';
 import type { WorkerInstance } from '../framework.js';
-import { createLogger, setUpProcessLogs } from '../logger.js';
+import { createLogger, reopenLogs, setUpProcessLogs } from '../logger.js';
 import { DrainableServer, type DrainMode } from './http-server.js';
 import { portInUse } from './port-in-use.js';
 import { failBoot, createTransport, ignoreGroupSignals, loadFramework, readChildOptions } from './runtime.js';
@@ -17,6 +19,7 @@ let server: DrainableServer | undefined;
 let drainMode: DrainMode = 'stop';
 let stopTimeout = options.stopTimeout;
 const transport = createTransport(options.masterPid, {
+  onReopenLogs: reopenLogs,
   onClusterReady: () => {
     instance?.serverDidReady().catch((err: unknown) => logger.error('serverDidReady failed: %s', err));
   },
@@ -28,17 +31,24 @@ const transport = createTransport(options.masterPid, {
   },
 });
 // sigterm 'always' keeps the handler: a second SIGTERM (the group's, then the master's) must not
-// fall back to Node's default and kill the worker mid-drain.
+// fall back to Node's default and kill the worker mid-drain. Its own timeout is only a backstop:
+// the stop is bounded below by the timeout that came with the master's order (`app stop --timeout`).
 graceful({
   logger,
   label: 'worker',
   sigterm: 'always',
-  timeout: options.stopTimeout,
+  timeout: 2 ** 31 - 1,
   beforeExit: async () => {
+    const deadline = Date.now() + stopTimeout;
     // Requests in flight finish before beforeClose runs, so they still see a working app. They get
     // half the stop timeout; then what is still open is cut, so beforeClose always gets its turn.
     await server?.drain(drainMode, stopTimeout / 2);
-    await instance?.close();
+    if (!instance) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()))));
+    const outcome = await Promise.race([instance.close().then(() => 'done' as const), late]);
+    clearTimeout(timer);
+    if (outcome === 'late') logger.error('beforeClose did not finish within the stop timeout (%dms); exiting', stopTimeout);
   },
 });
 
