@@ -26,14 +26,15 @@ export function findProject(dir: string | undefined): Project {
 
 /**
  * The framework a project runs on: its own @clutch/core when it has one (the version it was
- * written against), else the one this CLI ships with.
+ * written against), else the one this CLI ships with. Its `framework` entry is what the processes
+ * load: each imports only its own role's half.
  */
 export function resolveFramework(baseDir: string): string {
   try {
-    return createRequire(join(baseDir, 'package.json')).resolve('@clutch/core');
+    return createRequire(join(baseDir, 'package.json')).resolve('@clutch/core/framework');
   } catch {
     try {
-      return import.meta.resolve('@clutch/core');
+      return import.meta.resolve('@clutch/core/framework');
     } catch (err) {
       throw new UsageError(CliErrorCode.NO_FRAMEWORK, `Cannot find @clutch/core from ${baseDir}: ${(err as Error).message}`);
     }

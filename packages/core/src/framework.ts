@@ -1,9 +1,12 @@
+/**
+ * The entry the cluster's processes load (`@clutch/core/framework`). Each role imports only its
+ * own half: the agent never loads Koa, the router or the body parser unless project code does.
+ */
 import type { FrameworkStartOptions, ProcessInstance, WorkerInstance } from '@clutch/cluster';
-import { Agent } from './agent.js';
-import { Application } from './application.js';
 
 /** Boots the agent; the master calls this in the agent process. */
 export async function startAgent(options: FrameworkStartOptions): Promise<ProcessInstance> {
+  const { Agent } = await import('./agent.js');
   const agent = new Agent(options);
   await agent.boot();
   return {
@@ -14,6 +17,7 @@ export async function startAgent(options: FrameworkStartOptions): Promise<Proces
 
 /** Boots an app worker; the master calls this in each worker process, then serves its callback. */
 export async function startWorker(options: FrameworkStartOptions): Promise<WorkerInstance> {
+  const { Application } = await import('./application.js');
   const app = new Application(options);
   await app.boot();
   return {

@@ -25,6 +25,5 @@ export type { MiddlewareFactory } from './middleware.js';
 export { defineSchedule, type ScheduleDefinition, type ScheduleOptions, type ScheduleType } from './schedule.js';
 export type { LoadUnit, PluginEntry } from './plugins.js';
 export { ClutchError, CoreErrorCode } from './errors.js';
-export { startAgent, startWorker } from './framework.js';
 export type { Context } from './context.js';
 export type { Next, Middleware } from 'koa';

@@ -1,5 +1,5 @@
 import { basename, join, relative } from 'node:path';
-import { Cron } from 'croner';
+import type { Cron } from 'croner';
 import type { Context } from './context.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
 import { importDefault } from './import-module.js';
@@ -68,7 +68,7 @@ function bad(file: string, why: string): never {
   throw new ClutchError(CoreErrorCode.SCHEDULE_INVALID, `${file}: ${why}`);
 }
 
-function check(unit: LoadUnit, file: string, exported: unknown): Schedule {
+async function check(unit: LoadUnit, file: string, exported: unknown): Promise<Schedule> {
   if (!isPlainObject(exported)) bad(file, 'must export default { schedule: { … }, task(ctx) { … } }');
   const { schedule, task } = exported as Partial<ScheduleDefinition>;
   if (typeof task !== 'function') bad(file, 'has no task function');
@@ -83,6 +83,8 @@ function check(unit: LoadUnit, file: string, exported: unknown): Schedule {
     if (interval === null) bad(file, `schedule.interval ${JSON.stringify(opts.interval)} is not a positive duration (ms, or like '10s', '5m')`);
   } else {
     try {
+      // croner is loaded only by projects that use cron.
+      const { Cron } = await import('croner');
       cron = new Cron(String(opts.cron), { paused: true });
     } catch (err) {
       bad(file, `schedule.cron ${JSON.stringify(opts.cron)} is not a valid cron expression (${(err as Error).message})`);
@@ -106,7 +108,7 @@ export async function loadSchedules(units: LoadUnit[]): Promise<Schedule[]> {
   for (const unit of units) {
     for (const file of await listModules(join(unit.path, 'app', 'schedule'))) {
       if (basename(file).startsWith('_')) continue;
-      schedules.push(check(unit, file, await importDefault(file)));
+      schedules.push(await check(unit, file, await importDefault(file)));
     }
   }
   return schedules;
