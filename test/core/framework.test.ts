@@ -109,6 +109,25 @@ describe('the application framework (env unittest)', { timeout: 90_000 }, () => 
     assert.deepEqual(bad.body, { error: { status: 400, message: 'name is required' } });
   });
 
+  it('runs every hook of plugins then the project in order, and beforeClose in reverse', async () => {
+    const hookLog = join(tmp, 'hooks.log');
+    writeFileSync(hookLog, '');
+    const { app: one } = await startFixture('framework', ['--workers', '1', '--env', 'unittest'], { env: { HOOK_LOG: hookLog } });
+    try {
+      one.signal('SIGTERM');
+      assert.equal((await one.waitForExit(15_000)).code, 0);
+    } finally {
+      one.kill();
+    }
+    const lines = readFileSync(hookLog, 'utf8').trim().split('\n');
+    const worker = Number(lines[0]!.split(' ')[0]);
+    const got = lines.filter((l) => Number(l.split(' ')[0]) === worker).map((l) => l.split(' ').slice(1).join(' '));
+    const units = ['store', 'audit', 'app'];
+    const expected = ['configWillLoad', 'configDidLoad', 'didLoad', 'willReady', 'didReady', 'serverDidReady'].flatMap((h) => units.map((u) => `${u} ${h}`));
+    expected.push(...[...units].reverse().map((u) => `${u} beforeClose`));
+    assert.deepEqual(got, expected);
+  });
+
   it('runs schedules from the agent: worker (rotating), all, immediate, cron, disable — never overlapping', async () => {
     const deadline = Date.now() + 20_000;
     const enough = () => {
@@ -154,6 +173,15 @@ describe('error pages in prod and local', { timeout: 60_000 }, () => {
     await app.waitForLine(/GET \/boom → 500: Error: secret detail/, 5_000);
     const bad = await getJson<{ error: { message: string } }>(`${info.url}/bad-request`);
     assert.equal(bad.body.error.message, 'name is required', 'a 4xx message is for the client');
+    const upstream = await getJson(`${info.url}/upstream-404`);
+    assert.deepEqual([upstream.status, upstream.body], [404, { error: { status: 404, message: 'Not Found' } }], 'a 4xx without expose keeps its message');
+    const mw = await getJson(`${info.url}/middleware-error`);
+    assert.deepEqual([mw.status, mw.body], [500, { error: { status: 500, message: 'Internal Server Error' } }], 'an error thrown by middleware gets the page too');
+    await app.waitForLine(/GET \/middleware-error → 500: Error: middleware secret/, 5_000);
+    const missing = await getJson(`${info.url}/no-such-page`);
+    assert.deepEqual([missing.status, missing.body], [404, { error: { status: 404, message: 'Not Found' } }]);
+    const missingHtml = await send(`${info.url}/no-such-page`, 'GET', 'text/plain', '', 'text/html');
+    assert.match(missingHtml.body, /<h1>404 Not Found<\/h1>/);
   });
 
   it('local: a 5xx shows the message and the stack; env-only plugins load', async () => {

@@ -46,6 +46,23 @@ export function messenger(app: Application): void {
     void data.anything;
   });
   app.messenger.on('undeclared', (data: { i: number }) => void data.i);
+  // @ts-expect-error a declared action needs its data
+  app.messenger.sendToApp('types:ping');
+  // @ts-expect-error a declared request needs its data
+  void app.messenger.request('agent', 'types:sum');
+  // @ts-expect-error a caller cannot claim a reply type unrelated to the declaration
+  void app.messenger.request<'types:sum', string>('agent', 'types:sum', { a: 1, b: 2 });
+  app.messenger.sendToApp('undeclared');
+}
+
+export function context(ctx: Context): void {
+  const id: string | undefined = ctx.params.id;
+  const user = ctx.app.config.typesGreeting;
+  // @ts-expect-error Koa's `[key: string]: any` is gone: a typo is an error
+  void ctx.servce;
+  // @ts-expect-error state holds unknowns, not any
+  const n: number = ctx.state.count;
+  void [id, user, n];
 }
 
 export function config(app: Application): void {

@@ -62,7 +62,7 @@ export class Agent extends EventEmitter implements Bootable {
   }
 
   async close(): Promise<void> {
-    this.#scheduler?.stop();
+    await this.#scheduler?.stop(this.config?.hookTimeout ?? 10_000);
     await this.lifecycle.run('beforeClose');
     this.messenger.close();
   }

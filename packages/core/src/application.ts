@@ -65,8 +65,18 @@ export class Application extends Koa implements Bootable {
     this.logger = options.logger;
     this.lifecycle = new Lifecycle({ logger: this.logger, timeout: 10_000 });
     this.messenger = new Messenger(options.transport, { logger: this.logger, pids: options.pids, requestTimeout: 5_000 });
-    // Errors are answered and logged by the error page; Koa's own printer stays quiet.
-    this.on('error', () => {});
+    // First of all middleware, so errors of anything added later — even in the earliest hooks — get a
+    // proper page. What it cannot handle (a response stream failing mid-body) reaches Koa's 'error'.
+    this.use(
+      errorPage({
+        showDetails: () => this.config?.onerror?.showDetails ?? (this.env === 'local' || this.env === 'unittest'),
+        logger: this.logger,
+      }),
+    );
+    this.on('error', (err: Error & { status?: number; expose?: boolean }) => {
+      if (err.status === 404 || err.expose) return;
+      this.logger.error('request failed: %s', err.stack ?? err.message);
+    });
   }
 
   /** Resolves once the app is ready (after willReady). */
@@ -111,8 +121,6 @@ export class Application extends Koa implements Bootable {
         return (this[SERVICES] ??= new Services(this));
       },
     });
-    const showDetails = this.config.onerror.showDetails ?? (this.env === 'local' || this.env === 'unittest');
-    this.use(errorPage({ showDetails, logger: this.logger }));
     const { enable, ...parserOptions } = this.config.bodyParser;
     if (enable !== false) this.use(lazyBodyParser(parserOptions));
     await useMiddleware(this, this.units);
@@ -130,10 +138,19 @@ export class Application extends Koa implements Bootable {
 
     // The agent times the schedules; this worker runs a task when asked.
     const tasks = new Map((await loadSchedules(this.units)).map((s) => [s.key, s]));
+    // The worker's own guard against overlap: an agent that replaced another (a reload) does not
+    // know about runs the old one started; a task still running here answers false (skipped).
+    const running = new Set<string>();
     this.messenger.handle(SCHEDULE_ACTION, async ({ key }: { key: string }) => {
       const schedule = tasks.get(key);
       if (!schedule) throw new ClutchError(CoreErrorCode.SCHEDULE_INVALID, `No schedule ${key} in this worker`);
-      await schedule.task(this.createAnonymousContext());
+      if (running.has(key)) return false;
+      running.add(key);
+      try {
+        await schedule.task(this.createAnonymousContext());
+      } finally {
+        running.delete(key);
+      }
       return true;
     });
   }

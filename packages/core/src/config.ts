@@ -116,6 +116,37 @@ async function loadConfigFile(file: string, appInfo: AppInfo): Promise<PlainObje
   return value;
 }
 
+/**
+ * Checks the framework's own keys after the merge, so a wrong one fails the start with a coded
+ * error naming the key and the file that set it, not a TypeError later. `bodyParser: false` (or
+ * true) is accepted as `{ enable: false }`.
+ */
+function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
+  const where = (path: string) => {
+    const file = sources[path] ?? Object.entries(sources).find(([k]) => k.startsWith(`${path}.`))?.[1];
+    return file && file !== 'framework' ? ` (set in ${file})` : '';
+  };
+  const fail = (path: string, expected: string, value: unknown): never => {
+    throw new ClutchError(CoreErrorCode.CONFIG_INVALID, `config.${path} must be ${expected}, got ${JSON.stringify(value)}${where(path)}`);
+  };
+  const positive = (path: string, value: unknown) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(path, 'a positive number of milliseconds', value);
+  };
+  if (typeof config.bodyParser === 'boolean') config.bodyParser = { enable: config.bodyParser };
+  for (const key of ['cluster', 'messenger', 'bodyParser', 'onerror'] as const) if (!isPlainObject(config[key])) fail(key, 'an object', config[key]);
+  const cluster = config.cluster as PlainObject;
+  if (!isPlainObject(cluster.listen)) fail('cluster.listen', 'an object { port, hostname, path }', cluster.listen);
+  const listen = cluster.listen as PlainObject;
+  if (listen.port !== undefined && (!Number.isInteger(listen.port) || (listen.port as number) < 0 || (listen.port as number) > 65535)) fail('cluster.listen.port', 'an integer from 0 to 65535', listen.port);
+  for (const key of ['hostname', 'path'] as const) if (listen[key] !== undefined && typeof listen[key] !== 'string') fail(`cluster.listen.${key}`, 'a string', listen[key]);
+  positive('cluster.keepAliveTimeout', cluster.keepAliveTimeout);
+  positive('hookTimeout', config.hookTimeout);
+  positive('messenger.requestTimeout', (config.messenger as PlainObject).requestTimeout);
+  if (!Array.isArray(config.middleware) || !config.middleware.every((m) => typeof m === 'string')) fail('middleware', 'an array of middleware names', config.middleware);
+  const { showDetails } = config.onerror as PlainObject;
+  if (showDetails !== undefined && typeof showDetails !== 'boolean') fail('onerror.showDetails', 'true or false', showDetails);
+}
+
 /** Where each config key came from: dotted key path → file (or "framework" for defaults). */
 export type ConfigSources = Record<string, string>;
 
@@ -131,7 +162,13 @@ export async function loadConfig(baseDir: string, env: string, units: LoadUnit[]
   const name = typeof pkg.name === 'string' && pkg.name ? pkg.name : basename(baseDir);
   const appInfo: AppInfo = { name, baseDir, env, HOME: homedir(), pkg };
   const sources: ConfigSources = {};
-  const config = mergeConfig({}, frameworkDefaults(), (path) => (sources[path] = 'framework'));
+  // A value set at `path` replaces what was there: a whole object (drop its keys' sources) or a
+  // plain value on the way to it (drop the ancestor's).
+  const recordFrom = (file: string) => (path: string) => {
+    for (const key of Object.keys(sources)) if (key.startsWith(`${path}.`) || path.startsWith(`${key}.`)) delete sources[key];
+    sources[path] = file;
+  };
+  const config = mergeConfig({}, frameworkDefaults(), recordFrom('framework'));
   const pluginMiddleware = new Map<string, string[]>();
   const plugins = units.filter((u) => u.type === 'plugin');
   const project = units.filter((u) => u.type === 'app');
@@ -144,12 +181,13 @@ export async function loadConfig(baseDir: string, env: string, units: LoadUnit[]
       const { middleware, ...rest } = layer;
       if (!Array.isArray(middleware)) throw new ClutchError(CoreErrorCode.CONFIG_INVALID, `${file}: middleware must be an array of names`);
       pluginMiddleware.set(unit.name, middleware as string[]);
-      mergeConfig(config, rest, (path) => (sources[path] = file));
+      mergeConfig(config, rest, recordFrom(file));
     } else {
-      mergeConfig(config, layer, (path) => (sources[path] = file));
+      mergeConfig(config, layer, recordFrom(file));
     }
   }
   config.coreMiddleware = plugins.flatMap((u) => pluginMiddleware.get(u.name) ?? []);
   Object.assign(config, { env, name, baseDir });
+  checkFrameworkKeys(config, sources);
   return { config: config as ClutchConfig, appInfo, sources };
 }

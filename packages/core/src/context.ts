@@ -1,9 +1,19 @@
 import type { Context as KoaContext } from 'koa';
 import type { Application } from './application.js';
+import type { ServiceTree } from './service.js';
+
+/** T without its index signatures: Koa's context has `[key: string]: any`, which would hide every typo. */
+type WithoutIndex<T> = { [K in keyof T as string extends K ? never : number extends K ? never : symbol extends K ? never : K]: T[K] };
 
 /**
- * A request's context, as Koa builds it, with `ctx.app` known to be Clutch's Application (its
- * messenger, config, logger…) and `ctx.service` typed (see ServiceTree). Controllers, services and
+ * A request's context, as Koa builds it, typed without Koa's `any` escape hatches: `ctx.app` is
+ * Clutch's Application (messenger, config, logger…), `ctx.service` the declared services,
+ * `ctx.params` the router's parameters, `ctx.state` a bag of unknowns. Controllers, services and
  * schedule tasks receive it.
  */
-export type Context = KoaContext & { app: Application };
+export type Context = Omit<WithoutIndex<KoaContext>, 'app' | 'service' | 'params' | 'state'> & {
+  app: Application;
+  service: ServiceTree;
+  params: Record<string, string>;
+  state: Record<string, unknown>;
+};

@@ -17,22 +17,28 @@ function escapeHtml(s: string): string {
 /**
  * The first middleware of every app: turns a thrown error into a response, as JSON or HTML
  * depending on Accept. A 4xx shows the error's message when the error allows it (`expose`, as
- * `ctx.throw(400, …)` sets). A 5xx shows the message and the stack only with `showDetails` (env local
- * and unittest by default); in prod it says "Internal Server Error" and nothing else, and is logged.
+ * `ctx.throw(400, …)` sets) or details are on. A 5xx shows the message and the stack only with
+ * `showDetails` (env local and unittest by default); in prod it says "Internal Server Error" and
+ * nothing else, and is logged.
  */
-export function errorPage(options: { showDetails: boolean; logger: Logger }): Middleware {
+export function errorPage(options: { showDetails: () => boolean; logger: Logger }): Middleware {
   return async (ctx: Context, next) => {
     try {
       await next();
+      // Nothing answered: a 404 gets the same page as any error, in the format the client accepts.
+      if (ctx.status === 404 && ctx.body == null) ctx.throw(404);
     } catch (caught) {
       const err = (caught instanceof Error ? caught : new Error(String(caught))) as HttpishError;
       let status = err.status ?? err.statusCode ?? 500;
       if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
       if (status >= 500) options.logger.error('%s %s → %d: %s', ctx.method, ctx.path, status, err.stack ?? err.message);
       if (ctx.headerSent || !ctx.writable) return;
-      const details = status < 500 ? err.expose !== false : options.showDetails;
+      // Koa's rule: a message is for the client only when the error says so (`expose`, which
+      // ctx.throw sets for 4xx) — or, for a 5xx, when details are on (env local, unittest).
+      const showDetails = options.showDetails();
+      const details = status < 500 ? err.expose === true || showDetails : showDetails;
       const message = details ? err.message : (STATUS_CODES[status] ?? 'Error');
-      const stack = status >= 500 && options.showDetails ? err.stack : undefined;
+      const stack = status >= 500 && showDetails ? err.stack : undefined;
       ctx.status = status;
       ctx.remove('content-length');
       if (err.headers && status < 500) ctx.set(err.headers);

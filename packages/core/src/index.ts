@@ -15,8 +15,10 @@ export {
   type RequestData,
   type RequestHandler,
   type RequestOptions,
+  type RequestArgs,
   type RequestReply,
   type RequestTarget,
+  type SendArgs,
 } from './messenger.js';
 export { HOOKS, Lifecycle, type BootHooks, type HookName, type HookTiming } from './lifecycle.js';
 export { loadConfig, type AppConfig, type AppInfo, type ClutchConfig, type ConfigExport, type ConfigSources, type FrameworkConfig, type MiddlewareOptions } from './config.js';

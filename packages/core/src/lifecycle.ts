@@ -33,6 +33,8 @@ export class Lifecycle {
   readonly #boots: BootEntry[] = [];
   readonly #logger: Logger;
   #timeout: number;
+  /** Phases run one after another: a stop during serverDidReady waits for it, then runs beforeClose. */
+  #phase: Promise<void> = Promise.resolve();
 
   constructor(options: { logger: Logger; timeout: number }) {
     this.#logger = options.logger;
@@ -47,8 +49,17 @@ export class Lifecycle {
     this.#boots.push(entry);
   }
 
-  /** Runs one hook across all boots. beforeClose runs every boot even when one fails, and never throws. */
-  async run(hook: HookName): Promise<void> {
+  /**
+   * Runs one hook across all boots, after any phase still running. beforeClose runs every boot even
+   * when one fails, and never throws.
+   */
+  run(hook: HookName): Promise<void> {
+    const phase = this.#phase.then(() => this.#runPhase(hook));
+    this.#phase = phase.catch(() => {});
+    return phase;
+  }
+
+  async #runPhase(hook: HookName): Promise<void> {
     if (hook === 'beforeClose') {
       for (const boot of [...this.#boots].reverse()) {
         await this.#runOne(boot, hook).catch((err: unknown) => this.#logger.error('%s', err instanceof Error ? err.message : err));

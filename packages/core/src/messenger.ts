@@ -35,6 +35,11 @@ export type RequestData<A extends string> = A extends keyof MessengerRequests ? 
 /** What request `A` resolves with: declared in MessengerRequests, else unknown. */
 export type RequestReply<A extends string> = A extends keyof MessengerRequests ? (MessengerRequests[A] extends { reply: infer R } ? R : unknown) : unknown;
 
+/** The data argument of a send: required for a declared action, optional (and unknown) otherwise. */
+export type SendArgs<A extends string> = A extends keyof MessengerActions ? [data: MessengerActions[A]] : [data?: unknown];
+/** The data and options of a request: the data is required for a declared request. */
+export type RequestArgs<A extends string> = A extends keyof MessengerRequests ? [data: RequestData<A>, options?: RequestOptions] : [data?: unknown, options?: RequestOptions];
+
 /**
  * A listener for one action. For an undeclared action you may annotate `data` (the messenger
  * cannot check it: it crossed a process boundary as JSON); a declared one is typed for you.
@@ -112,29 +117,29 @@ export class Messenger {
   }
 
   /** Sends to every worker (this one included, if called from a worker). */
-  sendToApp<A extends string>(action: A, data?: ActionData<A>): this {
-    return this.#send('app', action, data);
+  sendToApp<A extends string>(action: A, ...data: SendArgs<A>): this {
+    return this.#send('app', action, data[0]);
   }
 
   /** Sends to the agent. */
-  sendToAgent<A extends string>(action: A, data?: ActionData<A>): this {
-    return this.#send('agent', action, data);
+  sendToAgent<A extends string>(action: A, ...data: SendArgs<A>): this {
+    return this.#send('agent', action, data[0]);
   }
 
   /** Sends to the agent and every worker. */
-  broadcast<A extends string>(action: A, data?: ActionData<A>): this {
-    return this.#send('all', action, data);
+  broadcast<A extends string>(action: A, ...data: SendArgs<A>): this {
+    return this.#send('all', action, data[0]);
   }
 
   /** Sends to one worker, picked by the master. */
-  sendRandom<A extends string>(action: A, data?: ActionData<A>): this {
-    return this.#send('random', action, data);
+  sendRandom<A extends string>(action: A, ...data: SendArgs<A>): this {
+    return this.#send('random', action, data[0]);
   }
 
   /** Sends to the process with this pid (the agent or a worker). */
-  sendTo<A extends string>(pid: number, action: A, data?: ActionData<A>): this {
+  sendTo<A extends string>(pid: number, action: A, ...data: SendArgs<A>): this {
     checkPid(pid);
-    return this.#send(pid, action, data);
+    return this.#send(pid, action, data[0]);
   }
 
   on<A extends string, T extends ActionData<A> = ActionData<A>>(action: A, listener: MessageListener<T>): this {
@@ -169,7 +174,8 @@ export class Messenger {
   }
 
   /** Sends a request and resolves with the reply of the target's handler. */
-  request<A extends string, R = RequestReply<A>>(target: RequestTarget, action: A, data?: RequestData<A>, options: RequestOptions = {}): Promise<R> {
+  request<A extends string, R extends RequestReply<A> = RequestReply<A>>(target: RequestTarget, action: A, ...args: RequestArgs<A>): Promise<R> {
+    const [data, options = {}] = args as [data?: unknown, options?: RequestOptions];
     try {
       if (target !== 'agent' && target !== 'random') checkPid(target);
       checkAction(action);

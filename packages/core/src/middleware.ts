@@ -15,9 +15,15 @@ function matches(rule: string | RegExp, path: string): boolean {
   return typeof rule === 'string' ? path.startsWith(rule) : rule.test(path);
 }
 
+/** A RegExp without the g and y flags: those make `test` stateful (it would match every other call). */
+function stateless(rule: string | RegExp | undefined): string | RegExp | undefined {
+  return rule instanceof RegExp && /[gy]/.test(rule.flags) ? new RegExp(rule.source, rule.flags.replace(/[gy]/g, '')) : rule;
+}
+
 /** Wraps a middleware so it runs only where `match`/`ignore` say. */
 function scoped(mw: Middleware, options: MiddlewareOptions): Middleware {
-  const { match, ignore } = options;
+  const match = stateless(options.match);
+  const ignore = stateless(options.ignore);
   if (match === undefined && ignore === undefined) return mw;
   return (ctx: Context, next) => {
     if (match !== undefined && !matches(match, ctx.path)) return next();

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { ClutchError, CoreErrorCode } from './errors.js';
 import { importDefault, resolveModuleFile } from './import-module.js';
 import { isPlainObject } from './merge-config.js';
@@ -42,11 +43,12 @@ async function readPlugin(key: string, entry: PluginEntry, baseDir: string): Pro
     path = isAbsolute(entry.path) ? entry.path : resolve(baseDir, entry.path);
   } else {
     const pkg = entry.package ?? key;
-    try {
-      path = dirname(createRequire(join(baseDir, 'package.json')).resolve(`${pkg}/package.json`));
-    } catch {
-      throw new ClutchError(CoreErrorCode.PLUGIN_INVALID, `Plugin "${key}": package ${pkg} is not installed in ${baseDir}`);
-    }
+    // Look in the node_modules folders Node would search, rather than resolving `${pkg}/package.json`:
+    // a package whose `exports` does not list its package.json is still a plugin.
+    const lookup = createRequire(join(baseDir, 'package.json')).resolve.paths(pkg) ?? [];
+    const found = lookup.map((dir) => join(dir, pkg)).find((dir) => existsSync(join(dir, 'package.json')));
+    if (!found) throw new ClutchError(CoreErrorCode.PLUGIN_INVALID, `Plugin "${key}": package ${pkg} is not installed in ${baseDir}`);
+    path = found;
   }
   let meta: unknown;
   try {

@@ -38,10 +38,16 @@ export class Scheduler {
     }
   }
 
-  stop(): void {
+  /**
+   * Stops the timers and waits (up to `waitMs`) for runs still going, so that a replacement agent
+   * (after a reload) never starts a task this one is still waiting on.
+   */
+  async stop(waitMs: number): Promise<void> {
     this.#stopped = true;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
+    const deadline = Date.now() + waitMs;
+    while (this.#running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
 
   #arm(s: Schedule, until?: number): void {
@@ -79,6 +85,7 @@ export class Scheduler {
       const results = await Promise.allSettled(targets.map((pid) => this.#messenger.request(pid, SCHEDULE_ACTION, { key: s.key }, { timeout: TASK_TIMEOUT })));
       results.forEach((r, i) => {
         if (r.status === 'rejected') this.#logger.error('schedule %s failed in worker %d: %s', s.key, targets[i], (r.reason as Error).message);
+        else if (r.value === false) this.#logger.warn('schedule %s: worker %d still runs the previous run; skipped there', s.key, targets[i]);
       });
     } finally {
       this.#running.delete(s.key);

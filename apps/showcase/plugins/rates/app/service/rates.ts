@@ -10,7 +10,7 @@ export default class RatesService extends Service {
 
   async convert(amount: number, to: string): Promise<{ amount: number; from: string; to: string; result: number; version: number }> {
     const rates = await this.current();
-    const rate = rates.rates[to];
+    const rate = Object.hasOwn(rates.rates, to) ? rates.rates[to] : undefined;
     if (rate === undefined) this.ctx.throw(400, `Unknown currency ${to}; known: ${Object.keys(rates.rates).join(', ')}`);
     return { amount, from: rates.base, to, result: Math.round(amount * rate * 100) / 100, version: rates.version };
   }
