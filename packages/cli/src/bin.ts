@@ -1,9 +1,4 @@
 import { ExitCode } from '@clutch/cluster';
-import { dev, DEV_USAGE } from './commands/dev.js';
-import { reload, RELOAD_USAGE } from './commands/reload.js';
-import { start, START_USAGE } from './commands/start.js';
-import { status, STATUS_USAGE } from './commands/status.js';
-import { stop, STOP_USAGE } from './commands/stop.js';
 import { CliErrorCode, UsageError } from './errors.js';
 
 const USAGE = `Usage: app <command> [dir] [options]
@@ -17,14 +12,33 @@ Commands:
 
 Run "app <command> --help" for a command's options.`;
 
-type Command = (args: string[]) => Promise<number | null>;
+interface Command {
+  run(args: string[]): Promise<number | null>;
+  usage: string;
+}
 
-const COMMANDS: Record<string, { run: Command; usage: string }> = {
-  start: { run: start, usage: START_USAGE },
-  stop: { run: stop, usage: STOP_USAGE },
-  reload: { run: reload, usage: RELOAD_USAGE },
-  status: { run: status, usage: STATUS_USAGE },
-  dev: { run: dev, usage: DEV_USAGE },
+/** Each command's module is loaded only when it runs: the master (`app start`) carries no other. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  start: async () => {
+    const m = await import('./commands/start.js');
+    return { run: m.start, usage: m.START_USAGE };
+  },
+  stop: async () => {
+    const m = await import('./commands/stop.js');
+    return { run: m.stop, usage: m.STOP_USAGE };
+  },
+  reload: async () => {
+    const m = await import('./commands/reload.js');
+    return { run: m.reload, usage: m.RELOAD_USAGE };
+  },
+  status: async () => {
+    const m = await import('./commands/status.js');
+    return { run: m.status, usage: m.STATUS_USAGE };
+  },
+  dev: async () => {
+    const m = await import('./commands/dev.js');
+    return { run: m.dev, usage: m.DEV_USAGE };
+  },
 };
 
 /**
@@ -38,7 +52,8 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = name === undefined ? ExitCode.USAGE : ExitCode.OK;
     return;
   }
-  const command = COMMANDS[name];
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  const command = load ? await load() : undefined;
   try {
     if (!command) throw new UsageError(CliErrorCode.UNKNOWN_COMMAND, `Unknown command ${JSON.stringify(name)}`);
     const code = await command.run(args);

@@ -1,4 +1,4 @@
-import { ClutchError } from '@clutch/cluster';
+import { ClutchError } from '@clutch/cluster/errors';
 
 export { ClutchError };
 

@@ -1,5 +1,6 @@
 import type { ChildTransport, ClusterPids, FrameworkMessage, Logger, MessageTarget, SenderRole } from '@clutch/cluster';
-import { deserializeError, serializeError } from '@clutch/cluster';
+// The light entry: a child must not load the master's modules for three functions.
+import { deserializeError, serializeError } from '@clutch/cluster/errors';
 import { ClutchError, CoreErrorCode } from './errors.js';
 import { assertSerializable } from './serializable.js';
 

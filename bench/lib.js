@@ -1,0 +1,141 @@
+// Process and HTTP helpers for the benchmark. Loopback only; every process tree it starts is
+// killed by stop() or, as a last resort, on exit.
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+
+const trees = new Set();
+process.on('exit', () => {
+  for (const pgid of trees) killGroup(pgid, 'SIGKILL');
+});
+
+export function killGroup(pgid, signal = 'SIGTERM') {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // gone
+  }
+}
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Spawns a command in its own process group (so the whole tree can be stopped). */
+export function spawnTree(command, args, { env = {}, cwd, ipc = false } = {}) {
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'ignore', 'pipe', ...(ipc ? ['ipc'] : [])] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s) => (stderr = (stderr + s).slice(-4000)));
+  trees.add(child.pid);
+  return {
+    child,
+    pid: child.pid,
+    stderr: () => stderr,
+    async stop(timeoutMs = 15_000) {
+      killGroup(child.pid, 'SIGTERM');
+      const exited = new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
+      const timer = new Promise((r) => setTimeout(r, timeoutMs, 'timeout'));
+      if ((await Promise.race([exited, timer])) === 'timeout') killGroup(child.pid, 'SIGKILL');
+      // The children of the group may outlive the leader for a moment.
+      for (let i = 0; i < 200 && groupMembers(child.pid).length > 0; i++) await sleep(25);
+      killGroup(child.pid, 'SIGKILL');
+      trees.delete(child.pid);
+    },
+  };
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function get(url, { close = true, timeoutMs = 5_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, headers: close ? { connection: 'close' } : {} }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Polls until the URL answers 200; resolves with the milliseconds since `since`. */
+export async function waitForOk(url, since, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await get(url, { timeoutMs: 1_000 }).then((r) => r.status === 200, () => false);
+    if (ok) return performance.now() - since;
+    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs}ms`);
+    await sleep(5);
+  }
+}
+
+function stat(pid) {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0], ppid: Number(fields[1]), pgrp: Number(fields[2]) };
+}
+
+export function groupMembers(pgid) {
+  const members = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const s = stat(entry);
+      if (s.pgrp === pgid && s.state !== 'Z') members.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return members;
+}
+
+/** The process and every descendant. */
+export function descendants(root) {
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const { ppid, state } = stat(entry);
+      if (state === 'Z') continue;
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  const all = [root];
+  for (let i = 0; i < all.length; i++) all.push(...(children.get(all[i]) ?? []));
+  return all;
+}
+
+export function rssMB(pids) {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+    } catch {
+      // gone
+    }
+  }
+  return kb / 1024;
+}
+
+export function median(values) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export function run(command, args, options = {}) {
+  return spawnSync(command, args, { encoding: 'utf8', ...options });
+}
