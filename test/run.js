@@ -1,4 +1,4 @@
-// Runs every test/**/*.test.ts with node's test runner. Node 20's `--test` expands no globs, so the
+// Runs every test/**/*.test.ts and apps/*/test/*.test.ts with node's test runner. Node 20's `--test` expands no globs, so the
 // files are listed here; TypeScript runs through tsx. Process tests start real clusters, so files
 // run two at a time (this is sized for a 2-core machine) and each test sets its own deadlines.
 import { spawnSync } from 'node:child_process';
@@ -7,9 +7,16 @@ import { join } from 'node:path';
 
 const root = new URL('.', import.meta.url).pathname;
 const only = process.argv.slice(2);
-const files = readdirSync(root, { recursive: true })
-  .filter((f) => f.endsWith('.test.ts') && !f.includes('fixtures') && !f.includes('node_modules'))
-  .map((f) => join('test', f))
+const apps = new URL('../apps/', import.meta.url).pathname;
+const files = [
+  ...readdirSync(root, { recursive: true })
+    .filter((f) => f.endsWith('.test.ts') && !f.includes('fixtures') && !f.includes('node_modules'))
+    .map((f) => join('test', f)),
+  // The example apps' own tests, written with @clutch/mock as a user would.
+  ...readdirSync(apps, { recursive: true })
+    .filter((f) => f.endsWith('.test.ts') && !f.includes('node_modules'))
+    .map((f) => join('apps', f)),
+]
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
 if (files.length === 0) {

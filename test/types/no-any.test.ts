@@ -7,10 +7,10 @@ import ts from 'typescript';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-it('the public API of @clutch/cluster, core and cli has no `any` in its declarations', () => {
+it('the public API of @clutch/cluster, core, cli and mock has no `any` in its declarations', () => {
   const found: string[] = [];
   let files = 0;
-  for (const pkg of ['cluster', 'core', 'cli']) {
+  for (const pkg of ['cluster', 'core', 'cli', 'mock']) {
     const dist = join(root, 'packages', pkg, 'dist');
     for (const file of (readdirSync(dist, { recursive: true }) as string[]).filter((f) => f.endsWith('.d.ts'))) {
       files++;
