@@ -1,5 +1,5 @@
 import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import { Server as NetServer } from 'node:net';
+import { Server as NetServer, type Socket } from 'node:net';
 import type { ListenConfig } from '../framework.js';
 
 /**
@@ -22,23 +22,28 @@ export const RELOAD_IDLE_GRACE_MS = 1_000;
  */
 export class DrainableServer {
   readonly server: Server;
-  readonly #inFlight = new Set<ServerResponse>();
+  /** Open connections; tracked once per connection, so serving a request costs one boolean check. */
+  readonly #sockets = new Set<Socket>();
   #mode: DrainMode | null = null;
   #sweeper: NodeJS.Timeout | undefined;
 
   constructor(listener: RequestListener, options: { keepAliveTimeout?: number } = {}) {
     this.server = createServer((req, res) => {
-      this.#inFlight.add(res);
       // During a drain every response tells the client to send its next request elsewhere.
-      if (this.#mode) res.setHeader('connection', 'close');
-      res.once('close', () => {
-        this.#inFlight.delete(res);
-        // A keep-alive response that had started before the drain leaves its connection idle now.
-        if (this.#mode === 'stop') setImmediate(() => this.server.closeIdleConnections());
-      });
+      if (this.#mode) this.#closing(res);
       listener(req, res);
     });
+    this.server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
     if (options.keepAliveTimeout !== undefined) this.server.keepAliveTimeout = options.keepAliveTimeout;
+  }
+
+  /** Marks a response as the last on its connection; once it ends, a stop closes what is idle. */
+  #closing(res: ServerResponse): void {
+    if (!res.headersSent) res.setHeader('connection', 'close');
+    if (this.#mode === 'stop') res.once('close', () => setImmediate(() => this.server.closeIdleConnections()));
   }
 
   listen(config: ListenConfig): Promise<void> {
@@ -60,7 +65,12 @@ export class DrainableServer {
    */
   drain(mode: DrainMode, deadline: number): Promise<void> {
     this.#mode = mode;
-    for (const res of this.#inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+    // The responses in flight right now: Node keeps each connection's current one on the socket
+    // (`_httpMessage`, as its own closeIdleConnections reads it).
+    for (const socket of this.#sockets) {
+      const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (res && !res.writableEnded) this.#closing(res);
+    }
     return new Promise((resolve) => {
       if (!this.server.listening) {
         resolve();
