@@ -100,6 +100,9 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       if (handle.role === 'agent') this.#boots.get(handle)?.resolve();
     },
     ack: (handle, message) => this.#relay.ack(handle, message.seq),
+    barrier: (handle, message) => {
+      handle.send({ clutch: 'barrier', id: message.id });
+    },
     'boot-error': (handle, message) => {
       const boot = this.#boots.get(handle);
       if (boot) boot.error = message.error;
@@ -438,6 +441,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       return;
     }
     const message = raw as ChildMessage;
+    if ((message.clutch === 'send' || message.clutch === 'reply') && message.ack !== undefined) this.#relay.ack(handle, message.ack);
     (this.#dispatch[message.clutch] as (h: ChildHandle, m: ChildMessage) => void)(handle, message);
   }
 }

@@ -25,6 +25,8 @@ export interface SendMessage {
   action: string;
   data?: unknown;
   rid?: number;
+  /** Piggybacked acknowledgement (see AckMessage): saves the agent a message of its own. */
+  ack?: number;
 }
 /** Child → master: the answer to request `rid`, for the process `to`. */
 export interface ReplyMessage {
@@ -33,6 +35,8 @@ export interface ReplyMessage {
   rid: number;
   data?: unknown;
   error?: SerializedError;
+  /** Piggybacked acknowledgement (see AckMessage). */
+  ack?: number;
 }
 /**
  * Agent → master: every message up to `seq` has been received and dispatched. The master keeps what
@@ -42,7 +46,17 @@ export interface AckMessage {
   clutch: 'ack';
   seq: number;
 }
-export type ChildMessage = ReadyMessage | BootErrorMessage | SendMessage | ReplyMessage | AckMessage;
+/**
+ * Child → master → child: a barrier. Channels are ordered both ways, so once the master's echo
+ * arrives, everything the master sent before it has been read — in particular a connection node:cluster
+ * was handing to a worker that has just closed its server, which that worker must refuse (so the
+ * master passes it to another) before it may exit.
+ */
+export interface BarrierMessage {
+  clutch: 'barrier';
+  id: number;
+}
+export type ChildMessage = ReadyMessage | BootErrorMessage | SendMessage | ReplyMessage | AckMessage | BarrierMessage;
 
 /** Master → child: a message relayed from `pid`. */
 export interface DeliverMessage {
@@ -102,6 +116,7 @@ export type MasterMessage =
   | ClusterReadyMessage
   | StopMessage
   | ReopenLogsMessage
+  | BarrierMessage
   | UndeliverableMessage;
 
 /** The message a master sends its own IPC parent (a test, a supervisor, `app start --daemon`). */
@@ -133,17 +148,21 @@ export function checkChildMessage(raw: unknown): string | null {
     case 'boot-error':
       return typeof msg.error === 'object' && msg.error !== null ? null : 'boot-error without error';
     case 'send':
+      if (msg.ack !== undefined && !isRid(msg.ack)) return 'send with a bad piggybacked ack';
       if (typeof msg.action !== 'string' || msg.action === '') return 'send without an action';
       if (!isMessageTarget(msg.to)) return `send with unknown target ${JSON.stringify(msg.to)}`;
       if (msg.rid !== undefined && !isRid(msg.rid)) return 'send with a bad request id';
       return null;
     case 'reply':
+      if (msg.ack !== undefined && !isRid(msg.ack)) return 'reply with a bad piggybacked ack';
       if (!isRid(msg.rid)) return 'reply with a bad request id';
       if (!Number.isInteger(msg.to)) return 'reply without a target pid';
       if (msg.error !== undefined && (typeof msg.error !== 'object' || msg.error === null)) return 'reply with a bad error';
       return null;
     case 'ack':
       return isRid(msg.seq) ? null : 'ack with a bad sequence number';
+    case 'barrier':
+      return isRid(msg.id) ? null : 'barrier with a bad id';
     default:
       return `unknown message type ${JSON.stringify(msg.clutch)}`;
   }

@@ -44,29 +44,48 @@ export interface RuntimeHandlers {
   onReopenLogs?(): void;
 }
 
+/** The child's side of the IPC channel, plus the barrier only the runtime uses. */
+export interface RuntimeTransport extends ChildTransport {
+  /** Resolves once the master has echoed a barrier (or after `timeoutMs`, or at once without a master). */
+  barrier(timeoutMs: number): Promise<void>;
+}
+
 /** The child's side of the IPC channel: `cluster-ready` and `stop` go to the runtime, the rest to the framework. */
-export function createTransport(masterPid: number, runtime: RuntimeHandlers): ChildTransport {
+export function createTransport(masterPid: number, runtime: RuntimeHandlers): RuntimeTransport {
   let handler: ((message: FrameworkMessage) => void) | null = null;
-  // Acks are coalesced: one per event-loop turn, for the highest sequence number dispatched.
+  const barriers = new Map<number, () => void>();
+  let nextBarrier = 1;
+  // Acks are coalesced, and ride on whatever this process sends the master anyway (a reply, a
+  // message); a message of their own goes only at the end of a turn that sent nothing.
   let acked = 0;
+  let ackSent = 0;
   let ackPending = false;
   const flushAck = () => {
     ackPending = false;
-    if (process.connected && process.send) process.send({ clutch: 'ack', seq: acked } satisfies ChildMessage);
+    if (acked > ackSent && process.connected && process.send) {
+      ackSent = acked;
+      process.send({ clutch: 'ack', seq: acked } satisfies ChildMessage);
+    }
   };
   const receive = (raw: unknown) => {
     if (typeof raw !== 'object' || raw === null || !('clutch' in raw)) return;
     const message = raw as MasterMessage;
+    if (message.clutch === 'barrier') {
+      barriers.get(message.id)?.();
+      barriers.delete(message.id);
+      return;
+    }
+    // Counted before it is dispatched, so that a reply sent while handling it carries the ack.
+    const seq = 'seq' in message && typeof message.seq === 'number' ? message.seq : 0;
+    if (seq) acked = seq;
     if (message.clutch === 'cluster-ready') runtime.onClusterReady(message.url);
     else if (message.clutch === 'stop') runtime.onStop(message.reason ?? 'stop', message.timeout);
     else if (message.clutch === 'reopen-logs') runtime.onReopenLogs?.();
     else handler?.(message);
-    if ('seq' in message && typeof message.seq === 'number') {
-      acked = message.seq;
-      if (!ackPending) {
-        ackPending = true;
-        setImmediate(flushAck);
-      }
+    // Nothing sent while handling it carried the ack: send one at the end of this turn.
+    if (seq && acked > ackSent && !ackPending) {
+      ackPending = true;
+      setImmediate(flushAck);
     }
   };
   process.on('message', receive);
@@ -76,11 +95,30 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ch
     masterPid,
     send(message) {
       if (!process.connected || !process.send) return false;
+      if (acked > ackSent && (message.clutch === 'send' || message.clutch === 'reply')) {
+        message.ack = acked;
+        ackSent = acked;
+      }
       process.send(message);
       return true;
     },
     onMessage(h) {
       handler = h;
+    },
+    barrier(timeoutMs) {
+      if (!process.connected || !process.send) return Promise.resolve();
+      const id = nextBarrier++;
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          barriers.delete(id);
+          resolve();
+        }, timeoutMs);
+        barriers.set(id, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        process.send!({ clutch: 'barrier', id } satisfies ChildMessage);
+      });
     },
   };
 }

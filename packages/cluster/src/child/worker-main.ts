@@ -42,7 +42,12 @@ graceful({
     const deadline = Date.now() + stopTimeout;
     // Requests in flight finish before beforeClose runs, so they still see a working app. They get
     // half the stop timeout; then what is still open is cut, so beforeClose always gets its turn.
-    await server?.drain(drainMode, stopTimeout / 2);
+    const drained = server?.drain(drainMode, stopTimeout / 2);
+    // The server no longer accepts; wait until the master has seen that, and until this worker has
+    // refused any connection the master was already handing it — an exit before that would strand
+    // the connection in the master (node:cluster neither closes nor re-routes it).
+    await transport.barrier(1_000);
+    await drained;
     if (!instance) return;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()))));
