@@ -32,10 +32,11 @@ const PARSED_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  */
 function lazyBodyParser(options: Record<string, unknown>): Middleware {
   let parser: Promise<Middleware> | null = null;
-  return async (ctx, next) => {
+  // Not async: a GET passes straight through without a promise of its own.
+  return (ctx, next) => {
     if (!PARSED_METHODS.has(ctx.method)) return next();
     parser ??= import('@koa/bodyparser').then(({ bodyParser }) => bodyParser(options) as unknown as Middleware);
-    return (await parser)(ctx, next);
+    return parser.then((parse) => parse(ctx, next));
   };
 }
 
