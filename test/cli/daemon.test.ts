@@ -4,15 +4,9 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { controlSocketPath, type ClusterStatus } from '@clutch/cluster';
-import { fixture, isAlive, runApp, waitGone } from '../helpers/cluster.ts';
+import { appStatus, fixture, isAlive, runApp, waitGone } from '../helpers/cluster.ts';
 import { getJson } from '../helpers/http.ts';
 import { copyFixture } from '../helpers/project.ts';
-
-async function status(dir: string): Promise<ClusterStatus> {
-  const { code, stdout, stderr } = await runApp(['status', dir, '--json'], 10_000);
-  assert.equal(code, 0, stderr);
-  return JSON.parse(stdout) as ClusterStatus;
-}
 
 const allPids = (s: ClusterStatus) => [s.master.pid, s.agent!.pid, ...s.workers.map((w) => w.pid)];
 
@@ -33,7 +27,7 @@ describe('daemons side by side', { timeout: 90_000 }, () => {
       assert.equal(s.code, 0, s.stderr);
       assert.match(s.stdout, /started on http:\/\/127\.0\.0\.1:\d+ \(daemon master \d+/);
     }
-    const [sa, sb] = [await status(a.dir), await status(b.dir)];
+    const [sa, sb] = [await appStatus(a.dir), await appStatus(b.dir)];
     leftovers.push(...allPids(sa), ...allPids(sb));
     assert.equal(sa.workers.length, 2);
     assert.equal(sa.master.baseDir, a.dir);
@@ -61,7 +55,7 @@ describe('daemons side by side', { timeout: 90_000 }, () => {
   });
 
   it('reopens every log file on SIGUSR1 — master, agent, both workers, errors — and opens no inspector', async () => {
-    const sb = await status(b.dir);
+    const sb = await appStatus(b.dir);
     const logs = join(b.dir, 'logs');
     const read = (f: string) => (existsSync(join(logs, f)) ? readFileSync(join(logs, f), 'utf8') : '');
     assert.equal((await getJson(`${sb.master.url}/log?msg=before`)).status, 200);

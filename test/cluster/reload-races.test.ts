@@ -2,16 +2,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { ClusterStatus } from '@clutch/cluster';
-import { runApp, startFixture, waitGroupGone, type AppProcess } from '../helpers/cluster.ts';
+import { appStatus, runApp, startFixture, waitGroupGone, type AppProcess } from '../helpers/cluster.ts';
 import { getJson } from '../helpers/http.ts';
 import { copyFixture } from '../helpers/project.ts';
-
-async function status(dir: string): Promise<ClusterStatus> {
-  const { code, stdout, stderr } = await runApp(['status', dir, '--json'], 10_000);
-  assert.equal(code, 0, stderr);
-  return JSON.parse(stdout) as ClusterStatus;
-}
 
 /** Live processes whose title names this role and cluster title. */
 function titled(role: 'agent' | 'worker', title: string): number[] {
@@ -72,13 +65,13 @@ describe('reload races', { timeout: 120_000 }, () => {
 
   it('a worker that crashes during a reload is replaced once: the cluster keeps its size', async () => {
     const { project, app } = await slowCluster(3);
-    const before = await status(project.dir);
+    const before = await appStatus(project.dir);
     const reload = runApp(['reload', project.dir], 60_000);
     await app.waitForLine(/reload: replacing/, 10_000);
     process.kill(before.workers.at(-1)!.pid, 'SIGKILL');
     const done = await reload;
     assert.equal(done.code, 0, done.stderr);
-    const after = await status(project.dir);
+    const after = await appStatus(project.dir);
     assert.equal(after.workers.length, 3);
     assert.ok(after.workers.every((w) => !before.workers.some((b) => b.pid === w.pid)), 'all old workers gone');
     assert.equal(titled('worker', 'reloadable').filter((pid) => after.workers.some((w) => w.pid === pid)).length, 3);

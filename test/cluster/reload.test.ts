@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { ClusterStatus } from '@clutch/cluster';
-import { runApp, startFixture, type AppProcess } from '../helpers/cluster.ts';
+import { appStatus, runApp, startFixture, type AppProcess } from '../helpers/cluster.ts';
 import { getJson } from '../helpers/http.ts';
 import { startLoad } from '../helpers/load.ts';
 import { copyFixture } from '../helpers/project.ts';
-
-async function status(dir: string): Promise<ClusterStatus> {
-  const { code, stdout, stderr } = await runApp(['status', dir, '--json'], 10_000);
-  assert.equal(code, 0, stderr);
-  return JSON.parse(stdout) as ClusterStatus;
-}
 
 const pidsOf = (s: ClusterStatus) => ({ agent: s.agent!.pid, workers: s.workers.map((w) => w.pid).sort() });
 
@@ -28,7 +22,7 @@ describe('app reload', { timeout: 180_000 }, () => {
       copies.push(project);
       const { app, info } = await startFixture(project.dir, ['--workers', String(workers)]);
       started.push(app);
-      const before = pidsOf(await status(project.dir));
+      const before = pidsOf(await appStatus(project.dir));
       const load = startLoad(`${info.url}/`, { connections: 16, idleClients: 4, durationMs: 15_000 });
       // Let the load settle on the old code first.
       while (load.result.ok < 500) await new Promise((r) => setTimeout(r, 20));
@@ -45,7 +39,7 @@ describe('app reload', { timeout: 180_000 }, () => {
       assert.ok(result.ok > okAtReload, 'the load went on after the reload');
       assert.ok((result.versions.v1 ?? 0) > 0 && (result.versions.v2 ?? 0) > 0, `served v1 then v2: ${JSON.stringify(result.versions)}`);
 
-      const after = pidsOf(await status(project.dir));
+      const after = pidsOf(await appStatus(project.dir));
       assert.equal(after.workers.length, workers);
       assert.ok(after.workers.every((pid) => !before.workers.includes(pid)), 'every worker replaced');
       assert.notEqual(after.agent, before.agent, 'the agent replaced');
@@ -60,7 +54,7 @@ describe('app reload', { timeout: 180_000 }, () => {
     copies.push(project);
     const { app, info } = await startFixture(project.dir, ['--workers', '2']);
     started.push(app);
-    const before = pidsOf(await status(project.dir));
+    const before = pidsOf(await appStatus(project.dir));
     const load = startLoad(`${info.url}/`, { connections: 8, durationMs: 60_000 });
     while (load.result.ok < 200) await new Promise((r) => setTimeout(r, 20));
 
@@ -73,7 +67,7 @@ describe('app reload', { timeout: 180_000 }, () => {
     assert.match(reload.stderr, /CLUTCH_ERR_CLUSTER_RELOAD_FAILED/);
     assert.match(reload.stderr, /the new release is broken/);
     assert.deepEqual(result.failures, {});
-    assert.deepEqual(pidsOf(await status(project.dir)), before, 'the old workers and agent still serve');
+    assert.deepEqual(pidsOf(await appStatus(project.dir)), before, 'the old workers and agent still serve');
     assert.equal((await getJson(`${info.url}/`)).status, 200);
   });
 

@@ -6,7 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ClusterReadyInfo } from '@clutch/cluster';
+import assert from 'node:assert/strict';
+import type { ClusterReadyInfo, ClusterStatus } from '@clutch/cluster';
 
 export const APP_BIN = fileURLToPath(new URL('../../packages/cli/bin/app.js', import.meta.url));
 export const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
@@ -213,4 +214,11 @@ export async function startFixture(
     app.kill();
     throw err;
   }
+}
+
+/** `app status <dir> --json`, asserting it succeeded. */
+export async function appStatus(dir: string, title?: string): Promise<ClusterStatus> {
+  const { code, stdout, stderr } = await runApp(['status', dir, '--json', ...(title ? ['--title', title] : [])], 10_000);
+  assert.equal(code, 0, stderr);
+  return JSON.parse(stdout) as ClusterStatus;
 }

@@ -19,26 +19,11 @@ interface Command {
 
 /** Each command's module is loaded only when it runs: the master (`app start`) carries no other. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  start: async () => {
-    const m = await import('./commands/start.js');
-    return { run: m.start, usage: m.START_USAGE };
-  },
-  stop: async () => {
-    const m = await import('./commands/stop.js');
-    return { run: m.stop, usage: m.STOP_USAGE };
-  },
-  reload: async () => {
-    const m = await import('./commands/reload.js');
-    return { run: m.reload, usage: m.RELOAD_USAGE };
-  },
-  status: async () => {
-    const m = await import('./commands/status.js');
-    return { run: m.status, usage: m.STATUS_USAGE };
-  },
-  dev: async () => {
-    const m = await import('./commands/dev.js');
-    return { run: m.dev, usage: m.DEV_USAGE };
-  },
+  start: () => import('./commands/start.js').then((m) => ({ run: m.start, usage: m.START_USAGE })),
+  stop: () => import('./commands/stop.js').then((m) => ({ run: m.stop, usage: m.STOP_USAGE })),
+  reload: () => import('./commands/reload.js').then((m) => ({ run: m.reload, usage: m.RELOAD_USAGE })),
+  status: () => import('./commands/status.js').then((m) => ({ run: m.status, usage: m.STATUS_USAGE })),
+  dev: () => import('./commands/dev.js').then((m) => ({ run: m.dev, usage: m.DEV_USAGE })),
 };
 
 /**

@@ -1,8 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Context } from './context.js';
-import type { Application } from './application.js';
-import type { ClutchConfig } from './config.js';
-import type { ServiceTree } from './service.js';
+import { RequestScoped } from './request-scoped.js';
 
 /**
  * Base class for controllers. Each request gets a new instance; every method is an action that
@@ -13,19 +11,7 @@ import type { ServiceTree } from './service.js';
  *   async show(ctx: Context) { ctx.body = { id: ctx.params.id, env: this.config.env }; }
  * }
  */
-export class Controller {
-  readonly ctx: Context;
-  readonly app: Application;
-  readonly config: ClutchConfig;
-  readonly service: ServiceTree;
-
-  constructor(ctx: Context) {
-    this.ctx = ctx;
-    this.app = ctx.app;
-    this.config = this.app.config;
-    this.service = ctx.service;
-  }
-}
+export class Controller extends RequestScoped {}
 
 /** An action as the router sees it: a Koa middleware. */
 export type ControllerAction = Middleware;

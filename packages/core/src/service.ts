@@ -1,7 +1,6 @@
 import { extname, join, relative, sep } from 'node:path';
 import type { Context } from './context.js';
-import type { Application } from './application.js';
-import type { ClutchConfig } from './config.js';
+import { RequestScoped } from './request-scoped.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
 import { importDefault } from './import-module.js';
 import { camelCase, listModules } from './load-controllers.js';
@@ -28,19 +27,7 @@ export interface ServiceTree {}
  *   async find(id: string) { return this.app.messenger.request('agent', 'user:get', id); }
  * }
  */
-export class Service {
-  readonly ctx: Context;
-  readonly app: Application;
-  readonly config: ClutchConfig;
-  readonly service: ServiceTree;
-
-  constructor(ctx: Context) {
-    this.ctx = ctx;
-    this.app = ctx.app;
-    this.config = this.app.config;
-    this.service = ctx.service;
-  }
-}
+export class Service extends RequestScoped {}
 
 type ServiceClass = new (ctx: Context) => object;
 interface ServiceNode {
