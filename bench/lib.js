@@ -9,6 +9,8 @@ const trees = new Set();
 process.on('exit', () => {
   for (const pgid of trees) killGroup(pgid, 'SIGKILL');
 });
+// Ctrl-C during a run: leave through 'exit', so every peer tree (and the pm2 daemon) is killed.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
 export function killGroup(pgid, signal = 'SIGTERM') {
   try {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Agent } from 'node:http';
+import { Agent, request } from 'node:http';
 import { after, describe, it } from 'node:test';
 import { startFixture, waitGroupGone, type AppProcess } from '../helpers/cluster.ts';
 import { getJson } from '../helpers/http.ts';
@@ -76,5 +76,43 @@ describe('graceful stop', { timeout: 90_000 }, () => {
     assert.ok(Date.now() - began < 4_000, 'the stop timeout bounded the stop');
     assert.deepEqual(closeOrder(app.stdout), ['worker', 'agent']);
     await waitGroupGone(app.pid, 5_000);
+  });
+
+  it('a large response still being sent to a slow client is not cut by the stop', async () => {
+    const { app, info } = await startFixture('basic', ['--workers', '1']);
+    started.push(app);
+    const size = 20 * 1024 * 1024;
+    const received = new Promise<number>((resolve, reject) => {
+      const req = request(`${info.url}/big?mb=20`, { agent: false }, (res) => {
+        let bytes = 0;
+        res.on('data', (c: Buffer) => (bytes += c.length));
+        res.on('end', () => resolve(bytes));
+        res.on('error', () => resolve(bytes));
+        res.on('aborted', () => resolve(bytes));
+        // A slow client: it reads a little, pauses while the stop begins, then reads the rest.
+        res.pause();
+        res.once('readable', () => {
+          app.signal('SIGTERM');
+          setTimeout(() => res.resume(), 500);
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(await received, size, 'every byte arrived');
+    assert.equal((await app.waitForExit(15_000)).code, 0);
+    await waitGroupGone(app.pid, 5_000);
+  });
+
+  it('stops by itself when the process that started it (its IPC parent) goes away', async () => {
+    const { app, info } = await startFixture('basic', ['--workers', '1']);
+    started.push(app);
+    app.child.disconnect();
+    const exit = await app.waitForExit(15_000);
+    assert.deepEqual(exit, { code: 0, signal: null });
+    assert.match(app.stderr, /the parent process is gone; stopping/);
+    assert.deepEqual(closeOrder(app.stdout), ['worker', 'agent'], 'a graceful stop');
+    await waitGroupGone(app.pid, 5_000);
+    void info;
   });
 });

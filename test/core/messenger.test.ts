@@ -103,6 +103,7 @@ describe('messenger across the real cluster', { timeout: 60_000 }, () => {
       action: 'CLUTCH_ERR_MESSENGER_INVALID_ACTION',
       pid: 'CLUTCH_ERR_MESSENGER_INVALID_TARGET',
       handler: 'CLUTCH_ERR_MESSENGER_HANDLER_EXISTS',
+      badToJSON: 'CLUTCH_ERR_MESSENGER_UNSERIALIZABLE',
     });
     // The worker that sent all that is still serving.
     assert.equal((await getJson(`${info.url}/`)).status, 200);

@@ -3,6 +3,7 @@ import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ERROR_LOG, ExitCode, LOG_DIR_ENV, type ClusterReadyInfo } from '@clutch/cluster';
+import { DETACHED_ENV } from './run-master.js';
 
 const APP_BIN = fileURLToPath(new URL('../bin/app.js', import.meta.url));
 
@@ -30,7 +31,7 @@ export function launchDaemon(baseDir: string, startArgs: string[]): Promise<numb
     cwd: baseDir,
     detached: true,
     stdio: ['ignore', raw, raw, 'ipc'],
-    env: { ...process.env, [LOG_DIR_ENV]: logs },
+    env: { ...process.env, [LOG_DIR_ENV]: logs, [DETACHED_ENV]: '1' },
   });
   return new Promise((resolve) => {
     child.on('message', (message: ParentMessage) => {

@@ -15,6 +15,9 @@ import {
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 
+/** Set by `app start --daemon` for the master it detaches: its launcher disconnects on purpose. */
+export const DETACHED_ENV = 'CLUTCH_DETACHED';
+
 export interface RunningMaster {
   master: Master;
   logger: Logger;
@@ -80,6 +83,16 @@ export async function runMaster(options: Partial<ClusterOptions> & Pick<ClusterO
     void stop().then(() => exit(ExitCode.OK));
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  // Started with an IPC channel by a parent (a test, a supervisor) that has gone away: nothing will
+  // stop this cluster any more, so it stops itself. A daemon's launcher leaves on purpose.
+  if (process.send && process.env[DETACHED_ENV] !== '1') {
+    process.once('disconnect', () => {
+      if (stopping) return;
+      logger.warn('the parent process is gone; stopping');
+      stopping = true;
+      void stop().then(() => exit(ExitCode.OK));
+    });
+  }
   // logrotate signals the master: it reopens its own files (setUpProcessLogs) and tells its children.
   process.on('SIGUSR1', () => {
     if (logsToFiles()) master.reopenLogs();

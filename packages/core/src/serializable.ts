@@ -20,8 +20,18 @@ function check(value: unknown, action: string, path: string, ancestors: Set<obje
     // falls through: fail() never returns
     case 'object': {
       if (value === null) return;
-      // Date, Buffer and anything with toJSON travel the way JSON.stringify defines.
-      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return;
+      // Date, Buffer and anything with toJSON travel as what toJSON returns, as JSON.stringify does.
+      const toJSON = (value as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === 'function') {
+        let converted: unknown;
+        try {
+          converted = (toJSON as () => unknown).call(value);
+        } catch (err) {
+          fail(action, path, `an object whose toJSON throws (${(err as Error).message})`);
+        }
+        if (converted !== value) check(converted, action, path, ancestors);
+        return;
+      }
       if (ancestors.has(value)) fail(action, path, 'a circular reference');
       ancestors.add(value);
       if (Array.isArray(value)) {

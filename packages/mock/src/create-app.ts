@@ -48,7 +48,13 @@ export async function createApp(baseDir: string, options: CreateAppOptions = {})
     throw err;
   }
   bridge.ready('app');
-  await Promise.all([agent.lifecycle.run('serverDidReady'), app.lifecycle.run('serverDidReady')]);
+  try {
+    await Promise.all([agent.lifecycle.run('serverDidReady'), app.lifecycle.run('serverDidReady')]);
+  } catch (err) {
+    await app.close();
+    await agent.close();
+    throw err;
+  }
   const callback = app.callback();
   return {
     app,

@@ -84,6 +84,13 @@ export function startCluster(baseDir: string, options: StartClusterOptions = {})
     child.on('message', (m: { action?: string; data?: ClusterReadyInfo }) => {
       if (m.action !== 'cluster-ready' || !m.data) return;
       clearTimeout(timer);
+      // From here the cluster must not keep the test process alive: a test that forgets stop()
+      // still exits (and the exit handler kills the tree). Were the test process killed outright,
+      // the master sees its IPC parent go and stops by itself.
+      child.unref();
+      child.channel?.unref();
+      (child.stdout as unknown as { unref?: () => void }).unref?.();
+      (child.stderr as unknown as { unref?: () => void }).unref?.();
       const info = m.data;
       resolvePromise({
         info,
@@ -92,6 +99,8 @@ export function startCluster(baseDir: string, options: StartClusterOptions = {})
         request: () => supertest(info.url),
         async stop(timeoutMs = 20_000) {
           if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+          // Unref'd once ready; while we wait for its exit, it must hold the event loop again.
+          child.ref();
           process.kill(pgid, 'SIGTERM');
           const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(r, timeoutMs, 'timeout').unref())]);
           killGroup(pgid);

@@ -26,6 +26,9 @@ export class DrainableServer {
   readonly #sockets = new Set<Socket>();
   #mode: DrainMode | null = null;
   #sweeper: NodeJS.Timeout | undefined;
+  /** A listen under way: a drain must wait for it, or the server would open after the drain. */
+  #listening: Promise<void> | null = null;
+  #waitingForFlush = false;
 
   constructor(listener: RequestListener, options: { keepAliveTimeout?: number } = {}) {
     this.server = createServer((req, res) => {
@@ -43,10 +46,36 @@ export class DrainableServer {
   /** Marks a response as the last on its connection; once it ends, a stop closes what is idle. */
   #closing(res: ServerResponse): void {
     if (!res.headersSent) res.setHeader('connection', 'close');
-    if (this.#mode === 'stop') res.once('close', () => setImmediate(() => this.server.closeIdleConnections()));
+    if (this.#mode === 'stop') res.once('close', () => setImmediate(() => this.#closeIdle()));
+  }
+
+  /**
+   * Closes idle connections — but Node counts a connection idle as soon as its response has
+   * ended, even while a large body is still being written to a slow client. So while any response
+   * is still flushing, wait for it to finish first (the drain's deadline still bounds the wait).
+   */
+  #closeIdle(): void {
+    if (this.#waitingForFlush) return;
+    for (const socket of this.#sockets) {
+      const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (res && res.writableEnded && !res.writableFinished) {
+        this.#waitingForFlush = true;
+        res.once('close', () => {
+          this.#waitingForFlush = false;
+          this.#closeIdle();
+        });
+        return;
+      }
+    }
+    this.server.closeIdleConnections();
   }
 
   listen(config: ListenConfig): Promise<void> {
+    this.#listening = this.#listen(config);
+    return this.#listening;
+  }
+
+  #listen(config: ListenConfig): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       const done = () => {
@@ -63,8 +92,11 @@ export class DrainableServer {
    * Stops accepting and resolves once every connection is closed, or once `deadline` ms have
    * passed: then the connections still open are cut, so the caller can still run beforeClose.
    */
-  drain(mode: DrainMode, deadline: number): Promise<void> {
+  async drain(mode: DrainMode, deadline: number): Promise<void> {
     this.#mode = mode;
+    // A stop that comes while listen() is under way: let it finish, then close (a failed listen
+    // leaves nothing to close).
+    await this.#listening?.catch(() => {});
     // The responses in flight right now: Node keeps each connection's current one on the socket
     // (`_httpMessage`, as its own closeIdleConnections reads it).
     for (const socket of this.#sockets) {
@@ -85,11 +117,11 @@ export class DrainableServer {
         resolve();
       });
       if (mode === 'stop') {
-        this.server.closeIdleConnections();
+        this.#closeIdle();
       } else {
         setTimeout(() => {
-          this.server.closeIdleConnections();
-          this.#sweeper = setInterval(() => this.server.closeIdleConnections(), 100);
+          this.#closeIdle();
+          this.#sweeper = setInterval(() => this.#closeIdle(), 100);
         }, RELOAD_IDLE_GRACE_MS).unref();
       }
     });

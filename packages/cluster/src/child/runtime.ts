@@ -95,11 +95,11 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ru
     masterPid,
     send(message) {
       if (!process.connected || !process.send) return false;
-      if (acked > ackSent && (message.clutch === 'send' || message.clutch === 'reply')) {
-        message.ack = acked;
-        ackSent = acked;
-      }
+      const ack = acked > ackSent && (message.clutch === 'send' || message.clutch === 'reply') ? acked : 0;
+      if (ack && (message.clutch === 'send' || message.clutch === 'reply')) message.ack = ack;
       process.send(message);
+      // Only once the message (and the ack on it) is out: a send that throws must not lose the ack.
+      if (ack) ackSent = ack;
       return true;
     },
     onMessage(h) {
