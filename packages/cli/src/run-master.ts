@@ -38,7 +38,7 @@ function describe(err: unknown): { code: string; message: string; cause?: string
  */
 export async function runMaster(options: Partial<ClusterOptions> & Pick<ClusterOptions, 'baseDir' | 'framework' | 'title'>): Promise<RunningMaster> {
   const logger = createLogger('master');
-  setUpProcessLogs();
+  setUpProcessLogs('master');
   const master = new Master(options, logger);
   let control: ControlServer | null = null;
   let pidFile: string | null = null;

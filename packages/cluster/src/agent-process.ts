@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { ChildHandle, ExitInfo, ProcessState } from './child-handle.js';
+import type { LogHealth } from './log-sink.js';
 import type { MasterMessage } from './protocol.js';
 
 export interface AgentProcessEvents {
@@ -16,6 +17,7 @@ export class AgentProcess extends EventEmitter<AgentProcessEvents> implements Ch
   readonly exited: Promise<ExitInfo>;
   state: ProcessState = 'starting';
   retiring = false;
+  logHealth: LogHealth = { dropped: 0, lastError: null };
   readonly #child: ChildProcess;
 
   constructor(entry: string, env: NodeJS.ProcessEnv, execArgv: string[]) {
@@ -37,9 +39,10 @@ export class AgentProcess extends EventEmitter<AgentProcessEvents> implements Ch
     });
   }
 
-  send(message: MasterMessage): boolean {
+  send(message: MasterMessage, written?: (err: Error | null) => void): boolean {
     if (!this.#child.connected) return false;
-    this.#child.send(message);
+    if (written) this.#child.send(message, written);
+    else this.#child.send(message);
     return true;
   }
 

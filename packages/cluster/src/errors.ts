@@ -56,6 +56,8 @@ export const ClusterErrorCode = {
   TARGET_EXITED: 'CLUTCH_ERR_MESSENGER_TARGET_EXITED',
   /** Too many messages were waiting in the master for a process that is not ready. */
   QUEUE_FULL: 'CLUTCH_ERR_MESSENGER_QUEUE_FULL',
+  /** (a log line) log lines could not be written (a full or read-only disk) and were dropped. */
+  LOG_WRITE_FAILED: 'CLUTCH_ERR_LOG_WRITE_FAILED',
 } as const;
 
 export type ClusterErrorCode = (typeof ClusterErrorCode)[keyof typeof ClusterErrorCode];

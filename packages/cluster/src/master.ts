@@ -1,10 +1,14 @@
-import cluster, { type Address } from 'node:cluster';
+import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { AgentProcess } from './agent-process.js';
+import { deferBoot, exitError, killedFromOutside, roleName, urlOf, type Boot } from './child-boot.js';
 import type { ChildHandle } from './child-handle.js';
-import { ClusterErrorCode, ClutchError, deserializeError, type SerializedError } from './errors.js';
-import { createLogger, type Logger } from './logger.js';
+import { ClusterErrorCode, ClutchError, serializeError } from './errors.js';
+import type { ListenConfig } from './framework.js';
+import { Listeners } from './listeners.js';
+import { portInUse } from './port-in-use.js';
+import { createLogger, logHealth, type Logger } from './logger.js';
 import { CHILD_OPTIONS_ENV, normalizeOptions, type ChildOptions, type ClusterOptions } from './options.js';
 import { checkChildMessage, type ChildMessage, type ParentReadyMessage } from './protocol.js';
 import { Relay } from './relay.js';
@@ -24,40 +28,9 @@ export type ClusterReadyInfo = ParentReadyMessage['data'];
 
 type Dispatch = { [K in ChildMessage['clutch']]: (handle: ChildHandle, message: Extract<ChildMessage, { clutch: K }>) => void };
 
-interface Boot {
-  /** Settles when the child is ready (agent) or listening (worker), or failed before that. */
-  promise: Promise<void>;
-  resolve(): void;
-  reject(err: Error): void;
-  done: boolean;
-  error?: SerializedError;
-}
-
-function deferBoot(): Boot {
-  const boot = { done: false } as Boot;
-  boot.promise = new Promise<void>((resolve, reject) => {
-    boot.resolve = () => {
-      boot.done = true;
-      resolve();
-    };
-    boot.reject = reject;
-  });
-  boot.promise.catch(() => {});
-  return boot;
-}
-
 /** Drops inspector flags so children do not fight over the master's debug port. */
 function childExecArgv(): string[] {
   return process.execArgv.filter((arg) => !arg.startsWith('--inspect'));
-}
-
-function urlOf(address: Address): { url: string; port: number | null } {
-  if (address.addressType === -1) return { url: `unix:${address.address}`, port: null };
-  const port = address.port;
-  let host = address.address;
-  if (!host || host === '::' || host === '0.0.0.0') host = '127.0.0.1';
-  else if (host.includes(':')) host = `[${host}]`;
-  return { url: `http://${host}:${port}`, port };
 }
 
 /**
@@ -77,8 +50,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   #agent: AgentProcess | null = null;
   readonly #workers = new Set<WorkerProcess>();
   readonly #boots = new Map<ChildHandle, Boot>();
-  /** The port the cluster serves on, once a worker listens (the real one after --port 0). */
-  #port: number | undefined;
+  /** The listening sockets: the master holds them, so the port stays open whatever happens to the workers. */
+  readonly #listeners = new Listeners();
   #readyInfo: ClusterReadyInfo | null = null;
   #stopping: Promise<void> | null = null;
   #abortStart: ((err: Error) => void) | null = null;
@@ -109,6 +82,13 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     },
     send: (handle, message) => this.#relay.route(handle, message),
     reply: (handle, message) => this.#relay.reply(handle, message),
+    listen: (handle, message) => {
+      if (handle instanceof WorkerProcess) void this.#listen(handle, message.listen);
+      else this.logger.warn('[%s] the agent asked to listen; only workers serve HTTP', ClusterErrorCode.IPC_MALFORMED);
+    },
+    'log-health': (handle, message) => {
+      handle.logHealth = { dropped: message.dropped, lastError: message.error };
+    },
   };
 
   constructor(
@@ -142,6 +122,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
         baseDir: this.options.baseDir,
         env: this.options.env,
         url: this.#readyInfo?.url ?? null,
+        logs: logHealth(),
+        waitingConnections: this.#listeners.waiting(),
       },
       agent: this.#agent ? await childStatus(this.#agent, this.#supervisor.agentRestarts) : null,
       workers: await Promise.all(
@@ -198,7 +180,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       },
       retire: async (handle, reason) => {
         handle.retiring = true;
-        await terminate(handle, this.options.stopTimeout, this.logger, reason);
+        await this.#terminate(handle, this.options.stopTimeout, reason);
       },
       replaceAgent: async (bootTimeout) => {
         guard();
@@ -246,7 +228,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     });
     aborted.catch(() => {});
     const timer = setTimeout(() => {
-      const waiting = [this.#agent, ...this.#workers].filter((h) => h && h.state === 'starting').map((h) => `${h!.role === 'app' ? 'worker' : 'agent'} ${h!.pid}`);
+      const waiting = [this.#agent, ...this.#workers].filter((h) => h && h.state === 'starting').map((h) => `${roleName(h!)} ${h!.pid}`);
       this.#abortStart?.(new ClutchError(ClusterErrorCode.START_TIMEOUT, `The cluster was not ready within ${startTimeout}ms; still starting: ${waiting.join(', ') || 'none'}`));
     }, startTimeout);
 
@@ -291,7 +273,9 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     this.#state = 'stopping';
     this.#supervisor.stop();
     this.#stopping = (async () => {
-      await Promise.all([...this.#workers].map((w) => terminate(w, timeout, this.logger)));
+      // No new connection is accepted; the workers finish what they have.
+      this.#listeners.closeAll();
+      await Promise.all([...this.#workers].map((w) => this.#terminate(w, timeout)));
       if (this.#agent) await terminate(this.#agent, timeout, this.logger);
       this.#state = 'stopped';
       this.logger.info('%s stopped', this.options.title);
@@ -299,15 +283,38 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     return this.#stopping;
   }
 
+  /** Takes a worker out of the rotation first, so that it is handed no new connection, then stops it. */
+  #terminate(handle: ChildHandle, timeout: number, reason: 'stop' | 'reload' = 'stop'): ReturnType<typeof terminate> {
+    if (handle instanceof WorkerProcess) this.#listeners.leave(handle);
+    return terminate(handle, timeout, this.logger, reason);
+  }
+
   /**
-   * The port a new worker is given. node:cluster shares one listening handle among workers that
-   * listen with the same arguments, so a new worker is given exactly what the listening ones were
-   * (port 0 included). Only when none listens — every worker died — is it given the port the cluster
-   * has been serving on, so the address never changes.
+   * A worker asks to serve HTTP at `requested` (its config; the CLI's --port wins). The master binds
+   * that address once — workers that ask for the same one share the socket — and puts the worker in
+   * the rotation: that is when a worker counts as listening.
    */
-  #portForNewWorker(): number | undefined {
-    for (const w of this.#workers) if (w.listening) return w.port;
-    return this.#port ?? this.options.port;
+  async #listen(worker: WorkerProcess, requested: ListenConfig): Promise<void> {
+    const config: ListenConfig = this.options.port !== undefined ? { port: this.options.port, ...(requested.hostname ? { hostname: requested.hostname } : {}) } : requested;
+    const serving = () => worker.state !== 'dead' && worker.state !== 'stopping' && this.#state !== 'stopping' && this.#state !== 'stopped';
+    let address;
+    try {
+      address = await this.#listeners.join(worker, config, serving);
+    } catch (err) {
+      const failure = await portInUse(err as NodeJS.ErrnoException, config).catch((e: unknown) => e);
+      worker.send({ clutch: 'listen-failed', error: serializeError(failure) });
+      return;
+    }
+    worker.send({ clutch: 'listening', address });
+    if (!serving()) {
+      // A stop order sent while the worker was still loading may have been missed: send it again.
+      if (worker.state === 'stopping') resendStop(worker);
+      return;
+    }
+    worker.listening = true;
+    const where = urlOf(address);
+    this.#readyInfo ??= { url: where.url, port: where.port, pid: process.pid, agent: 0, workers: [] };
+    this.#boots.get(worker)?.resolve();
   }
 
   /**
@@ -319,7 +326,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     for (const w of this.#workers) w.send({ clutch: 'reopen-logs' });
   }
 
-  #childEnv(port: number | undefined): NodeJS.ProcessEnv {
+  #childEnv(): NodeJS.ProcessEnv {
     const child: ChildOptions = {
       baseDir: this.options.baseDir,
       framework: this.options.framework,
@@ -328,13 +335,12 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       stopTimeout: this.options.stopTimeout,
       masterPid: process.pid,
       agentPid: this.#agent?.pid ?? null,
-      ...(port !== undefined ? { port } : {}),
     };
     return { ...process.env, [CHILD_OPTIONS_ENV]: JSON.stringify(child) };
   }
 
   #forkAgent(): AgentProcess {
-    const agent = new AgentProcess(AGENT_ENTRY, this.#childEnv(undefined), childExecArgv());
+    const agent = new AgentProcess(AGENT_ENTRY, this.#childEnv(), childExecArgv());
     this.#agent = agent;
     this.#relay.setAgent(agent);
     const boot = deferBoot();
@@ -344,15 +350,16 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       this.#boots.delete(agent);
       this.#relay.agentExited(agent);
       this.#relay.broadcastPids();
-      const error = this.#exitError(agent, boot, info.code, info.signal);
+      const error = exitError(agent, boot, info.code, info.signal);
       boot.reject(error);
       // A death after its own boot but before the whole cluster is ready fails the start too.
       if (this.#state === 'starting') this.#abortStart?.(error);
       if (this.#state === 'ready' && !agent.retiring) {
         this.logger.error('agent %d exited (code %s, signal %s)%s', agent.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
+        const counts = !(boot.done && killedFromOutside(info.code, info.signal));
         this.#supervisor.agentDied(Date.now() - agent.startedAt, () => {
           if (this.#state === 'ready') this.#replaceAgent();
-        });
+        }, counts);
       }
     });
     this.logger.debug('forked agent %d', agent.pid);
@@ -371,8 +378,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   }
 
   #forkWorker(slot: number, candidate = false): WorkerProcess {
-    const port = this.#portForNewWorker();
-    const worker = new WorkerProcess(this.#childEnv(port), port);
+    const worker = new WorkerProcess(this.#childEnv());
     worker.candidate = candidate;
     this.#workers.add(worker);
     this.#slots.set(worker, slot);
@@ -380,30 +386,24 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     const boot = deferBoot();
     this.#boots.set(worker, boot);
     worker.on('message', (raw) => this.#onChildMessage(worker, raw));
-    worker.once('listening', (address) => {
-      if (worker.state === 'stopping') {
-        resendStop(worker);
-        return;
-      }
-      const where = urlOf(address);
-      if (where.port !== null) this.#port = where.port;
-      this.#readyInfo ??= { url: where.url, port: where.port, pid: process.pid, agent: 0, workers: [] };
-      boot.resolve();
-    });
     worker.once('exit', (info) => {
       this.#boots.delete(worker);
       this.#workers.delete(worker);
       this.#slots.delete(worker);
       this.#relay.removeWorker(worker);
+      // Connections handed to it and not yet written to its channel go to another worker.
+      this.#listeners.exited(worker);
       this.#relay.broadcastPids();
-      const error = this.#exitError(worker, boot, info.code, info.signal);
+      const error = exitError(worker, boot, info.code, info.signal);
       boot.reject(error);
       if (this.#state === 'starting') this.#abortStart?.(error);
       if (this.#state === 'ready' && !worker.retiring && !worker.candidate) {
         this.logger.error('worker %d exited (code %s, signal %s)%s', worker.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
+        // Killed from outside after it served (an operator, the OOM killer): no crash loop, no delay.
+        const counts = !(boot.done && killedFromOutside(info.code, info.signal));
         this.#supervisor.workerDied(slot, Date.now() - worker.startedAt, () => {
           if (this.#state === 'ready') this.#replaceWorker(slot);
-        });
+        }, counts);
       }
     });
     this.logger.debug('forked worker %d (slot %d)', worker.pid, slot);
@@ -418,20 +418,6 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       // serverDidReady runs again only in the replacement.
       worker.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
     }, () => {});
-  }
-
-  #exitError(handle: ChildHandle, boot: Boot, code: number | null, signal: string | null): ClutchError {
-    const who = handle.role === 'app' ? 'worker' : 'agent';
-    if (boot.error?.code === ClusterErrorCode.PORT_IN_USE) {
-      return new ClutchError(ClusterErrorCode.PORT_IN_USE, boot.error.message, { cause: deserializeError(boot.error) });
-    }
-    if (boot.error) {
-      const cause = deserializeError(boot.error);
-      const errCode = handle.role === 'app' ? ClusterErrorCode.WORKER_BOOT_FAILED : ClusterErrorCode.AGENT_BOOT_FAILED;
-      return new ClutchError(errCode, `The ${who} (pid ${handle.pid}) failed to boot: ${cause.message}${boot.error.code ? ` [${boot.error.code}]` : ''}`, { cause });
-    }
-    const when = boot.done ? 'during the start of the cluster' : 'before it was ready';
-    return new ClutchError(ClusterErrorCode.PROCESS_EXITED, `The ${who} (pid ${handle.pid}) exited ${when} (code ${code}, signal ${signal})`);
   }
 
   #onChildMessage(handle: ChildHandle, raw: unknown): void {

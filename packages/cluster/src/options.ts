@@ -28,7 +28,6 @@ export interface ChildOptions {
   framework: string;
   env: string;
   title: string;
-  port?: number;
   stopTimeout: number;
   masterPid: number;
   agentPid: number | null;

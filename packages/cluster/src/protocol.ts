@@ -3,6 +3,7 @@
  * object whose `clutch` field names its type; anything else on the channel is not ours.
  */
 import type { SerializedError } from './errors.js';
+import type { ListenConfig } from './framework.js';
 
 /** Where a message goes: the agent, every worker, the agent and every worker, one worker, or a pid. */
 export type MessageTarget = 'agent' | 'app' | 'all' | 'random' | number;
@@ -18,12 +19,17 @@ export interface BootErrorMessage {
   clutch: 'boot-error';
   error: SerializedError;
 }
-/** Child → master: relay `action` to `to`. With `rid`, the receiver must answer with a reply. */
+/**
+ * Child → master: relay `action` to `to`. With `rid`, the receiver must answer with a reply.
+ * `payload` is the data as JSON text, made once by the sender: the master relays it without parsing
+ * or re-encoding it (a large message costs the master a string copy, not an object graph), and its
+ * length is what the byte budgets count.
+ */
 export interface SendMessage {
   clutch: 'send';
   to: MessageTarget;
   action: string;
-  data?: unknown;
+  payload?: string;
   rid?: number;
   /** Piggybacked acknowledgement (see AckMessage): saves the agent a message of its own. */
   ack?: number;
@@ -33,7 +39,7 @@ export interface ReplyMessage {
   clutch: 'reply';
   to: number;
   rid: number;
-  data?: unknown;
+  payload?: string;
   error?: SerializedError;
   /** Piggybacked acknowledgement (see AckMessage). */
   ack?: number;
@@ -56,13 +62,25 @@ export interface BarrierMessage {
   clutch: 'barrier';
   id: number;
 }
-export type ChildMessage = ReadyMessage | BootErrorMessage | SendMessage | ReplyMessage | AckMessage | BarrierMessage;
+/** Worker → master: serve HTTP here. The master binds the address once and hands this worker connections. */
+export interface ListenMessage {
+  clutch: 'listen';
+  listen: ListenConfig;
+}
+/** Child → master: lines this process could not write (a full disk); shown by `app status`. */
+export interface LogHealthMessage {
+  clutch: 'log-health';
+  dropped: number;
+  error: string | null;
+}
+export type ChildMessage = ReadyMessage | BootErrorMessage | SendMessage | ReplyMessage | AckMessage | BarrierMessage | ListenMessage | LogHealthMessage;
 
 /** Master → child: a message relayed from `pid`. */
 export interface DeliverMessage {
   clutch: 'deliver';
   action: string;
-  data?: unknown;
+  /** The data as the sender encoded it (JSON text); absent for undefined. */
+  payload?: string;
   from: SenderRole;
   pid: number;
   rid?: number;
@@ -73,7 +91,7 @@ export interface DeliverMessage {
 export interface DeliverReplyMessage {
   clutch: 'reply';
   rid: number;
-  data?: unknown;
+  payload?: string;
   error?: SerializedError;
   from: SenderRole;
   pid: number;
@@ -109,8 +127,43 @@ export interface UndeliverableMessage {
   rid?: number;
   error: SerializedError;
 }
+/**
+ * Master → child: bytes this process sent that have left the master (written to their target, or
+ * acknowledged by the agent, or dropped). The sender counts what it sent per target and refuses a
+ * send past its budget, so nothing a process sends can pile up in the master without bound.
+ */
+export interface CreditMessage {
+  clutch: 'credit';
+  credits: Array<[to: MessageTarget, bytes: number]>;
+}
+/** Where the master listens for a worker: what its server's address() would say. */
+export interface ListenAddress {
+  /** An IP address, or the socket path. */
+  address: string;
+  /** The real port (after port 0); null for a unix socket. */
+  port: number | null;
+  family: 'IPv4' | 'IPv6' | 'unix';
+}
+/** Master → worker: the master listens at `address` and hands this worker connections from now on. */
+export interface ListeningMessage {
+  clutch: 'listening';
+  address: ListenAddress;
+}
+/** Master → worker: the master could not listen where the worker asked (EADDRINUSE, EACCES, …). */
+export interface ListenFailedMessage {
+  clutch: 'listen-failed';
+  error: SerializedError;
+}
+/** Master → worker: a new connection, carried as the handle of this message; the worker serves it. */
+export interface ConnectionMessage {
+  clutch: 'connection';
+}
 export type MasterMessage =
   | DeliverMessage
+  | CreditMessage
+  | ListeningMessage
+  | ListenFailedMessage
+  | ConnectionMessage
   | DeliverReplyMessage
   | PidsMessage
   | ClusterReadyMessage
@@ -152,17 +205,29 @@ export function checkChildMessage(raw: unknown): string | null {
       if (typeof msg.action !== 'string' || msg.action === '') return 'send without an action';
       if (!isMessageTarget(msg.to)) return `send with unknown target ${JSON.stringify(msg.to)}`;
       if (msg.rid !== undefined && !isRid(msg.rid)) return 'send with a bad request id';
+      if (msg.payload !== undefined && typeof msg.payload !== 'string') return 'send with a payload that is not JSON text';
       return null;
     case 'reply':
       if (msg.ack !== undefined && !isRid(msg.ack)) return 'reply with a bad piggybacked ack';
       if (!isRid(msg.rid)) return 'reply with a bad request id';
       if (!Number.isInteger(msg.to)) return 'reply without a target pid';
       if (msg.error !== undefined && (typeof msg.error !== 'object' || msg.error === null)) return 'reply with a bad error';
+      if (msg.payload !== undefined && typeof msg.payload !== 'string') return 'reply with a payload that is not JSON text';
       return null;
     case 'ack':
       return isRid(msg.seq) ? null : 'ack with a bad sequence number';
     case 'barrier':
       return isRid(msg.id) ? null : 'barrier with a bad id';
+    case 'listen': {
+      const listen = msg.listen as Record<string, unknown> | null;
+      if (typeof listen !== 'object' || listen === null) return 'listen without a listen config';
+      if (listen.port !== undefined && (!Number.isInteger(listen.port) || (listen.port as number) < 0 || (listen.port as number) > 65535)) return 'listen with a bad port';
+      if (listen.hostname !== undefined && typeof listen.hostname !== 'string') return 'listen with a bad hostname';
+      if (listen.path !== undefined && typeof listen.path !== 'string') return 'listen with a bad path';
+      return null;
+    }
+    case 'log-health':
+      return Number.isSafeInteger(msg.dropped) && (msg.error === null || typeof msg.error === 'string') ? null : 'log-health with bad counts';
     default:
       return `unknown message type ${JSON.stringify(msg.clutch)}`;
   }

@@ -1,12 +1,16 @@
 import type { ChildHandle } from './child-handle.js';
+import { CreditLedger, type Credit } from './credits.js';
 import { ClusterErrorCode, type SerializedError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { DeliverMessage, DeliverReplyMessage, MasterMessage, PidsMessage, ReplyMessage, SendMessage } from './protocol.js';
+import { RepeatFilter } from './repeat-filter.js';
 
 /** A message waiting for a process that is not ready, numbered in order of arrival at the master. */
 interface Queued {
   n: number;
   message: DeliverMessage;
+  /** Its bytes, given back to the sender once no copy is left in the master. */
+  credit: Credit | undefined;
   /** Set once a dead agent held it unacknowledged: a second such death drops it (see agentExited). */
   replayed?: boolean;
 }
@@ -58,6 +62,9 @@ export class Relay {
   #agentSeq = 0;
   /** Requests delivered to each process and not answered yet, keyed "<sender pid>:<rid>". */
   readonly #inflight = new Map<ChildHandle, Map<string, DeliverMessage>>();
+  readonly #credits = new CreditLedger();
+  /** One line per kind of refusal and burst, not one per refused message. */
+  readonly #refusals = new RepeatFilter({ windowMs: 10_000, perKey: 1 });
 
   constructor(options: { maxPending: number; logger: Logger }) {
     this.#maxPending = options.maxPending;
@@ -91,6 +98,7 @@ export class Relay {
       if (queued.replayed) {
         this.#logger.error('message "%s" from %s %d was unacknowledged by two agents that died in a row; dropped', queued.message.action, queued.message.from, queued.message.pid);
         this.#notifySender(queued.message, { name: 'ClutchError', code: ClusterErrorCode.DROPPED, message: `Two agents in a row died while handling "${queued.message.action}"; it was dropped` });
+        this.#credits.release(queued.credit);
       } else {
         replay.push({ ...queued, replayed: true });
       }
@@ -107,18 +115,21 @@ export class Relay {
   ack(sender: ChildHandle, seq: number): void {
     if (sender !== this.#agent) return;
     let drop = 0;
-    while (drop < this.#agentOutbox.length && this.#agentOutbox[drop]!.seq <= seq) drop++;
+    while (drop < this.#agentOutbox.length && this.#agentOutbox[drop]!.seq <= seq) this.#credits.release(this.#agentOutbox[drop++]!.queued.credit);
     if (drop > 0) this.#agentOutbox.splice(0, drop);
   }
 
   /** Registers a forked worker. Before the first workers exist, it inherits the 'app' backlog. */
   addWorker(worker: ChildHandle): void {
     this.#workers.add(worker);
-    this.#workerQueues.set(worker, this.#backlog ? [...this.#backlog] : []);
+    const inherited = this.#backlog ? [...this.#backlog] : [];
+    for (const q of inherited) this.#credits.hold(q.credit);
+    this.#workerQueues.set(worker, inherited);
   }
 
   /** Called once the initial workers are forked: later 'app' messages queue per worker. */
   closeBacklog(): void {
+    for (const q of this.#backlog ?? []) this.#credits.release(q.credit);
     this.#backlog = null;
   }
 
@@ -129,6 +140,7 @@ export class Relay {
     this.#workerQueues.delete(worker);
     if (queue && queue.length > 0) {
       this.#logger.warn('worker %d exited with %d messages it never received', worker.pid, queue.length);
+      for (const q of queue) this.#credits.release(q.credit);
     }
   }
 
@@ -139,12 +151,18 @@ export class Relay {
     if (handle.role === 'agent') {
       const queue = this.#agentQueue;
       this.#agentQueue = [];
-      for (const queued of queue) this.#sendAgent(queued);
+      for (const queued of queue) {
+        this.#sendAgent(queued);
+        this.#credits.release(queued.credit);
+      }
     } else {
       const queue = merge(this.#workerQueues.get(handle) ?? [], this.#randomQueue);
       this.#workerQueues.set(handle, []);
       this.#randomQueue = [];
-      for (const { message } of queue) this.#deliver(handle, message);
+      for (const q of queue) {
+        this.#deliver(handle, q.message, q.credit);
+        this.#credits.release(q.credit);
+      }
     }
   }
 
@@ -161,9 +179,10 @@ export class Relay {
 
   /** Routes a message a child sent. */
   route(sender: ChildHandle, msg: SendMessage): void {
-    const out: DeliverMessage = { clutch: 'deliver', action: msg.action, data: msg.data, from: sender.role, pid: sender.pid };
+    const out: DeliverMessage = { clutch: 'deliver', action: msg.action, from: sender.role, pid: sender.pid };
+    if (msg.payload !== undefined) out.payload = msg.payload;
     if (msg.rid !== undefined) out.rid = msg.rid;
-    const queued: Queued = { n: ++this.#arrivals, message: out };
+    const queued: Queued = { n: ++this.#arrivals, message: out, credit: this.#credits.open(sender, msg.to, msg.payload) };
     const to = msg.to;
     if (to === 'agent') {
       this.#toAgent(queued);
@@ -177,25 +196,40 @@ export class Relay {
     } else {
       this.#toPid(to, queued);
     }
+    this.#credits.settle(queued.credit);
   }
 
   /** Routes the answer to a request back to the process that asked — to it alone, even while it boots. */
   reply(sender: ChildHandle, msg: ReplyMessage): void {
     this.#inflight.get(sender)?.delete(`${msg.to}:${msg.rid}`);
     const target = this.#find(msg.to);
-    const out: DeliverReplyMessage = { clutch: 'reply', rid: msg.rid, data: msg.data, from: sender.role, pid: sender.pid };
+    const out: DeliverReplyMessage = { clutch: 'reply', rid: msg.rid, from: sender.role, pid: sender.pid };
+    if (msg.payload !== undefined) out.payload = msg.payload;
     if (msg.error) out.error = msg.error;
-    if (!target || !target.send(out)) this.#logger.debug('reply %d from %d for gone process %d dropped', msg.rid, sender.pid, msg.to);
+    // A reply counts against the replier's budget for the asker until it is written.
+    const credit = this.#credits.open(sender, msg.to, msg.payload);
+    if (target) this.#deliver(target, out, credit);
+    else this.#logger.debug('reply %d from %d for gone process %d dropped', msg.rid, sender.pid, msg.to);
+    this.#credits.settle(credit);
   }
 
-  /** Sends a delivery, remembering a request until it is answered. */
-  #deliver(handle: ChildHandle, message: MasterMessage): void {
+  /**
+   * Sends a delivery, remembering a request until it is answered. The message's bytes are held
+   * until the channel has taken it: a process that does not read (paused, stuck) stops its senders
+   * at their budget instead of growing the master.
+   */
+  #deliver(handle: ChildHandle, message: DeliverMessage | DeliverReplyMessage, credit?: Credit): void {
     if (message.clutch === 'deliver' && message.rid !== undefined) {
       let pending = this.#inflight.get(handle);
       if (!pending) this.#inflight.set(handle, (pending = new Map()));
       pending.set(`${message.pid}:${message.rid}`, message);
     }
-    handle.send(message);
+    if (!credit) {
+      handle.send(message);
+      return;
+    }
+    this.#credits.hold(credit);
+    if (!handle.send(message, () => this.#credits.release(credit))) this.#credits.release(credit);
   }
 
   /**
@@ -219,9 +253,10 @@ export class Relay {
     return undefined;
   }
 
-  /** Sends to the ready agent, keeping the message until the agent acknowledges it. */
+  /** Sends to the ready agent, keeping the message (and its bytes) until the agent acknowledges it. */
   #sendAgent(queued: Queued): void {
     const seq = ++this.#agentSeq;
+    this.#credits.hold(queued.credit);
     this.#agentOutbox.push({ seq, queued });
     this.#deliver(this.#agent!, { ...queued.message, seq });
   }
@@ -243,7 +278,7 @@ export class Relay {
 
   #toWorker(worker: ChildHandle, queued: Queued): void {
     if (worker.state === 'ready' || worker.state === 'stopping') {
-      this.#deliver(worker, queued.message);
+      this.#deliver(worker, queued.message, queued.credit);
       return;
     }
     const queue = this.#workerQueues.get(worker);
@@ -254,7 +289,7 @@ export class Relay {
     const ready: ChildHandle[] = [];
     for (const w of this.#workers) if (w.state === 'ready') ready.push(w);
     const pick = ready[Math.floor(Math.random() * ready.length)];
-    if (pick) this.#deliver(pick, queued.message);
+    if (pick) this.#deliver(pick, queued.message, queued.credit);
     else this.#enqueue(this.#randomQueue, queued, 'a worker');
   }
 
@@ -271,8 +306,12 @@ export class Relay {
   }
 
   #enqueue(queue: Queued[], queued: Queued, what: string): void {
-    if (queue.length >= this.#maxPending) this.#full(queued, what);
-    else queue.push(queued);
+    if (queue.length >= this.#maxPending) {
+      this.#full(queued, what);
+      return;
+    }
+    this.#credits.hold(queued.credit);
+    queue.push(queued);
   }
 
   #full(queued: Queued, what: string): void {
@@ -284,7 +323,11 @@ export class Relay {
   }
 
   #undeliverable(message: DeliverMessage, error: SerializedError): void {
-    this.#logger.warn('undeliverable message "%s" from %s %d: %s (%s)', message.action, message.from, message.pid, error.message, error.code);
+    const key = `${error.code}:${message.pid}`;
+    const report = (n: number, ms: number) => this.#logger.warn('[%s] %d more messages from %s %d were refused in %ds', error.code, n, message.from, message.pid, ms / 1000);
+    if (this.#refusals.admit(key, report)) {
+      this.#logger.warn('undeliverable message "%s" from %s %d: %s (%s)', message.action, message.from, message.pid, error.message, error.code);
+    }
     this.#notifySender(message, error);
   }
 

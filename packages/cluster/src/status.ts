@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { ChildHandle, ProcessState } from './child-handle.js';
+import type { LogHealth } from './log-sink.js';
 
 /** One process as `app status` shows it. */
 export interface ProcessStatus {
@@ -11,10 +12,12 @@ export interface ProcessStatus {
   restarts: number;
   /** Resident set size in bytes; null where it cannot be read. */
   rss: number | null;
+  /** Log lines the process could not write (a full or read-only disk), and the last write error. */
+  logs: LogHealth;
 }
 
 export interface ClusterStatus {
-  master: ProcessStatus & { title: string; baseDir: string; env: string; url: string | null };
+  master: ProcessStatus & { title: string; baseDir: string; env: string; url: string | null; /** Connections waiting in the master for a worker. */ waitingConnections: number };
   agent: ProcessStatus | null;
   workers: Array<ProcessStatus & { slot: number }>;
 }
@@ -31,5 +34,5 @@ export async function rssOf(pid: number): Promise<number | null> {
 }
 
 export async function childStatus(handle: ChildHandle, restarts: number): Promise<ProcessStatus> {
-  return { pid: handle.pid, state: handle.state, uptime: Date.now() - handle.startedAt, restarts, rss: await rssOf(handle.pid) };
+  return { pid: handle.pid, state: handle.state, uptime: Date.now() - handle.startedAt, restarts, rss: await rssOf(handle.pid), logs: handle.logHealth };
 }

@@ -31,8 +31,13 @@ export class Backoff {
     return this.#streak;
   }
 
-  /** Records a death after `uptime` ms and returns how long to wait before the next fork. */
-  next(uptime: number): number {
+  /**
+   * Records a death after `uptime` ms and returns how long to wait before the next fork. A death
+   * that says nothing about the code (`counts` false: killed from outside after it had booted) is
+   * replaced at once and leaves the streak as it was.
+   */
+  next(uptime: number, counts = true): number {
+    if (!counts) return 0;
     if (uptime >= this.#options.stableAfter) this.#streak = 0;
     this.#streak++;
     if (this.#streak === 1) return 0;
@@ -63,19 +68,22 @@ export class Supervisor {
     this.#agent = new Backoff(options.backoff);
   }
 
-  /** A worker of `slot` died after `uptime` ms: `refork` runs after the slot's backoff. */
-  workerDied(slot: number, uptime: number, refork: () => void): void {
+  /**
+   * A worker of `slot` died after `uptime` ms: `refork` runs after the slot's backoff. `counts` is
+   * false for a death that was no crash (killed from outside after it had booted): no delay then.
+   */
+  workerDied(slot: number, uptime: number, refork: () => void, counts = true): void {
     let backoff = this.#slots.get(slot);
     if (!backoff) this.#slots.set(slot, (backoff = new Backoff(this.#options)));
-    this.#later(backoff, uptime, `worker slot ${slot}`, () => {
+    this.#later(backoff, uptime, `worker slot ${slot}`, counts, () => {
       this.#slotRestarts.set(slot, (this.#slotRestarts.get(slot) ?? 0) + 1);
       refork();
     });
   }
 
   /** The agent died after `uptime` ms: `refork` runs after the agent's backoff, unless cancelled. */
-  agentDied(uptime: number, refork: () => void): void {
-    this.#agentRefork = this.#later(this.#agent, uptime, 'the agent', () => {
+  agentDied(uptime: number, refork: () => void, counts = true): void {
+    this.#agentRefork = this.#later(this.#agent, uptime, 'the agent', counts, () => {
       this.#agentRefork = null;
       this.#agentRestarts++;
       refork();
@@ -125,9 +133,9 @@ export class Supervisor {
   }
 
   /** Runs `fork` after the backoff's delay; logs a crash loop clearly instead of spinning. */
-  #later(backoff: Backoff, uptime: number, what: string, fork: () => void): NodeJS.Timeout {
-    const delay = backoff.next(uptime);
-    if (backoff.streak >= 2) {
+  #later(backoff: Backoff, uptime: number, what: string, counts: boolean, fork: () => void): NodeJS.Timeout {
+    const delay = backoff.next(uptime, counts);
+    if (counts && backoff.streak >= 2) {
       this.#logger.error('[%s] %s died %d times in a row, each soon after it started; next attempt in %dms', ClusterErrorCode.CRASH_LOOP, what, backoff.streak, delay);
     }
     const timer = setTimeout(() => {

@@ -1,42 +1,38 @@
-import cluster, { type Address, type Worker } from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import type { ChildHandle, ExitInfo, ProcessState } from './child-handle.js';
+import type { LogHealth } from './log-sink.js';
 import type { MasterMessage } from './protocol.js';
+import type { ConnectionTarget, RawHandle } from './round-robin.js';
 
 export interface WorkerProcessEvents {
   message: [raw: unknown];
-  listening: [address: Address];
   exit: [info: ExitInfo];
 }
 
 /**
- * The master's handle on one app worker: a node:cluster fork, so every worker shares the listening
- * socket the master holds. `cluster.setupPrimary` must have pointed at the worker entry.
+ * The master's handle on one app worker: a node:cluster fork (user code that checks
+ * `cluster.isWorker` sees what it expects), which serves the connections the master's listening
+ * socket accepts and hands it. `cluster.setupPrimary` must have pointed at the worker entry.
  */
-export class WorkerProcess extends EventEmitter<WorkerProcessEvents> implements ChildHandle {
+export class WorkerProcess extends EventEmitter<WorkerProcessEvents> implements ChildHandle, ConnectionTarget {
   readonly role = 'app' as const;
   readonly pid: number;
   readonly startedAt = Date.now();
   readonly exited: Promise<ExitInfo>;
   state: ProcessState = 'starting';
   retiring = false;
+  logHealth: LogHealth = { dropped: 0, lastError: null };
   listening = false;
   /** Forked by a reload and not in service yet: a death is the reload's failure, not a crash. */
   candidate = false;
-  /** The port this worker was told to listen on (undefined: the project's config decides). */
-  readonly port: number | undefined;
   readonly #worker: Worker;
 
-  constructor(env: NodeJS.ProcessEnv, port: number | undefined) {
+  constructor(env: NodeJS.ProcessEnv) {
     super();
-    this.port = port;
     this.#worker = cluster.fork(env);
     this.pid = this.#worker.process.pid ?? 0;
     this.#worker.on('message', (raw) => this.emit('message', raw));
-    this.#worker.on('listening', (address) => {
-      this.listening = true;
-      this.emit('listening', address);
-    });
     this.#worker.on('error', () => {});
     this.exited = new Promise((resolve) => {
       this.#worker.once('exit', (code, signal) => {
@@ -50,10 +46,20 @@ export class WorkerProcess extends EventEmitter<WorkerProcessEvents> implements 
     });
   }
 
-  send(message: MasterMessage): boolean {
+  send(message: MasterMessage, written?: (err: Error | null) => void): boolean {
     if (!this.#worker.isConnected()) return false;
-    this.#worker.send(message);
+    if (written) this.#worker.send(message, written);
+    else this.#worker.send(message);
     return true;
+  }
+
+  sendConnection(handle: RawHandle, done: (err: Error | null) => void): void {
+    if (!this.#worker.isConnected()) {
+      queueMicrotask(() => done(new Error(`the channel to worker ${this.pid} is closed`)));
+      return;
+    }
+    // A raw handle (net.Native): no net.Socket is built around it in the master.
+    this.#worker.send({ clutch: 'connection' } satisfies MasterMessage, handle as never, done);
   }
 
   kill(signal: NodeJS.Signals): void {

@@ -65,6 +65,7 @@ export async function bootProcess(
   host.name = config.name;
   host.lifecycle.timeout = config.hookTimeout;
   host.messenger.requestTimeout = config.messenger.requestTimeout;
+  host.messenger.limits = { maxMessageBytes: config.messenger.maxMessageBytes, maxPendingBytes: config.messenger.maxPendingBytes };
   // One process records where the config came from; every process loads the same files.
   if (bootFile === 'agent') await writeSources(host, sources);
   for (const unit of host.units) {

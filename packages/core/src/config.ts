@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ListenConfig } from '@clutch/cluster';
+import bytes from 'bytes';
 import type { LoadUnit } from './plugins.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
 import { importDefault, resolveModuleFile } from './import-module.js';
@@ -52,6 +53,13 @@ export interface FrameworkConfig {
   messenger: {
     /** Default timeout of `messenger.request`, in ms. */
     requestTimeout: number;
+    /** The largest message or reply, as JSON text (default 8 MB; a number of bytes or `'8MB'`). A larger send throws CLUTCH_ERR_MESSENGER_TOO_LARGE. */
+    maxMessageBytes: number;
+    /**
+     * What one process may have on its way to one target — sent, and not yet out of the master
+     * (default 32 MB). A send past it throws CLUTCH_ERR_MESSENGER_QUEUE_FULL.
+     */
+    maxPendingBytes: number;
   };
   /** The project's middleware, by name (app/middleware/<name>), in order. */
   middleware: string[];
@@ -78,7 +86,7 @@ function frameworkDefaults(): PlainObject {
   return {
     cluster: { listen: { port: 7001 }, keepAliveTimeout: 5_000 },
     hookTimeout: 10_000,
-    messenger: { requestTimeout: 5_000 },
+    messenger: { requestTimeout: 5_000, maxMessageBytes: 8 * 1024 * 1024, maxPendingBytes: 32 * 1024 * 1024 },
     middleware: [],
     bodyParser: { enable: true },
     onerror: {},
@@ -141,7 +149,18 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
   for (const key of ['hostname', 'path'] as const) if (listen[key] !== undefined && typeof listen[key] !== 'string') fail(`cluster.listen.${key}`, 'a string', listen[key]);
   positive('cluster.keepAliveTimeout', cluster.keepAliveTimeout);
   positive('hookTimeout', config.hookTimeout);
-  positive('messenger.requestTimeout', (config.messenger as PlainObject).requestTimeout);
+  const messenger = config.messenger as PlainObject;
+  positive('messenger.requestTimeout', messenger.requestTimeout);
+  // Sizes: a number of bytes, or what the `bytes` package reads ('8MB', '512kb').
+  for (const key of ['maxMessageBytes', 'maxPendingBytes'] as const) {
+    const raw = messenger[key];
+    const value = typeof raw === 'string' ? bytes.parse(raw) : raw;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) fail(`messenger.${key}`, "a positive number of bytes or a size like '8MB'", raw);
+    messenger[key] = value;
+  }
+  if ((messenger.maxPendingBytes as number) < (messenger.maxMessageBytes as number)) {
+    fail('messenger.maxPendingBytes', `at least messenger.maxMessageBytes (${String(messenger.maxMessageBytes)})`, messenger.maxPendingBytes);
+  }
   if (!Array.isArray(config.middleware) || !config.middleware.every((m) => typeof m === 'string')) fail('middleware', 'an array of middleware names', config.middleware);
   const { showDetails } = config.onerror as PlainObject;
   if (showDetails !== undefined && typeof showDetails !== 'boolean') fail('onerror.showDetails', 'true or false', showDetails);

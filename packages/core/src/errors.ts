@@ -46,6 +46,10 @@ export const CoreErrorCode = {
   MESSENGER_DISCONNECTED: 'CLUTCH_ERR_MESSENGER_DISCONNECTED',
   /** The process is closing: pending requests are rejected. */
   MESSENGER_CLOSED: 'CLUTCH_ERR_MESSENGER_CLOSED',
+  /** One message (or reply) is larger than `messenger.maxMessageBytes`. */
+  MESSENGER_TOO_LARGE: 'CLUTCH_ERR_MESSENGER_TOO_LARGE',
+  /** This process already has `messenger.maxPendingBytes` on their way to that target. */
+  MESSENGER_QUEUE_FULL: 'CLUTCH_ERR_MESSENGER_QUEUE_FULL',
 } as const;
 
 export type CoreErrorCode = (typeof CoreErrorCode)[keyof typeof CoreErrorCode];

@@ -1,6 +1,7 @@
 import type { ChildTransport, ClusterPids, FrameworkMessage, Logger, MessageTarget, SenderRole } from '@clutch/cluster';
-// The light entry: a child must not load the master's modules for three functions.
+// The light entries: a child must not load the master's modules for a few functions.
 import { deserializeError, serializeError } from '@clutch/cluster/errors';
+import { RepeatFilter } from '@clutch/cluster/repeat-filter';
 import { ClutchError, CoreErrorCode } from './errors.js';
 import { assertSerializable } from './serializable.js';
 
@@ -70,6 +71,29 @@ interface Pending {
 /** The action under which the master's pid announcements are emitted. */
 export const CLUSTER_PIDS = 'cluster-pids';
 
+/** The messenger's bounds: `config.messenger.maxMessageBytes` and `maxPendingBytes`. */
+export interface MessengerLimits {
+  /** The largest message (or reply), measured as the length of its JSON text. */
+  maxMessageBytes: number;
+  /** What this process may have on its way to one target (sent, not yet out of the master). */
+  maxPendingBytes: number;
+}
+
+export const DEFAULT_LIMITS: MessengerLimits = { maxMessageBytes: 8 * 1024 * 1024, maxPendingBytes: 32 * 1024 * 1024 };
+
+/** The data as JSON text, once, in the sender; undefined travels as nothing. */
+function encode(data: unknown): string | undefined {
+  return data === undefined ? undefined : JSON.stringify(data);
+}
+
+function decode(payload: string | undefined): unknown {
+  return payload === undefined ? undefined : JSON.parse(payload);
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(bytes < 1024 * 1024 ? 2 : 1)} MB`;
+}
+
 function checkAction(action: unknown): asserts action is string {
   if (typeof action !== 'string' || action === '') {
     throw new ClutchError(CoreErrorCode.MESSENGER_INVALID_ACTION, `A message action must be a non-empty string, got ${JSON.stringify(action)}`);
@@ -103,6 +127,11 @@ export class Messenger {
   #nextRid = 1;
   #requestTimeout: number;
   #closed = false;
+  #limits: MessengerLimits = DEFAULT_LIMITS;
+  /** Bytes sent per target (as named at the send) that the master has not given back yet. */
+  readonly #pendingBytes = new Map<MessageTarget, number>();
+  /** Undeliverable messages are logged once per burst, not once each. */
+  readonly #undelivered = new RepeatFilter({ windowMs: 10_000, perKey: 1 });
 
   constructor(transport: ChildTransport, options: { logger: Logger; pids: ClusterPids; requestTimeout: number }) {
     this.#transport = transport;
@@ -115,6 +144,16 @@ export class Messenger {
   /** The default request timeout, in ms. */
   set requestTimeout(ms: number) {
     this.#requestTimeout = ms;
+  }
+
+  /** The size bounds (from config.messenger once the config is loaded). */
+  set limits(limits: MessengerLimits) {
+    this.#limits = limits;
+  }
+
+  /** Bytes this process has on their way to `target` (sent, and not yet out of the master). */
+  pendingBytes(target: MessageTarget): number {
+    return this.#pendingBytes.get(target) ?? 0;
   }
 
   /** Sends to every worker (this one included, if called from a worker). */
@@ -177,14 +216,17 @@ export class Messenger {
   /** Sends a request and resolves with the reply of the target's handler. */
   request<A extends string, R extends RequestReply<A> = RequestReply<A>>(target: RequestTarget, action: A, ...args: RequestArgs<A>): Promise<R> {
     const [data, options = {}] = args as [data?: unknown, options?: RequestOptions];
+    let payload: string | undefined;
     try {
       if (target !== 'agent' && target !== 'random') checkPid(target);
       checkAction(action);
       assertSerializable(data, action);
+      if (this.#closed) throw this.#closedError(action);
+      payload = encode(data);
+      this.#reserve(target, action, payload);
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.#closed) return Promise.reject(this.#closedError(action));
     const timeout = options.timeout ?? this.#requestTimeout;
     const rid = this.#nextRid++;
     return new Promise<R>((resolve, reject) => {
@@ -193,9 +235,10 @@ export class Messenger {
         reject(new ClutchError(CoreErrorCode.MESSENGER_TIMEOUT, `Request "${action}" to ${target} got no reply within ${timeout}ms`));
       }, timeout);
       this.#pending.set(rid, { resolve: resolve as (value: unknown) => void, reject, timer });
-      if (!this.#transport.send({ clutch: 'send', to: target, action, data, rid })) {
+      if (!this.#transport.send({ clutch: 'send', to: target, action, ...(payload !== undefined ? { payload } : {}), rid })) {
         clearTimeout(timer);
         this.#pending.delete(rid);
+        this.#giveBack(target, payload?.length ?? 0);
         reject(this.#disconnectedError(action));
       }
     });
@@ -215,8 +258,43 @@ export class Messenger {
     checkAction(action);
     assertSerializable(data, action);
     if (this.#closed) throw this.#closedError(action);
-    if (!this.#transport.send({ clutch: 'send', to, action, data })) throw this.#disconnectedError(action);
+    const payload = encode(data);
+    this.#reserve(to, action, payload);
+    if (!this.#transport.send({ clutch: 'send', to, action, ...(payload !== undefined ? { payload } : {}) })) {
+      this.#giveBack(to, payload?.length ?? 0);
+      throw this.#disconnectedError(action);
+    }
     return this;
+  }
+
+  /**
+   * Refuses, at the send, a message over `maxMessageBytes` or one that would take what this
+   * process has on its way to `to` past `maxPendingBytes`; otherwise counts it. The master gives the
+   * bytes back once the message has left it, so a target that does not read (paused, stuck,
+   * replaced) costs its senders their budget, not the master its memory.
+   */
+  #reserve(to: MessageTarget, action: string, payload: string | undefined): void {
+    const bytes = payload?.length ?? 0;
+    if (bytes === 0) return;
+    const { maxMessageBytes, maxPendingBytes } = this.#limits;
+    if (bytes > maxMessageBytes) {
+      throw new ClutchError(CoreErrorCode.MESSENGER_TOO_LARGE, `Message "${action}" is ${mb(bytes)} as JSON, over messenger.maxMessageBytes (${mb(maxMessageBytes)})`);
+    }
+    const pending = this.#pendingBytes.get(to) ?? 0;
+    if (pending + bytes > maxPendingBytes) {
+      throw new ClutchError(
+        CoreErrorCode.MESSENGER_QUEUE_FULL,
+        `Message "${action}" was not sent: ${mb(pending)} already on their way to ${typeof to === 'number' ? `process ${to}` : `"${to}"`}, and messenger.maxPendingBytes is ${mb(maxPendingBytes)} (the target is slow or not ready)`,
+      );
+    }
+    this.#pendingBytes.set(to, pending + bytes);
+  }
+
+  #giveBack(to: MessageTarget, bytes: number): void {
+    if (bytes === 0) return;
+    const left = (this.#pendingBytes.get(to) ?? 0) - bytes;
+    if (left > 0) this.#pendingBytes.set(to, left);
+    else this.#pendingBytes.delete(to);
   }
 
   #addListener(action: string, fn: MessageListener, once: boolean): this {
@@ -230,8 +308,11 @@ export class Messenger {
   #receive(message: FrameworkMessage): void {
     switch (message.clutch) {
       case 'deliver':
-        if (message.rid === undefined) this.#emit(message.action, message.data, { from: message.from, pid: message.pid });
-        else void this.#answer(message.action, message.data, { from: message.from, pid: message.pid }, message.rid);
+        if (message.rid === undefined) this.#emit(message.action, decode(message.payload), { from: message.from, pid: message.pid });
+        else void this.#answer(message.action, decode(message.payload), { from: message.from, pid: message.pid }, message.rid);
+        return;
+      case 'credit':
+        for (const [to, bytes] of message.credits) this.#giveBack(to, bytes);
         return;
       case 'reply': {
         const pending = this.#pending.get(message.rid);
@@ -242,7 +323,7 @@ export class Messenger {
         this.#pending.delete(message.rid);
         clearTimeout(pending.timer);
         if (message.error) pending.reject(deserializeError(message.error));
-        else pending.resolve(message.data);
+        else pending.resolve(decode(message.payload));
         return;
       }
       case 'pids':
@@ -257,7 +338,9 @@ export class Messenger {
           clearTimeout(pending.timer);
           pending.reject(error);
         } else {
-          this.#logger.error('message "%s" was not delivered: %s [%s]', message.action, error.message, message.error.code);
+          const code = message.error.code ?? 'UNKNOWN';
+          const more = (n: number, ms: number) => this.#logger.error('[%s] %d more messages were not delivered in %ds', code, n, ms / 1000);
+          if (this.#undelivered.admit(code, more)) this.#logger.error('message "%s" was not delivered: %s [%s]', message.action, error.message, code);
         }
         return;
       }
@@ -294,7 +377,7 @@ export class Messenger {
 
   async #answer(action: string, data: unknown, meta: MessageMeta, rid: number): Promise<void> {
     const handler = this.#handlers.get(action);
-    let reply: { data?: unknown; error?: ReturnType<typeof serializeError> };
+    let reply: { payload?: string; error?: ReturnType<typeof serializeError> };
     if (!handler) {
       reply = { error: { name: 'ClutchError', code: CoreErrorCode.MESSENGER_NO_HANDLER, message: `Process ${process.pid} has no handler for "${action}"` } };
     } else {
@@ -303,13 +386,16 @@ export class Messenger {
         const result = handler(data, meta);
         const value = result instanceof Promise ? await result : result;
         assertSerializable(value, `${action} (reply)`);
-        reply = { data: value };
+        const payload = encode(value);
+        // A reply counts against this process's budget for the asker, as a message would.
+        this.#reserve(meta.pid, `${action} (reply)`, payload);
+        reply = payload === undefined ? {} : { payload };
       } catch (err) {
         const { name, message, code } = serializeError(err);
         reply = { error: { name, message, code: code ?? CoreErrorCode.MESSENGER_HANDLER_FAILED } };
       }
     }
-    this.#transport.send({ clutch: 'reply', to: meta.pid, rid, ...reply });
+    if (!this.#transport.send({ clutch: 'reply', to: meta.pid, rid, ...reply })) this.#giveBack(meta.pid, reply.payload?.length ?? 0);
   }
 
   #closedError(action: string): ClutchError {

@@ -71,13 +71,16 @@ export class Bridge {
         return;
       }
       for (const end of targets) {
-        const out: FrameworkMessage = { clutch: 'deliver', action: message.action, data: message.data, from: from.role, pid: from.pid, ...(message.rid ? { rid: message.rid } : {}) };
+        const out: FrameworkMessage = { clutch: 'deliver', action: message.action, ...(message.payload !== undefined ? { payload: message.payload } : {}), from: from.role, pid: from.pid, ...(message.rid ? { rid: message.rid } : {}) };
         if (end.ready) this.#deliver(end, out);
         else end.waiting.push(out);
       }
+      // In one process nothing piles up in between: the bytes are given back at once.
+      if (message.payload) this.#deliver(from, { clutch: 'credit', credits: [[message.to, message.payload.length]] });
     } else if (message.clutch === 'reply') {
       const end = this.#target(message.to)?.[0];
-      if (end) this.#deliver(end, { clutch: 'reply', rid: message.rid, data: message.data, ...(message.error ? { error: message.error } : {}), from: from.role, pid: from.pid });
+      if (end) this.#deliver(end, { clutch: 'reply', rid: message.rid, ...(message.payload !== undefined ? { payload: message.payload } : {}), ...(message.error ? { error: message.error } : {}), from: from.role, pid: from.pid });
+      if (message.payload) this.#deliver(from, { clutch: 'credit', credits: [[message.to, message.payload.length]] });
     }
   }
 

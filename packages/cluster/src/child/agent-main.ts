@@ -7,7 +7,7 @@ import { createLogger, reopenLogs, setUpProcessLogs } from '../logger.js';
 import { failBoot, createTransport, ignoreGroupSignals, loadFramework, readChildOptions } from './runtime.js';
 
 const logger = createLogger('agent');
-setUpProcessLogs();
+setUpProcessLogs('agent');
 const options = readChildOptions();
 process.title = `clutch-agent ${options.title}`;
 ignoreGroupSignals(logger);

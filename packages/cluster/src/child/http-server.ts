@@ -1,6 +1,6 @@
 import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import { Server as NetServer, type Socket } from 'node:net';
-import type { ListenConfig } from '../framework.js';
+import { Socket } from 'node:net';
+import type { RawHandle } from '../round-robin.js';
 
 /**
  * How a draining worker treats keep-alive connections that are idle:
@@ -13,34 +13,60 @@ export type DrainMode = 'stop' | 'reload';
 
 /** How long a reloading worker waits for idle keep-alive connections to send their next request, ms. */
 export const RELOAD_IDLE_GRACE_MS = 1_000;
+/**
+ * A connection handed over just before the drain began has not sent its first request yet, and
+ * Node counts it as idle: it gets this long for that request before idle connections are closed, ms.
+ */
+const FRESH_GRACE_MS = 500;
+
+const ACCEPTED_AT = Symbol('clutch.acceptedAt');
+type Tracked = Socket & { [ACCEPTED_AT]?: number; _httpMessage?: ServerResponse | null };
 
 /**
- * A worker's HTTP server that can drain: stop accepting, let requests in flight finish, answer with
- * `Connection: close` from then on, and end every keep-alive connection without cutting a request.
- * Which connections are idle is Node's own call (`closeIdleConnections` knows a request whose
- * headers are still arriving is not idle).
+ * A worker's HTTP server that can drain: stop taking connections, let requests in flight finish,
+ * answer with `Connection: close` from then on, and end every keep-alive connection without cutting
+ * a request. Which connections are idle is Node's own call (`closeIdleConnections` knows a request
+ * whose headers are still arriving is not idle).
+ *
+ * The server binds nothing itself: the master listens and hands it each connection (`accept`).
  */
 export class DrainableServer {
   readonly server: Server;
   /** Open connections; tracked once per connection, so serving a request costs one boolean check. */
-  readonly #sockets = new Set<Socket>();
+  readonly #sockets = new Set<Tracked>();
   #mode: DrainMode | null = null;
   #sweeper: NodeJS.Timeout | undefined;
-  /** A listen under way: a drain must wait for it, or the server would open after the drain. */
-  #listening: Promise<void> | null = null;
   #waitingForFlush = false;
+  #onEmpty: (() => void) | null = null;
 
   constructor(listener: RequestListener, options: { keepAliveTimeout?: number } = {}) {
     this.server = createServer((req, res) => {
+      (req.socket as Tracked)[ACCEPTED_AT] = 0;
       // During a drain every response tells the client to send its next request elsewhere.
       if (this.#mode) this.#closing(res);
       listener(req, res);
     });
-    this.server.on('connection', (socket: Socket) => {
+    this.server.on('connection', (socket: Tracked) => {
+      socket[ACCEPTED_AT] = Date.now();
       this.#sockets.add(socket);
-      socket.once('close', () => this.#sockets.delete(socket));
+      socket.once('close', () => {
+        this.#sockets.delete(socket);
+        if (this.#sockets.size === 0) this.#onEmpty?.();
+      });
     });
     if (options.keepAliveTimeout !== undefined) this.server.keepAliveTimeout = options.keepAliveTimeout;
+    // Node starts tracking connections (request and headers timeouts, closeIdleConnections) when a
+    // server starts listening; this one never binds, so it is told.
+    this.server.emit('listening');
+  }
+
+  /** Serves a connection the master accepted. */
+  accept(handle: RawHandle): void {
+    // `handle` is how node:net wraps a descriptor it did not open (node:cluster's workers do the same).
+    const socket = new Socket({ handle, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
+    // What net.Server does for an http.Server's connections (noDelay is http's default).
+    socket.setNoDelay(true);
+    this.server.emit('connection', socket);
   }
 
   /** Marks a response as the last on its connection; once it ends, a stop closes what is idle. */
@@ -50,14 +76,17 @@ export class DrainableServer {
   }
 
   /**
-   * Closes idle connections — but Node counts a connection idle as soon as its response has
-   * ended, even while a large body is still being written to a slow client. So while any response
-   * is still flushing, wait for it to finish first (the drain's deadline still bounds the wait).
+   * Closes idle connections — but Node counts a connection idle as soon as its response has ended,
+   * even while a large body is still being written to a slow client, and before a connection just
+   * handed over has sent its first request. So while any response is still flushing, or a fresh
+   * connection has not been heard from, wait (the drain's deadline still bounds the wait).
    */
   #closeIdle(): void {
     if (this.#waitingForFlush) return;
+    const now = Date.now();
+    let fresh = false;
     for (const socket of this.#sockets) {
-      const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+      const res = socket._httpMessage;
       if (res && res.writableEnded && !res.writableFinished) {
         this.#waitingForFlush = true;
         res.once('close', () => {
@@ -66,56 +95,48 @@ export class DrainableServer {
         });
         return;
       }
+      const at = socket[ACCEPTED_AT] ?? 0;
+      if (at > 0 && now - at < FRESH_GRACE_MS) fresh = true;
+    }
+    if (fresh) {
+      setTimeout(() => this.#closeIdle(), 50).unref();
+      return;
     }
     this.server.closeIdleConnections();
   }
 
-  listen(config: ListenConfig): Promise<void> {
-    this.#listening = this.#listen(config);
-    return this.#listening;
-  }
-
-  #listen(config: ListenConfig): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      const done = () => {
-        this.server.off('error', reject);
-        resolve();
-      };
-      if (config.path) this.server.listen(config.path, done);
-      else if (config.hostname) this.server.listen(config.port ?? 0, config.hostname, done);
-      else this.server.listen(config.port ?? 0, done);
-    });
-  }
-
   /**
-   * Stops accepting and resolves once every connection is closed, or once `deadline` ms have
-   * passed: then the connections still open are cut, so the caller can still run beforeClose.
+   * Stops taking connections and resolves once every connection is closed, or once `deadline` ms
+   * have passed: then the connections still open are cut, so the caller can still run beforeClose.
+   * `settle` runs first: it resolves once every connection the master handed this worker before it
+   * left the rotation has arrived.
    */
-  async drain(mode: DrainMode, deadline: number): Promise<void> {
+  async drain(mode: DrainMode, deadline: number, settle: () => Promise<void> = async () => {}): Promise<void> {
+    const began = Date.now();
     this.#mode = mode;
-    // A stop that comes while listen() is under way: let it finish, then close (a failed listen
-    // leaves nothing to close).
-    await this.#listening?.catch(() => {});
     // The responses in flight right now: Node keeps each connection's current one on the socket
     // (`_httpMessage`, as its own closeIdleConnections reads it).
     for (const socket of this.#sockets) {
-      const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+      const res = socket._httpMessage;
       if (res && !res.writableEnded) this.#closing(res);
     }
+    await settle();
     return new Promise((resolve) => {
-      if (!this.server.listening) {
-        resolve();
-        return;
-      }
-      const cut = setTimeout(() => this.server.closeAllConnections(), deadline);
-      // net.Server's close, not http.Server's: the latter cuts every idle connection at once,
-      // which is right for a stop and wrong for a reload. The callback runs once all are gone.
-      NetServer.prototype.close.call(this.server, () => {
+      const done = () => {
         clearTimeout(cut);
         clearInterval(this.#sweeper);
+        this.#onEmpty = null;
         resolve();
-      });
+      };
+      const cut = setTimeout(() => {
+        this.server.closeAllConnections();
+        for (const socket of this.#sockets) socket.destroy();
+      }, Math.max(0, deadline - (Date.now() - began)));
+      this.#onEmpty = done;
+      if (this.#sockets.size === 0) {
+        done();
+        return;
+      }
       if (mode === 'stop') {
         this.#closeIdle();
       } else {

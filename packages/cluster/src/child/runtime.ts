@@ -1,11 +1,12 @@
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ClusterErrorCode, ClutchError, serializeError } from '../errors.js';
+import { ClusterErrorCode, ClutchError, deserializeError, serializeError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import type { ChildTransport, Framework, FrameworkMessage } from '../framework.js';
-import type { Logger } from '../logger.js';
+import type { ChildTransport, Framework, FrameworkMessage, ListenConfig } from '../framework.js';
+import { logHealth, onLogHealthChange, type Logger } from '../logger.js';
 import { CHILD_OPTIONS_ENV, type ChildOptions } from '../options.js';
-import type { ChildMessage, MasterMessage } from '../protocol.js';
+import type { ChildMessage, ListenAddress, MasterMessage } from '../protocol.js';
+import type { RawHandle } from '../round-robin.js';
 import { takeEarlyMessages } from './early.js';
 
 /** Reads what the master passed this child at fork time. */
@@ -42,13 +43,20 @@ export interface RuntimeHandlers {
   onStop(reason: 'stop' | 'reload', timeout: number | undefined): void;
   /** The master says: reopen the log files. */
   onReopenLogs?(): void;
+  /** The master hands this worker a connection (a raw handle) to serve. */
+  onConnection?(handle: RawHandle): void;
 }
 
-/** The child's side of the IPC channel, plus the barrier only the runtime uses. */
+/** The child's side of the IPC channel, plus what only the runtime uses. */
 export interface RuntimeTransport extends ChildTransport {
   /** Resolves once the master has echoed a barrier (or after `timeoutMs`, or at once without a master). */
   barrier(timeoutMs: number): Promise<void>;
+  /** Asks the master to serve HTTP at `config` for this worker; resolves with where it listens. */
+  listen(config: ListenConfig): Promise<ListenAddress>;
 }
+
+/** How often, at most, a process tells the master about log lines it could not write. */
+const LOG_HEALTH_EVERY_MS = 1_000;
 
 /** The child's side of the IPC channel: `cluster-ready` and `stop` go to the runtime, the rest to the framework. */
 export function createTransport(masterPid: number, runtime: RuntimeHandlers): RuntimeTransport {
@@ -67,9 +75,22 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ru
       process.send({ clutch: 'ack', seq: acked } satisfies ChildMessage);
     }
   };
-  const receive = (raw: unknown) => {
+  let listening: { resolve(address: ListenAddress): void; reject(err: Error): void } | null = null;
+  const receive = (raw: unknown, handle?: unknown) => {
     if (typeof raw !== 'object' || raw === null || !('clutch' in raw)) return;
     const message = raw as MasterMessage;
+    // The hot path of a worker: one message per connection.
+    if (message.clutch === 'connection') {
+      if (handle) runtime.onConnection?.(handle as RawHandle);
+      return;
+    }
+    if (message.clutch === 'listening' || message.clutch === 'listen-failed') {
+      const waiter = listening;
+      listening = null;
+      if (message.clutch === 'listening') waiter?.resolve(message.address);
+      else waiter?.reject(deserializeError(message.error));
+      return;
+    }
     if (message.clutch === 'barrier') {
       barriers.get(message.id)?.();
       barriers.delete(message.id);
@@ -90,6 +111,7 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ru
   };
   process.on('message', receive);
   for (const message of takeEarlyMessages()) receive(message);
+  reportLogHealth();
   return {
     pid: process.pid,
     masterPid,
@@ -120,7 +142,35 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ru
         process.send!({ clutch: 'barrier', id } satisfies ChildMessage);
       });
     },
+    listen(config) {
+      if (!process.connected || !process.send) return Promise.reject(new ClutchError(ClusterErrorCode.PROCESS_EXITED, 'The master is gone'));
+      return new Promise<ListenAddress>((resolve, reject) => {
+        listening = { resolve, reject };
+        process.send!({ clutch: 'listen', listen: config } satisfies ChildMessage);
+      });
+    },
   };
+}
+
+/** Tells the master, at most once a second, how many log lines this process dropped (`app status` shows it). */
+function reportLogHealth(): void {
+  let timer: NodeJS.Timeout | null = null;
+  let last = -1;
+  const send = () => {
+    timer = null;
+    const health = logHealth();
+    if (health.dropped === last || !process.connected || !process.send) return;
+    last = health.dropped;
+    try {
+      process.send({ clutch: 'log-health', dropped: health.dropped, error: health.lastError } satisfies ChildMessage);
+    } catch {
+      // The channel just closed: the master is gone, and with it the reader of this count.
+    }
+  };
+  onLogHealthChange(() => {
+    timer ??= setTimeout(send, last < 0 ? 0 : LOG_HEALTH_EVERY_MS);
+    timer.unref();
+  });
 }
 
 /** Tells the master why this child could not boot, then exits with BOOT_FAILED once the message is out. */

@@ -5,11 +5,10 @@ import { graceful } from 'graceful-process';
 import type { WorkerInstance } from '../framework.js';
 import { createLogger, reopenLogs, setUpProcessLogs } from '../logger.js';
 import { DrainableServer, type DrainMode } from './http-server.js';
-import { portInUse } from './port-in-use.js';
 import { failBoot, createTransport, ignoreGroupSignals, loadFramework, readChildOptions } from './runtime.js';
 
 const logger = createLogger('worker');
-setUpProcessLogs();
+setUpProcessLogs('worker');
 const options = readChildOptions();
 process.title = `clutch-worker ${options.title}`;
 ignoreGroupSignals(logger);
@@ -22,6 +21,10 @@ const transport = createTransport(options.masterPid, {
   onReopenLogs: reopenLogs,
   onClusterReady: () => {
     instance?.serverDidReady().catch((err: unknown) => logger.error('serverDidReady failed: %s', err));
+  },
+  onConnection: (handle) => {
+    if (server) server.accept(handle);
+    else handle.close();
   },
   // The master's stop order takes the same path as a SIGTERM.
   onStop: (reason, timeout) => {
@@ -42,12 +45,9 @@ graceful({
     const deadline = Date.now() + stopTimeout;
     // Requests in flight finish before beforeClose runs, so they still see a working app. They get
     // half the stop timeout; then what is still open is cut, so beforeClose always gets its turn.
-    const drained = server?.drain(drainMode, stopTimeout / 2);
-    // The server no longer accepts; wait until the master has seen that, and until this worker has
-    // refused any connection the master was already handing it — an exit before that would strand
-    // the connection in the master (node:cluster neither closes nor re-routes it).
-    await transport.barrier(1_000);
-    await drained;
+    // The master took this worker out of the rotation before it ordered the stop; the barrier's echo
+    // comes after every connection it handed this worker before that, so none is left unserved.
+    await server?.drain(drainMode, stopTimeout / 2, () => transport.barrier(1_000));
     if (!instance) return;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()))));
@@ -70,9 +70,8 @@ try {
   // Ready first: messages that waited in the master are flushed before the first request arrives.
   transport.send({ clutch: 'ready' });
   server = new DrainableServer(instance.callback, instance.keepAliveTimeout !== undefined ? { keepAliveTimeout: instance.keepAliveTimeout } : {});
-  // The master's port (the CLI's --port) wins over the project's config, a socket path included.
-  const listen = options.port !== undefined ? { ...instance.listen, port: options.port, path: undefined } : instance.listen;
-  await server.listen(listen).catch((err: NodeJS.ErrnoException) => portInUse(err, listen));
+  // The master binds the address (its --port wins over the project's config) and hands this worker connections.
+  await transport.listen(instance.listen);
 } catch (err) {
   failBoot(logger, err);
 }

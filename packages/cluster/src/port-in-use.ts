@@ -1,5 +1,5 @@
-import { ClusterErrorCode, ClutchError } from '../errors.js';
-import type { ListenConfig } from '../framework.js';
+import { ClusterErrorCode, ClutchError } from './errors.js';
+import type { ListenConfig } from './framework.js';
 
 /** Turns EADDRINUSE into an error that names the port (or path) and, for a port, a free one nearby. */
 export async function portInUse(err: NodeJS.ErrnoException, listen: ListenConfig): Promise<never> {
