@@ -24,10 +24,12 @@ function tail(file: string, lines: number): string {
  */
 export function launchDaemon(baseDir: string, startArgs: string[]): Promise<number> {
   const logs = join(baseDir, 'logs');
-  mkdirSync(logs, { recursive: true });
+  mkdirSync(logs, { recursive: true, mode: 0o750 });
   // Raw output that bypasses the loggers (a crash report printed by Node itself) lands here.
-  const raw = openSync(join(logs, 'stdout.log'), 'a');
-  const child = spawn(process.execPath, [APP_BIN, 'start', ...startArgs], {
+  const raw = openSync(join(logs, 'stdout.log'), 'a', 0o640);
+  // The node flags `app start` was run with (--max-old-space-size, --enable-source-maps, …) hold
+  // for the daemon too; the master passes them on to its children.
+  const child = spawn(process.execPath, [...process.execArgv, APP_BIN, 'start', ...startArgs], {
     cwd: baseDir,
     detached: true,
     stdio: ['ignore', raw, raw, 'ipc'],
@@ -50,7 +52,7 @@ export function launchDaemon(baseDir: string, startArgs: string[]): Promise<numb
     child.once('exit', (code) => {
       const last = tail(join(logs, ERROR_LOG), 20) || tail(join(logs, 'stdout.log'), 20);
       process.stderr.write(`app start failed: the daemon exited with code ${code} before it was ready\n${last}\nlogs in ${logs}\n`);
-      resolve(code === 2 ? ExitCode.USAGE : ExitCode.START_FAILED);
+      resolve(code === ExitCode.USAGE ? ExitCode.USAGE : ExitCode.START_FAILED);
     });
   });
 }

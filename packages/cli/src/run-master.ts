@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import {
   ClusterErrorCode,
   ControlServer,
@@ -8,6 +8,8 @@ import {
   controlSocketPath,
   createLogger,
   logsToFiles,
+  masterTitle,
+  pidFilePath,
   setUpProcessLogs,
   type ClusterOptions,
   type Logger,
@@ -39,6 +41,8 @@ function describe(err: unknown): { code: string; message: string; cause?: string
 export async function runMaster(options: Partial<ClusterOptions> & Pick<ClusterOptions, 'baseDir' | 'framework' | 'title'>): Promise<RunningMaster> {
   const logger = createLogger('master');
   setUpProcessLogs('master');
+  // What `ps` shows, and what a pid file's reader checks before it trusts a pid.
+  process.title = masterTitle(options.title);
   const master = new Master(options, logger);
   let control: ControlServer | null = null;
   let pidFile: string | null = null;
@@ -54,7 +58,7 @@ export async function runMaster(options: Partial<ClusterOptions> & Pick<ClusterO
     return master.stop(timeout).then(() => ({ pid: process.pid }));
   };
   control = await ControlServer.open(
-    controlSocketPath(options.baseDir, options.title),
+    controlSocketPath(options.baseDir, options.title, (dir, why) => logger.warn('[%s] not using %s for the control socket: %s', ClusterErrorCode.CONTROL_UNSAFE, dir, why)),
     {
       status: () => master.status(),
       stop,
@@ -65,7 +69,7 @@ export async function runMaster(options: Partial<ClusterOptions> & Pick<ClusterO
   );
 
   // For tools that signal the master by pid (logrotate's postrotate, systemd's PIDFile).
-  pidFile = join(options.baseDir, 'run', `${options.title.replace(/[^\w.-]/g, '_')}.pid`);
+  pidFile = pidFilePath(options.baseDir, options.title);
   try {
     mkdirSync(dirname(pidFile), { recursive: true });
     writeFileSync(pidFile, `${process.pid}\n`);

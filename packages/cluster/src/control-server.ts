@@ -1,9 +1,10 @@
-import { chmodSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { type ControlRequest, type ControlResponse } from './control.js';
 import { ClusterErrorCode, ClutchError, serializeError } from './errors.js';
 import type { Logger } from './logger.js';
+import { isRunning, startTimeOf } from './proc.js';
 import type { ReloadOptions } from './reload.js';
 
 /** What the master does for each control command. */
@@ -16,32 +17,60 @@ export interface ControlHandlers {
   afterStop(): void;
 }
 
-function isAlive(pid: number): boolean {
+/** What a lock file holds: the master's pid and its start time, which together name one process for good. */
+interface LockOwner {
+  pid: number;
+  start: number | null;
+}
+
+function readOwner(file: string): LockOwner | null {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    const raw = readFileSync(file, 'utf8').trim();
+    // Older masters wrote the bare pid.
+    const owner = raw.startsWith('{') ? (JSON.parse(raw) as LockOwner) : { pid: Number(raw), start: null };
+    return Number.isInteger(owner.pid) ? owner : null;
+  } catch {
+    return null;
   }
 }
 
-/** Creates the lock file exclusively; takes over one whose master is dead. */
+/**
+ * Creates the lock file exclusively. One whose master is gone — dead, a zombie nobody reaps, or its
+ * pid now another process's — is taken over. The takeover renames the stale file aside first and
+ * checks that what it moved is what it judged stale, so two starters racing over one stale lock
+ * cannot both win.
+ */
 function takeLock(lock: string): void {
-  for (let attempt = 0; attempt < 2; attempt++) {
+  const mine = JSON.stringify({ pid: process.pid, start: startTimeOf(process.pid) } satisfies LockOwner);
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
+      writeFileSync(lock, mine, { flag: 'wx', mode: 0o600 });
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const owner = Number(readFileSync(lock, 'utf8').trim());
-    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-      throw new ClutchError(ClusterErrorCode.ALREADY_RUNNING, `A cluster started from this directory with this title is running already (master ${owner}; lock ${lock})`);
+    const owner = readOwner(lock);
+    if (owner && owner.pid !== process.pid && isRunning(owner.pid, owner.start)) {
+      throw new ClutchError(ClusterErrorCode.ALREADY_RUNNING, `A cluster started from this directory with this title is running already (master ${owner.pid}; lock ${lock})`);
     }
+    const aside = `${lock}.${process.pid}.stale`;
     try {
-      unlinkSync(lock);
+      renameSync(lock, aside);
     } catch {
-      // Another starter took it over first: the next attempt tells.
+      continue; // Someone else moved it first: look again.
+    }
+    const moved = readOwner(aside);
+    // Both unreadable counts as the same: a lock left empty by a master killed as it wrote it.
+    if (moved?.pid === owner?.pid && moved?.start === owner?.start) {
+      unlinkSync(aside);
+    } else {
+      // A racing starter's fresh lock: put it back (unless a third took the name) and look again.
+      try {
+        linkSync(aside, lock);
+      } catch {
+        // The name is taken again; the next look decides.
+      }
+      unlinkSync(aside);
     }
   }
   throw new ClutchError(ClusterErrorCode.ALREADY_RUNNING, `Another master is taking the lock ${lock} right now`);
@@ -78,9 +107,9 @@ export class ControlServer {
 
   /**
    * Takes the cluster's lock, then listens on `path`. The lock (`<path>.lock`, created exclusively,
-   * holding the master's pid) makes two starts of the same project and title race safely: one
-   * wins, the other gets CLUTCH_ERR_CONTROL_ALREADY_RUNNING before it forks anything. A lock or a
-   * socket left by a master that died (SIGKILL) is taken over.
+   * holding the master's pid and start time) makes two starts of the same project and title race
+   * safely: one wins, the other gets CLUTCH_ERR_CONTROL_ALREADY_RUNNING before it forks anything. A
+   * lock or a socket left by a master that died (SIGKILL, even unreaped) is taken over.
    */
   static async open(path: string, handlers: ControlHandlers, logger: Logger): Promise<ControlServer> {
     takeLock(`${path}.lock`);

@@ -5,10 +5,11 @@
  * exactly the cluster started from that directory with that title. One JSON object per line.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterErrorCode, ClutchError, type SerializedError } from './errors.js';
+import { commandOf, isRunning, masterTitle, uidOf } from './proc.js';
 
 export type ControlRequest =
   | { id: number; cmd: 'status' }
@@ -17,24 +18,96 @@ export type ControlRequest =
 
 export type ControlResponse = { id: number; ok: true; data: unknown } | { id: number; ok: false; error: SerializedError };
 
-function uid(): string {
-  return typeof process.getuid === 'function' ? String(process.getuid()) : 'user';
+/** An explicit control directory (it must be yours, 0700); wins over every default. */
+export const RUN_DIR_ENV = 'CLUTCH_RUN_DIR';
+
+const myUid = (): number | null => (typeof process.getuid === 'function' ? process.getuid() : null);
+
+/** Why `dir` is not safe to hold control sockets, or null when it is (created 0700 if missing; a mode too open on a directory of ours is fixed). */
+function unsafe(dir: string): string | null {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const info = lstatSync(dir);
+    if (!info.isDirectory()) return 'it is not a directory';
+    const uid = myUid();
+    if (uid !== null && info.uid !== uid) return `it belongs to uid ${info.uid}, not to you (uid ${uid})`;
+    if ((info.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
-/** The per-user directory holding every control socket; created 0700 and checked. */
-export function controlDir(): string {
-  const dir = join(tmpdir(), `clutch-${uid()}`);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const info = lstatSync(dir);
-  const ownerOk = typeof process.getuid !== 'function' || info.uid === process.getuid();
-  if (!info.isDirectory() || !ownerOk || (info.mode & 0o077) !== 0) {
-    throw new ClutchError(ClusterErrorCode.CONTROL_UNSAFE, `${dir} must be a directory owned by you with mode 0700; fix or remove it`);
+/**
+ * The per-user directory holding every control socket, in the first of these places that is
+ * safe: `$CLUTCH_RUN_DIR` (if set, it must be), `$XDG_RUNTIME_DIR/clutch`, `$TMPDIR/clutch-<uid>`,
+ * `~/.clutch/run`. Anyone can create a name in the shared temp directory before you do; such a
+ * directory is passed over (`onSkip` says so), never trusted and never a reason not to start.
+ */
+export function controlDir(onSkip?: (dir: string, why: string) => void): string {
+  const explicit = process.env[RUN_DIR_ENV];
+  if (explicit) {
+    const why = unsafe(explicit);
+    if (why) throw new ClutchError(ClusterErrorCode.CONTROL_UNSAFE, `${RUN_DIR_ENV}=${explicit} cannot hold control sockets: ${why}`);
+    return explicit;
   }
-  return dir;
+  const candidates = [
+    ...(process.env.XDG_RUNTIME_DIR ? [join(process.env.XDG_RUNTIME_DIR, 'clutch')] : []),
+    join(tmpdir(), `clutch-${myUid() ?? 'user'}`),
+    join(homedir(), '.clutch', 'run'),
+  ];
+  const skipped: string[] = [];
+  for (const dir of candidates) {
+    const why = unsafe(dir);
+    if (!why) return dir;
+    skipped.push(`${dir} (${why})`);
+    onSkip?.(dir, why);
+  }
+  throw new ClutchError(ClusterErrorCode.CONTROL_UNSAFE, `No safe directory for control sockets: ${skipped.join('; ')}. Set ${RUN_DIR_ENV} to a directory only you can write`);
 }
 
 /** The control socket of the cluster started from `baseDir` with `title`. */
-export function controlSocketPath(baseDir: string, title: string): string {
+export function controlSocketPath(baseDir: string, title: string, onSkip?: (dir: string, why: string) => void): string {
   const id = createHash('sha256').update(`${realpathSync(baseDir)}\0${title}`).digest('hex').slice(0, 24);
-  return join(controlDir(), `${id}.sock`);
+  const path = join(controlDir(onSkip), `${id}.sock`);
+  // sockaddr_un holds 108 bytes on Linux (104 on macOS).
+  if (Buffer.byteLength(path) > 103) {
+    throw new ClutchError(ClusterErrorCode.CONTROL_UNSAFE, `The control socket path ${path} is too long for a unix socket; set ${RUN_DIR_ENV} to a shorter directory`);
+  }
+  return path;
+}
+
+/** `<baseDir>/run/<title>.pid`: the master's pid while it runs, for tools that signal it (logrotate, systemd's PIDFile). */
+export function pidFilePath(baseDir: string, title: string): string {
+  return join(baseDir, 'run', `${title.replace(/[^\w.-]/g, '_')}.pid`);
+}
+
+/** A master that runs, as its pid file shows, but that this user could not reach on the control socket. */
+export interface UnreachableMaster {
+  pid: number;
+  uid: number | null;
+}
+
+/**
+ * Reads the pid file of the cluster started from `baseDir` with `title`: a running master that shows
+ * that cluster's title (a reused pid does not), or null. A pid file no live master stands behind is
+ * stale and removed, by whoever finds it.
+ */
+export function masterFromPidFile(baseDir: string, title: string): UnreachableMaster | null {
+  const file = pidFilePath(baseDir, title);
+  let pid: number;
+  try {
+    pid = Number(readFileSync(file, 'utf8').split('\n')[0]!.trim());
+  } catch {
+    return null;
+  }
+  const command = commandOf(pid);
+  const isOurs = isRunning(pid) && (command === null || command.startsWith(masterTitle(title)));
+  if (isOurs) return { pid, uid: uidOf(pid) };
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // Not ours to remove (another user's project): it stays, and stays stale.
+  }
+  return null;
 }

@@ -36,6 +36,8 @@ export const ClusterErrorCode = {
   ALREADY_RUNNING: 'CLUTCH_ERR_CONTROL_ALREADY_RUNNING',
   /** No cluster from this directory with this title is running. */
   NOT_RUNNING: 'CLUTCH_ERR_CONTROL_NOT_RUNNING',
+  /** A cluster from this directory runs (its pid file says so), but this user cannot reach its control socket. */
+  UNREACHABLE: 'CLUTCH_ERR_CONTROL_UNREACHABLE',
   /** A control request was malformed or named an unknown command. */
   CONTROL_BAD_REQUEST: 'CLUTCH_ERR_CONTROL_BAD_REQUEST',
   /** The cluster was not ready within the start timeout. */

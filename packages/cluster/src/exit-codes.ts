@@ -8,6 +8,8 @@ export const ExitCode = {
   USAGE: 2,
   /** A child (agent or worker) failed while booting. */
   BOOT_FAILED: 3,
+  /** `app stop`, `reload` or `status`: the cluster runs, but this user cannot reach it (another user's, or another environment's). */
+  UNREACHABLE: 4,
   /** A child lost its master (the IPC channel closed) and exited on its own. */
   ORPHANED: 110,
 } as const;

@@ -16,6 +16,7 @@ import { Lifecycle } from './lifecycle.js';
 import { loadControllers } from './load-controllers.js';
 import { Messenger } from './messenger.js';
 import { useMiddleware } from './middleware.js';
+import { RequestErrorLog } from './request-errors.js';
 import type { LoadUnit } from './plugins.js';
 import { loadSchedules } from './schedule.js';
 import { SCHEDULE_ACTION } from './scheduler.js';
@@ -66,17 +67,18 @@ export class Application extends Koa implements Bootable {
     this.logger = options.logger;
     this.lifecycle = new Lifecycle({ logger: this.logger, timeout: 10_000 });
     this.messenger = new Messenger(options.transport, { logger: this.logger, pids: options.pids, requestTimeout: 5_000 });
+    const requestErrors = new RequestErrorLog(this.logger);
     // First of all middleware, so errors of anything added later — even in the earliest hooks — get a
     // proper page. What it cannot handle (a response stream failing mid-body) reaches Koa's 'error'.
     this.use(
       errorPage({
         showDetails: () => this.config?.onerror?.showDetails ?? (this.env === 'local' || this.env === 'unittest'),
-        logger: this.logger,
+        log: requestErrors,
       }),
     );
     this.on('error', (err: Error & { status?: number; expose?: boolean }) => {
       if (err.status === 404 || err.expose) return;
-      this.logger.error('request failed: %s', err.stack ?? err.message);
+      requestErrors.error(err, 'request failed: %s', err.stack ?? err.message);
     });
   }
 

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Context, Middleware } from 'koa';
-import type { Logger } from '@clutch/cluster';
+import type { RequestErrorLog } from './request-errors.js';
 
 interface HttpishError extends Error {
   status?: number;
@@ -21,7 +21,7 @@ function escapeHtml(s: string): string {
  * `showDetails` (env local and unittest by default); in prod it says "Internal Server Error" and
  * nothing else, and is logged.
  */
-export function errorPage(options: { showDetails: () => boolean; logger: Logger }): Middleware {
+export function errorPage(options: { showDetails: () => boolean; log: RequestErrorLog }): Middleware {
   return async (ctx: Context, next) => {
     try {
       await next();
@@ -31,7 +31,7 @@ export function errorPage(options: { showDetails: () => boolean; logger: Logger 
       const err = (caught instanceof Error ? caught : new Error(String(caught))) as HttpishError;
       let status = err.status ?? err.statusCode ?? 500;
       if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
-      if (status >= 500) options.logger.error('%s %s → %d: %s', ctx.method, ctx.path, status, err.stack ?? err.message);
+      if (status >= 500) options.log.error(err, '%s %s → %d: %s', ctx.method, ctx.path, status, err.stack ?? err.message);
       if (ctx.headerSent || !ctx.writable) return;
       // Koa's rule: a message is for the client only when the error says so (`expose`, which
       // ctx.throw sets for 4xx) — or, for a 5xx, when details are on (env local, unittest).
@@ -41,6 +41,10 @@ export function errorPage(options: { showDetails: () => boolean; logger: Logger 
       const stack = status >= 500 && showDetails ? err.stack : undefined;
       ctx.status = status;
       ctx.remove('content-length');
+      // A body not read (a 413 refused on its Content-Length, say): keep-alive would make Node read
+      // and discard all of it to reuse the connection — 200 MB for a 200 MB upload. Closing after the
+      // response ends that at once.
+      if (!ctx.req.complete) ctx.set('connection', 'close');
       if (err.headers && status < 500) ctx.set(err.headers);
       if (ctx.accepts('json', 'html') === 'html') {
         ctx.type = 'html';

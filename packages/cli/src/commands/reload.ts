@@ -1,6 +1,7 @@
-import { ExitCode, controlSocketPath, sendControl, type ReloadResult } from '@clutch/cluster';
+import { ClusterErrorCode, ExitCode, type ReloadResult } from '@clutch/cluster';
 import { parseFlags } from '../args.js';
 import { findProject } from '../project.js';
+import { askMaster } from '../reach-master.js';
 
 export const RELOAD_USAGE = `Usage: app reload [dir] [options]
 
@@ -21,12 +22,12 @@ export async function reload(args: string[]): Promise<number> {
   const project = findProject(positionals[0]);
   const title = values.title ?? project.name;
   try {
-    const result = (await sendControl(controlSocketPath(project.baseDir, title), { cmd: 'reload' }, 30 * 60_000)) as ReloadResult;
+    const result = (await askMaster(project.baseDir, title, { cmd: 'reload' }, 30 * 60_000)) as ReloadResult;
     process.stdout.write(`reloaded ${title} in ${result.ms}ms: agent ${result.agent}, workers ${result.workers.join(', ')}\n`);
     return ExitCode.OK;
   } catch (err) {
     const e = err as Error & { code?: string };
     process.stderr.write(`app reload failed [${e.code ?? 'UNKNOWN'}]: ${e.message}\n`);
-    return ExitCode.START_FAILED;
+    return e.code === ClusterErrorCode.UNREACHABLE ? ExitCode.UNREACHABLE : ExitCode.START_FAILED;
   }
 }

@@ -1,11 +1,13 @@
-import { ClusterErrorCode, ExitCode, controlSocketPath, sendControl, type ClusterStatus, type ProcessStatus } from '@clutch/cluster';
+import { ClusterErrorCode, ExitCode, type ClusterStatus, type ProcessStatus } from '@clutch/cluster';
 import { parseFlags } from '../args.js';
 import { findProject } from '../project.js';
+import { askMaster } from '../reach-master.js';
 
 export const STATUS_USAGE = `Usage: app status [dir] [options]
 
 Shows the master, the agent and the workers of the cluster started from dir: pid, state, uptime,
-restarts and memory. Exits 3 when no such cluster runs.
+restarts, memory and log lines dropped. Exits 3 when no such cluster runs, 4 when it runs but
+cannot be reached from here (another user's).
 
 Options:
   --title NAME    the cluster's title (default: the project's package name)
@@ -37,9 +39,14 @@ export async function status(args: string[]): Promise<number> {
   const title = values.title ?? project.name;
   let s: ClusterStatus;
   try {
-    s = (await sendControl(controlSocketPath(project.baseDir, title), { cmd: 'status' }, 10_000)) as ClusterStatus;
+    s = (await askMaster(project.baseDir, title, { cmd: 'status' }, 10_000)) as ClusterStatus;
   } catch (err) {
-    if ((err as { code?: string }).code !== ClusterErrorCode.NOT_RUNNING) throw err;
+    const e = err as Error & { code?: string };
+    if (e.code === ClusterErrorCode.UNREACHABLE) {
+      process.stderr.write(`app status failed [${e.code}]: ${e.message}\n`);
+      return ExitCode.UNREACHABLE;
+    }
+    if (e.code !== ClusterErrorCode.NOT_RUNNING) throw err;
     process.stderr.write(`${title} is not running (${project.baseDir})\n`);
     return NOT_RUNNING_EXIT;
   }

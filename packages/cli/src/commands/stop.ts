@@ -1,12 +1,14 @@
-import { ClusterErrorCode, ExitCode, controlSocketPath, sendControl } from '@clutch/cluster';
+import { ClusterErrorCode, ExitCode } from '@clutch/cluster';
 import { intFlag, parseFlags } from '../args.js';
 import { findProject } from '../project.js';
+import { askMaster } from '../reach-master.js';
 import { waitForExit } from '../wait-exit.js';
 
 export const STOP_USAGE = `Usage: app stop [dir] [options]
 
 Stops, gracefully, the cluster started from dir (default: the current directory) with the same
-title. Touches no other project's processes. Exits 0 once every process is gone.
+title. Touches no other project's processes. Exits 0 once every process is gone (or when none
+runs); 4 when the cluster runs but cannot be reached from here (another user's).
 
 Options:
   --title NAME    the cluster's title (default: the project's package name)
@@ -24,14 +26,19 @@ export async function stop(args: string[]): Promise<number> {
   const title = values.title ?? project.name;
   try {
     // The master answers once its children are gone; allow for every worker, then the agent.
-    const reply = (await sendControl(controlSocketPath(project.baseDir, title), { cmd: 'stop', ...(timeout ? { timeout } : {}) }, 10 * 60_000)) as { pid: number };
+    const reply = (await askMaster(project.baseDir, title, { cmd: 'stop', ...(timeout ? { timeout } : {}) }, 10 * 60_000)) as { pid: number };
     await waitForExit(reply.pid, 10_000);
     process.stdout.write(`stopped ${title} (master ${reply.pid})\n`);
     return ExitCode.OK;
   } catch (err) {
-    if ((err as { code?: string }).code === ClusterErrorCode.NOT_RUNNING) {
+    const e = err as Error & { code?: string };
+    if (e.code === ClusterErrorCode.NOT_RUNNING) {
       process.stdout.write(`${title} is not running (${project.baseDir})\n`);
       return ExitCode.OK;
+    }
+    if (e.code === ClusterErrorCode.UNREACHABLE) {
+      process.stderr.write(`app stop failed [${e.code}]: ${e.message}\n`);
+      return ExitCode.UNREACHABLE;
     }
     throw err;
   }
