@@ -12,6 +12,9 @@ export interface LoadResult {
   failures: Record<string, number>;
   /** What the `version` field of the answers said, with counts. */
   versions: Record<string, number>;
+  /** The slowest request, ms, and how many took longer than 5 s (a connection left hanging). */
+  maxMs: number;
+  over5s: number;
 }
 
 function once(url: string, agent: Agent | false): Promise<{ status: number; body: string }> {
@@ -38,12 +41,12 @@ export interface Load {
 }
 
 /**
- * `connections` loops alternate keep-alive and Connection: close, each sending its next request at
+ * `connections` loops alternate keep-alive and Connection: close (or are all Connection: close with `allClose`), each sending its next request at
  * once. `idleClients` more keep-alive loops pause 200–1500 ms between requests, so their connection
  * is idle now and then — the case a reload must not cut.
  */
-export function startLoad(url: string, options: { connections: number; idleClients?: number; durationMs: number; maxRequests?: number }): Load {
-  const result: LoadResult = { ok: 0, failed: 0, failures: {}, versions: {} };
+export function startLoad(url: string, options: { connections: number; idleClients?: number; durationMs: number; maxRequests?: number; allClose?: boolean }): Load {
+  const result: LoadResult = { ok: 0, failed: 0, failures: {}, versions: {}, maxMs: 0, over5s: 0 };
   const deadline = Date.now() + options.durationMs;
   const max = options.maxRequests ?? 2_000_000;
   let stopped = false;
@@ -51,6 +54,12 @@ export function startLoad(url: string, options: { connections: number; idleClien
   const loop = async (agent: Agent | false, pause = false) => {
     while (!stopped && Date.now() < deadline && result.ok + result.failed < max) {
       if (pause) await new Promise((r) => setTimeout(r, 200 + Math.random() * 1300));
+      const began = Date.now();
+      const timed = () => {
+        const ms = Date.now() - began;
+        if (ms > result.maxMs) result.maxMs = ms;
+        if (ms > 5_000) result.over5s++;
+      };
       try {
         const { status, body } = await once(url, agent);
         if (status === 200) {
@@ -61,7 +70,9 @@ export function startLoad(url: string, options: { connections: number; idleClien
           result.failed++;
           result.failures[`status ${status}`] = (result.failures[`status ${status}`] ?? 0) + 1;
         }
+        timed();
       } catch (err) {
+        timed();
         result.failed++;
         const code = (err as { code?: string }).code ?? (err as Error).message;
         result.failures[code] = (result.failures[code] ?? 0) + 1;
@@ -70,7 +81,7 @@ export function startLoad(url: string, options: { connections: number; idleClien
   };
   const loops: Promise<void>[] = [];
   for (let i = 0; i < options.connections; i++) {
-    if (i % 2 === 0) {
+    if (i % 2 === 0 && !options.allClose) {
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
       agents.push(agent);
       loops.push(loop(agent));

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { pidFilePath, type ClusterStatus } from '@clutch/cluster';
+import { APP_BIN, AppProcess, appStatus, isAlive, runApp, waitGone } from '../helpers/cluster.ts';
+import { getJson } from '../helpers/http.ts';
+import { copyFixture } from '../helpers/project.ts';
+
+const allPids = (s: ClusterStatus) => [s.master.pid, ...(s.agent ? [s.agent.pid] : []), ...s.workers.map((w) => w.pid)];
+/** The unprivileged user the tests act as when they need another user; it owns nothing here. */
+const NOBODY = 65534;
+
+/** Runs `app <args>` as another user; resolves with its exit code and output. */
+function runAs(uid: number, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [APP_BIN, ...args], { uid, gid: uid, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('a dead master blocks nothing, and other users cannot interfere', { timeout: 90_000 }, () => {
+  const project = copyFixture('faults');
+  const scratch = mkdtempSync(join(tmpdir(), 'clutch-control-'));
+  const leftovers: number[] = [];
+  const apps: AppProcess[] = [];
+  after(async () => {
+    await runApp(['stop', project.dir], 20_000).catch(() => {});
+    for (const app of apps) app.kill();
+    for (const pid of leftovers) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    project.remove();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('app start --daemon right after the daemon master was SIGKILLed (a zombie nobody reaps) succeeds', async () => {
+    const first = await runApp(['start', project.dir, '--daemon', '--port', '0', '--workers', '1'], 30_000);
+    assert.equal(first.code, 0, first.stderr);
+    const old = await appStatus(project.dir);
+    leftovers.push(...allPids(old));
+    process.kill(old.master.pid, 'SIGKILL');
+    // At once: the lock, the socket and the pid file of the dead master are still there.
+    const second = await runApp(['start', project.dir, '--daemon', '--port', '0', '--workers', '1'], 30_000);
+    assert.equal(second.code, 0, second.stderr);
+    const now = await appStatus(project.dir);
+    leftovers.push(...allPids(now));
+    assert.notEqual(now.master.pid, old.master.pid);
+    assert.equal((await getJson(`${now.master.url}/`)).status, 200);
+    await waitGone(allPids(old), 6_000);
+    const stop = await runApp(['stop', project.dir], 30_000);
+    assert.equal(stop.code, 0, stop.stderr);
+    await waitGone(allPids(now), 5_000);
+  });
+
+  it('a control directory another user created first does not block the start', async () => {
+    const tmp = join(scratch, 'tmp');
+    const home = join(scratch, 'home');
+    mkdirSync(tmp, { recursive: true });
+    mkdirSync(home, { recursive: true });
+    const uid = process.getuid!();
+    const hostile = join(tmp, `clutch-${uid}`);
+    mkdirSync(hostile, { mode: 0o777 });
+    chmodSync(hostile, 0o777);
+    chownSync(hostile, NOBODY, NOBODY);
+    const env = { TMPDIR: tmp, HOME: home, XDG_RUNTIME_DIR: '', CLUTCH_RUN_DIR: '' };
+    const app = new AppProcess(['start', project.dir, '--port', '0', '--workers', '1'], env);
+    apps.push(app);
+    const info = await app.waitForReady(20_000);
+    assert.match(app.stderr, /CLUTCH_ERR_CONTROL_UNSAFE.*clutch-\d+.*belongs to uid 65534/);
+    assert.deepEqual(readdirSync(hostile), [], 'nothing of ours went into the hostile directory');
+    assert.ok(readdirSync(join(home, '.clutch', 'run')).some((f) => f.endsWith('.sock')), 'the socket lives in ~/.clutch/run');
+    const status = await runApp(['status', project.dir, '--json'], 10_000, env);
+    assert.equal(status.code, 0, status.stderr);
+    assert.equal((JSON.parse(status.stdout) as ClusterStatus).master.pid, info.pid);
+    const stop = await runApp(['stop', project.dir], 20_000, env);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.deepEqual(await app.waitForExit(10_000), { code: 0, signal: null });
+  });
+
+  it('app stop, reload and status run by another user exit non-zero and touch nothing; a stale pid file is removed', async () => {
+    const start = await runApp(['start', project.dir, '--daemon', '--port', '0', '--workers', '1'], 30_000);
+    assert.equal(start.code, 0, start.stderr);
+    const s = await appStatus(project.dir);
+    leftovers.push(...allPids(s));
+    // The other user gets a temp dir of its own to put its (empty) control directory in.
+    chmodSync(scratch, 0o755);
+    const theirs = join(scratch, 'nobody-tmp');
+    mkdirSync(theirs, { mode: 0o777 });
+    chmodSync(theirs, 0o777);
+    const env = { TMPDIR: theirs, HOME: theirs, XDG_RUNTIME_DIR: '', CLUTCH_RUN_DIR: '' };
+    for (const command of ['stop', 'reload', 'status']) {
+      const r = await runAs(NOBODY, [command, project.dir], env);
+      assert.equal(r.code, 4, `${command}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /CLUTCH_ERR_CONTROL_UNREACHABLE.*runs as uid 0 and you are uid 65534/);
+    }
+    const still = await appStatus(project.dir);
+    assert.deepEqual(allPids(still), allPids(s), 'the cluster was not touched');
+
+    const stop = await runApp(['stop', project.dir], 30_000);
+    assert.equal(stop.code, 0, stop.stderr);
+    await waitGone(allPids(s), 5_000);
+    // A pid file left by a master killed without cleanup, its pid since reused: not a running cluster.
+    const pidFile = pidFilePath(project.dir, 'faults');
+    writeFileSync(pidFile, `${process.pid}\n`);
+    const after = await runAs(NOBODY, ['stop', project.dir], env);
+    assert.equal(after.code, 0, after.stderr);
+    assert.match(after.stdout, /faults is not running/);
+    const status = await runApp(['status', project.dir], 10_000);
+    assert.equal(status.code, 3);
+    assert.ok(!existsSync(pidFile), 'the stale pid file was removed');
+  });
+});

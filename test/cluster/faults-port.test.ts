@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, describe, it } from 'node:test';
+import { startFixture, type AppProcess } from '../helpers/cluster.ts';
+import { getJson } from '../helpers/http.ts';
+import { startLoad } from '../helpers/load.ts';
+import { closeWaitOf, descendantsOf } from '../helpers/proc.ts';
+
+/** The workers of a cluster: the master's children but the agent. */
+const workersOf = (master: number, agent: number) => descendantsOf(master).filter((pid) => pid !== agent);
+
+/** One Connection: close GET; resolves with its status or error code and how long it took. */
+function probe(url: string): Promise<{ outcome: string; ms: number }> {
+  const began = Date.now();
+  return new Promise((resolve) => {
+    const req = request(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ outcome: String(res.statusCode), ms: Date.now() - began }));
+    });
+    req.setTimeout(15_000, () => req.destroy(Object.assign(new Error('hung'), { code: 'HUNG' })));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ outcome: err.code ?? err.message, ms: Date.now() - began }));
+    req.end();
+  });
+}
+
+describe('the port never closes and no connection is stranded', { timeout: 90_000 }, () => {
+  const started: AppProcess[] = [];
+  after(() => {
+    for (const app of started) app.kill();
+  });
+
+  it('every worker SIGKILLed every 3 s under 8 Connection: close loops for 20 s: no refused connection, none hanging, no CLOSE-WAIT left', async () => {
+    const { app, info } = await startFixture('faults', ['--workers', '2']);
+    started.push(app);
+    const load = startLoad(`${info.url}/`, { connections: 8, allClose: true, durationMs: 20_000 });
+    let kills = 0;
+    const killer = setInterval(() => {
+      for (const pid of workersOf(info.pid, info.agent)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+          kills++;
+        } catch {
+          // Already gone.
+        }
+      }
+    }, 3_000);
+    const result = await load.done;
+    clearInterval(killer);
+
+    assert.ok(kills >= 10, `${kills} workers were killed`);
+    assert.ok(result.ok > 1_000, `${result.ok} requests were served`);
+    assert.equal(result.failures.ECONNREFUSED ?? 0, 0, `no connection was refused: ${JSON.stringify(result.failures)}`);
+    assert.equal(result.failures.TIMEOUT ?? 0, 0, 'no request timed out');
+    assert.equal(result.over5s, 0, `no request took over 5 s (slowest ${result.maxMs} ms)`);
+    // Only requests in flight on a killed worker may fail: at most one per loop and kill.
+    assert.ok(result.failed <= 8 * kills, `${result.failed} failed for ${kills} kills: ${JSON.stringify(result.failures)}`);
+    // The master closed its copy of every connection it handed over.
+    const deadline = Date.now() + 2_000;
+    while (closeWaitOf(info.pid) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(closeWaitOf(info.pid), 0, 'the master holds no connection in CLOSE-WAIT');
+    assert.equal((await getJson(`${info.url}/`)).status, 200);
+  });
+
+  it('connections handed to a stopped worker reach another worker once it is killed, or close at once', async () => {
+    const { app, info } = await startFixture('faults', ['--workers', '2']);
+    started.push(app);
+    const [stopped] = workersOf(info.pid, info.agent) as [number, number];
+    process.kill(stopped, 'SIGSTOP');
+    try {
+      // Round-robin hands about half of these to the stopped worker: one reaches its channel, the
+      // rest wait in the master, which then passes that worker over.
+      const probes = Array.from({ length: 12 }, () => probe(`${info.url}/`));
+      await new Promise((r) => setTimeout(r, 500));
+      process.kill(stopped, 'SIGKILL');
+      const outcomes = await Promise.all(probes);
+      const counts: Record<string, number> = {};
+      for (const o of outcomes) counts[o.outcome] = (counts[o.outcome] ?? 0) + 1;
+      assert.equal(counts.HUNG ?? 0, 0, `none hung: ${JSON.stringify(counts)}`);
+      assert.ok((counts['200'] ?? 0) >= 10, `all but the one in the dead worker's channel were served: ${JSON.stringify(counts)}`);
+      assert.ok(Math.max(...outcomes.map((o) => o.ms)) < 5_000, 'every request settled within seconds of the kill');
+      assert.equal((await getJson(`${info.url}/`)).status, 200);
+    } finally {
+      try {
+        process.kill(stopped, 'SIGCONT');
+      } catch {
+        // Killed.
+      }
+    }
+    const deadline = Date.now() + 2_000;
+    while (closeWaitOf(info.pid) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(closeWaitOf(info.pid), 0, 'the master holds no connection in CLOSE-WAIT');
+  });
+});

@@ -1,0 +1,125 @@
+/** The relay with fake process handles: routing, byte credits, refusals — no processes. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Logger, MasterMessage } from '@clutch/cluster';
+import { Relay } from '../../packages/cluster/src/relay.ts';
+import type { ChildHandle } from '../../packages/cluster/src/child-handle.ts';
+
+class FakeHandle implements ChildHandle {
+  readonly startedAt = Date.now();
+  readonly exited = new Promise<never>(() => {});
+  state: ChildHandle['state'] = 'starting';
+  retiring = false;
+  logHealth = { dropped: 0, lastError: null };
+  readonly sent: MasterMessage[] = [];
+  /** Write callbacks not run yet: a channel that has not taken the message. */
+  readonly unwritten: Array<() => void> = [];
+  readonly role: 'agent' | 'app';
+  readonly pid: number;
+  constructor(role: 'agent' | 'app', pid: number) {
+    this.role = role;
+    this.pid = pid;
+  }
+  send(message: MasterMessage, written?: (err: Error | null) => void): boolean {
+    this.sent.push(message);
+    if (written) this.unwritten.push(() => written(null));
+    return true;
+  }
+  kill(): void {}
+  /** The channel takes everything it was sent. */
+  flush(): void {
+    for (const cb of this.unwritten.splice(0)) cb();
+  }
+  credits(): number {
+    return this.sent.filter((m) => m.clutch === 'credit').flatMap((m) => (m as Extract<MasterMessage, { clutch: 'credit' }>).credits).reduce((n, [, b]) => n + b, 0);
+  }
+}
+
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const log = (m: string, ...a: unknown[]) => lines.push([m, ...a].join(' '));
+  return { lines, debug: () => {}, info: log, warn: log, error: log };
+}
+
+const nextTurn = () => new Promise((r) => setImmediate(r));
+
+function cluster(maxPending = 100) {
+  const logger = recordingLogger();
+  const relay = new Relay({ maxPending, logger });
+  const agent = new FakeHandle('agent', 100);
+  const w1 = new FakeHandle('app', 201);
+  const w2 = new FakeHandle('app', 202);
+  relay.setAgent(agent);
+  relay.markReady(agent);
+  relay.addWorker(w1);
+  relay.addWorker(w2);
+  relay.closeBacklog();
+  return { relay, logger, agent, w1, w2 };
+}
+
+describe('relay', () => {
+  it('delivers the payload untouched and gives the bytes back once every worker has taken its copy', async () => {
+    const { relay, agent, w1, w2 } = cluster();
+    relay.markReady(w1);
+    relay.markReady(w2);
+    relay.route(agent, { clutch: 'send', to: 'app', action: 'x', payload: '"hello"' });
+    const delivered = w1.sent.find((m) => m.clutch === 'deliver');
+    assert.deepEqual(delivered, { clutch: 'deliver', action: 'x', payload: '"hello"', from: 'agent', pid: 100 });
+    w1.flush();
+    await nextTurn();
+    assert.equal(agent.credits(), 0, 'one copy is still being written');
+    w2.flush();
+    await nextTurn();
+    assert.equal(agent.credits(), '"hello"'.length);
+  });
+
+  it('holds the bytes of a message for a worker that is not ready until it is delivered and written', async () => {
+    const { relay, agent, w1 } = cluster();
+    relay.route(agent, { clutch: 'send', to: w1.pid, action: 'x', payload: '[1,2,3]' });
+    await nextTurn();
+    assert.equal(agent.credits(), 0);
+    relay.markReady(w1);
+    w1.flush();
+    await nextTurn();
+    assert.equal(agent.credits(), 7);
+  });
+
+  it('holds what the agent was sent until it acknowledges it, and replays it to the next agent', async () => {
+    const { relay, agent, w1 } = cluster();
+    relay.markReady(w1);
+    relay.route(w1, { clutch: 'send', to: 'agent', action: 'job', payload: '"abc"' });
+    agent.flush();
+    await nextTurn();
+    assert.equal(w1.credits(), 0, 'written is not enough: the agent has not acknowledged it');
+    agent.state = 'dead';
+    relay.agentExited(agent);
+    const next = new FakeHandle('agent', 101);
+    relay.setAgent(next);
+    relay.markReady(next);
+    const replayed = next.sent.find((m) => m.clutch === 'deliver') as Extract<MasterMessage, { clutch: 'deliver' }>;
+    assert.equal(replayed.payload, '"abc"');
+    relay.ack(next, replayed.seq!);
+    await nextTurn();
+    assert.equal(w1.credits(), 5);
+  });
+
+  it('gives back at once what it refuses, and logs a burst of refusals once', async () => {
+    const { relay, logger, agent, w1 } = cluster(3);
+    relay.markReady(w1);
+    // w2 is not ready: its queue takes 3, then refuses.
+    for (let i = 0; i < 50; i++) relay.route(agent, { clutch: 'send', to: 202, action: 'x', payload: '1' });
+    const refusals = agent.sent.filter((m) => m.clutch === 'undeliverable');
+    assert.equal(refusals.length, 47, 'each refused send is reported to its sender');
+    assert.ok(refusals.every((m) => (m as Extract<MasterMessage, { clutch: 'undeliverable' }>).error.code === 'CLUTCH_ERR_MESSENGER_QUEUE_FULL'));
+    assert.equal(logger.lines.filter((l) => l.includes('undeliverable')).length, 1, 'logged once, not 47 times');
+    await nextTurn();
+    assert.equal(agent.credits(), 47);
+  });
+
+  it('an unknown pid is undeliverable with its own code', () => {
+    const { relay, agent } = cluster();
+    relay.route(agent, { clutch: 'send', to: 999, action: 'x' });
+    const m = agent.sent.find((s) => s.clutch === 'undeliverable') as Extract<MasterMessage, { clutch: 'undeliverable' }>;
+    assert.equal(m.error.code, 'CLUTCH_ERR_MESSENGER_UNKNOWN_TARGET');
+  });
+});
