@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pidFilePath, type ClusterStatus } from '@clutch/cluster';
 import { APP_BIN, AppProcess, appStatus, isAlive, runApp, waitGone } from '../helpers/cluster.ts';
@@ -13,10 +13,26 @@ const allPids = (s: ClusterStatus) => [s.master.pid, ...(s.agent ? [s.agent.pid]
 /** The unprivileged user the tests act as when they need another user; it owns nothing here. */
 const NOBODY = 65534;
 
+/** True when any user may run `file`: it and every folder above it are open to others. */
+function openToOthers(file: string): boolean {
+  for (let p = file; ; p = dirname(p)) {
+    if ((statSync(p).mode & 0o001) === 0) return false;
+    if (p === dirname(p)) return true;
+  }
+}
+
+/** A node binary another user can run: this one, unless it lives in a private folder (npx's cache under /root). */
+function nodeForOthers(): string {
+  const candidates = [process.execPath, ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'node'))];
+  const found = candidates.find((c) => existsSync(c) && openToOthers(c));
+  if (!found) throw new Error(`no node binary that uid ${NOBODY} may run (tried ${candidates.join(', ')})`);
+  return found;
+}
+
 /** Runs `app <args>` as another user; resolves with its exit code and output. */
 function runAs(uid: number, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [APP_BIN, ...args], { uid, gid: uid, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(nodeForOthers(), [APP_BIN, ...args], { uid, gid: uid, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));

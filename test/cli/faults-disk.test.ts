@@ -79,6 +79,9 @@ describe('a full logs disk is not an outage', { timeout: 90_000 }, () => {
     assert.match(after.master.logs.lastError ?? '', /ENOSPC/);
     const survivor = after.workers.find((w) => before.workers.some((b) => b.pid === w.pid))!;
     assert.ok(survivor.logs.dropped > 0, `a worker reports its dropped lines: ${JSON.stringify(survivor.logs)}`);
+    const table = await runApp(['status', project.dir], 10_000);
+    assert.match(table.stdout, /logs dropped/);
+    assert.match(table.stdout, /^master .*\d+ \(ENOSPC/m);
     const answered = await Promise.all(Array.from({ length: 50 }, () => getJson(`${url}/`)));
     assert.ok(answered.every((r) => r.status === 200));
 

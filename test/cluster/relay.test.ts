@@ -30,8 +30,9 @@ class FakeHandle implements ChildHandle {
   flush(): void {
     for (const cb of this.unwritten.splice(0)) cb();
   }
+  /** Bytes given back to this process: in credit messages, or riding on deliveries. */
   credits(): number {
-    return this.sent.filter((m) => m.clutch === 'credit').flatMap((m) => (m as Extract<MasterMessage, { clutch: 'credit' }>).credits).reduce((n, [, b]) => n + b, 0);
+    return this.sent.flatMap((m) => ('credits' in m && m.credits ? m.credits : [])).reduce((n, [, b]) => n + b, 0);
   }
 }
 
@@ -41,7 +42,8 @@ function recordingLogger(): Logger & { lines: string[] } {
   return { lines, debug: () => {}, info: log, warn: log, error: log };
 }
 
-const nextTurn = () => new Promise((r) => setImmediate(r));
+/** Long enough for owed bytes that found no message to ride on to get one of their own (20 ms). */
+const nextTurn = () => new Promise((r) => setTimeout(r, 40));
 
 function cluster(maxPending = 100) {
   const logger = recordingLogger();
@@ -114,6 +116,19 @@ describe('relay', () => {
     assert.equal(logger.lines.filter((l) => l.includes('undeliverable')).length, 1, 'logged once, not 47 times');
     await nextTurn();
     assert.equal(agent.credits(), 47);
+  });
+
+  it('owed bytes ride on the next message to the sender instead of a message of their own', async () => {
+    const { relay, agent, w1 } = cluster();
+    relay.markReady(w1);
+    relay.route(w1, { clutch: 'send', to: 'agent', action: 'ask', payload: '"q"', rid: 1 });
+    const asked = agent.sent.find((m) => m.clutch === 'deliver') as Extract<MasterMessage, { clutch: 'deliver' }>;
+    relay.ack(agent, asked.seq!);
+    relay.reply(agent, { clutch: 'reply', to: w1.pid, rid: 1, payload: '"a"' });
+    const reply = w1.sent.find((m) => m.clutch === 'reply') as Extract<MasterMessage, { clutch: 'reply' }>;
+    assert.deepEqual(reply.credits, [['agent', 3]], 'the bytes of the request ride on its reply');
+    await nextTurn();
+    assert.equal(w1.sent.filter((m) => m.clutch === 'credit').length, 0, 'no credit message of its own');
   });
 
   it('an unknown pid is undeliverable with its own code', () => {

@@ -86,6 +86,8 @@ export interface DeliverMessage {
   rid?: number;
   /** Set on messages to the agent: the agent acknowledges it (see AckMessage). */
   seq?: number;
+  /** Bytes given back to this process, riding on the delivery (see CreditMessage). */
+  credits?: CreditMessage['credits'];
 }
 /** Master → child: the answer to this process's request `rid`. */
 export interface DeliverReplyMessage {
@@ -97,6 +99,8 @@ export interface DeliverReplyMessage {
   pid: number;
   /** Set on messages to the agent: the agent acknowledges it (see AckMessage). */
   seq?: number;
+  /** Bytes given back to this process, riding on the reply (see CreditMessage). */
+  credits?: CreditMessage['credits'];
 }
 /** Master → child: the set of processes changed. */
 export interface PidsMessage {

@@ -224,12 +224,15 @@ export class Relay {
       if (!pending) this.#inflight.set(handle, (pending = new Map()));
       pending.set(`${message.pid}:${message.rid}`, message);
     }
+    // What this process is owed rides along (a copy: a queued message may be delivered again after a replay).
+    const owed = this.#credits.take(handle);
+    const out = owed ? { ...message, credits: owed } : message;
     if (!credit) {
-      handle.send(message);
+      handle.send(out);
       return;
     }
     this.#credits.hold(credit);
-    if (!handle.send(message, () => this.#credits.release(credit))) this.#credits.release(credit);
+    if (!handle.send(out, () => this.#credits.release(credit))) this.#credits.release(credit);
   }
 
   /**

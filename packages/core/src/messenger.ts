@@ -306,6 +306,9 @@ export class Messenger {
   }
 
   #receive(message: FrameworkMessage): void {
+    if ((message.clutch === 'deliver' || message.clutch === 'reply') && message.credits) {
+      for (const [to, bytes] of message.credits) this.#giveBack(to, bytes);
+    }
     switch (message.clutch) {
       case 'deliver':
         if (message.rid === undefined) this.#emit(message.action, decode(message.payload), { from: message.from, pid: message.pid });

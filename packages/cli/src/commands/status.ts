@@ -24,9 +24,11 @@ function duration(ms: number): string {
   return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
 }
 
-function row(role: string, p: ProcessStatus): string {
+function row(role: string, p: ProcessStatus, drops: boolean): string {
   const mem = p.rss === null ? '-' : `${(p.rss / 1024 / 1024).toFixed(1)} MB`;
-  return [role.padEnd(10), String(p.pid).padEnd(8), p.state.padEnd(10), duration(p.uptime).padEnd(8), String(p.restarts).padEnd(9), mem].join(' ');
+  const cells = [role.padEnd(10), String(p.pid).padEnd(8), p.state.padEnd(10), duration(p.uptime).padEnd(8), String(p.restarts).padEnd(9), mem.padEnd(10)];
+  if (drops) cells.push(p.logs.dropped > 0 ? `${p.logs.dropped} (${p.logs.lastError ?? '?'})` : '0');
+  return cells.join(' ').trimEnd();
 }
 
 export async function status(args: string[]): Promise<number> {
@@ -54,12 +56,15 @@ export async function status(args: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
     return ExitCode.OK;
   }
+  const all = [s.master, ...(s.agent ? [s.agent] : []), ...s.workers];
+  // The column appears only once some process could not write its logs.
+  const drops = all.some((p) => p.logs.dropped > 0);
   const lines = [
     `${s.master.title} (${s.master.env}) ${s.master.url ?? ''}  ${s.master.baseDir}`,
-    ['role'.padEnd(10), 'pid'.padEnd(8), 'state'.padEnd(10), 'uptime'.padEnd(8), 'restarts'.padEnd(9), 'memory'].join(' '),
-    row('master', s.master),
-    ...(s.agent ? [row('agent', s.agent)] : []),
-    ...s.workers.map((w) => row(`worker ${w.slot}`, w)),
+    ['role'.padEnd(10), 'pid'.padEnd(8), 'state'.padEnd(10), 'uptime'.padEnd(8), 'restarts'.padEnd(9), 'memory'.padEnd(10), ...(drops ? ['logs dropped'] : [])].join(' ').trimEnd(),
+    row('master', s.master, drops),
+    ...(s.agent ? [row('agent', s.agent, drops)] : []),
+    ...s.workers.map((w) => row(`worker ${w.slot}`, w, drops)),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return ExitCode.OK;
