@@ -11,6 +11,7 @@ class FakeHandle implements ChildHandle {
   state: ChildHandle['state'] = 'starting';
   retiring = false;
   logHealth = { dropped: 0, lastError: null };
+  killedFor: 'stalled' | null = null;
   readonly sent: MasterMessage[] = [];
   /** Write callbacks not run yet: a channel that has not taken the message. */
   readonly unwritten: Array<() => void> = [];

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import bytes from 'bytes';
 import { CliErrorCode, UsageError } from './errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -26,6 +27,16 @@ export function intFlag(name: string, raw: string | undefined, min: number, max 
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
     throw new UsageError(CliErrorCode.BAD_VALUE, `--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** Reads a size flag: bytes, or a size like 512MB or 1GB; undefined when the flag is absent. */
+export function sizeFlag(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = /^\d+$/.test(raw.trim()) ? Number(raw) : bytes.parse(raw);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new UsageError(CliErrorCode.BAD_VALUE, `--${name} must be a size in bytes or like 512MB, got ${JSON.stringify(raw)}`);
   }
   return value;
 }

@@ -38,8 +38,8 @@ export function launchDaemon(baseDir: string, startArgs: string[]): Promise<numb
   return new Promise((resolve) => {
     child.on('message', (message: ParentMessage) => {
       if (message.action === 'cluster-ready') {
-        const { url, pid, agent, workers } = message.data;
-        process.stdout.write(`started on ${url} (daemon master ${pid}, agent ${agent}, ${workers.length} workers); logs in ${logs}\n`);
+        const { url, pid, agent, workers, health } = message.data;
+        process.stdout.write(`started on ${url} (${health ? `health on ${health}; ` : ''}daemon master ${pid}, agent ${agent}, ${workers.length} workers); logs in ${logs}\n`);
         child.disconnect();
         child.unref();
         resolve(ExitCode.OK);

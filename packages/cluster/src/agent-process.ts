@@ -18,6 +18,7 @@ export class AgentProcess extends EventEmitter<AgentProcessEvents> implements Ch
   state: ProcessState = 'starting';
   retiring = false;
   logHealth: LogHealth = { dropped: 0, lastError: null };
+  killedFor: 'stalled' | null = null;
   readonly #child: ChildProcess;
 
   constructor(entry: string, env: NodeJS.ProcessEnv, execArgv: string[]) {

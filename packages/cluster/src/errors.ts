@@ -58,6 +58,10 @@ export const ClusterErrorCode = {
   TARGET_EXITED: 'CLUTCH_ERR_MESSENGER_TARGET_EXITED',
   /** Too many messages were waiting in the master for a process that is not ready. */
   QUEUE_FULL: 'CLUTCH_ERR_MESSENGER_QUEUE_FULL',
+  /** (a log line) a worker sent no heartbeat for the stall timeout: it is taken out of rotation, replaced and killed. */
+  WORKER_STALLED: 'CLUTCH_ERR_CLUSTER_WORKER_STALLED',
+  /** (a log line) the agent sent no heartbeat for the stall timeout: it is killed and replaced. */
+  AGENT_STALLED: 'CLUTCH_ERR_CLUSTER_AGENT_STALLED',
   /** (a log line) log lines could not be written (a full or read-only disk) and were dropped. */
   LOG_WRITE_FAILED: 'CLUTCH_ERR_LOG_WRITE_FAILED',
 } as const;

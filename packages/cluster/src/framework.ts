@@ -8,7 +8,7 @@ import type { Logger } from './logger.js';
 import type { ChildMessage, MasterMessage } from './protocol.js';
 
 /** The master's messages the framework handles; the process runtime keeps `cluster-ready` and `stop`. */
-export type FrameworkMessage = Exclude<MasterMessage, { clutch: 'cluster-ready' | 'stop' | 'reopen-logs' | 'barrier' | 'listening' | 'listen-failed' | 'connection' }>;
+export type FrameworkMessage = Exclude<MasterMessage, { clutch: 'cluster-ready' | 'stop' | 'reopen-logs' | 'barrier' | 'listening' | 'listen-failed' | 'connection' | 'collect-metrics' }>;
 
 /** The child's end of the IPC channel to the master, as the framework sees it. */
 export interface ChildTransport {
@@ -48,8 +48,27 @@ export interface ListenConfig {
   path?: string;
 }
 
+/**
+ * What a project's config says about running its cluster (`config.cluster.*`, `config.logger`).
+ * The agent reads it and hands it to the master with its `ready`; the command line's flags win.
+ */
+export interface ClusterSettings {
+  /** The health port: `/livez`, `/readyz`, `/metrics`. */
+  health?: { port: number; hostname?: string };
+  /** How long readiness answers 503 before a stop drains the workers, ms. */
+  drainDelay?: number;
+  /** How long a process may go without a heartbeat before it is replaced, ms; 0 turns the watchdog off. */
+  stallTimeout?: number;
+  /** A worker whose RSS stays above this many bytes is recycled. */
+  maxMemory?: number;
+  /** The format of every log line. */
+  logFormat?: 'text' | 'json';
+}
+
 /** A started agent or worker, as the process runtime drives it. */
 export interface ProcessInstance {
+  /** The agent's: the project's cluster settings, for the master. */
+  settings?: ClusterSettings;
   /** Runs once the whole cluster is ready (and in a worker that replaced a dead one). */
   serverDidReady(): Promise<void>;
   /** Runs beforeClose and releases resources; the process exits after. */
@@ -63,6 +82,8 @@ export interface WorkerInstance extends ProcessInstance {
   listen: ListenConfig;
   /** The server's keep-alive timeout in ms (Node's default when absent). */
   keepAliveTimeout?: number;
+  /** The project's own metrics (prom-client's default registry, as JSON), or null when it has none. */
+  metrics?(): Promise<unknown[] | null>;
 }
 
 /** What a framework module must export. */

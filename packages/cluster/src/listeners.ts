@@ -55,6 +55,13 @@ export class Listeners {
   }
 
   /** How many connections wait in the master for a worker, across every socket. */
+  /** Workers in a rotation, over every socket. */
+  inRotation(): number {
+    let n = 0;
+    for (const listener of this.#open.values()) n += listener.members;
+    return n;
+  }
+
   waiting(): number {
     let n = 0;
     for (const listener of this.#open.values()) n += listener.waiting;

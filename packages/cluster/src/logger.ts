@@ -132,6 +132,11 @@ export function setUpProcessLogs(role: ProcessRole): void {
   }
 }
 
+/** Switches this process's lines to `format` (the project's config says so, after the first lines were written). */
+export function setLogFormat(format: LogFormat): void {
+  if (output) output.format = format;
+}
+
 /** Reopens this process's log files, if it writes any (the master asked, after logrotate). */
 export function reopenLogs(): void {
   output?.sink.reopen();

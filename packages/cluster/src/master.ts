@@ -5,17 +5,20 @@ import { AgentProcess } from './agent-process.js';
 import { deferBoot, exitError, killedFromOutside, roleName, urlOf, type Boot } from './child-boot.js';
 import type { ChildHandle } from './child-handle.js';
 import { ClusterErrorCode, ClutchError, serializeError } from './errors.js';
-import type { ListenConfig } from './framework.js';
+import type { ClusterSettings, ListenConfig } from './framework.js';
 import { Listeners } from './listeners.js';
+import { LOG_FORMAT_ENV, createLogger, setLogFormat, type Logger } from './logger.js';
+import { Monitor } from './monitor.js';
+import { CHILD_OPTIONS_ENV, DEFAULTS, normalizeOptions, type ChildOptions, type ClusterOptions } from './options.js';
 import { portInUse } from './port-in-use.js';
-import { createLogger, logHealth, type Logger } from './logger.js';
-import { CHILD_OPTIONS_ENV, normalizeOptions, type ChildOptions, type ClusterOptions } from './options.js';
 import { checkChildMessage, type ChildMessage, type ParentReadyMessage } from './protocol.js';
 import { Relay } from './relay.js';
-import { reload, type ReloadHost, type ReloadOptions, type ReloadResult } from './reload.js';
-import { childStatus, type ClusterStatus } from './status.js';
+import { reload, replaceInSlot, type ReloadHost, type ReloadOptions, type ReloadResult, type RestartReason } from './reload.js';
+import { RestartLog } from './restart-log.js';
+import type { ClusterStatus } from './status.js';
 import { DEFAULT_BACKOFF, Supervisor, type BackoffOptions } from './supervisor.js';
 import { resendStop, terminate } from './terminate.js';
+import { Watchdog } from './watchdog.js';
 import { WorkerProcess } from './worker-process.js';
 
 const AGENT_ENTRY = fileURLToPath(new URL('./child/agent-main.js', import.meta.url));
@@ -59,19 +62,33 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   readonly #slots = new Map<WorkerProcess, number>();
   readonly #supervisor: Supervisor;
   #reloading = false;
-  readonly #startedAt = Date.now();
   readonly #reloadHost: ReloadHost;
+  readonly #restarts = new RestartLog();
+  readonly #watchdog: Watchdog;
+  readonly #monitor: Monitor;
+  /** The project's settings as the agent reported them; the options (the CLI's flags) win. */
+  #settings: ClusterSettings = {};
+  /** Set the moment a stop is asked for: /readyz answers 503 from then on, even during the drain delay. */
+  #stopAsked = false;
+  /** Recycles (memory, stall) run one at a time, so that capacity never drops by more than one worker. */
+  #recycling: Promise<void> = Promise.resolve();
 
   readonly #dispatch: Dispatch = {
-    ready: (handle) => {
+    ready: (handle, message) => {
       // A stop order sent while the child was still loading may have been missed: send it again.
       if (handle.state === 'stopping') {
         resendStop(handle);
         return;
       }
       this.#relay.markReady(handle);
-      if (handle.role === 'agent') this.#boots.get(handle)?.resolve();
+      if (handle.role === 'agent') {
+        if (message.settings) this.#applySettings(message.settings);
+        this.#watchdog.watch(handle);
+        this.#boots.get(handle)?.resolve();
+      }
     },
+    heartbeat: (handle, message) => this.#watchdog.beat(handle, message),
+    metrics: (_handle, message) => this.#monitor.received(message),
     ack: (handle, message) => this.#relay.ack(handle, message.seq),
     barrier: (handle, message) => {
       handle.send({ clutch: 'barrier', id: message.id });
@@ -102,37 +119,69 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     this.#supervisor = new Supervisor({ backoff, logger: this.logger, startTimeout: this.options.startTimeout });
     this.#relay = new Relay({ maxPending: this.options.maxPending, logger: this.logger });
     this.#reloadHost = this.#makeReloadHost();
+    this.#watchdog = new Watchdog({
+      stallTimeout: this.options.stallTimeout ?? DEFAULTS.stallTimeout,
+      maxMemory: this.options.maxMemory,
+      onStall: (handle, silent) => this.#stalled(handle, silent),
+      onMemory: (handle, rss) => {
+        if (handle instanceof WorkerProcess) this.#recycle(handle, 'memory', `its RSS is ${(rss / 1048576).toFixed(0)} MB, over the limit of ${(this.#maxMemory()! / 1048576).toFixed(0)} MB`);
+      },
+    });
+    this.#monitor = new Monitor(
+      {
+        title: this.options.title,
+        baseDir: this.options.baseDir,
+        env: this.options.env,
+        masterState: () => (this.#reloading ? 'reloading' : this.#state === 'ready' ? 'ready' : this.#state === 'idle' || this.#state === 'starting' ? 'starting' : this.#state === 'stopping' ? 'stopping' : 'dead'),
+        url: () => this.#readyInfo?.url ?? null,
+        agent: () => this.#agent,
+        workers: () => [...this.#workers].map((worker) => ({ worker, slot: this.#slots.get(worker)! })).sort((a, b) => a.slot - b.slot || a.worker.startedAt - b.worker.startedAt),
+        ready: () => this.isReady,
+        workersInRotation: () => this.#listeners.inRotation(),
+        waitingConnections: () => this.#listeners.waiting(),
+        messenger: () => this.#relay.stats(),
+      },
+      this.#watchdog,
+      this.#restarts,
+    );
+  }
+
+  /** What /readyz answers: the cluster is ready, a worker is in the rotation, and no stop was asked for. */
+  get isReady(): boolean {
+    return this.#state === 'ready' && !this.#stopAsked && this.#listeners.inRotation() > 0;
+  }
+
+  #drainDelay(): number {
+    return this.options.drainDelay ?? this.#settings.drainDelay ?? DEFAULTS.drainDelay;
+  }
+
+  #maxMemory(): number | undefined {
+    return this.options.maxMemory ?? this.#settings.maxMemory;
+  }
+
+  /** The project's config, as the agent read it: what the command line did not set. */
+  #applySettings(settings: ClusterSettings): void {
+    this.#settings = settings;
+    this.#watchdog.configure({ stallTimeout: this.options.stallTimeout ?? settings.stallTimeout ?? DEFAULTS.stallTimeout, maxMemory: this.#maxMemory() });
+    if (settings.logFormat && process.env[LOG_FORMAT_ENV] === undefined) {
+      // The workers are forked after this, with the format in their environment.
+      process.env[LOG_FORMAT_ENV] = settings.logFormat;
+      setLogFormat(settings.logFormat);
+    }
   }
 
   get state(): MasterState {
     return this.#state;
   }
 
-  /** What `app status` shows: every process with its state, uptime, restarts and memory. */
-  async status(): Promise<ClusterStatus> {
-    const workers = [...this.#workers].sort((a, b) => this.#slots.get(a)! - this.#slots.get(b)! || a.startedAt - b.startedAt);
-    return {
-      master: {
-        pid: process.pid,
-        state: this.#reloading ? 'reloading' : this.#state === 'ready' ? 'ready' : this.#state === 'idle' || this.#state === 'starting' ? 'starting' : this.#state === 'stopping' ? 'stopping' : 'dead',
-        uptime: Date.now() - this.#startedAt,
-        restarts: 0,
-        rss: process.memoryUsage.rss(),
-        title: this.options.title,
-        baseDir: this.options.baseDir,
-        env: this.options.env,
-        url: this.#readyInfo?.url ?? null,
-        logs: logHealth(),
-        waitingConnections: this.#listeners.waiting(),
-      },
-      agent: this.#agent ? await childStatus(this.#agent, this.#supervisor.agentRestarts) : null,
-      workers: await Promise.all(
-        workers.map(async (w) => {
-          const slot = this.#slots.get(w)!;
-          return { ...(await childStatus(w, this.#supervisor.restartsOf(slot))), slot };
-        }),
-      ),
-    };
+  /** What `app status` shows: every process with its state, uptime, restarts, memory, CPU and event-loop delay. */
+  status(): Promise<ClusterStatus> {
+    return this.#monitor.status();
+  }
+
+  /** The text of /metrics. */
+  metrics(): Promise<string> {
+    return this.#monitor.metrics();
   }
 
   /**
@@ -147,6 +196,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     this.logger.info('reload: replacing %s', [options.workers && 'the workers', options.agent && 'the agent'].filter(Boolean).join(' and '));
     try {
       const result = await reload(this.#reloadHost, options);
+      this.#restarts.reloaded();
       this.logger.info('reload done in %dms', result.ms);
       return result;
     } catch (err) {
@@ -173,9 +223,10 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
         return this.#forkWorker(slot, true);
       },
       booted: (handle) => this.#boots.get(handle)?.promise ?? Promise.reject(new ClutchError(ClusterErrorCode.PROCESS_EXITED, `process ${handle.pid} is gone`)),
-      admit: (worker) => {
+      admit: (worker, reason) => {
         guard();
         worker.candidate = false;
+        this.#restarts.record(this.#slots.get(worker)!, reason);
         worker.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
       },
       retire: async (handle, reason) => {
@@ -209,6 +260,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
           clearTimeout(timer);
         }
         agent.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
+        this.#restarts.record('agent', 'reload');
         this.logger.info('reload: agent %d replaces agent %d', agent.pid, old?.pid);
         return agent.pid;
       },
@@ -233,8 +285,12 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     }, startTimeout);
 
     try {
+      // A health port asked for on the command line answers /livez from the start.
+      if (this.options.healthPort !== undefined) await this.#monitor.openHealth(this.options.healthPort, this.options.healthHostname);
       const agent = this.#forkAgent();
       await Promise.race([this.#boots.get(agent)!.promise, aborted]);
+      const health = this.#settings.health;
+      if (this.options.healthPort === undefined && health) await Promise.race([this.#monitor.openHealth(health.port, health.hostname), aborted]);
       const workers = Array.from({ length: count }, (_, slot) => this.#forkWorker(slot));
       this.#relay.closeBacklog();
       await Promise.race([Promise.all(workers.map((w) => this.#boots.get(w)!.promise)), aborted]);
@@ -252,7 +308,9 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     const info = this.#readyInfo!;
     info.agent = this.#agent!.pid;
     info.workers = [...this.#workers].map((w) => w.pid);
-    this.logger.info('%s started on %s (agent %d, %d workers) in %dms', this.options.title, info.url, info.agent, info.workers.length, Date.now() - began);
+    const health = this.#monitor.healthUrl;
+    if (health) info.health = health;
+    this.logger.info('%s started on %s (%sagent %d, %d workers) in %dms', this.options.title, info.url, health ? `health on ${health}; ` : '', info.agent, info.workers.length, Date.now() - began);
     this.#relay.broadcast({ clutch: 'cluster-ready', url: info.url });
     if (process.send && process.connected) {
       const message: ParentReadyMessage = { action: 'cluster-ready', data: info };
@@ -269,18 +327,82 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
    */
   stop(timeout = this.options.stopTimeout): Promise<void> {
     if (this.#stopping) return this.#stopping;
-    this.#abortStart?.(new ClutchError(ClusterErrorCode.START_ABORTED, 'The cluster was asked to stop while starting'));
-    this.#state = 'stopping';
-    this.#supervisor.stop();
+    this.#stopAsked = true;
+    const delay = this.#state === 'ready' ? this.#drainDelay() : 0;
     this.#stopping = (async () => {
+      if (delay > 0) {
+        // Readiness fails at once; the workers go on serving while the orchestrator takes this
+        // instance out of its endpoints (Kubernetes does both at the same time on a delete).
+        this.logger.info('stopping in %dms: /readyz answers 503, the workers keep serving until then', delay);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+      this.#abortStart?.(new ClutchError(ClusterErrorCode.START_ABORTED, 'The cluster was asked to stop while starting'));
+      this.#state = 'stopping';
+      this.#supervisor.stop();
+      this.#watchdog.stop();
       // No new connection is accepted; the workers finish what they have.
       this.#listeners.closeAll();
       await Promise.all([...this.#workers].map((w) => this.#terminate(w, timeout)));
       if (this.#agent) await terminate(this.#agent, timeout, this.logger);
       this.#state = 'stopped';
+      this.#monitor.close();
       this.logger.info('%s stopped', this.options.title);
     })();
     return this.#stopping;
+  }
+
+  /**
+   * The watchdog found `handle` silent: a worker is taken out of the rotation at once, replaced,
+   * and killed once its replacement listens; the agent is killed and replaced as after a crash.
+   */
+  #stalled(handle: ChildHandle, silent: number): void {
+    if (this.#state !== 'ready') return;
+    if (handle instanceof WorkerProcess) {
+      this.logger.error('[%s] worker %d (slot %d) sent no heartbeat for %dms; it leaves the rotation and is replaced', ClusterErrorCode.WORKER_STALLED, handle.pid, this.#slots.get(handle), silent);
+      this.#listeners.leave(handle);
+      this.#recycle(handle, 'stalled', `it stalled for ${silent}ms`);
+    } else {
+      this.logger.error('[%s] the agent %d sent no heartbeat for %dms; it is killed and replaced', ClusterErrorCode.AGENT_STALLED, handle.pid, silent);
+      handle.killedFor = 'stalled';
+      handle.kill('SIGKILL');
+    }
+  }
+
+  /**
+   * Replaces one worker as one step of a reload — the new one listens first — for `reason`. An old
+   * worker over its memory limit drains gracefully; a stalled one cannot, and is killed. One recycle
+   * at a time; none during a reload (it replaces every worker anyway), except that a stalled worker
+   * is still killed then (supervision replaces it).
+   */
+  #recycle(worker: WorkerProcess, reason: 'memory' | 'stalled', why: string): void {
+    const kill = () => {
+      worker.killedFor = 'stalled';
+      worker.kill('SIGKILL');
+    };
+    this.#recycling = this.#recycling.then(async () => {
+      if (this.#state !== 'ready' || worker.state === 'dead' || worker.retiring) return;
+      if (this.#reloading || worker.candidate) {
+        if (reason === 'stalled') kill();
+        return;
+      }
+      const slot = this.#slots.get(worker)!;
+      this.logger.warn('recycling worker %d (slot %d): %s', worker.pid, slot, why);
+      try {
+        await replaceInSlot(this.#reloadHost, slot, [worker], reason, async (old) => {
+          old.retiring = true;
+          if (reason === 'stalled') {
+            old.kill('SIGKILL');
+            await old.exited;
+          } else {
+            await this.#terminate(old, this.options.stopTimeout, 'reload');
+          }
+        });
+      } catch (err) {
+        this.logger.error('recycling worker %d failed: %s', worker.pid, err instanceof Error ? err.message : err);
+        // A stalled worker serves nobody: it goes anyway, and supervision replaces it with backoff.
+        if (reason === 'stalled') kill();
+      }
+    });
   }
 
   /** Takes a worker out of the rotation first, so that it is handed no new connection, then stops it. */
@@ -312,6 +434,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       return;
     }
     worker.listening = true;
+    this.#watchdog.watch(worker);
     const where = urlOf(address);
     this.#readyInfo ??= { url: where.url, port: where.port, pid: process.pid, agent: 0, workers: [] };
     this.#boots.get(worker)?.resolve();
@@ -326,6 +449,12 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     for (const w of this.#workers) w.send({ clutch: 'reopen-logs' });
   }
 
+  /** Heartbeats come often enough that a stall is seen within a fraction of the stall timeout, and at least once a second (status and metrics). */
+  #heartbeatMs(): number {
+    const stall = this.#watchdog.stallTimeout;
+    return stall > 0 ? Math.max(50, Math.min(1_000, Math.floor(stall / 4))) : 1_000;
+  }
+
   #childEnv(): NodeJS.ProcessEnv {
     const child: ChildOptions = {
       baseDir: this.options.baseDir,
@@ -333,6 +462,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       env: this.options.env,
       title: this.options.title,
       stopTimeout: this.options.stopTimeout,
+      heartbeatMs: this.#heartbeatMs(),
       masterPid: process.pid,
       agentPid: this.#agent?.pid ?? null,
     };
@@ -348,6 +478,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     agent.on('message', (raw) => this.#onChildMessage(agent, raw));
     agent.once('exit', (info) => {
       this.#boots.delete(agent);
+      this.#watchdog.forget(agent);
       this.#relay.agentExited(agent);
       this.#relay.broadcastPids();
       const error = exitError(agent, boot, info.code, info.signal);
@@ -357,8 +488,9 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       if (this.#state === 'ready' && !agent.retiring) {
         this.logger.error('agent %d exited (code %s, signal %s)%s', agent.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
         const counts = !(boot.done && killedFromOutside(info.code, info.signal));
+        const reason = agent.killedFor ?? 'crash';
         this.#supervisor.agentDied(Date.now() - agent.startedAt, () => {
-          if (this.#state === 'ready') this.#replaceAgent();
+          if (this.#state === 'ready') this.#replaceAgent(reason);
         }, counts);
       }
     });
@@ -366,9 +498,10 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     return agent;
   }
 
-  #replaceAgent(): void {
+  #replaceAgent(reason: RestartReason): void {
     // At most one agent: a reload may have replaced the dead one already.
     if (this.#agent && this.#agent.state !== 'dead') return;
+    this.#restarts.record('agent', reason);
     const agent = this.#forkAgent();
     this.#supervisor.bootDeadline(`agent ${agent.pid}`, this.#boots.get(agent)!.promise, () => agent.kill('SIGKILL'));
     void this.#boots.get(agent)!.promise.then(() => {
@@ -388,6 +521,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     worker.on('message', (raw) => this.#onChildMessage(worker, raw));
     worker.once('exit', (info) => {
       this.#boots.delete(worker);
+      this.#monitor.workerExited(worker);
+      this.#watchdog.forget(worker);
       this.#workers.delete(worker);
       this.#slots.delete(worker);
       this.#relay.removeWorker(worker);
@@ -401,8 +536,9 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
         this.logger.error('worker %d exited (code %s, signal %s)%s', worker.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
         // Killed from outside after it served (an operator, the OOM killer): no crash loop, no delay.
         const counts = !(boot.done && killedFromOutside(info.code, info.signal));
+        const reason = worker.killedFor ?? 'crash';
         this.#supervisor.workerDied(slot, Date.now() - worker.startedAt, () => {
-          if (this.#state === 'ready') this.#replaceWorker(slot);
+          if (this.#state === 'ready') this.#replaceWorker(slot, reason);
         }, counts);
       }
     });
@@ -410,7 +546,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     return worker;
   }
 
-  #replaceWorker(slot: number): void {
+  #replaceWorker(slot: number, reason: RestartReason): void {
+    this.#restarts.record(slot, reason);
     const worker = this.#forkWorker(slot);
     this.#supervisor.bootDeadline(`worker ${worker.pid}`, this.#boots.get(worker)!.promise, () => worker.kill('SIGKILL'));
     void this.#boots.get(worker)!.promise.then(() => {

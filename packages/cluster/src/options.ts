@@ -20,6 +20,15 @@ export interface ClusterOptions {
   stopTimeout: number;
   /** How many messages may wait in the master for one process that is not ready yet. */
   maxPending: number;
+  /** The health port (`/livez`, `/readyz`, `/metrics`); 0 takes a free one. Unset: the project's config.cluster.health, else none. */
+  healthPort?: number;
+  healthHostname?: string;
+  /** On a stop, how long /readyz answers 503 while the workers go on serving, ms. Unset: the project's config, else 0. */
+  drainDelay?: number;
+  /** A process without a heartbeat this long is replaced, ms; 0 turns the watchdog off. Unset: the project's config, else 30 s. */
+  stallTimeout?: number;
+  /** A worker whose RSS stays above this many bytes is recycled. Unset: the project's config, else no limit. */
+  maxMemory?: number;
 }
 
 /** What each child reads from its environment (`CLUTCH_PROCESS`) at birth. */
@@ -29,6 +38,8 @@ export interface ChildOptions {
   env: string;
   title: string;
   stopTimeout: number;
+  /** How often the child sends a heartbeat, ms. */
+  heartbeatMs: number;
   masterPid: number;
   agentPid: number | null;
 }
@@ -39,6 +50,8 @@ export const DEFAULTS = {
   startTimeout: 60_000,
   stopTimeout: 10_000,
   maxPending: 100_000,
+  drainDelay: 0,
+  stallTimeout: 30_000,
 } as const;
 
 function invalid(name: string, value: unknown, expected: string): ClutchError {
@@ -71,5 +84,13 @@ export function normalizeOptions(input: Partial<ClusterOptions> & Pick<ClusterOp
     throw invalid('port', options.port, 'an integer from 0 to 65535');
   }
   if (!options.env) throw invalid('env', options.env, 'a non-empty name');
+  if (options.healthPort !== undefined && (!Number.isInteger(options.healthPort) || options.healthPort < 0 || options.healthPort > 65535)) {
+    throw invalid('healthPort', options.healthPort, 'an integer from 0 to 65535');
+  }
+  for (const name of ['drainDelay', 'stallTimeout'] as const) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isInteger(value) || value < 0)) throw invalid(name, value, 'an integer of milliseconds, 0 or more');
+  }
+  if (options.maxMemory !== undefined && (!Number.isSafeInteger(options.maxMemory) || options.maxMemory <= 0)) throw invalid('maxMemory', options.maxMemory, 'a positive number of bytes');
   return options;
 }

@@ -3,7 +3,8 @@
  * object whose `clutch` field names its type; anything else on the channel is not ours.
  */
 import type { SerializedError } from './errors.js';
-import type { ListenConfig } from './framework.js';
+import type { ClusterSettings, ListenConfig } from './framework.js';
+import type { HttpCounts } from './http-stats.js';
 
 /** Where a message goes: the agent, every worker, the agent and every worker, one worker, or a pid. */
 export type MessageTarget = 'agent' | 'app' | 'all' | 'random' | number;
@@ -13,6 +14,8 @@ export type SenderRole = 'agent' | 'app' | 'master';
 /** Child → master: the process finished booting (for a worker: the app is ready, listening follows). */
 export interface ReadyMessage {
   clutch: 'ready';
+  /** From the agent: what the project's config says about running the cluster (the CLI's flags win). */
+  settings?: ClusterSettings;
 }
 /** Child → master: the process failed while booting; it exits right after. */
 export interface BootErrorMessage {
@@ -73,7 +76,39 @@ export interface LogHealthMessage {
   dropped: number;
   error: string | null;
 }
-export type ChildMessage = ReadyMessage | BootErrorMessage | SendMessage | ReplyMessage | AckMessage | BarrierMessage | ListenMessage | LogHealthMessage;
+/**
+ * Child → master, every `heartbeatMs`: proof that the event loop turns (the watchdog), and what
+ * `app status` and /metrics show. CPU is cumulative (µs), the loop delay is over the last interval (ms).
+ */
+export interface HeartbeatMessage {
+  clutch: 'heartbeat';
+  cpu: { user: number; system: number };
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  loop: { mean: number; p99: number; max: number };
+  /** A worker's responses so far (see HttpCounts). */
+  http?: HttpCounts;
+}
+/** Worker → master: the answer to a metrics collection: the project's prom-client metrics as JSON, or null without prom-client. */
+export interface MetricsMessage {
+  clutch: 'metrics';
+  id: number;
+  metrics: unknown[] | null;
+  /** The worker's responses as of now (fresher than its last heartbeat). */
+  http?: HttpCounts;
+}
+export type ChildMessage =
+  | ReadyMessage
+  | BootErrorMessage
+  | SendMessage
+  | ReplyMessage
+  | AckMessage
+  | BarrierMessage
+  | ListenMessage
+  | LogHealthMessage
+  | HeartbeatMessage
+  | MetricsMessage;
 
 /** Master → child: a message relayed from `pid`. */
 export interface DeliverMessage {
@@ -162,12 +197,18 @@ export interface ListenFailedMessage {
 export interface ConnectionMessage {
   clutch: 'connection';
 }
+/** Master → worker: send the project's own metrics (prom-client's default registry), for a scrape of /metrics. */
+export interface CollectMetricsMessage {
+  clutch: 'collect-metrics';
+  id: number;
+}
 export type MasterMessage =
   | DeliverMessage
   | CreditMessage
   | ListeningMessage
   | ListenFailedMessage
   | ConnectionMessage
+  | CollectMetricsMessage
   | DeliverReplyMessage
   | PidsMessage
   | ClusterReadyMessage
@@ -179,7 +220,7 @@ export type MasterMessage =
 /** The message a master sends its own IPC parent (a test, a supervisor, `app start --daemon`). */
 export interface ParentReadyMessage {
   action: 'cluster-ready';
-  data: { url: string; port: number | null; pid: number; agent: number; workers: number[] };
+  data: { url: string; port: number | null; pid: number; agent: number; workers: number[]; health?: string };
 }
 
 const TARGET_NAMES = new Set(['agent', 'app', 'all', 'random']);
@@ -230,6 +271,10 @@ export function checkChildMessage(raw: unknown): string | null {
       if (listen.path !== undefined && typeof listen.path !== 'string') return 'listen with a bad path';
       return null;
     }
+    case 'heartbeat':
+      return typeof msg.cpu === 'object' && msg.cpu !== null && Number.isFinite(msg.rss) && typeof msg.loop === 'object' && msg.loop !== null ? null : 'heartbeat without its figures';
+    case 'metrics':
+      return isRid(msg.id) && (msg.metrics === null || Array.isArray(msg.metrics)) ? null : 'metrics with a bad id or body';
     case 'log-health':
       return Number.isSafeInteger(msg.dropped) && (msg.error === null || typeof msg.error === 'string') ? null : 'log-health with bad counts';
     default:

@@ -65,6 +65,7 @@ export class Relay {
   readonly #credits = new CreditLedger();
   /** One line per kind of refusal and burst, not one per refused message. */
   readonly #refusals = new RepeatFilter({ windowMs: 10_000, perKey: 1 });
+  #refused = 0;
 
   constructor(options: { maxPending: number; logger: Logger }) {
     this.#maxPending = options.maxPending;
@@ -97,6 +98,7 @@ export class Relay {
     for (const { queued } of this.#agentOutbox) {
       if (queued.replayed) {
         this.#logger.error('message "%s" from %s %d was unacknowledged by two agents that died in a row; dropped', queued.message.action, queued.message.from, queued.message.pid);
+        this.#refused++;
         this.#notifySender(queued.message, { name: 'ClutchError', code: ClusterErrorCode.DROPPED, message: `Two agents in a row died while handling "${queued.message.action}"; it was dropped` });
         this.#credits.release(queued.credit);
       } else {
@@ -325,7 +327,15 @@ export class Relay {
     });
   }
 
+  /** For /metrics: messages waiting in the master now, and how many it refused so far. */
+  stats(): { queued: number; refused: number } {
+    let queued = this.#agentQueue.length + this.#agentOutbox.length + this.#randomQueue.length + (this.#backlog?.length ?? 0);
+    for (const queue of this.#workerQueues.values()) queued += queue.length;
+    return { queued, refused: this.#refused };
+  }
+
   #undeliverable(message: DeliverMessage, error: SerializedError): void {
+    this.#refused++;
     const key = `${error.code}:${message.pid}`;
     const report = (n: number, ms: number) => this.#logger.warn('[%s] %d more messages from %s %d were refused in %ds', error.code, n, message.from, message.pid, ms / 1000);
     if (this.#refusals.admit(key, report)) {

@@ -14,8 +14,8 @@ export interface ReloadHost {
   forkCandidate(slot: number): WorkerProcess;
   /** Settles when the process is listening (worker) or ready (agent), or failed to boot. */
   booted(handle: ChildHandle): Promise<void>;
-  /** Puts a listening candidate in service. Throws unless the cluster is ready. */
-  admit(worker: WorkerProcess): void;
+  /** Puts a listening candidate in service, recording why it replaced the old one. Throws unless the cluster is ready. */
+  admit(worker: WorkerProcess, reason: RestartReason): void;
   /** Stops a process for good: drained, no refork. */
   retire(handle: ChildHandle, reason: 'stop' | 'reload'): Promise<void>;
   /** Stops the agent, then forks a new one; resolves with its pid once it is ready (within `bootTimeout`). */
@@ -23,6 +23,9 @@ export interface ReloadHost {
   /** How long a new process may take to boot, ms. */
   readonly bootTimeout: number;
 }
+
+/** Why a process was replaced: it died unasked, stopped answering, outgrew --max-memory, or a reload replaced it. */
+export type RestartReason = 'crash' | 'stalled' | 'memory' | 'reload';
 
 export interface ReloadOptions {
   workers: boolean;
@@ -52,24 +55,13 @@ export async function reload(host: ReloadHost, options: ReloadOptions): Promise<
       // Re-read each time: a worker that died meanwhile was reforked — with the new code already.
       const old = host.inService(slot).filter((w) => w.startedAt < began);
       if (old.length === 0) continue;
-      const candidate = host.forkCandidate(slot);
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new ClutchError(ClusterErrorCode.START_TIMEOUT, `the new worker ${candidate.pid} did not listen within ${host.bootTimeout}ms`)), host.bootTimeout);
-      });
       try {
-        await Promise.race([host.booted(candidate), timeout]);
-        host.admit(candidate);
+        const pid = await replaceInSlot(host, slot, old, 'reload', (w) => host.retire(w, 'reload'));
+        result.workers.push(pid);
       } catch (err) {
-        await host.retire(candidate, 'stop');
         const reason = err instanceof Error ? err.message : String(err);
         throw new ClutchError(ClusterErrorCode.RELOAD_FAILED, `Reload stopped: ${reason}. ${result.workers.length} of ${slots.length} workers were replaced; the others keep serving the old code`, { cause: err });
-      } finally {
-        clearTimeout(timer);
       }
-      host.logger.info('reload: worker %d replaces worker %s (slot %d)', candidate.pid, old.map((w) => w.pid).join(', '), slot);
-      await Promise.all(old.map((w) => host.retire(w, 'reload')));
-      result.workers.push(candidate.pid);
     }
   }
   if (options.agent) {
@@ -82,4 +74,30 @@ export async function reload(host: ReloadHost, options: ReloadOptions): Promise<
   }
   result.ms = Date.now() - began;
   return result;
+}
+
+/**
+ * One step of a reload, also how the master recycles a worker that outgrew --max-memory or
+ * stalled: fork a new worker in `slot`, wait until it listens (the port never closes), put it in
+ * service, then let `retire` take the old one out. A new worker that fails to boot is discarded,
+ * and the old ones are left as they are: the error is the caller's.
+ */
+export async function replaceInSlot(host: ReloadHost, slot: number, old: WorkerProcess[], reason: RestartReason, retire: (worker: WorkerProcess) => Promise<void>): Promise<number> {
+  const candidate = host.forkCandidate(slot);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ClutchError(ClusterErrorCode.START_TIMEOUT, `the new worker ${candidate.pid} did not listen within ${host.bootTimeout}ms`)), host.bootTimeout);
+  });
+  try {
+    await Promise.race([host.booted(candidate), timeout]);
+    host.admit(candidate, reason);
+  } catch (err) {
+    await host.retire(candidate, 'stop');
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  host.logger.info('%s: worker %d replaces worker %s (slot %d)', reason, candidate.pid, old.map((w) => w.pid).join(', '), slot);
+  await Promise.all(old.map(retire));
+  return candidate.pid;
 }

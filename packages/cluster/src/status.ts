@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { ChildHandle, ProcessState } from './child-handle.js';
 import type { LogHealth } from './log-sink.js';
+import type { RestartRecord } from './restart-log.js';
+import type { Vitals } from './watchdog.js';
 
 /** One process as `app status` shows it. */
 export interface ProcessStatus {
@@ -8,16 +11,33 @@ export interface ProcessStatus {
   state: ProcessState | 'reloading';
   /** Milliseconds since the process was forked. */
   uptime: number;
-  /** How many times this slot's process died and was replaced (reloads do not count). */
+  /** How many times this slot's process was replaced — crashed, stalled, over memory (reloads do not count). */
   restarts: number;
+  /** The last replacement of this slot's process and why, or null. */
+  lastRestart: RestartRecord | null;
   /** Resident set size in bytes; null where it cannot be read. */
   rss: number | null;
+  /** V8 heap in use, bytes; null before the first heartbeat. */
+  heapUsed: number | null;
+  /** CPU use over the last heartbeat interval, percent of one core; null before two heartbeats. */
+  cpu: number | null;
+  /** Event-loop delay over the last heartbeat interval, ms; null before the first heartbeat. */
+  loopDelay: { mean: number; p99: number; max: number } | null;
   /** Log lines the process could not write (a full or read-only disk), and the last write error. */
   logs: LogHealth;
 }
 
 export interface ClusterStatus {
-  master: ProcessStatus & { title: string; baseDir: string; env: string; url: string | null; /** Connections waiting in the master for a worker. */ waitingConnections: number };
+  master: ProcessStatus & {
+    title: string;
+    baseDir: string;
+    env: string;
+    url: string | null;
+    /** The health port's URL, when there is one. */
+    health: string | null;
+    /** Connections waiting in the master for a worker. */
+    waitingConnections: number;
+  };
   agent: ProcessStatus | null;
   workers: Array<ProcessStatus & { slot: number }>;
 }
@@ -33,6 +53,69 @@ export async function rssOf(pid: number): Promise<number | null> {
   }
 }
 
-export async function childStatus(handle: ChildHandle, restarts: number): Promise<ProcessStatus> {
-  return { pid: handle.pid, state: handle.state, uptime: Date.now() - handle.startedAt, restarts, rss: await rssOf(handle.pid), logs: handle.logHealth };
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** A child as status shows it, from its handle, its vitals and its slot's restarts. */
+export async function childStatus(handle: ChildHandle, vitals: Vitals | undefined, restarts: number, lastRestart: RestartRecord | null): Promise<ProcessStatus> {
+  const beat = vitals?.last ?? null;
+  return {
+    pid: handle.pid,
+    state: handle.state,
+    uptime: Date.now() - handle.startedAt,
+    restarts,
+    lastRestart,
+    rss: (await rssOf(handle.pid)) ?? beat?.rss ?? null,
+    heapUsed: beat?.heapUsed ?? null,
+    cpu: beat && vitals!.cpuPercent !== undefined ? round(vitals!.cpuPercent) : null,
+    loopDelay: beat ? { mean: round(beat.loop.mean, 2), p99: round(beat.loop.p99, 2), max: round(beat.loop.max, 2) } : null,
+    logs: handle.logHealth,
+  };
+}
+
+/** The master's own figures, as a child's heartbeat carries them. */
+export interface OwnSample {
+  cpu: number;
+  /** Cumulative CPU seconds (user + system). */
+  cpuSeconds: number;
+  loopDelay: { mean: number; p99: number; max: number };
+  heapUsed: number;
+  rss: number;
+}
+
+/** The master's own CPU use and event-loop delay, sampled once a second as the children's heartbeats are. */
+export class OwnVitals {
+  readonly #delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
+  #cpu = process.cpuUsage();
+  #at = Date.now();
+  #latest: OwnSample;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor() {
+    this.#delay.enable();
+    this.#latest = this.#sample();
+    this.#timer = setInterval(() => (this.#latest = this.#sample()), 1_000).unref();
+  }
+
+  get latest(): OwnSample {
+    return this.#latest;
+  }
+
+  #sample(): OwnSample {
+    const now = Date.now();
+    const total = process.cpuUsage();
+    const used = total.user + total.system - (this.#cpu.user + this.#cpu.system);
+    const wall = Math.max(1, now - this.#at) * 1000;
+    this.#cpu = total;
+    this.#at = now;
+    const ms = (ns: number) => round(Number.isFinite(ns) ? ns / 1e6 : 0, 2);
+    const loopDelay = { mean: ms(this.#delay.mean), p99: ms(this.#delay.percentile(99)), max: ms(this.#delay.max) };
+    this.#delay.reset();
+    const mem = process.memoryUsage();
+    return { cpu: round((100 * used) / wall), cpuSeconds: (total.user + total.system) / 1e6, loopDelay, heapUsed: mem.heapUsed, rss: mem.rss };
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#delay.disable();
+  }
 }

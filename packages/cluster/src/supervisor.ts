@@ -47,7 +47,7 @@ export class Backoff {
 
 /**
  * The master's restart policy: one Backoff per worker slot and one for the agent, the pending
- * refork timers, the restart counts `app status` shows, and a boot deadline for replacements.
+ * refork timers, and a boot deadline for replacements (RestartLog counts them).
  * It decides when; the master forks.
  */
 export class Supervisor {
@@ -58,8 +58,6 @@ export class Supervisor {
   readonly #agent: Backoff;
   readonly #timers = new Set<NodeJS.Timeout>();
   #agentRefork: NodeJS.Timeout | null = null;
-  readonly #slotRestarts = new Map<number, number>();
-  #agentRestarts = 0;
 
   constructor(options: { backoff: BackoffOptions; logger: Logger; startTimeout: number }) {
     this.#options = options.backoff;
@@ -75,17 +73,13 @@ export class Supervisor {
   workerDied(slot: number, uptime: number, refork: () => void, counts = true): void {
     let backoff = this.#slots.get(slot);
     if (!backoff) this.#slots.set(slot, (backoff = new Backoff(this.#options)));
-    this.#later(backoff, uptime, `worker slot ${slot}`, counts, () => {
-      this.#slotRestarts.set(slot, (this.#slotRestarts.get(slot) ?? 0) + 1);
-      refork();
-    });
+    this.#later(backoff, uptime, `worker slot ${slot}`, counts, refork);
   }
 
   /** The agent died after `uptime` ms: `refork` runs after the agent's backoff, unless cancelled. */
   agentDied(uptime: number, refork: () => void, counts = true): void {
     this.#agentRefork = this.#later(this.#agent, uptime, 'the agent', counts, () => {
       this.#agentRefork = null;
-      this.#agentRestarts++;
       refork();
     });
   }
@@ -96,14 +90,6 @@ export class Supervisor {
     clearTimeout(this.#agentRefork);
     this.#timers.delete(this.#agentRefork);
     this.#agentRefork = null;
-  }
-
-  restartsOf(slot: number): number {
-    return this.#slotRestarts.get(slot) ?? 0;
-  }
-
-  get agentRestarts(): number {
-    return this.#agentRestarts;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Logger } from '@clutch/cluster';
+import { LOG_FORMAT_ENV, setLogFormat } from '@clutch/cluster/logger';
 import { loadConfig, projectName, type ClutchConfig } from './config.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
 import { importDefault, resolveModuleFile } from './import-module.js';
@@ -65,6 +66,8 @@ export async function bootProcess(
   host.name = config.name;
   host.lifecycle.timeout = config.hookTimeout;
   host.messenger.requestTimeout = config.messenger.requestTimeout;
+  // The project's log format, unless the command line or the environment chose one for every process.
+  if (config.logger.format && process.env[LOG_FORMAT_ENV] === undefined) setLogFormat(config.logger.format);
   host.messenger.limits = { maxMessageBytes: config.messenger.maxMessageBytes, maxPendingBytes: config.messenger.maxPendingBytes };
   // One process records where the config came from; every process loads the same files.
   if (bootFile === 'agent') await writeSources(host, sources);

@@ -47,7 +47,17 @@ export interface FrameworkConfig {
     listen: ListenConfig;
     /** How long an idle keep-alive connection stays open, in ms. */
     keepAliveTimeout: number;
+    /** The master's health port (`/livez`, `/readyz`, `/metrics`); `--health-port` wins. Off when absent. */
+    health?: { port: number; hostname?: string };
+    /** On a stop, how long /readyz answers 503 while the workers keep serving, ms (default 0); `--drain-delay` wins. */
+    drainDelay?: number;
+    /** A process silent this long is replaced, ms (default 30000; 0 turns the watchdog off); `--stall-timeout` wins. */
+    stallTimeout?: number;
+    /** A worker whose RSS stays above this is recycled: bytes or a size like `'512MB'`; `--max-memory` wins. */
+    maxMemory?: number;
   };
+  /** How every process logs. `format: 'json'` makes each line one JSON object; `--log-format` and CLUTCH_LOG_FORMAT win. */
+  logger: { format?: 'text' | 'json' };
   /** How long one lifecycle hook may take, in ms. */
   hookTimeout: number;
   messenger: {
@@ -90,6 +100,7 @@ function frameworkDefaults(): PlainObject {
     middleware: [],
     bodyParser: { enable: true },
     onerror: {},
+    logger: {},
   };
 }
 
@@ -148,6 +159,24 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
   if (listen.port !== undefined && (!Number.isInteger(listen.port) || (listen.port as number) < 0 || (listen.port as number) > 65535)) fail('cluster.listen.port', 'an integer from 0 to 65535', listen.port);
   for (const key of ['hostname', 'path'] as const) if (listen[key] !== undefined && typeof listen[key] !== 'string') fail(`cluster.listen.${key}`, 'a string', listen[key]);
   positive('cluster.keepAliveTimeout', cluster.keepAliveTimeout);
+  if (cluster.health !== undefined) {
+    const health = cluster.health as PlainObject;
+    if (!isPlainObject(health) || !Number.isInteger(health.port) || (health.port as number) < 0 || (health.port as number) > 65535) fail('cluster.health', 'an object { port, hostname? } with a port from 0 to 65535', cluster.health);
+    if (health.hostname !== undefined && typeof health.hostname !== 'string') fail('cluster.health.hostname', 'a string', health.hostname);
+  }
+  for (const key of ['drainDelay', 'stallTimeout'] as const) {
+    const value = cluster[key];
+    if (value !== undefined && (!Number.isInteger(value) || (value as number) < 0)) fail(`cluster.${key}`, 'a number of milliseconds, 0 or more', value);
+  }
+  if (cluster.maxMemory !== undefined) {
+    const raw = cluster.maxMemory;
+    const value = typeof raw === 'string' ? bytes.parse(raw) : raw;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) fail('cluster.maxMemory', "a positive number of bytes or a size like '512MB'", raw);
+    cluster.maxMemory = value;
+  }
+  if (!isPlainObject(config.logger)) fail('logger', 'an object', config.logger);
+  const { format } = config.logger as PlainObject;
+  if (format !== undefined && format !== 'text' && format !== 'json') fail('logger.format', "'text' or 'json'", format);
   positive('hookTimeout', config.hookTimeout);
   const messenger = config.messenger as PlainObject;
   positive('messenger.requestTimeout', messenger.requestTimeout);

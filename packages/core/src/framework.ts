@@ -2,7 +2,39 @@
  * The entry the cluster's processes load (`@clutch/core/framework`). Each role imports only its
  * own half: the agent never loads Koa, the router or the body parser unless project code does.
  */
-import type { FrameworkStartOptions, ProcessInstance, WorkerInstance } from '@clutch/cluster';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { ClusterSettings, FrameworkStartOptions, ProcessInstance, WorkerInstance } from '@clutch/cluster';
+import type { ClutchConfig } from './config.js';
+
+/** What the master needs of the project's config (the agent's is handed to it). */
+function clusterSettings(config: ClutchConfig): ClusterSettings {
+  const { health, drainDelay, stallTimeout, maxMemory } = config.cluster;
+  return {
+    ...(health ? { health } : {}),
+    ...(drainDelay !== undefined ? { drainDelay } : {}),
+    ...(stallTimeout !== undefined ? { stallTimeout } : {}),
+    ...(maxMemory !== undefined ? { maxMemory } : {}),
+    ...(config.logger.format ? { logFormat: config.logger.format } : {}),
+  };
+}
+
+/**
+ * The project's prom-client metrics, if the project loaded prom-client: its default registry, as
+ * JSON, for the master to merge. Looked up in the module cache, never imported: a project without
+ * metrics does not load prom-client for a scrape.
+ */
+async function projectMetrics(baseDir: string): Promise<unknown[] | null> {
+  const require = createRequire(join(baseDir, 'package.json'));
+  let path: string;
+  try {
+    path = require.resolve('prom-client');
+  } catch {
+    return null;
+  }
+  const loaded = require.cache[path]?.exports as { register?: { getMetricsAsJSON(): Promise<unknown[]> } } | undefined;
+  return loaded?.register ? loaded.register.getMetricsAsJSON() : null;
+}
 
 /** Boots the agent; the master calls this in the agent process. */
 export async function startAgent(options: FrameworkStartOptions): Promise<ProcessInstance> {
@@ -10,6 +42,7 @@ export async function startAgent(options: FrameworkStartOptions): Promise<Proces
   const agent = new Agent(options);
   await agent.boot();
   return {
+    settings: clusterSettings(agent.config),
     serverDidReady: () => agent.serverDidReady(),
     close: () => agent.close(),
   };
@@ -24,6 +57,7 @@ export async function startWorker(options: FrameworkStartOptions): Promise<Worke
     callback: app.callback(),
     listen: app.config.cluster.listen,
     keepAliveTimeout: app.config.cluster.keepAliveTimeout,
+    metrics: () => projectMetrics(app.baseDir),
     serverDidReady: () => app.lifecycle.run('serverDidReady'),
     close: () => app.close(),
   };

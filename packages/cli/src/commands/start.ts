@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { ExitCode } from '@clutch/cluster';
-import { intFlag, parseFlags } from '../args.js';
+import { ExitCode, LOG_FORMAT_ENV } from '@clutch/cluster';
+import { intFlag, parseFlags, sizeFlag } from '../args.js';
+import { CliErrorCode, UsageError } from '../errors.js';
 import { launchDaemon } from '../daemon.js';
 import { findProject, resolveFramework } from '../project.js';
 import { runMaster } from '../run-master.js';
@@ -18,9 +19,17 @@ Options:
   --daemon            run in the background, logging to <dir>/logs; return once it is ready
   --timeout MS        how long the whole start may take (default: 60000)
   --stop-timeout MS   how long each process may take to stop before SIGKILL (default: 10000)
-  -h, --help          show this help`;
+  --health-port N     serve /livez, /readyz and /metrics on this port (0 takes a free one)
+  --drain-delay MS    on a stop, /readyz answers 503 and the workers keep serving this long first (default: 0)
+  --stall-timeout MS  replace a worker or agent whose event loop is silent this long (default: 30000; 0: off)
+  --max-memory SIZE   recycle a worker whose RSS stays above SIZE (bytes, or 512MB, 1GB)
+  --log-format F      text (default) or json: one JSON object per line, from every process
+  -h, --help          show this help
 
-const VALUE_FLAGS = ['port', 'workers', 'env', 'title', 'timeout', 'stop-timeout'] as const;
+Flags win over the project's config (config.cluster.health, drainDelay, stallTimeout, maxMemory,
+config.logger.format).`;
+
+const VALUE_FLAGS = ['port', 'workers', 'env', 'title', 'timeout', 'stop-timeout', 'health-port', 'drain-delay', 'stall-timeout', 'max-memory', 'log-format'] as const;
 
 /** `app start`: runs the master in this process until a signal or `app stop` stops it. */
 export async function start(args: string[]): Promise<number | null> {
@@ -34,6 +43,11 @@ export async function start(args: string[]): Promise<number | null> {
       daemon: { type: 'boolean' },
       timeout: { type: 'string' },
       'stop-timeout': { type: 'string' },
+      'health-port': { type: 'string' },
+      'drain-delay': { type: 'string' },
+      'stall-timeout': { type: 'string' },
+      'max-memory': { type: 'string' },
+      'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     1,
@@ -46,6 +60,16 @@ export async function start(args: string[]): Promise<number | null> {
   const workers = intFlag('workers', values.workers, 1, 1024) ?? availableParallelism();
   const startTimeout = intFlag('timeout', values.timeout, 1);
   const stopTimeout = intFlag('stop-timeout', values['stop-timeout'], 1);
+  const healthPort = intFlag('health-port', values['health-port'], 0, 65535);
+  const drainDelay = intFlag('drain-delay', values['drain-delay'], 0);
+  const stallTimeout = intFlag('stall-timeout', values['stall-timeout'], 0);
+  const maxMemory = sizeFlag('max-memory', values['max-memory']);
+  const logFormat = values['log-format'];
+  if (logFormat !== undefined && logFormat !== 'text' && logFormat !== 'json') {
+    throw new UsageError(CliErrorCode.BAD_VALUE, `--log-format must be text or json, got ${JSON.stringify(logFormat)}`);
+  }
+  // Every process reads it from the environment, from its first line on (the master's too).
+  if (logFormat) process.env[LOG_FORMAT_ENV] = logFormat;
   const project = findProject(positionals[0]);
   const framework = resolveFramework(project.baseDir);
 
@@ -66,6 +90,10 @@ export async function start(args: string[]): Promise<number | null> {
     ...(port !== undefined ? { port } : {}),
     ...(startTimeout !== undefined ? { startTimeout } : {}),
     ...(stopTimeout !== undefined ? { stopTimeout } : {}),
+    ...(healthPort !== undefined ? { healthPort } : {}),
+    ...(drainDelay !== undefined ? { drainDelay } : {}),
+    ...(stallTimeout !== undefined ? { stallTimeout } : {}),
+    ...(maxMemory !== undefined ? { maxMemory } : {}),
   });
   return null;
 }

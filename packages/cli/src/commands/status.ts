@@ -1,17 +1,18 @@
 import { ClusterErrorCode, ExitCode, type ClusterStatus, type ProcessStatus } from '@clutch/cluster';
-import { parseFlags } from '../args.js';
+import { intFlag, parseFlags } from '../args.js';
 import { findProject } from '../project.js';
 import { askMaster } from '../reach-master.js';
 
 export const STATUS_USAGE = `Usage: app status [dir] [options]
 
 Shows the master, the agent and the workers of the cluster started from dir: pid, state, uptime,
-restarts, memory and log lines dropped. Exits 3 when no such cluster runs, 4 when it runs but
-cannot be reached from here (another user's).
+restarts and the reason of the last one, memory, CPU, event-loop delay, and log lines dropped.
+Exits 3 when no such cluster runs, 4 when it runs but cannot be reached from here (another user's).
 
 Options:
   --title NAME    the cluster's title (default: the project's package name)
   --json          print { "master": {…}, "agent": {…}, "workers": [ … ] }
+  --watch         redraw the table in place every second (or --interval MS) until Ctrl-C
   -h, --help      show this help`;
 
 /** The exit code of `status` when nothing runs (as LSB init scripts do). */
@@ -24,48 +25,91 @@ function duration(ms: number): string {
   return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
 }
 
+const COLUMNS = [
+  ['role', 10],
+  ['pid', 8],
+  ['state', 10],
+  ['uptime', 8],
+  ['restarts', 16],
+  ['memory', 10],
+  ['cpu', 7],
+  ['loop p99', 9],
+] as const;
+
 function row(role: string, p: ProcessStatus, drops: boolean): string {
-  const mem = p.rss === null ? '-' : `${(p.rss / 1024 / 1024).toFixed(1)} MB`;
-  const cells = [role.padEnd(10), String(p.pid).padEnd(8), p.state.padEnd(10), duration(p.uptime).padEnd(8), String(p.restarts).padEnd(9), mem.padEnd(10)];
+  const restarts = p.restarts > 0 || p.lastRestart ? `${p.restarts}${p.lastRestart ? ` (${p.lastRestart.reason})` : ''}` : '0';
+  const cells = [
+    role,
+    String(p.pid),
+    p.state,
+    duration(p.uptime),
+    restarts,
+    p.rss === null ? '-' : `${(p.rss / 1024 / 1024).toFixed(1)} MB`,
+    p.cpu === null ? '-' : `${p.cpu.toFixed(0)}%`,
+    p.loopDelay === null ? '-' : `${p.loopDelay.p99.toFixed(1)} ms`,
+  ].map((cell, i) => cell.padEnd(COLUMNS[i]![1]));
   if (drops) cells.push(p.logs.dropped > 0 ? `${p.logs.dropped} (${p.logs.lastError ?? '?'})` : '0');
   return cells.join(' ').trimEnd();
 }
 
-export async function status(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, { title: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, 1);
+function table(s: ClusterStatus): string {
+  const all = [s.master, ...(s.agent ? [s.agent] : []), ...s.workers];
+  // The column appears only once some process could not write its logs.
+  const drops = all.some((p) => p.logs.dropped > 0);
+  const head = [...COLUMNS.map(([name, width]) => name.padEnd(width)), ...(drops ? ['logs dropped'] : [])].join(' ').trimEnd();
+  return [
+    `${s.master.title} (${s.master.env}) ${s.master.url ?? ''}${s.master.health ? `  health ${s.master.health}` : ''}  ${s.master.baseDir}`,
+    head,
+    row('master', s.master, drops),
+    ...(s.agent ? [row('agent', s.agent, drops)] : []),
+    ...s.workers.map((w) => row(`worker ${w.slot}`, w, drops)),
+  ].join('\n');
+}
+
+export async function status(args: string[]): Promise<number | null> {
+  const { values, positionals } = parseFlags(
+    args,
+    { title: { type: 'string' }, json: { type: 'boolean' }, watch: { type: 'boolean' }, interval: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    1,
+  );
   if (values.help) {
     process.stdout.write(`${STATUS_USAGE}\n`);
     return ExitCode.OK;
   }
+  const every = values.watch ? (intFlag('interval', values.interval, 100) ?? 1_000) : 0;
   const project = findProject(positionals[0]);
   const title = values.title ?? project.name;
-  let s: ClusterStatus;
-  try {
-    s = (await askMaster(project.baseDir, title, { cmd: 'status' }, 10_000)) as ClusterStatus;
-  } catch (err) {
-    const e = err as Error & { code?: string };
-    if (e.code === ClusterErrorCode.UNREACHABLE) {
-      process.stderr.write(`app status failed [${e.code}]: ${e.message}\n`);
-      return ExitCode.UNREACHABLE;
+  const read = async (): Promise<ClusterStatus | number> => {
+    try {
+      return (await askMaster(project.baseDir, title, { cmd: 'status' }, 10_000)) as ClusterStatus;
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      if (e.code === ClusterErrorCode.UNREACHABLE) {
+        process.stderr.write(`app status failed [${e.code}]: ${e.message}\n`);
+        return ExitCode.UNREACHABLE;
+      }
+      if (e.code !== ClusterErrorCode.NOT_RUNNING) throw err;
+      process.stderr.write(`${title} is not running (${project.baseDir})\n`);
+      return NOT_RUNNING_EXIT;
     }
-    if (e.code !== ClusterErrorCode.NOT_RUNNING) throw err;
-    process.stderr.write(`${title} is not running (${project.baseDir})\n`);
-    return NOT_RUNNING_EXIT;
-  }
+  };
+  const first = await read();
+  if (typeof first === 'number') return first;
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(first, null, 2)}\n`);
     return ExitCode.OK;
   }
-  const all = [s.master, ...(s.agent ? [s.agent] : []), ...s.workers];
-  // The column appears only once some process could not write its logs.
-  const drops = all.some((p) => p.logs.dropped > 0);
-  const lines = [
-    `${s.master.title} (${s.master.env}) ${s.master.url ?? ''}  ${s.master.baseDir}`,
-    ['role'.padEnd(10), 'pid'.padEnd(8), 'state'.padEnd(10), 'uptime'.padEnd(8), 'restarts'.padEnd(9), 'memory'.padEnd(10), ...(drops ? ['logs dropped'] : [])].join(' ').trimEnd(),
-    row('master', s.master, drops),
-    ...(s.agent ? [row('agent', s.agent, drops)] : []),
-    ...s.workers.map((w) => row(`worker ${w.slot}`, w, drops)),
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
-  return ExitCode.OK;
+  if (!every) {
+    process.stdout.write(`${table(first)}\n`);
+    return ExitCode.OK;
+  }
+  // A live view: the whole screen is redrawn in place; a cluster that stops ends it.
+  const draw = (s: ClusterStatus) => process.stdout.write(`\x1b[H\x1b[2J${table(s)}\n\n(every ${every} ms; Ctrl-C to quit)\n`);
+  draw(first);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, every));
+    const next = await read();
+    if (typeof next === 'number') return next;
+    draw(next);
+  }
 }

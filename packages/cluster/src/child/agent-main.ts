@@ -4,6 +4,7 @@ import './early.js';
 import { ExitCode } from '../exit-codes.js';
 import type { ProcessInstance } from '../framework.js';
 import { createLogger, reopenLogs, setUpProcessLogs } from '../logger.js';
+import { startHeartbeat } from './heartbeat.js';
 import { failBoot, createTransport, ignoreGroupSignals, loadFramework, readChildOptions } from './runtime.js';
 
 const logger = createLogger('agent');
@@ -41,6 +42,8 @@ const transport = createTransport(options.masterPid, {
   onStop: (_reason, timeout) => shutdown(ExitCode.OK, 'ordered by the master', timeout),
 });
 
+startHeartbeat((m) => transport.send(m), options.heartbeatMs);
+
 // The agent stops after the workers. The agent does not use graceful-process, whose SIGTERM
 // handler exits at once: a SIGTERM sent to the whole process group (systemd, `timeout`) would end
 // the agent while workers still drain requests that may need it. While the master lives, the agent
@@ -68,7 +71,7 @@ try {
     transport,
     pids: { agent: process.pid, workers: [] },
   });
-  transport.send({ clutch: 'ready' });
+  transport.send({ clutch: 'ready', ...(instance.settings ? { settings: instance.settings } : {}) });
 } catch (err) {
   failBoot(logger, err);
 }

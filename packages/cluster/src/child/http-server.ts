@@ -1,5 +1,6 @@
 import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
+import type { HttpStats } from '../http-stats.js';
 import type { RawHandle } from '../round-robin.js';
 
 /**
@@ -39,9 +40,11 @@ export class DrainableServer {
   #waitingForFlush = false;
   #onEmpty: (() => void) | null = null;
 
-  constructor(listener: RequestListener, options: { keepAliveTimeout?: number } = {}) {
+  constructor(listener: RequestListener, options: { keepAliveTimeout?: number; stats?: HttpStats } = {}) {
+    const stats = options.stats;
     this.server = createServer((req, res) => {
       (req.socket as Tracked)[ACCEPTED_AT] = 0;
+      stats?.observe(req, res);
       // During a drain every response tells the client to send its next request elsewhere.
       if (this.#mode) this.#closing(res);
       listener(req, res);

@@ -6,6 +6,7 @@ import type { ChildTransport, Framework, FrameworkMessage, ListenConfig } from '
 import { logHealth, onLogHealthChange, type Logger } from '../logger.js';
 import { CHILD_OPTIONS_ENV, type ChildOptions } from '../options.js';
 import type { ChildMessage, ListenAddress, MasterMessage } from '../protocol.js';
+import type { HttpCounts } from '../http-stats.js';
 import type { RawHandle } from '../round-robin.js';
 import { takeEarlyMessages } from './early.js';
 
@@ -45,6 +46,8 @@ export interface RuntimeHandlers {
   onReopenLogs?(): void;
   /** The master hands this worker a connection (a raw handle) to serve. */
   onConnection?(handle: RawHandle): void;
+  /** The master scrapes /metrics: the project's own metrics (or null), and the worker's HTTP counts. */
+  onCollectMetrics?(): Promise<{ metrics: unknown[] | null; http?: HttpCounts }>;
 }
 
 /** The child's side of the IPC channel, plus what only the runtime uses. */
@@ -89,6 +92,15 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ru
       listening = null;
       if (message.clutch === 'listening') waiter?.resolve(message.address);
       else waiter?.reject(deserializeError(message.error));
+      return;
+    }
+    if (message.clutch === 'collect-metrics') {
+      const collect = runtime.onCollectMetrics?.() ?? Promise.resolve({ metrics: null });
+      void collect
+        .catch(() => ({ metrics: null }))
+        .then((answer) => {
+          if (process.connected && process.send) process.send({ clutch: 'metrics', id: message.id, ...answer } satisfies ChildMessage);
+        });
       return;
     }
     if (message.clutch === 'barrier') {

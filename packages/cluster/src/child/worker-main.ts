@@ -4,6 +4,8 @@ import './early.js';
 import { graceful } from 'graceful-process';
 import type { WorkerInstance } from '../framework.js';
 import { createLogger, reopenLogs, setUpProcessLogs } from '../logger.js';
+import { HttpStats } from '../http-stats.js';
+import { startHeartbeat } from './heartbeat.js';
 import { DrainableServer, type DrainMode } from './http-server.js';
 import { failBoot, createTransport, ignoreGroupSignals, loadFramework, readChildOptions } from './runtime.js';
 
@@ -14,6 +16,7 @@ process.title = `clutch-worker ${options.title}`;
 ignoreGroupSignals(logger);
 
 let instance: WorkerInstance | undefined;
+const stats = new HttpStats();
 let server: DrainableServer | undefined;
 let drainMode: DrainMode = 'stop';
 let stopTimeout = options.stopTimeout;
@@ -22,6 +25,7 @@ const transport = createTransport(options.masterPid, {
   onClusterReady: () => {
     instance?.serverDidReady().catch((err: unknown) => logger.error('serverDidReady failed: %s', err));
   },
+  onCollectMetrics: async () => ({ metrics: (await instance?.metrics?.()) ?? null, http: stats.counts }),
   onConnection: (handle) => {
     if (server) server.accept(handle);
     else handle.close();
@@ -33,6 +37,7 @@ const transport = createTransport(options.masterPid, {
     process.emit('SIGTERM', 'SIGTERM');
   },
 });
+startHeartbeat((m) => transport.send(m), options.heartbeatMs, stats);
 // sigterm 'always' keeps the handler: a second SIGTERM (the group's, then the master's) must not
 // fall back to Node's default and kill the worker mid-drain. Its own timeout is only a backstop:
 // the stop is bounded below by the timeout that came with the master's order (`app stop --timeout`).
@@ -69,7 +74,7 @@ try {
   });
   // Ready first: messages that waited in the master are flushed before the first request arrives.
   transport.send({ clutch: 'ready' });
-  server = new DrainableServer(instance.callback, instance.keepAliveTimeout !== undefined ? { keepAliveTimeout: instance.keepAliveTimeout } : {});
+  server = new DrainableServer(instance.callback, { stats, ...(instance.keepAliveTimeout !== undefined ? { keepAliveTimeout: instance.keepAliveTimeout } : {}) });
   // The master binds the address (its --port wins over the project's config) and hands this worker connections.
   await transport.listen(instance.listen);
 } catch (err) {

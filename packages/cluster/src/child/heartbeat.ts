@@ -1,0 +1,36 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { HttpStats } from '../http-stats.js';
+import type { ChildMessage } from '../protocol.js';
+
+/**
+ * Sends the master a heartbeat every `intervalMs` from a timer: if the event loop stops turning (a
+ * busy loop, SIGSTOP, a deadlock in native code), the heartbeats stop and the master's watchdog
+ * notices. A loop that is busy but turns still runs its timers, so it is never taken for stalled.
+ * Each beat carries what status and metrics show: CPU, memory, event-loop delay, HTTP counts.
+ */
+export function startHeartbeat(send: (message: ChildMessage) => boolean, intervalMs: number, http?: HttpStats): void {
+  const delay = monitorEventLoopDelay({ resolution: 20 });
+  delay.enable();
+  const beat = () => {
+    const cpu = process.cpuUsage();
+    const mem = process.memoryUsage();
+    const ms = (ns: number) => (Number.isFinite(ns) ? ns / 1e6 : 0);
+    const message: ChildMessage = {
+      clutch: 'heartbeat',
+      cpu: { user: cpu.user, system: cpu.system },
+      rss: mem.rss,
+      heapUsed: mem.heapUsed,
+      heapTotal: mem.heapTotal,
+      loop: { mean: ms(delay.mean), p99: ms(delay.percentile(99)), max: ms(delay.max) },
+      ...(http ? { http: http.counts } : {}),
+    };
+    delay.reset();
+    try {
+      send(message);
+    } catch {
+      // The channel closed under us: the master is gone, and the process follows.
+    }
+  };
+  setInterval(beat, intervalMs).unref();
+  beat();
+}

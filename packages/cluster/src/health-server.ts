@@ -1,0 +1,66 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ClusterErrorCode, ClutchError } from './errors.js';
+
+export interface HealthHandlers {
+  /** True once the cluster is ready, while a worker is in rotation and no stop has begun. */
+  ready(): boolean;
+  /** The Prometheus text of /metrics. */
+  metrics(): Promise<string>;
+}
+
+/**
+ * The master's health port, for orchestrators and scrapers: `GET /livez` (200 while the master
+ * runs), `GET /readyz` (200 or 503), `GET /metrics`. Served by the master itself, so a probe
+ * answers even while every worker is being replaced — and a stuck master fails its liveness probe.
+ */
+export class HealthServer {
+  readonly url: string;
+  readonly #server: Server;
+
+  private constructor(server: Server, url: string) {
+    this.#server = server;
+    this.url = url;
+  }
+
+  static open(port: number, hostname: string | undefined, handlers: HealthHandlers): Promise<HealthServer> {
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?', 1)[0];
+      const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
+        res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      };
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
+      if (path === '/livez') return send(200, 'ok\n');
+      if (path === '/readyz') return handlers.ready() ? send(200, 'ready\n') : send(503, 'not ready\n');
+      if (path === '/metrics') {
+        handlers.metrics().then(
+          (text) => send(200, text, 'text/plain; version=0.0.4; charset=utf-8'),
+          (err: Error) => send(500, `metrics failed: ${err.message}\n`),
+        );
+        return;
+      }
+      send(404, 'not found: try /livez, /readyz or /metrics\n');
+    });
+    server.keepAliveTimeout = 5_000;
+    return new Promise((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        const where = `${hostname ?? '*'}:${port}`;
+        reject(new ClutchError(err.code === 'EADDRINUSE' ? ClusterErrorCode.PORT_IN_USE : ClusterErrorCode.INVALID_OPTION, `The health port ${where} cannot be used: ${err.message}`, { cause: err }));
+      });
+      server.listen(port, hostname, () => {
+        server.on('error', () => {});
+        const a = server.address() as AddressInfo;
+        let host = a.address;
+        if (!host || host === '::' || host === '0.0.0.0') host = '127.0.0.1';
+        else if (host.includes(':')) host = `[${host}]`;
+        resolve(new HealthServer(server, `http://${host}:${a.port}`));
+      });
+    });
+  }
+
+  close(): void {
+    this.#server.close();
+    this.#server.closeAllConnections();
+  }
+}

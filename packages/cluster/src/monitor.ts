@@ -1,0 +1,168 @@
+import type { ChildHandle } from './child-handle.js';
+import { HealthServer } from './health-server.js';
+import type { HttpCounts } from './http-stats.js';
+import { logHealth } from './logger.js';
+import { addHttp, emptyHttp, renderClusterMetrics, renderProjectMetrics, type ProcessFigures } from './metrics.js';
+import type { MetricsMessage } from './protocol.js';
+import type { RestartLog, SlotKey } from './restart-log.js';
+import { childStatus, OwnVitals, type ClusterStatus } from './status.js';
+import type { Watchdog } from './watchdog.js';
+
+/** What the monitor reads of the master. */
+export interface MonitorHost {
+  readonly title: string;
+  readonly baseDir: string;
+  readonly env: string;
+  /** 'ready' | 'reloading' | 'starting' | 'stopping' | 'dead', as status shows the master. */
+  masterState(): ClusterStatus['master']['state'];
+  url(): string | null;
+  agent(): ChildHandle | null;
+  /** The live workers with their slots, in slot order. */
+  workers(): Array<{ worker: ChildHandle; slot: number }>;
+  /** Ready, a worker in rotation, and no stop begun: what /readyz answers. */
+  ready(): boolean;
+  workersInRotation(): number;
+  waitingConnections(): number;
+  messenger(): { queued: number; refused: number };
+  /** Extra /metrics series (the leader's), already rendered. */
+  extraMetrics?(): string;
+}
+
+/** How long a scrape waits for the workers' own metrics, ms. */
+const COLLECT_TIMEOUT_MS = 2_000;
+
+/**
+ * What operators see of the cluster: `app status`, the health port and /metrics. It owns the
+ * figures that outlive a process (the HTTP counts of exited workers: counters never go back) and
+ * the master's own vitals; the watchdog owns each child's; the restart log owns the restarts.
+ */
+export class Monitor {
+  readonly #host: MonitorHost;
+  readonly #watchdog: Watchdog;
+  readonly #restarts: RestartLog;
+  readonly #own = new OwnVitals();
+  /** HTTP counts of workers that exited, so that the cluster's counters only grow. */
+  readonly #retiredHttp: HttpCounts = emptyHttp();
+  #health: HealthServer | null = null;
+  #nextCollect = 1;
+  readonly #collecting = new Map<number, (message: MetricsMessage) => void>();
+
+  constructor(host: MonitorHost, watchdog: Watchdog, restarts: RestartLog) {
+    this.#host = host;
+    this.#watchdog = watchdog;
+    this.#restarts = restarts;
+  }
+
+  get healthUrl(): string | null {
+    return this.#health?.url ?? null;
+  }
+
+  /** Opens the health port (once). */
+  async openHealth(port: number, hostname: string | undefined): Promise<string> {
+    this.#health ??= await HealthServer.open(port, hostname, { ready: () => this.#host.ready(), metrics: () => this.metrics() });
+    return this.#health.url;
+  }
+
+  /** A worker is gone: what it served stays counted. */
+  workerExited(worker: ChildHandle): void {
+    const http = this.#watchdog.vitals(worker)?.last?.http;
+    if (http) addHttp(this.#retiredHttp, http);
+  }
+
+  /** A worker answered a metrics collection. */
+  received(message: MetricsMessage): void {
+    this.#collecting.get(message.id)?.(message);
+  }
+
+  close(): void {
+    this.#health?.close();
+    this.#own.stop();
+  }
+
+  async status(): Promise<ClusterStatus> {
+    const own = this.#own.latest;
+    const agent = this.#host.agent();
+    const status = async (handle: ChildHandle, slot: SlotKey) => childStatus(handle, this.#watchdog.vitals(handle), this.#restarts.restarts(slot), this.#restarts.last(slot));
+    return {
+      master: {
+        pid: process.pid,
+        state: this.#host.masterState(),
+        uptime: Math.round(process.uptime() * 1000),
+        restarts: 0,
+        lastRestart: null,
+        rss: own.rss,
+        heapUsed: own.heapUsed,
+        cpu: own.cpu,
+        loopDelay: own.loopDelay,
+        logs: logHealth(),
+        title: this.#host.title,
+        baseDir: this.#host.baseDir,
+        env: this.#host.env,
+        url: this.#host.url(),
+        health: this.healthUrl,
+        waitingConnections: this.#host.waitingConnections(),
+      },
+      agent: agent ? await status(agent, 'agent') : null,
+      workers: await Promise.all(this.#host.workers().map(async ({ worker, slot }) => ({ ...(await status(worker, slot)), slot }))),
+    };
+  }
+
+  /** The text of /metrics: Clutch's own series, then the project's, merged over the workers. */
+  async metrics(): Promise<string> {
+    // First the workers' answers: their HTTP counts as of now, and the project's metrics.
+    const collected = await this.#collect();
+    const fresh = new Map(collected.map((c) => [c.pid, c.http]));
+    const own = this.#own.latest;
+    const processes: ProcessFigures[] = [
+      { role: 'master', pid: process.pid, slot: '', cpuSeconds: own.cpuSeconds, rss: own.rss, heapUsed: own.heapUsed, loopMean: own.loopDelay.mean, loopP99: own.loopDelay.p99, logsDropped: logHealth().dropped },
+    ];
+    const http = emptyHttp();
+    addHttp(http, this.#retiredHttp);
+    const child = (handle: ChildHandle, role: 'agent' | 'worker', slot: string) => {
+      const beat = this.#watchdog.vitals(handle)?.last;
+      if (!beat) return;
+      processes.push({ role, pid: handle.pid, slot, cpuSeconds: (beat.cpu.user + beat.cpu.system) / 1e6, rss: beat.rss, heapUsed: beat.heapUsed, loopMean: beat.loop.mean, loopP99: beat.loop.p99, logsDropped: handle.logHealth.dropped });
+      const served = fresh.get(handle.pid) ?? beat.http;
+      if (served) addHttp(http, served);
+    };
+    const agent = this.#host.agent();
+    if (agent) child(agent, 'agent', '');
+    for (const { worker, slot } of this.#host.workers()) child(worker, 'worker', String(slot));
+    const ownText = renderClusterMetrics({
+      processes,
+      http,
+      restarts: this.#restarts.totals(),
+      reloads: this.#restarts.reloads,
+      ready: this.#host.ready(),
+      workersInRotation: this.#host.workersInRotation(),
+      waitingConnections: this.#host.waitingConnections(),
+      messenger: this.#host.messenger(),
+      ...(this.#host.extraMetrics ? { extra: this.#host.extraMetrics() } : {}),
+    });
+    const project = await renderProjectMetrics(collected.filter((c): c is { pid: number; metrics: unknown[]; http: HttpCounts | undefined } => c.metrics !== null));
+    return project ? `${ownText}${project}` : ownText;
+  }
+
+  /** Asks every ready worker for the project's own metrics; a worker that does not answer in time is left out. */
+  async #collect(): Promise<Array<{ pid: number; metrics: unknown[] | null; http: HttpCounts | undefined }>> {
+    const asked = this.#host.workers().filter(({ worker }) => worker.state === 'ready');
+    type Answer = { pid: number; metrics: unknown[] | null; http: HttpCounts | undefined };
+    const answers = await Promise.all(
+      asked.map(
+        ({ worker }) =>
+          new Promise<Answer | null>((resolve) => {
+            const id = this.#nextCollect++;
+            const timer = setTimeout(() => finish(null), COLLECT_TIMEOUT_MS);
+            const finish = (message: MetricsMessage | null) => {
+              clearTimeout(timer);
+              this.#collecting.delete(id);
+              resolve(message ? { pid: worker.pid, metrics: message.metrics, http: message.http } : null);
+            };
+            this.#collecting.set(id, finish);
+            if (!worker.send({ clutch: 'collect-metrics', id })) finish(null);
+          }),
+      ),
+    );
+    return answers.filter((a): a is Answer => a !== null);
+  }
+}
