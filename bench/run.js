@@ -70,6 +70,14 @@ const PEERS = {
       return { root: tree.pid, title: `bench-${port}`, stderr: tree.stderr, stop: () => tree.stop() };
     },
   },
+  // The same, with the per-request instrumentation of /metrics off: what that costs on the hello route.
+  'Clutch, no request metrics': {
+    httpOnly: true,
+    async start(port) {
+      const tree = spawnTree(process.execPath, [APP, 'start', join(here, 'apps', 'clutch'), '--port', String(port), '--workers', '2', '--title', `bench-${port}`], { env: { CLUTCH_HTTP_METRICS: '0' } });
+      return { root: tree.pid, title: `bench-${port}`, stderr: tree.stderr, stop: () => tree.stop() };
+    },
+  },
   'egg 4': {
     async start(port) {
       const tree = spawnTree(process.execPath, [join(here, 'peers', 'egg-start.cjs')], { env: { PORT: port, EGG_SERVER_ENV: 'prod' } });
@@ -108,6 +116,10 @@ for (let round = 0; round < ROUNDS; round++) {
           throw new Error(`${name} did not start: ${err.message}\n${peer.stderr?.() ?? ''}`);
         }),
       );
+      if (PEERS[name].httpOnly) {
+        record(name, 'rps', (await cannon(`${url}/`, { connections: 50 })).rps);
+        continue;
+      }
       await sleep(2_000);
       record(name, 'rss', rssMB(descendants(peer.root)));
       // The messenger first, on a quiet machine (after HTTP load the system is still settling), and
@@ -177,6 +189,9 @@ const peersAll = ['node:cluster', 'Clutch', 'egg 4', 'pm2'];
 
 table('Hello route, keep-alive (50 connections)', ['', 'req/s', 'vs node:cluster', 'p99 ms']);
 for (const p of peersAll) row(p, fmt(m(p, 'rps')), ratio(m(p, 'rps'), m('node:cluster', 'rps')), fmt(m(p, 'p99'), 1));
+table('What the per-request instrumentation of /metrics costs (hello route, keep-alive, 50 connections)', ['', 'req/s', 'vs without']);
+row('Clutch (request metrics on, the default)', fmt(m('Clutch', 'rps')), ratio(m('Clutch', 'rps'), m('Clutch, no request metrics', 'rps')));
+row('Clutch, CLUTCH_HTTP_METRICS=0', fmt(m('Clutch, no request metrics', 'rps')), '1.00×');
 table('Hello route, Connection: close (20 connections)', ['', 'req/s', 'vs node:cluster', 'p99 ms']);
 for (const p of peersAll) row(p, fmt(m(p, 'rpsClose')), ratio(m(p, 'rpsClose'), m('node:cluster', 'rpsClose')), fmt(m(p, 'p99Close'), 1));
 table('Cold start to the first 200, and RSS of the idle tree', ['', 'cold start ms', 'vs node:cluster', 'RSS MB (all processes)', 'vs node:cluster']);
@@ -196,6 +211,7 @@ const targets = [
   ['relay round trip p50 ≤ 130 µs', m('Clutch', 'rttP50') <= 130, `${fmt(m('Clutch', 'rttP50'))} µs`],
   ['broadcast ≥ 75k msg/s', m('Clutch', 'broadcast') >= 75_000, `${fmt(m('Clutch', 'broadcast'))} msg/s`],
   ['zero failed requests across a reload', m('Clutch', 'reloadFailed') === 0, fmt(m('Clutch', 'reloadFailed'))],
+  ['request metrics cost ≤ 3 % (issue #10)', m('Clutch', 'rps') >= 0.97 * m('Clutch, no request metrics', 'rps'), ratio(m('Clutch', 'rps'), m('Clutch, no request metrics', 'rps'))],
 ];
 table('Targets (issue #6)', ['target', 'met', 'Clutch']);
 for (const [t, ok, v] of targets) row(t, ok ? 'yes' : 'no', v);

@@ -16,7 +16,8 @@ process.title = `clutch-worker ${options.title}`;
 ignoreGroupSignals(logger);
 
 let instance: WorkerInstance | undefined;
-const stats = new HttpStats();
+/** Per-request counts for /metrics; CLUTCH_HTTP_METRICS=0 turns them off (the bench measures their cost so). */
+const stats = process.env.CLUTCH_HTTP_METRICS === '0' ? undefined : new HttpStats();
 let server: DrainableServer | undefined;
 let drainMode: DrainMode = 'stop';
 let stopTimeout = options.stopTimeout;
@@ -25,7 +26,7 @@ const transport = createTransport(options.masterPid, {
   onClusterReady: () => {
     instance?.serverDidReady().catch((err: unknown) => logger.error('serverDidReady failed: %s', err));
   },
-  onCollectMetrics: async () => ({ metrics: (await instance?.metrics?.()) ?? null, http: stats.counts }),
+  onCollectMetrics: async () => ({ metrics: (await instance?.metrics?.()) ?? null, ...(stats ? { http: stats.counts } : {}) }),
   onConnection: (handle) => {
     if (server) server.accept(handle);
     else handle.close();
@@ -74,7 +75,7 @@ try {
   });
   // Ready first: messages that waited in the master are flushed before the first request arrives.
   transport.send({ clutch: 'ready' });
-  server = new DrainableServer(instance.callback, { stats, ...(instance.keepAliveTimeout !== undefined ? { keepAliveTimeout: instance.keepAliveTimeout } : {}) });
+  server = new DrainableServer(instance.callback, { ...(stats ? { stats } : {}), ...(instance.keepAliveTimeout !== undefined ? { keepAliveTimeout: instance.keepAliveTimeout } : {}) });
   // The master binds the address (its --port wins over the project's config) and hands this worker connections.
   await transport.listen(instance.listen);
 } catch (err) {
