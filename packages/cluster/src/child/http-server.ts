@@ -41,10 +41,9 @@ export class DrainableServer {
   #onEmpty: (() => void) | null = null;
 
   constructor(listener: RequestListener, options: { keepAliveTimeout?: number; stats?: HttpStats } = {}) {
-    const stats = options.stats;
-    this.server = createServer((req, res) => {
+    const serverOptions = options.stats ? { ServerResponse: options.stats.responseClass() } : {};
+    this.server = createServer(serverOptions, (req, res) => {
       (req.socket as Tracked)[ACCEPTED_AT] = 0;
-      stats?.observe(req, res);
       // During a drain every response tells the client to send its next request elsewhere.
       if (this.#mode) this.#closing(res);
       listener(req, res);
