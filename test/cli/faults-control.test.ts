@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { pidFilePath, type ClusterStatus } from '@clutch/cluster';
+import { controlSocketPath, pidFilePath, type ClusterStatus } from '@clutch/cluster';
 import { APP_BIN, AppProcess, appStatus, isAlive, runApp, waitGone } from '../helpers/cluster.ts';
 import { getJson } from '../helpers/http.ts';
 import { copyFixture } from '../helpers/project.ts';
@@ -12,6 +12,15 @@ import { copyFixture } from '../helpers/project.ts';
 const allPids = (s: ClusterStatus) => [s.master.pid, ...(s.agent ? [s.agent.pid] : []), ...s.workers.map((w) => w.pid)];
 /** The unprivileged user the tests act as when they need another user; it owns nothing here. */
 const NOBODY = 65534;
+
+/** /proc/<pid>/stat, or '' once the pid is gone. */
+function statOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 /** True when any user may run `file`: it and every folder above it are open to others. */
 function openToOthers(file: string): boolean {
@@ -58,7 +67,40 @@ describe('a dead master blocks nothing, and other users cannot interfere', { tim
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('app start --daemon right after the daemon master was SIGKILLed (a zombie nobody reaps) succeeds', async () => {
+  it('app start right after the master was SIGKILLed and left a zombie nobody reaps succeeds; so does one whose lock names a reused pid', async () => {
+    // The master's parent never waits for it: after SIGKILL it stays a zombie, with its pid.
+    const log = join(scratch, 'zombie.log');
+    const holder = spawn('sh', ['-c', `"${process.execPath}" "${APP_BIN}" start "${project.dir}" --port 0 --workers 1 > "${log}" 2>&1 & exec sleep 600`], { detached: true, stdio: 'ignore' });
+    apps.push({ kill: () => process.kill(-holder.pid!, 'SIGKILL') } as unknown as AppProcess);
+    let old: ClusterStatus | undefined;
+    for (let i = 0; i < 200 && !old; i++) {
+      const r = await runApp(['status', project.dir, '--json'], 10_000);
+      if (r.code === 0) old = JSON.parse(r.stdout) as ClusterStatus;
+      else await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.ok(old, 'the first master started');
+    leftovers.push(...allPids(old));
+    process.kill(old.master.pid, 'SIGKILL');
+    for (let i = 0; i < 100 && !/\) Z /.test(statOf(old.master.pid)); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(statOf(old.master.pid), /\) Z /, 'the dead master is a zombie, its pid still taken');
+    const second = await runApp(['start', project.dir, '--daemon', '--port', '0', '--workers', '1'], 30_000);
+    assert.equal(second.code, 0, second.stderr);
+    const now = await appStatus(project.dir);
+    leftovers.push(...allPids(now));
+    assert.equal((await getJson(`${now.master.url}/`)).status, 200);
+    assert.equal((await runApp(['stop', project.dir], 30_000)).code, 0);
+    await waitGone(allPids(now), 5_000);
+
+    // A lock whose pid is alive but is another process (a pid reused since): taken over.
+    const lock = `${controlSocketPath(project.dir, 'faults')}.lock`;
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, start: 1 }));
+    const third = await runApp(['start', project.dir, '--daemon', '--port', '0', '--workers', '1'], 30_000);
+    assert.equal(third.code, 0, third.stderr);
+    leftovers.push(...allPids(await appStatus(project.dir)));
+    assert.equal((await runApp(['stop', project.dir], 30_000)).code, 0);
+  });
+
+  it('app start --daemon right after the daemon master was SIGKILLed succeeds', async () => {
     const first = await runApp(['start', project.dir, '--daemon', '--port', '0', '--workers', '1'], 30_000);
     assert.equal(first.code, 0, first.stderr);
     const old = await appStatus(project.dir);

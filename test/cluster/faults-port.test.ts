@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startFixture, type AppProcess } from '../helpers/cluster.ts';
 import { getJson } from '../helpers/http.ts';
@@ -23,6 +26,18 @@ function probe(url: string): Promise<{ outcome: string; ms: number }> {
   });
 }
 
+/** GET / over a unix socket; resolves with the status. */
+function getOverSocket(socketPath: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path: '/', agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 describe('the port never closes and no connection is stranded', { timeout: 90_000 }, () => {
   const started: AppProcess[] = [];
   after(() => {
@@ -34,7 +49,9 @@ describe('the port never closes and no connection is stranded', { timeout: 90_00
     started.push(app);
     const load = startLoad(`${info.url}/`, { connections: 8, allClose: true, durationMs: 20_000 });
     let kills = 0;
+    let rounds = 0;
     const killer = setInterval(() => {
+      rounds++;
       for (const pid of workersOf(info.pid, info.agent)) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -52,13 +69,57 @@ describe('the port never closes and no connection is stranded', { timeout: 90_00
     assert.equal(result.failures.ECONNREFUSED ?? 0, 0, `no connection was refused: ${JSON.stringify(result.failures)}`);
     assert.equal(result.failures.TIMEOUT ?? 0, 0, 'no request timed out');
     assert.equal(result.over5s, 0, `no request took over 5 s (slowest ${result.maxMs} ms)`);
-    // Only requests in flight on a killed worker may fail: at most one per loop and kill.
-    assert.ok(result.failed <= 8 * kills, `${result.failed} failed for ${kills} kills: ${JSON.stringify(result.failures)}`);
+    // Only requests in flight on a killed worker may fail: at most one per loop and round of kills.
+    assert.ok(result.failed <= 8 * rounds, `${result.failed} failed for ${rounds} rounds of kills: ${JSON.stringify(result.failures)}`);
     // The master closed its copy of every connection it handed over.
     const deadline = Date.now() + 2_000;
     while (closeWaitOf(info.pid) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.equal(closeWaitOf(info.pid), 0, 'the master holds no connection in CLOSE-WAIT');
     assert.equal((await getJson(`${info.url}/`)).status, 200);
+  });
+
+  it('every worker in a crash loop (exit 1 soon after it serves), slots in backoff: connections wait, none is refused', async () => {
+    const { app, info } = await startFixture('faults', ['--workers', '2'], { env: { EXIT_AFTER_MS: '400' } });
+    started.push(app);
+    const load = startLoad(`${info.url}/`, { connections: 8, allClose: true, durationMs: 8_000 });
+    const result = await load.done;
+    await app.waitForLine(/CLUTCH_ERR_CLUSTER_CRASH_LOOP/, 1_000);
+    assert.ok(result.ok > 0, 'served between the crashes');
+    assert.equal(result.failures.ECONNREFUSED ?? 0, 0, `no connection was refused: ${JSON.stringify(result.failures)}`);
+    const reasons = Object.keys(result.failures).filter((r) => !['ECONNRESET', 'socket hang up', 'TIMEOUT'].includes(r));
+    assert.deepEqual(reasons, [], 'requests fail only with their worker (reset) or by waiting for one');
+  });
+
+  it('a worker drained by a SIGTERM from someone else leaves the rotation first: no request fails, and it is replaced', async () => {
+    const { app, info } = await startFixture('faults', ['--workers', '2']);
+    started.push(app);
+    const load = startLoad(`${info.url}/`, { connections: 8, allClose: true, durationMs: 6_000 });
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 1_200));
+      const [victim] = workersOf(info.pid, info.agent);
+      if (victim) process.kill(victim, 'SIGTERM');
+    }
+    const result = await load.done;
+    assert.deepEqual(result.failures, {}, 'no request failed');
+    assert.ok(!app.stderr.includes('CLUTCH_ERR_CLUSTER_CRASH_LOOP'), 'a SIGTERM from outside is no crash');
+  });
+
+  it('a unix socket left by a master killed with SIGKILL does not block the next start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clutch-sock-'));
+    const path = join(dir, 'http.sock');
+    try {
+      const first = await startFixture('faults', ['--workers', '1'], { env: { SOCKET_PATH: path }, noPort: true });
+      started.push(first.app);
+      assert.equal(first.info.url, `unix:${path}`);
+      first.app.kill();
+      await first.app.exited;
+      assert.ok(existsSync(path), 'the socket file is left behind');
+      const second = await startFixture('faults', ['--workers', '1'], { env: { SOCKET_PATH: path }, noPort: true });
+      started.push(second.app);
+      assert.equal(await getOverSocket(path), 200);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('connections handed to a stopped worker reach another worker once it is killed, or close at once', async () => {

@@ -12,6 +12,9 @@ class FakeHandle implements ChildHandle {
   retiring = false;
   logHealth = { dropped: 0, lastError: null };
   killedFor: 'stalled' | null = null;
+  leftOnItsOwn = false;
+  /** false: the channel is closed, and send() says so. */
+  connected = true;
   readonly sent: MasterMessage[] = [];
   /** Write callbacks not run yet: a channel that has not taken the message. */
   readonly unwritten: Array<() => void> = [];
@@ -22,6 +25,7 @@ class FakeHandle implements ChildHandle {
     this.pid = pid;
   }
   send(message: MasterMessage, written?: (err: Error | null) => void): boolean {
+    if (!this.connected) return false;
     this.sent.push(message);
     if (written) this.unwritten.push(() => written(null));
     return true;
@@ -130,6 +134,41 @@ describe('relay', () => {
     assert.deepEqual(reply.credits, [['agent', 3]], 'the bytes of the request ride on its reply');
     await nextTurn();
     assert.equal(w1.sent.filter((m) => m.clutch === 'credit').length, 0, 'no credit message of its own');
+  });
+
+  it('gives the bytes back once, even when a copy cannot be sent at all', async () => {
+    const { relay, agent, w1, w2 } = cluster();
+    relay.markReady(w1);
+    relay.markReady(w2);
+    w1.connected = false; // its exit is not handled yet
+    relay.route(agent, { clutch: 'send', to: 'app', action: 'x', payload: '"1000"', size: 1000 });
+    w2.flush();
+    await nextTurn();
+    assert.equal(agent.credits(), 1000, 'once, not twice');
+  });
+
+  it('gives back the bytes of writes a dead worker never completed (Node drops them with the channel)', async () => {
+    const { relay, agent, w1 } = cluster();
+    relay.markReady(w1);
+    for (let i = 0; i < 5; i++) relay.route(agent, { clutch: 'send', to: w1.pid, action: 'x', payload: '"abc"', size: 5 });
+    await nextTurn();
+    assert.equal(agent.credits(), 0, 'nothing written yet');
+    w1.state = 'dead';
+    relay.removeWorker(w1);
+    w1.flush(); // a late callback must not count twice
+    await nextTurn();
+    assert.equal(agent.credits(), 25);
+  });
+
+  it('refuses a message when every message together would hold too much of the master', async () => {
+    const { relay, agent, w1 } = cluster(1_000);
+    // w1 is not ready: everything waits in the master.
+    const mb = 1024 * 1024;
+    for (let i = 0; i < 256; i++) relay.route(agent, { clutch: 'send', to: w1.pid, action: 'x', payload: '"."', size: mb });
+    relay.route(agent, { clutch: 'send', to: w1.pid, action: 'x', payload: '"."', size: mb });
+    const refused = agent.sent.filter((m) => m.clutch === 'undeliverable') as Array<Extract<MasterMessage, { clutch: 'undeliverable' }>>;
+    assert.equal(refused.length, 1);
+    assert.equal(refused[0]!.error.code, 'CLUTCH_ERR_MESSENGER_QUEUE_FULL');
   });
 
   it('an unknown pid is undeliverable with its own code', () => {

@@ -199,14 +199,14 @@ export async function runApp(args: string[], timeoutMs: number, env: NodeJS.Proc
 export async function startFixture(
   name: string,
   args: string[] = [],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; command?: 'start' | 'dev' } = {},
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; command?: 'start' | 'dev'; noPort?: boolean } = {},
 ): Promise<{ app: AppProcess; info: ClusterReadyInfo }> {
   const shared = !name.startsWith('/');
   const dir = shared ? fixture(name) : name;
   // Test files run in parallel on the same fixture folders: a cluster is identified by folder and
   // title, so each start of a shared fixture gets a title of its own.
   const title = shared && !args.includes('--title') ? ['--title', `${name}-${process.pid}-${++starts}`] : [];
-  const app = new AppProcess([options.command ?? 'start', dir, '--port', '0', ...title, ...args], options.env);
+  const app = new AppProcess([options.command ?? 'start', dir, ...(options.noPort ? [] : ['--port', '0']), ...title, ...args], options.env);
   try {
     const info = await app.waitForReady(options.timeoutMs ?? 20_000);
     return { app, info };

@@ -47,8 +47,12 @@ export async function runMaster(options: Partial<ClusterOptions> & Pick<ClusterO
   let control: ControlServer | null = null;
   let pidFile: string | null = null;
   const exit = (code: number) => {
-    control?.close();
-    if (pidFile) rmSync(pidFile, { force: true });
+    try {
+      control?.close();
+      if (pidFile) rmSync(pidFile, { force: true });
+    } catch {
+      // A read-only project (EROFS) keeps its pid file; the next reader finds it stale and says so.
+    }
     process.exit(code);
   };
 

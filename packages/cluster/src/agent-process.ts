@@ -19,6 +19,7 @@ export class AgentProcess extends EventEmitter<AgentProcessEvents> implements Ch
   retiring = false;
   logHealth: LogHealth = { dropped: 0, lastError: null };
   killedFor: 'stalled' | null = null;
+  leftOnItsOwn = false;
   readonly #child: ChildProcess;
 
   constructor(entry: string, env: NodeJS.ProcessEnv, execArgv: string[]) {

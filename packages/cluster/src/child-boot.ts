@@ -56,10 +56,11 @@ export function exitError(handle: ChildHandle, boot: Boot, code: number | null, 
 }
 
 /**
- * Whether a death was caused from outside — SIGKILL (an operator, the OOM killer) or a clean exit
- * the process did not plan (someone sent it SIGTERM) — rather than by its own code crashing. Such
- * a death of a process that had booted is not a crash loop: it is replaced at once, whatever its uptime.
+ * Whether a death was caused from outside — SIGKILL (an operator, the OOM killer), or a drain and
+ * clean exit after a SIGTERM someone else sent (the process said it was leaving) — rather than by its
+ * own code: a crash, or a `process.exit(0)` nobody asked for. Such a death of a process that had
+ * booted is not a crash loop: it is replaced at once, whatever its uptime.
  */
-export function killedFromOutside(code: number | null, signal: string | null): boolean {
-  return signal === 'SIGKILL' || (signal === null && code === 0);
+export function killedFromOutside(handle: ChildHandle, code: number | null, signal: string | null): boolean {
+  return signal === 'SIGKILL' || (signal === null && code === 0 && handle.leftOnItsOwn);
 }

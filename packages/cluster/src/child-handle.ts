@@ -16,6 +16,8 @@ export interface ChildHandle {
   state: ProcessState;
   /** Set when the master stops this process on purpose (reload): its exit is not a crash. */
   retiring: boolean;
+  /** Set when the process said it is draining without the master's order (a SIGTERM from someone else). */
+  leftOnItsOwn: boolean;
   /** Set when the master kills this process because its watchdog found it stalled: the reason of its replacement. */
   killedFor: 'stalled' | null;
   /** Lines this process could not write, as it last reported (a full disk). */

@@ -40,40 +40,65 @@ function readOwner(file: string): LockOwner | null {
  * checks that what it moved is what it judged stale, so two starters racing over one stale lock
  * cannot both win.
  */
-function takeLock(lock: string): void {
+function takeLock(lock: string): string {
   const mine = JSON.stringify({ pid: process.pid, start: startTimeOf(process.pid) } satisfies LockOwner);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      writeFileSync(lock, mine, { flag: 'wx', mode: 0o600 });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const owner = readOwner(lock);
-    if (owner && owner.pid !== process.pid && isRunning(owner.pid, owner.start)) {
-      throw new ClutchError(ClusterErrorCode.ALREADY_RUNNING, `A cluster started from this directory with this title is running already (master ${owner.pid}; lock ${lock})`);
-    }
-    const aside = `${lock}.${process.pid}.stale`;
-    try {
-      renameSync(lock, aside);
-    } catch {
-      continue; // Someone else moved it first: look again.
-    }
-    const moved = readOwner(aside);
-    // Both unreadable counts as the same: a lock left empty by a master killed as it wrote it.
-    if (moved?.pid === owner?.pid && moved?.start === owner?.start) {
-      unlinkSync(aside);
-    } else {
-      // A racing starter's fresh lock: put it back (unless a third took the name) and look again.
+  // Written whole under a name of its own, then linked into place: the lock never exists empty,
+  // so a racing starter never reads a half-written one and takes it for stale.
+  const draft = `${lock}.${process.pid}.new`;
+  writeFileSync(draft, mine, { mode: 0o600 });
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        linkSync(aside, lock);
-      } catch {
-        // The name is taken again; the next look decides.
+        linkSync(draft, lock);
+        return mine;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      unlinkSync(aside);
+      takeOver(lock);
+    }
+  } finally {
+    try {
+      unlinkSync(draft);
+    } catch {
+      // Gone already.
     }
   }
   throw new ClutchError(ClusterErrorCode.ALREADY_RUNNING, `Another master is taking the lock ${lock} right now`);
+}
+
+/** Moves a stale lock out of the way; throws ALREADY_RUNNING when its master lives. */
+function takeOver(lock: string): void {
+  const owner = readOwner(lock);
+    if (owner && owner.pid !== process.pid && isRunning(owner.pid, owner.start)) {
+      throw new ClutchError(ClusterErrorCode.ALREADY_RUNNING, `A cluster started from this directory with this title is running already (master ${owner.pid}; lock ${lock})`);
+    }
+  const aside = `${lock}.${process.pid}.stale`;
+  try {
+    renameSync(lock, aside);
+  } catch {
+    return; // Someone else moved it first: look again.
+  }
+  const moved = readOwner(aside);
+  // Both unreadable counts as the same: a lock from before locks were written whole.
+  if (moved?.pid !== owner?.pid || moved?.start !== owner?.start) {
+    // A racing starter's fresh lock: put it back (unless a third took the name; the checks in
+    // open() then stop whichever of them lost it).
+    try {
+      linkSync(aside, lock);
+    } catch {
+      // The name is taken again; the next look decides.
+    }
+  }
+  unlinkSync(aside);
+}
+
+/** True while the lock still holds what this master wrote: a racing starter that took it over by mistake makes this false. */
+function stillMine(lock: string, mine: string): boolean {
+  try {
+    return readFileSync(lock, 'utf8') === mine;
+  } catch {
+    return false;
+  }
 }
 
 type Dispatch = { [K in ControlRequest['cmd']]: (request: Extract<ControlRequest, { cmd: K }>) => Promise<unknown> };
@@ -112,7 +137,12 @@ export class ControlServer {
    * lock or a socket left by a master that died (SIGKILL, even unreaped) is taken over.
    */
   static async open(path: string, handlers: ControlHandlers, logger: Logger): Promise<ControlServer> {
-    takeLock(`${path}.lock`);
+    const lock = `${path}.lock`;
+    const mine = takeLock(lock);
+    const lost = () => new ClutchError(ClusterErrorCode.ALREADY_RUNNING, `Another master took the lock ${lock} while this one started`);
+    // Checked again right before the socket is replaced, and after: of starters racing over a stale
+    // lock, only the one whose lock is in place goes on.
+    if (!stillMine(lock, mine)) throw lost();
     try {
       unlinkSync(path);
     } catch {
@@ -127,6 +157,10 @@ export class ControlServer {
       });
     });
     chmodSync(path, 0o600);
+    if (!stillMine(lock, mine)) {
+      server.close();
+      throw lost();
+    }
     return new ControlServer(path, server, handlers, logger);
   }
 

@@ -23,15 +23,21 @@ export const RUN_DIR_ENV = 'CLUTCH_RUN_DIR';
 
 const myUid = (): number | null => (typeof process.getuid === 'function' ? process.getuid() : null);
 
-/** Why `dir` is not safe to hold control sockets, or null when it is (created 0700 if missing; a mode too open on a directory of ours is fixed). */
-function unsafe(dir: string): string | null {
+/**
+ * Why `dir` is not safe to hold control sockets, or null when it is. A missing one is created
+ * 0700. One of Clutch's own names (`clutch-<uid>`, `.clutch/run`) that is yours but too open is
+ * closed to 0700; a directory you named (`$CLUTCH_RUN_DIR`) is never changed — it must already
+ * be yours and writable by nobody else.
+ */
+function unsafe(dir: string, ours: boolean): string | null {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const info = lstatSync(dir);
     if (!info.isDirectory()) return 'it is not a directory';
     const uid = myUid();
     if (uid !== null && info.uid !== uid) return `it belongs to uid ${info.uid}, not to you (uid ${uid})`;
-    if ((info.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+    if (ours && (info.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+    else if (!ours && (info.mode & 0o022) !== 0) return `others may write in it (mode ${(info.mode & 0o777).toString(8)})`;
     return null;
   } catch (err) {
     return (err as Error).message;
@@ -47,7 +53,7 @@ function unsafe(dir: string): string | null {
 export function controlDir(onSkip?: (dir: string, why: string) => void): string {
   const explicit = process.env[RUN_DIR_ENV];
   if (explicit) {
-    const why = unsafe(explicit);
+    const why = unsafe(explicit, false);
     if (why) throw new ClutchError(ClusterErrorCode.CONTROL_UNSAFE, `${RUN_DIR_ENV}=${explicit} cannot hold control sockets: ${why}`);
     return explicit;
   }
@@ -58,7 +64,7 @@ export function controlDir(onSkip?: (dir: string, why: string) => void): string 
   ];
   const skipped: string[] = [];
   for (const dir of candidates) {
-    const why = unsafe(dir);
+    const why = unsafe(dir, true);
     if (!why) return dir;
     skipped.push(`${dir} (${why})`);
     onSkip?.(dir, why);

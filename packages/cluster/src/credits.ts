@@ -11,6 +11,13 @@ export interface Credit {
   refs: number;
 }
 
+/**
+ * What every process's messages together may hold in the master, bytes. Each sender's budget bounds
+ * one sender and target; this bounds them all (senders × targets × budget could be gigabytes). A
+ * message past it is refused by the master (QUEUE_FULL, to the sender).
+ */
+export const MAX_HELD_BYTES = 256 * 1024 * 1024;
+
 /** Owed bytes the master lets wait for a message to ride on, before it sends a credit message of its own. */
 const LAZY_BYTES = 1024 * 1024;
 /** How long owed bytes wait for a message to ride on, ms (a budget is 32 MB: a little lag costs nothing). */
@@ -24,13 +31,27 @@ const LAZY_MS = 20;
  */
 export class CreditLedger {
   readonly #owed = new Map<ChildHandle, Map<MessageTarget, number>>();
+  /** Per process, the writes to it whose completion would release a credit. Node never completes the ones queued when a process dies. */
+  readonly #writing = new Map<ChildHandle, Set<Credit>>();
+  #held = 0;
   readonly #owedBytes = new Map<ChildHandle, number>();
   #timer: NodeJS.Timeout | null = null;
   #soon = false;
 
-  /** A credit for a message from `sender` to `to` whose payload is `payload` (none for an empty one). */
-  open(sender: ChildHandle, to: MessageTarget, payload: string | undefined): Credit | undefined {
-    return payload ? { sender, to, bytes: payload.length, refs: 0 } : undefined;
+  /** Bytes the master holds now, over every message. */
+  get held(): number {
+    return this.#held;
+  }
+
+  /**
+   * A credit for a message of `bytes` from `sender` to `to` (none for an empty one). It starts with
+   * one reference, the routing's own: `settle()` drops it once the copies are placed, so a copy that
+   * leaves at once cannot give the bytes back before the others are counted.
+   */
+  open(sender: ChildHandle, to: MessageTarget, bytes: number): Credit | undefined {
+    if (bytes <= 0) return undefined;
+    this.#held += bytes;
+    return { sender, to, bytes, refs: 1 };
   }
 
   hold(credit: Credit | undefined): void {
@@ -38,12 +59,36 @@ export class CreditLedger {
   }
 
   release(credit: Credit | undefined): void {
-    if (credit && --credit.refs === 0) this.#owe(credit);
+    if (credit && --credit.refs === 0) {
+      this.#held -= credit.bytes;
+      this.#owe(credit);
+    }
   }
 
-  /** After routing: a message the master kept no copy of (refused, or sent nowhere) is given back at once. */
+  /** After routing: drops the routing's own reference. */
   settle(credit: Credit | undefined): void {
-    if (credit && credit.refs === 0) this.#owe(credit);
+    this.release(credit);
+  }
+
+  /** Holds `credit` while a write to `target` is under way; `written()` (or `targetGone`) releases it. */
+  writing(target: ChildHandle, credit: Credit): () => void {
+    this.hold(credit);
+    let set = this.#writing.get(target);
+    if (!set) this.#writing.set(target, (set = new Set()));
+    const writes = set;
+    // A Set of credits: one message may be written twice to one target only in a replay, which
+    // never happens while the first write is pending (the agent that would receive it is gone).
+    writes.add(credit);
+    return () => {
+      if (writes.delete(credit)) this.release(credit);
+    };
+  }
+
+  /** The process is gone: its pending writes will never complete, and their bytes come back now. */
+  targetGone(target: ChildHandle): void {
+    const writes = this.#writing.get(target);
+    this.#writing.delete(target);
+    for (const credit of writes ?? []) this.release(credit);
   }
 
   /**

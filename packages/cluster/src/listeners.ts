@@ -32,8 +32,11 @@ export class Listeners {
     const listener = await opening;
     if (this.#closed) {
       listener.close();
-    } else if (admit()) {
-      this.#open.set(key, listener);
+      return listener.address;
+    }
+    // Known from now on, even if this worker is not admitted: closeAll() must find it.
+    this.#open.set(key, listener);
+    if (admit()) {
       listener.add(target);
       this.#of.set(target, listener);
       this.#closeSuperseded();

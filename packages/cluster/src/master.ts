@@ -88,6 +88,10 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       }
     },
     heartbeat: (handle, message) => this.#watchdog.beat(handle, message),
+    leaving: (handle) => {
+      if (handle.state !== 'stopping') handle.leftOnItsOwn = true;
+      if (handle instanceof WorkerProcess) this.#listeners.leave(handle);
+    },
     metrics: (_handle, message) => this.#monitor.received(message),
     ack: (handle, message) => this.#relay.ack(handle, message.seq),
     barrier: (handle, message) => {
@@ -487,7 +491,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       if (this.#state === 'starting') this.#abortStart?.(error);
       if (this.#state === 'ready' && !agent.retiring) {
         this.logger.error('agent %d exited (code %s, signal %s)%s', agent.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
-        const counts = !(boot.done && killedFromOutside(info.code, info.signal));
+        const counts = !(boot.done && killedFromOutside(agent, info.code, info.signal));
         const reason = agent.killedFor ?? 'crash';
         this.#supervisor.agentDied(Date.now() - agent.startedAt, () => {
           if (this.#state === 'ready') this.#replaceAgent(reason);
@@ -535,7 +539,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       if (this.#state === 'ready' && !worker.retiring && !worker.candidate) {
         this.logger.error('worker %d exited (code %s, signal %s)%s', worker.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
         // Killed from outside after it served (an operator, the OOM killer): no crash loop, no delay.
-        const counts = !(boot.done && killedFromOutside(info.code, info.signal));
+        const counts = !(boot.done && killedFromOutside(worker, info.code, info.signal));
         const reason = worker.killedFor ?? 'crash';
         this.#supervisor.workerDied(slot, Date.now() - worker.startedAt, () => {
           if (this.#state === 'ready') this.#replaceWorker(slot, reason);

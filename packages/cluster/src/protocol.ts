@@ -33,6 +33,8 @@ export interface SendMessage {
   to: MessageTarget;
   action: string;
   payload?: string;
+  /** The payload's size in bytes (UTF-8), as the sender counted it against its budget. */
+  size?: number;
   rid?: number;
   /** Piggybacked acknowledgement (see AckMessage): saves the agent a message of its own. */
   ack?: number;
@@ -43,6 +45,8 @@ export interface ReplyMessage {
   to: number;
   rid: number;
   payload?: string;
+  /** The payload's size in bytes (UTF-8), as the sender counted it against its budget. */
+  size?: number;
   error?: SerializedError;
   /** Piggybacked acknowledgement (see AckMessage). */
   ack?: number;
@@ -98,7 +102,15 @@ export interface MetricsMessage {
   /** The worker's responses as of now (fresher than its last heartbeat). */
   http?: HttpCounts;
 }
+/**
+ * Worker → master: this worker is draining (the master's order, or a SIGTERM from someone else):
+ * hand it no more connections. The barrier that follows brings in the last ones handed before.
+ */
+export interface LeavingMessage {
+  clutch: 'leaving';
+}
 export type ChildMessage =
+  | LeavingMessage
   | ReadyMessage
   | BootErrorMessage
   | SendMessage
@@ -271,6 +283,8 @@ export function checkChildMessage(raw: unknown): string | null {
       if (listen.path !== undefined && typeof listen.path !== 'string') return 'listen with a bad path';
       return null;
     }
+    case 'leaving':
+      return null;
     case 'heartbeat':
       return typeof msg.cpu === 'object' && msg.cpu !== null && Number.isFinite(msg.rss) && typeof msg.loop === 'object' && msg.loop !== null ? null : 'heartbeat without its figures';
     case 'metrics':

@@ -1,5 +1,5 @@
 import type { ChildHandle } from './child-handle.js';
-import { CreditLedger, type Credit } from './credits.js';
+import { CreditLedger, MAX_HELD_BYTES, type Credit } from './credits.js';
 import { ClusterErrorCode, type SerializedError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { DeliverMessage, DeliverReplyMessage, MasterMessage, PidsMessage, ReplyMessage, SendMessage } from './protocol.js';
@@ -19,6 +19,12 @@ interface Queued {
 interface Unacked {
   seq: number;
   queued: Queued;
+}
+
+/** What a message's payload counts against the budgets: the byte size its sender declared, else its length. */
+function payloadBytes(msg: SendMessage | ReplyMessage): number {
+  if (msg.payload === undefined) return 0;
+  return Number.isSafeInteger(msg.size) && msg.size! >= 0 ? msg.size! : msg.payload.length;
 }
 
 /** Merges two queues, each in arrival order, into one in arrival order. */
@@ -92,6 +98,7 @@ export class Relay {
    * dropped and reported to its sender: replaying it again could kill every replacement in turn.
    */
   agentExited(agent: ChildHandle): void {
+    this.#credits.targetGone(agent);
     if (this.#agent !== agent) return;
     this.#agent = null;
     const replay: Queued[] = [];
@@ -137,6 +144,7 @@ export class Relay {
 
   removeWorker(worker: ChildHandle): void {
     this.#workers.delete(worker);
+    this.#credits.targetGone(worker);
     this.#failInflight(worker, new Set());
     const queue = this.#workerQueues.get(worker);
     this.#workerQueues.delete(worker);
@@ -184,9 +192,13 @@ export class Relay {
     const out: DeliverMessage = { clutch: 'deliver', action: msg.action, from: sender.role, pid: sender.pid };
     if (msg.payload !== undefined) out.payload = msg.payload;
     if (msg.rid !== undefined) out.rid = msg.rid;
-    const queued: Queued = { n: ++this.#arrivals, message: out, credit: this.#credits.open(sender, msg.to, msg.payload) };
+    const credit = this.#credits.open(sender, msg.to, payloadBytes(msg));
+    const queued: Queued = { n: ++this.#arrivals, message: out, credit };
     const to = msg.to;
-    if (to === 'agent') {
+    if (credit && this.#credits.held > MAX_HELD_BYTES) {
+      // Every sender within its budget, and yet too much in all: the master protects itself.
+      this.#full(queued, 'the master (all messages together)');
+    } else if (to === 'agent') {
       this.#toAgent(queued);
     } else if (to === 'app') {
       this.#toWorkers(queued);
@@ -209,7 +221,7 @@ export class Relay {
     if (msg.payload !== undefined) out.payload = msg.payload;
     if (msg.error) out.error = msg.error;
     // A reply counts against the replier's budget for the asker until it is written.
-    const credit = this.#credits.open(sender, msg.to, msg.payload);
+    const credit = this.#credits.open(sender, msg.to, payloadBytes(msg));
     if (target) this.#deliver(target, out, credit);
     else this.#logger.debug('reply %d from %d for gone process %d dropped', msg.rid, sender.pid, msg.to);
     this.#credits.settle(credit);
@@ -233,8 +245,8 @@ export class Relay {
       handle.send(out);
       return;
     }
-    this.#credits.hold(credit);
-    if (!handle.send(out, () => this.#credits.release(credit))) this.#credits.release(credit);
+    const written = this.#credits.writing(handle, credit);
+    if (!handle.send(out, written)) written();
   }
 
   /**

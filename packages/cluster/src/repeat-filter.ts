@@ -7,6 +7,10 @@ export interface RepeatFilterOptions {
   total?: number;
   /** Kinds tracked at once; beyond it, new kinds share one bucket. */
   maxKeys?: number;
+  /** Summary lines per window; the kinds beyond them are counted in one more line, by `overflow`. */
+  maxSummaries?: number;
+  /** Reports the kinds past `maxSummaries`: how many kinds, and how many lines they suppressed together. */
+  overflow?: (kinds: number, suppressed: number, windowMs: number) => void;
 }
 
 interface Bucket {
@@ -26,13 +30,13 @@ interface Bucket {
  * if (filter.admit(err.code, (n) => logger.warn('… and %d more like it', n))) logger.warn('refused: %s', err.message);
  */
 export class RepeatFilter {
-  readonly #options: Required<RepeatFilterOptions>;
+  readonly #options: Required<Omit<RepeatFilterOptions, 'overflow'>> & Pick<RepeatFilterOptions, 'overflow'>;
   #buckets = new Map<string, Bucket>();
   #total = 0;
   #timer: NodeJS.Timeout | null = null;
 
   constructor(options: RepeatFilterOptions) {
-    this.#options = { total: Number.POSITIVE_INFINITY, maxKeys: 1_000, ...options };
+    this.#options = { total: Number.POSITIVE_INFINITY, maxKeys: 1_000, maxSummaries: 10, ...options };
   }
 
   /** True when this occurrence should be logged; otherwise it is counted, and `summary` reports the count later. */
@@ -59,8 +63,18 @@ export class RepeatFilter {
     const buckets = this.#buckets;
     this.#buckets = new Map();
     this.#total = 0;
+    let summaries = 0;
+    let restKinds = 0;
+    let restLines = 0;
     for (const bucket of buckets.values()) {
-      if (bucket.suppressed > 0) bucket.summary(bucket.suppressed, this.#options.windowMs);
+      if (bucket.suppressed === 0) continue;
+      if (summaries++ < this.#options.maxSummaries || !this.#options.overflow) {
+        bucket.summary(bucket.suppressed, this.#options.windowMs);
+      } else {
+        restKinds++;
+        restLines += bucket.suppressed;
+      }
     }
+    if (restKinds > 0) this.#options.overflow?.(restKinds, restLines, this.#options.windowMs);
   }
 }

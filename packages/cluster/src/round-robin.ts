@@ -1,4 +1,5 @@
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { lstatSync, unlinkSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { debuglog } from 'node:util';
 import { ClusterErrorCode, ClutchError } from './errors.js';
 import type { ListenConfig } from './framework.js';
@@ -34,6 +35,23 @@ interface Waiting {
 }
 
 type NativeServerHandle = { onconnection: (err: number, handle: RawHandle | undefined) => void };
+
+/** True when `path` is a unix socket that refuses connections: no process listens on it. */
+async function staleSocket(path: string): Promise<boolean> {
+  try {
+    if (!lstatSync(path).isSocket()) return false;
+  } catch {
+    return false;
+  }
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(false);
+    });
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+}
 
 function addressOf(server: Server): ListenAddress {
   const a = server.address();
@@ -81,8 +99,22 @@ export class RoundRobinListener {
     };
   }
 
-  /** Binds `config` (port 0 takes a free port). Rejects with the system error (EADDRINUSE, EACCES, …). */
-  static open(config: ListenConfig): Promise<RoundRobinListener> {
+  /**
+   * Binds `config` (port 0 takes a free port). Rejects with the system error (EADDRINUSE, EACCES, …).
+   * A unix socket file nobody listens on any more (its master was killed) is removed and bound again.
+   */
+  static async open(config: ListenConfig): Promise<RoundRobinListener> {
+    try {
+      return await RoundRobinListener.#bind(config);
+    } catch (err) {
+      if (!config.path || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !(await staleSocket(config.path))) throw err;
+      debug('removing the stale socket %s', config.path);
+      unlinkSync(config.path);
+      return RoundRobinListener.#bind(config);
+    }
+  }
+
+  static #bind(config: ListenConfig): Promise<RoundRobinListener> {
     return new Promise((resolve, reject) => {
       const server = createServer();
       server.once('error', reject);
@@ -132,10 +164,14 @@ export class RoundRobinListener {
   /** The worker is gone: what it was handed and never received goes to another worker. */
   targetExited(target: ConnectionTarget): void {
     this.remove(target);
-    const unsent = this.#unsent.get(target);
+    const set = this.#unsent.get(target);
     this.#unsent.delete(target);
-    if (!unsent || unsent.size === 0) return;
-    debug('worker %d exited with %d connections not handed over; they go to another worker', target.pid, unsent.size);
+    if (!set || set.size === 0) return;
+    // Emptied first: a late write callback of the dead worker must find its handle gone, not close
+    // a handle another worker now owns.
+    const unsent = [...set];
+    set.clear();
+    debug('worker %d exited with %d connections not handed over; they go to another worker', target.pid, unsent.length);
     for (const handle of unsent) this.#dispatch(handle);
   }
 

@@ -24,6 +24,7 @@ export class WorkerProcess extends EventEmitter<WorkerProcessEvents> implements 
   retiring = false;
   logHealth: LogHealth = { dropped: 0, lastError: null };
   killedFor: 'stalled' | null = null;
+  leftOnItsOwn = false;
   listening = false;
   /** Forked by a reload and not in service yet: a death is the reload's failure, not a crash. */
   candidate = false;

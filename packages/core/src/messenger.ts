@@ -73,7 +73,7 @@ export const CLUSTER_PIDS = 'cluster-pids';
 
 /** The messenger's bounds: `config.messenger.maxMessageBytes` and `maxPendingBytes`. */
 export interface MessengerLimits {
-  /** The largest message (or reply), measured as the length of its JSON text. */
+  /** The largest message (or reply), measured as the UTF-8 bytes of its JSON text. */
   maxMessageBytes: number;
   /** What this process may have on its way to one target (sent, not yet out of the master). */
   maxPendingBytes: number;
@@ -217,13 +217,14 @@ export class Messenger {
   request<A extends string, R extends RequestReply<A> = RequestReply<A>>(target: RequestTarget, action: A, ...args: RequestArgs<A>): Promise<R> {
     const [data, options = {}] = args as [data?: unknown, options?: RequestOptions];
     let payload: string | undefined;
+    let size = 0;
     try {
       if (target !== 'agent' && target !== 'random') checkPid(target);
       checkAction(action);
       assertSerializable(data, action);
       if (this.#closed) throw this.#closedError(action);
       payload = encode(data);
-      this.#reserve(target, action, payload);
+      size = this.#reserve(target, action, payload);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -235,10 +236,10 @@ export class Messenger {
         reject(new ClutchError(CoreErrorCode.MESSENGER_TIMEOUT, `Request "${action}" to ${target} got no reply within ${timeout}ms`));
       }, timeout);
       this.#pending.set(rid, { resolve: resolve as (value: unknown) => void, reject, timer });
-      if (!this.#transport.send({ clutch: 'send', to: target, action, ...(payload !== undefined ? { payload } : {}), rid })) {
+      if (!this.#transport.send({ clutch: 'send', to: target, action, ...(payload !== undefined ? { payload, size } : {}), rid })) {
         clearTimeout(timer);
         this.#pending.delete(rid);
-        this.#giveBack(target, payload?.length ?? 0);
+        this.#giveBack(target, size);
         reject(this.#disconnectedError(action));
       }
     });
@@ -259,9 +260,9 @@ export class Messenger {
     assertSerializable(data, action);
     if (this.#closed) throw this.#closedError(action);
     const payload = encode(data);
-    this.#reserve(to, action, payload);
-    if (!this.#transport.send({ clutch: 'send', to, action, ...(payload !== undefined ? { payload } : {}) })) {
-      this.#giveBack(to, payload?.length ?? 0);
+    const size = this.#reserve(to, action, payload);
+    if (!this.#transport.send({ clutch: 'send', to, action, ...(payload !== undefined ? { payload, size } : {}) })) {
+      this.#giveBack(to, size);
       throw this.#disconnectedError(action);
     }
     return this;
@@ -273,9 +274,10 @@ export class Messenger {
    * bytes back once the message has left it, so a target that does not read (paused, stuck,
    * replaced) costs its senders their budget, not the master its memory.
    */
-  #reserve(to: MessageTarget, action: string, payload: string | undefined): void {
-    const bytes = payload?.length ?? 0;
-    if (bytes === 0) return;
+  #reserve(to: MessageTarget, action: string, payload: string | undefined): number {
+    if (payload === undefined) return 0;
+    // Bytes as they travel (UTF-8): a string's length would count non-ASCII text short by up to 3×.
+    const bytes = Buffer.byteLength(payload);
     const { maxMessageBytes, maxPendingBytes } = this.#limits;
     if (bytes > maxMessageBytes) {
       throw new ClutchError(CoreErrorCode.MESSENGER_TOO_LARGE, `Message "${action}" is ${mb(bytes)} as JSON, over messenger.maxMessageBytes (${mb(maxMessageBytes)})`);
@@ -288,6 +290,7 @@ export class Messenger {
       );
     }
     this.#pendingBytes.set(to, pending + bytes);
+    return bytes;
   }
 
   #giveBack(to: MessageTarget, bytes: number): void {
@@ -380,7 +383,7 @@ export class Messenger {
 
   async #answer(action: string, data: unknown, meta: MessageMeta, rid: number): Promise<void> {
     const handler = this.#handlers.get(action);
-    let reply: { payload?: string; error?: ReturnType<typeof serializeError> };
+    let reply: { payload?: string; size?: number; error?: ReturnType<typeof serializeError> };
     if (!handler) {
       reply = { error: { name: 'ClutchError', code: CoreErrorCode.MESSENGER_NO_HANDLER, message: `Process ${process.pid} has no handler for "${action}"` } };
     } else {
@@ -391,14 +394,14 @@ export class Messenger {
         assertSerializable(value, `${action} (reply)`);
         const payload = encode(value);
         // A reply counts against this process's budget for the asker, as a message would.
-        this.#reserve(meta.pid, `${action} (reply)`, payload);
-        reply = payload === undefined ? {} : { payload };
+        const size = this.#reserve(meta.pid, `${action} (reply)`, payload);
+        reply = payload === undefined ? {} : { payload, size };
       } catch (err) {
         const { name, message, code } = serializeError(err);
         reply = { error: { name, message, code: code ?? CoreErrorCode.MESSENGER_HANDLER_FAILED } };
       }
     }
-    if (!this.#transport.send({ clutch: 'reply', to: meta.pid, rid, ...reply })) this.#giveBack(meta.pid, reply.payload?.length ?? 0);
+    if (!this.#transport.send({ clutch: 'reply', to: meta.pid, rid, ...reply })) this.#giveBack(meta.pid, reply.size ?? 0);
   }
 
   #closedError(action: string): ClutchError {

@@ -14,10 +14,17 @@ const TOTAL = 20;
  */
 export class RequestErrorLog {
   readonly #logger: Logger;
-  readonly #filter = new RepeatFilter({ windowMs: WINDOW_MS, perKey: PER_KIND, total: TOTAL });
+  readonly #filter: RepeatFilter;
 
   constructor(logger: Logger) {
     this.#logger = logger;
+    this.#filter = new RepeatFilter({
+      windowMs: WINDOW_MS,
+      perKey: PER_KIND,
+      total: TOTAL,
+      maxSummaries: 5,
+      overflow: (kinds, n, ms) => logger.error('%d more request errors of %d other kinds in the last %ds (not logged one by one)', n, kinds, ms / 1000),
+    });
   }
 
   error(err: Error & { code?: unknown }, message: string, ...args: unknown[]): void {

@@ -76,11 +76,11 @@ export class Bridge {
         else end.waiting.push(out);
       }
       // In one process nothing piles up in between: the bytes are given back at once.
-      if (message.payload) this.#deliver(from, { clutch: 'credit', credits: [[message.to, message.payload.length]] });
+      if (message.payload) this.#deliver(from, { clutch: 'credit', credits: [[message.to, message.size ?? message.payload.length]] });
     } else if (message.clutch === 'reply') {
       const end = this.#target(message.to)?.[0];
       if (end) this.#deliver(end, { clutch: 'reply', rid: message.rid, ...(message.payload !== undefined ? { payload: message.payload } : {}), ...(message.error ? { error: message.error } : {}), from: from.role, pid: from.pid });
-      if (message.payload) this.#deliver(from, { clutch: 'credit', credits: [[message.to, message.payload.length]] });
+      if (message.payload) this.#deliver(from, { clutch: 'credit', credits: [[message.to, message.size ?? message.payload.length]] });
     }
   }
 

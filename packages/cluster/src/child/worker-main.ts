@@ -53,6 +53,8 @@ graceful({
     // half the stop timeout; then what is still open is cut, so beforeClose always gets its turn.
     // The master took this worker out of the rotation before it ordered the stop; the barrier's echo
     // comes after every connection it handed this worker before that, so none is left unserved.
+    // A SIGTERM from someone else: the master learns it here, and hands this worker nothing more.
+    transport.send({ clutch: 'leaving' });
     await server?.drain(drainMode, stopTimeout / 2, () => transport.barrier(1_000));
     if (!instance) return;
     let timer: NodeJS.Timeout | undefined;
