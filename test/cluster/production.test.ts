@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { ClusterStatus } from '@clutch/cluster';
-import { startFixture, type AppProcess } from '../helpers/cluster.ts';
+import { startFixture, statusOf as statusOfApp, type AppProcess } from '../helpers/cluster.ts';
 import { getJson } from '../helpers/http.ts';
 import { startLoad } from '../helpers/load.ts';
 
-/** `app status --json` through the control socket of a fixture started with a generated title. */
 async function statusOf(app: AppProcess): Promise<ClusterStatus> {
-  const { runApp } = await import('../helpers/cluster.ts');
-  const args = app.child.spawnargs;
-  const title = args[args.indexOf('--title') + 1]!;
-  const dir = args[args.indexOf('start') + 1]!;
-  const r = await runApp(['status', dir, '--json', '--title', title], 10_000);
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as ClusterStatus;
+  const s = await statusOfApp(app);
+  assert.ok(s, 'the cluster answers app status');
+  return s;
 }
 
 const until = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs: number) => {

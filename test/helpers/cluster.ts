@@ -222,3 +222,12 @@ export async function appStatus(dir: string, title?: string): Promise<ClusterSta
   assert.equal(code, 0, stderr);
   return JSON.parse(stdout) as ClusterStatus;
 }
+
+/** `app status --json` of a cluster this test started (its directory and title read from its command line); null when it does not answer. */
+export async function statusOf(app: AppProcess): Promise<ClusterStatus | null> {
+  const args = app.child.spawnargs;
+  const title = args[args.indexOf('--title') + 1]!;
+  const dir = args[args.indexOf('start') + 1]!;
+  const r = await runApp(['status', dir, '--json', '--title', title], 10_000);
+  return r.code === 0 ? (JSON.parse(r.stdout) as ClusterStatus) : null;
+}

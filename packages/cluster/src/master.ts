@@ -93,6 +93,9 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       if (handle instanceof WorkerProcess) this.#listeners.leave(handle);
     },
     metrics: (_handle, message) => this.#monitor.received(message),
+    leader: (handle, message) => {
+      if (handle === this.#agent) this.#monitor.leader(handle, message);
+    },
     ack: (handle, message) => this.#relay.ack(handle, message.seq),
     barrier: (handle, message) => {
       handle.send({ clutch: 'barrier', id: message.id });

@@ -3,7 +3,7 @@ import { HealthServer } from './health-server.js';
 import type { HttpCounts } from './http-stats.js';
 import { logHealth } from './logger.js';
 import { addHttp, emptyHttp, renderClusterMetrics, renderProjectMetrics, type ProcessFigures } from './metrics.js';
-import type { MetricsMessage } from './protocol.js';
+import type { LeaderMessage, MetricsMessage } from './protocol.js';
 import type { RestartLog, SlotKey } from './restart-log.js';
 import { childStatus, OwnVitals, type ClusterStatus } from './status.js';
 import type { Watchdog } from './watchdog.js';
@@ -24,8 +24,6 @@ export interface MonitorHost {
   workersInRotation(): number;
   waitingConnections(): number;
   messenger(): { queued: number; refused: number };
-  /** Extra /metrics series (the leader's), already rendered. */
-  extraMetrics?(): string;
 }
 
 /** How long a scrape waits for the workers' own metrics, ms. */
@@ -45,6 +43,9 @@ export class Monitor {
   readonly #retiredHttp: HttpCounts = emptyHttp();
   #health: HealthServer | null = null;
   #nextCollect = 1;
+  /** The agent's last word on leadership, and the elections of agents before it. */
+  #leader: { pid: number; state: LeaderMessage } | null = null;
+  #pastTransitions = 0;
   readonly #collecting = new Map<number, (message: MetricsMessage) => void>();
 
   constructor(host: MonitorHost, watchdog: Watchdog, restarts: RestartLog) {
@@ -67,6 +68,12 @@ export class Monitor {
   workerExited(worker: ChildHandle): void {
     const http = this.#watchdog.vitals(worker)?.last?.http;
     if (http) addHttp(this.#retiredHttp, http);
+  }
+
+  /** The agent says whether this cluster leads. */
+  leader(agent: ChildHandle, state: LeaderMessage): void {
+    if (this.#leader && this.#leader.pid !== agent.pid) this.#pastTransitions += this.#leader.state.transitions;
+    this.#leader = { pid: agent.pid, state };
   }
 
   /** A worker answered a metrics collection. */
@@ -103,6 +110,7 @@ export class Monitor {
         waitingConnections: this.#host.waitingConnections(),
       },
       agent: agent ? await status(agent, 'agent') : null,
+      leader: this.#leaderNow(),
       workers: await Promise.all(this.#host.workers().map(async ({ worker, slot }) => ({ ...(await status(worker, slot)), slot }))),
     };
   }
@@ -137,10 +145,31 @@ export class Monitor {
       workersInRotation: this.#host.workersInRotation(),
       waitingConnections: this.#host.waitingConnections(),
       messenger: this.#host.messenger(),
-      ...(this.#host.extraMetrics ? { extra: this.#host.extraMetrics() } : {}),
+      extra: this.#leaderMetrics(),
     });
     const project = await renderProjectMetrics(collected.filter((c): c is { pid: number; metrics: unknown[]; http: HttpCounts | undefined } => c.metrics !== null));
     return project ? `${ownText}${project}` : ownText;
+  }
+
+  /** Leadership as it stands: the current agent's word (none while no agent is up). */
+  #leaderNow(): ClusterStatus['leader'] {
+    const agent = this.#host.agent();
+    const state = this.#leader && agent?.pid === this.#leader.pid && agent.state !== 'dead' ? this.#leader.state : null;
+    return state ? { leading: state.leading, token: state.token, store: state.store } : null;
+  }
+
+  #leaderMetrics(): string {
+    const now = this.#leaderNow();
+    const transitions = this.#pastTransitions + (this.#leader?.state.transitions ?? 0);
+    return [
+      '# HELP clutch_leader 1 while this cluster\'s agent leads (config.cluster.leader).',
+      '# TYPE clutch_leader gauge',
+      `clutch_leader{store="${now?.store ?? this.#leader?.state.store ?? 'local'}"} ${now?.leading ? 1 : 0}`,
+      '# HELP clutch_leader_transitions_total Elections and losses of leadership by this cluster\'s agents.',
+      '# TYPE clutch_leader_transitions_total counter',
+      `clutch_leader_transitions_total ${transitions}`,
+      '',
+    ].join('\n');
   }
 
   /** Asks every ready worker for the project's own metrics; a worker that does not answer in time is left out. */

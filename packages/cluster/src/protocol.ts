@@ -109,7 +109,17 @@ export interface MetricsMessage {
 export interface LeavingMessage {
   clutch: 'leaving';
 }
+/** Agent → master: whether this cluster leads (config.cluster.leader), for `app status` and /metrics. */
+export interface LeaderMessage {
+  clutch: 'leader';
+  leading: boolean;
+  token: number | null;
+  store: string;
+  /** Elections and losses so far in this agent. */
+  transitions: number;
+}
 export type ChildMessage =
+  | LeaderMessage
   | LeavingMessage
   | ReadyMessage
   | BootErrorMessage
@@ -285,6 +295,8 @@ export function checkChildMessage(raw: unknown): string | null {
     }
     case 'leaving':
       return null;
+    case 'leader':
+      return typeof msg.leading === 'boolean' && typeof msg.store === 'string' && Number.isSafeInteger(msg.transitions) ? null : 'leader without its state';
     case 'heartbeat':
       return typeof msg.cpu === 'object' && msg.cpu !== null && Number.isFinite(msg.rss) && typeof msg.loop === 'object' && msg.loop !== null ? null : 'heartbeat without its figures';
     case 'metrics':

@@ -40,6 +40,8 @@ export interface ClusterStatus {
   };
   agent: ProcessStatus | null;
   workers: Array<ProcessStatus & { slot: number }>;
+  /** Whether this cluster leads (config.cluster.leader), as its agent last said; null while no agent is up. */
+  leader: { leading: boolean; token: number | null; store: string } | null;
 }
 
 /** RSS of another process, from /proc on Linux; null elsewhere or if it just exited. */

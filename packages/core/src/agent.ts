@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
-import type { FrameworkStartOptions, Logger } from '@clutch/cluster';
+import type { ChildTransport, FrameworkStartOptions, Logger } from '@clutch/cluster';
 import { Ready } from 'get-ready';
 import { bootProcess, type Bootable } from './boot.js';
 import type { ClutchConfig } from './config.js';
+import { Leader } from './leader/leader.js';
 import { Lifecycle } from './lifecycle.js';
 import { Messenger } from './messenger.js';
 import type { LoadUnit } from './plugins.js';
@@ -23,8 +24,11 @@ export class Agent extends EventEmitter implements Bootable {
   readonly logger: Logger;
   readonly messenger: Messenger;
   readonly lifecycle: Lifecycle;
+  /** Whether this agent leads every cluster of the project (config.cluster.leader); set once the config is loaded. */
+  leader!: Leader;
   #scheduler: Scheduler | null = null;
   readonly #ready = new Ready();
+  readonly #transport: ChildTransport;
 
   constructor(options: FrameworkStartOptions) {
     super();
@@ -34,6 +38,7 @@ export class Agent extends EventEmitter implements Bootable {
     this.logger = options.logger;
     this.lifecycle = new Lifecycle({ logger: this.logger, timeout: 10_000 });
     this.messenger = new Messenger(options.transport, { logger: this.logger, pids: options.pids, requestTimeout: 5_000 });
+    this.#transport = options.transport;
   }
 
   /** Resolves once the agent is ready (after willReady). */
@@ -45,7 +50,8 @@ export class Agent extends EventEmitter implements Bootable {
     try {
       await bootProcess(this, 'agent', {
         loadFiles: async () => {
-          this.#scheduler = new Scheduler(this.messenger, this.logger, await loadSchedules(this.units));
+          this.leader = await Leader.create(this.config.cluster.leader, this.logger, this.#transport);
+          this.#scheduler = new Scheduler(this.messenger, this.logger, await loadSchedules(this.units), this.leader);
         },
         markReady: () => this.#ready.ready(true),
       });
@@ -55,14 +61,17 @@ export class Agent extends EventEmitter implements Bootable {
     }
   }
 
-  /** The cluster is ready: serverDidReady hooks, then the schedules start. */
+  /** The cluster is ready: the election begins, serverDidReady hooks run, then the schedules start. */
   async serverDidReady(): Promise<void> {
+    this.leader?.start();
     await this.lifecycle.run('serverDidReady');
     this.#scheduler?.start();
   }
 
+  /** Stops the schedules, steps down as leader (releasing the lease), then runs beforeClose. */
   async close(): Promise<void> {
     await this.#scheduler?.stop(this.config?.hookTimeout ?? 10_000);
+    await this.leader?.stop();
     await this.lifecycle.run('beforeClose');
     this.messenger.close();
   }

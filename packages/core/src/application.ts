@@ -19,7 +19,7 @@ import { useMiddleware } from './middleware.js';
 import { RequestErrorLog } from './request-errors.js';
 import type { LoadUnit } from './plugins.js';
 import { loadSchedules } from './schedule.js';
-import { SCHEDULE_ACTION } from './scheduler.js';
+import { SCHEDULE_ACTION, type ScheduleRun } from './scheduler.js';
 import { loadServices, serviceAccessor, type ServiceTree } from './service.js';
 
 const SERVICES = Symbol('clutch.services');
@@ -144,13 +144,15 @@ export class Application extends Koa implements Bootable {
     // The worker's own guard against overlap: an agent that replaced another (a reload) does not
     // know about runs the old one started; a task still running here answers false (skipped).
     const running = new Set<string>();
-    this.messenger.handle(SCHEDULE_ACTION, async ({ key }: { key: string }) => {
+    this.messenger.handle(SCHEDULE_ACTION, async ({ key, tick, token }: ScheduleRun) => {
       const schedule = tasks.get(key);
       if (!schedule) throw new ClutchError(CoreErrorCode.SCHEDULE_INVALID, `No schedule ${key} in this worker`);
       if (running.has(key)) return false;
       running.add(key);
       try {
-        await schedule.task(this.createAnonymousContext());
+        const ctx = this.createAnonymousContext();
+        ctx.schedule = { name: key, tick: tick ?? Date.now(), token: token ?? null };
+        await schedule.task(ctx);
       } finally {
         running.delete(key);
       }

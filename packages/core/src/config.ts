@@ -6,7 +6,9 @@ import bytes from 'bytes';
 import type { LoadUnit } from './plugins.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
 import { importDefault, resolveModuleFile } from './import-module.js';
+import type { LeaderOptions } from './leader/lease-store.js';
 import { isPlainObject, mergeConfig, type PlainObject } from './merge-config.js';
+import { parseInterval } from './schedule.js';
 
 /** What a function-form config file receives. */
 export interface AppInfo {
@@ -55,6 +57,12 @@ export interface FrameworkConfig {
     stallTimeout?: number;
     /** A worker whose RSS stays above this is recycled: bytes or a size like `'512MB'`; `--max-memory` wins. */
     maxMemory?: number;
+    /**
+     * One leader among every cluster of the project, on every host (see docs/scaling.md). `store`:
+     * `'local'` (default: this cluster always leads), `'postgres'` or `'redis'` at `url`. Durations
+     * in ms or like `'15s'`; after the load, ms.
+     */
+    leader: LeaderOptions;
   };
   /** How every process logs. `format: 'json'` makes each line one JSON object; `--log-format` and CLUTCH_LOG_FORMAT win. */
   logger: { format?: 'text' | 'json' };
@@ -174,6 +182,7 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) fail('cluster.maxMemory', "a positive number of bytes or a size like '512MB'", raw);
     cluster.maxMemory = value;
   }
+  cluster.leader = checkLeader(cluster.leader, config.name as string, fail);
   if (!isPlainObject(config.logger)) fail('logger', 'an object', config.logger);
   const { format } = config.logger as PlainObject;
   if (format !== undefined && format !== 'text' && format !== 'json') fail('logger.format', "'text' or 'json'", format);
@@ -193,6 +202,28 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
   if (!Array.isArray(config.middleware) || !config.middleware.every((m) => typeof m === 'string')) fail('middleware', 'an array of middleware names', config.middleware);
   const { showDetails } = config.onerror as PlainObject;
   if (showDetails !== undefined && typeof showDetails !== 'boolean') fail('onerror.showDetails', 'true or false', showDetails);
+}
+
+/** Checks `cluster.leader` and fills its defaults (SPEC §9): 15 s, 10 s, 2 s, the project's name. */
+function checkLeader(raw: unknown, projectName: string, fail: (path: string, expected: string, value: unknown) => never): LeaderOptions {
+  const input = raw === undefined ? {} : raw;
+  if (!isPlainObject(input)) fail('cluster.leader', "an object { store: 'local' | 'postgres' | 'redis', url?, name?, ttl?, renewDeadline?, retryPeriod? }", raw);
+  const leader = input as PlainObject;
+  const store = leader.store ?? 'local';
+  if (store !== 'local' && store !== 'postgres' && store !== 'redis') fail('cluster.leader.store', "'local', 'postgres' or 'redis'", store);
+  if (store !== 'local' && (typeof leader.url !== 'string' || leader.url === '')) fail('cluster.leader.url', `the URL of the ${String(store)} server`, leader.url);
+  if (leader.name !== undefined && (typeof leader.name !== 'string' || leader.name === '')) fail('cluster.leader.name', 'a non-empty string', leader.name);
+  const duration = (key: 'ttl' | 'renewDeadline' | 'retryPeriod', fallback: number): number => {
+    const value = leader[key] === undefined ? fallback : parseInterval(leader[key] as number | string);
+    if (value === null) fail(`cluster.leader.${key}`, "a positive duration (ms, or like '15s')", leader[key]);
+    return value;
+  };
+  const ttl = duration('ttl', 15_000);
+  const renewDeadline = duration('renewDeadline', 10_000);
+  const retryPeriod = duration('retryPeriod', 2_000);
+  // client-go's rule: a leader must give up before its lease can lapse, and retry more often than that.
+  if (!(ttl > renewDeadline && renewDeadline > retryPeriod)) fail('cluster.leader', `ttl > renewDeadline > retryPeriod (got ${ttl}, ${renewDeadline}, ${retryPeriod} ms)`, leader);
+  return { store, ...(typeof leader.url === 'string' ? { url: leader.url } : {}), name: (leader.name as string | undefined) ?? projectName, ttl, renewDeadline, retryPeriod };
 }
 
 /** Where each config key came from: dotted key path → file (or "framework" for defaults). */

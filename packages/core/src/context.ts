@@ -16,4 +16,10 @@ export type Context = Omit<WithoutIndex<KoaContext>, 'app' | 'service' | 'params
   service: ServiceTree;
   params: Record<string, string>;
   state: Record<string, unknown>;
+  /**
+   * In a schedule task: which run this is. `name` is the schedule (`<unit>:app/schedule/<file>`),
+   * `tick` its scheduled time (ms since epoch), `token` the leader's fencing token for a
+   * `type: 'cluster'` schedule — pass it with your writes so a store can refuse a stale leader's.
+   */
+  schedule?: { name: string; tick: number; token: number | null };
 };

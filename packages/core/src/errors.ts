@@ -46,6 +46,10 @@ export const CoreErrorCode = {
   MESSENGER_DISCONNECTED: 'CLUTCH_ERR_MESSENGER_DISCONNECTED',
   /** The process is closing: pending requests are rejected. */
   MESSENGER_CLOSED: 'CLUTCH_ERR_MESSENGER_CLOSED',
+  /** (a log line) the lease store (PostgreSQL, Redis) cannot be reached: the cluster serves, does not lead, and keeps trying. */
+  LEADER_STORE_UNREACHABLE: 'CLUTCH_ERR_LEADER_STORE_UNREACHABLE',
+  /** The reason a leader job's signal aborts: this agent is no longer sure it leads. */
+  LEADER_LOST: 'CLUTCH_ERR_LEADER_LOST',
   /** One message (or reply) is larger than `messenger.maxMessageBytes`. */
   MESSENGER_TOO_LARGE: 'CLUTCH_ERR_MESSENGER_TOO_LARGE',
   /** This process already has `messenger.maxPendingBytes` on their way to that target. */

@@ -29,3 +29,6 @@ export type { LoadUnit, PluginEntry } from './plugins.js';
 export { ClutchError, CoreErrorCode } from './errors.js';
 export type { Context } from './context.js';
 export type { Next, Middleware } from 'koa';
+export { Leader, type LeaderJob, type LeaderTerm } from './leader/leader.js';
+export { LeaderElector, type Clock, type ElectorEvents } from './leader/elector.js';
+export type { LeaseStore, LeaderOptions } from './leader/lease-store.js';

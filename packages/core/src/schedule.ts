@@ -7,8 +7,11 @@ import { listModules } from './load-controllers.js';
 import { isPlainObject } from './merge-config.js';
 import type { LoadUnit } from './plugins.js';
 
-/** How a task runs: in one worker (rotating) or in every worker. */
-export type ScheduleType = 'worker' | 'all';
+/**
+ * How a task runs: in one worker (rotating) or in every worker of this host; or `'cluster'`: in one
+ * worker of the leader's cluster, at most once per tick across every host (config.cluster.leader).
+ */
+export type ScheduleType = 'worker' | 'all' | 'cluster';
 
 export interface ScheduleOptions {
   /** Milliseconds, or a string like '500ms', '10s', '5m', '1h', '1d'. */
@@ -74,7 +77,8 @@ async function check(unit: LoadUnit, file: string, exported: unknown): Promise<S
   if (typeof task !== 'function') bad(file, 'has no task function');
   if (!isPlainObject(schedule)) bad(file, 'has no schedule object');
   const opts = schedule as unknown as ScheduleOptions;
-  if (opts.type !== 'worker' && opts.type !== 'all') bad(file, `schedule.type must be 'worker' or 'all', got ${JSON.stringify(opts.type)}`);
+  if (opts.type !== 'worker' && opts.type !== 'all' && opts.type !== 'cluster') bad(file, `schedule.type must be 'worker', 'all' or 'cluster', got ${JSON.stringify(opts.type)}`);
+  if (opts.type === 'cluster' && opts.immediate) bad(file, "schedule.immediate is not for type 'cluster': its ticks are the scheduled times every host agrees on");
   if ((opts.interval === undefined) === (opts.cron === undefined)) bad(file, 'needs exactly one of schedule.interval and schedule.cron');
   let interval: number | null = null;
   let cron: Cron | null = null;
