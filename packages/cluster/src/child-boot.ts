@@ -32,12 +32,12 @@ export function roleName(handle: ChildHandle): 'worker' | 'agent' {
 }
 
 /** The URL the ready line shows for where the master listens. */
-export function urlOf(address: ListenAddress): { url: string; port: number | null } {
+export function urlOf(address: ListenAddress, secure = false): { url: string; port: number | null } {
   if (address.family === 'unix') return { url: `unix:${address.address}`, port: null };
   let host = address.address;
   if (!host || host === '::' || host === '0.0.0.0') host = '127.0.0.1';
   else if (host.includes(':')) host = `[${host}]`;
-  return { url: `http://${host}:${address.port}`, port: address.port };
+  return { url: `${secure ? 'https' : 'http'}://${host}:${address.port}`, port: address.port };
 }
 
 /** Why a child exited before it was ready: its own boot error if it sent one, else how it exited. */

@@ -46,6 +46,10 @@ export interface ListenConfig {
   port?: number;
   hostname?: string;
   path?: string;
+  /** HTTPS: the key and certificate files (PEM), relative to the project. Read by each new worker: a reload picks up renewed ones. */
+  tls?: { key: string; cert: string };
+  /** With `tls`: HTTP/2, with HTTP/1.1 for clients that do not offer it (ALPN). */
+  http2?: boolean;
 }
 
 /**

@@ -424,6 +424,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
    * the rotation: that is when a worker counts as listening.
    */
   async #listen(worker: WorkerProcess, requested: ListenConfig): Promise<void> {
+    // The CLI's --port wins over the address, never over what the server speaks (TLS, HTTP/2).
     const config: ListenConfig = this.options.port !== undefined ? { port: this.options.port, ...(requested.hostname ? { hostname: requested.hostname } : {}) } : requested;
     const serving = () => worker.state !== 'dead' && worker.state !== 'stopping' && this.#state !== 'stopping' && this.#state !== 'stopped';
     let address;
@@ -442,7 +443,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     }
     worker.listening = true;
     this.#watchdog.watch(worker);
-    const where = urlOf(address);
+    const where = urlOf(address, requested.tls !== undefined);
     this.#readyInfo ??= { url: where.url, port: where.port, pid: process.pid, agent: 0, workers: [] };
     this.#boots.get(worker)?.resolve();
   }

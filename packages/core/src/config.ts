@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join, resolve as resolvePath } from 'node:path';
 import type { ListenConfig } from '@clutch/cluster';
 import bytes from 'bytes';
 import type { LoadUnit } from './plugins.js';
@@ -166,6 +167,16 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
   const listen = cluster.listen as PlainObject;
   if (listen.port !== undefined && (!Number.isInteger(listen.port) || (listen.port as number) < 0 || (listen.port as number) > 65535)) fail('cluster.listen.port', 'an integer from 0 to 65535', listen.port);
   for (const key of ['hostname', 'path'] as const) if (listen[key] !== undefined && typeof listen[key] !== 'string') fail(`cluster.listen.${key}`, 'a string', listen[key]);
+  if (listen.tls !== undefined) {
+    const tls = listen.tls as PlainObject;
+    if (!isPlainObject(tls) || typeof tls.key !== 'string' || typeof tls.cert !== 'string') fail('cluster.listen.tls', '{ key, cert }: the paths of PEM files', listen.tls);
+    for (const key of ['key', 'cert'] as const) {
+      const file = resolvePath(config.baseDir as string, tls[key] as string);
+      if (!existsSync(file)) fail(`cluster.listen.tls.${key}`, 'a file that exists', file);
+    }
+  }
+  if (listen.http2 !== undefined && typeof listen.http2 !== 'boolean') fail('cluster.listen.http2', 'true or false', listen.http2);
+  if (listen.http2 === true && listen.tls === undefined) fail('cluster.listen.http2', 'used with cluster.listen.tls (HTTP/2 is offered by ALPN, over TLS)', listen.http2);
   positive('cluster.keepAliveTimeout', cluster.keepAliveTimeout);
   if (cluster.health !== undefined) {
     const health = cluster.health as PlainObject;

@@ -1,5 +1,8 @@
 import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
+import { createServer as createHttpsServer } from 'node:https';
 import { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { HttpStats } from '../http-stats.js';
 import type { RawHandle } from '../round-robin.js';
 
@@ -31,8 +34,18 @@ type Tracked = Socket & { [ACCEPTED_AT]?: number; _httpMessage?: ServerResponse 
  *
  * The server binds nothing itself: the master listens and hands it each connection (`accept`).
  */
+/** What the server speaks: plain HTTP/1.1, HTTPS, or HTTP/2 over TLS with HTTP/1.1 fallback (ALPN). */
+export interface ServerProtocol {
+  tls?: { key: Buffer | string; cert: Buffer | string };
+  http2?: boolean;
+}
+
 export class DrainableServer {
-  readonly server: Server;
+  readonly server: Server | Http2SecureServer;
+  /** HTTP/2 sessions: a drain sends each a GOAWAY (`close()`), and lets its streams finish. */
+  readonly #sessions = new Set<ServerHttp2Session>();
+  /** TLS connections that fell back to HTTP/1.1 on an HTTP/2 server (Node tracks no idle state for them). */
+  readonly #http1OverH2 = new Set<TLSSocket>();
   /** Open connections; tracked once per connection, so serving a request costs one boolean check. */
   readonly #sockets = new Set<Tracked>();
   #mode: DrainMode | null = null;
@@ -40,14 +53,33 @@ export class DrainableServer {
   #waitingForFlush = false;
   #onEmpty: (() => void) | null = null;
 
-  constructor(listener: RequestListener, options: { keepAliveTimeout?: number; stats?: HttpStats } = {}) {
+  constructor(listener: RequestListener, options: { keepAliveTimeout?: number; stats?: HttpStats } & ServerProtocol = {}) {
     const serverOptions = options.stats ? { ServerResponse: options.stats.responseClass() } : {};
-    this.server = createServer(serverOptions, (req, res) => {
+    const handler: RequestListener = (req, res) => {
       (req.socket as Tracked)[ACCEPTED_AT] = 0;
-      // During a drain every response tells the client to send its next request elsewhere.
-      if (this.#mode) this.#closing(res);
+      // During a drain every response tells the client to send its next request elsewhere (HTTP/2
+      // has no such header: its GOAWAY says it).
+      if (this.#mode && req.httpVersionMajor < 2) this.#closing(res);
       listener(req, res);
-    });
+    };
+    if (options.tls && options.http2) {
+      const h2 = createSecureServer({ ...options.tls, allowHTTP1: true }, handler as never);
+      h2.on('session', (session) => {
+        this.#sessions.add(session);
+        session.once('close', () => this.#sessions.delete(session));
+        if (this.#mode) session.close();
+      });
+      h2.on('secureConnection', (tls: TLSSocket) => {
+        if (tls.alpnProtocol === 'h2') return;
+        this.#http1OverH2.add(tls);
+        tls.once('close', () => this.#http1OverH2.delete(tls));
+      });
+      this.server = h2;
+    } else if (options.tls) {
+      this.server = createHttpsServer({ ...serverOptions, ...options.tls }, handler);
+    } else {
+      this.server = createServer(serverOptions, handler);
+    }
     this.server.on('connection', (socket: Tracked) => {
       socket[ACCEPTED_AT] = Date.now();
       this.#sockets.add(socket);
@@ -56,7 +88,7 @@ export class DrainableServer {
         if (this.#sockets.size === 0) this.#onEmpty?.();
       });
     });
-    if (options.keepAliveTimeout !== undefined) this.server.keepAliveTimeout = options.keepAliveTimeout;
+    if (options.keepAliveTimeout !== undefined && 'keepAliveTimeout' in this.server) this.server.keepAliveTimeout = options.keepAliveTimeout;
     // Node starts tracking connections (request and headers timeouts, closeIdleConnections) when a
     // server starts listening; this one never binds, so it is told.
     this.server.emit('listening');
@@ -104,7 +136,12 @@ export class DrainableServer {
       setTimeout(() => this.#closeIdle(), 50).unref();
       return;
     }
-    this.server.closeIdleConnections();
+    if ('closeIdleConnections' in this.server) {
+      this.server.closeIdleConnections();
+      return;
+    }
+    // An HTTP/2 server: what fell back to HTTP/1.1 and has no response under way is idle.
+    for (const tls of this.#http1OverH2) if (!(tls as TLSSocket & { _httpMessage?: unknown })._httpMessage) tls.destroy();
   }
 
   /**
@@ -123,6 +160,8 @@ export class DrainableServer {
       if (res && !res.writableEnded) this.#closing(res);
     }
     await settle();
+    // HTTP/2: a GOAWAY to every session; streams in flight finish, new ones go to another worker.
+    for (const session of this.#sessions) session.close();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(cut);
@@ -131,7 +170,8 @@ export class DrainableServer {
         resolve();
       };
       const cut = setTimeout(() => {
-        this.server.closeAllConnections();
+        if ('closeAllConnections' in this.server) this.server.closeAllConnections();
+        for (const session of this.#sessions) session.destroy();
         for (const socket of this.#sockets) socket.destroy();
       }, Math.max(0, deadline - (Date.now() - began)));
       this.#onEmpty = done;

@@ -1,6 +1,8 @@
 /** An app worker's entry, forked by the master with node:cluster. */
 // First: hold the master's messages (a stop order) that arrive while the rest loads.
 import './early.js';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { graceful } from 'graceful-process';
 import type { WorkerInstance } from '../framework.js';
 import { createLogger, reopenLogs, setUpProcessLogs } from '../logger.js';
@@ -77,7 +79,12 @@ try {
   });
   // Ready first: messages that waited in the master are flushed before the first request arrives.
   transport.send({ clutch: 'ready' });
-  server = new DrainableServer(instance.callback, { ...(stats ? { stats } : {}), ...(instance.keepAliveTimeout !== undefined ? { keepAliveTimeout: instance.keepAliveTimeout } : {}) });
+  const { tls, http2 } = instance.listen;
+  server = new DrainableServer(instance.callback, {
+    ...(stats ? { stats } : {}),
+    ...(instance.keepAliveTimeout !== undefined ? { keepAliveTimeout: instance.keepAliveTimeout } : {}),
+    ...(tls ? { tls: { key: readFileSync(resolve(options.baseDir, tls.key)), cert: readFileSync(resolve(options.baseDir, tls.cert)) }, http2: http2 === true } : {}),
+  });
   // The master binds the address (its --port wins over the project's config) and hands this worker connections.
   await transport.listen(instance.listen);
 } catch (err) {
