@@ -58,6 +58,8 @@ export const ClusterErrorCode = {
   TARGET_EXITED: 'CLUTCH_ERR_MESSENGER_TARGET_EXITED',
   /** Too many messages were waiting in the master for a process that is not ready. */
   QUEUE_FULL: 'CLUTCH_ERR_MESSENGER_QUEUE_FULL',
+  /** reusePort was asked for where the platform lacks it (not Linux, or Node older than 22.12). */
+  REUSEPORT_UNSUPPORTED: 'CLUTCH_ERR_CLUSTER_REUSEPORT_UNSUPPORTED',
   /** (a log line) a worker sent no heartbeat for the stall timeout: it is taken out of rotation, replaced and killed. */
   WORKER_STALLED: 'CLUTCH_ERR_CLUSTER_WORKER_STALLED',
   /** (a log line) the agent sent no heartbeat for the stall timeout: it is killed and replaced. */

@@ -8,7 +8,7 @@ import type { Logger } from './logger.js';
 import type { ChildMessage, MasterMessage } from './protocol.js';
 
 /** The master's messages the framework handles; the process runtime keeps `cluster-ready` and `stop`. */
-export type FrameworkMessage = Exclude<MasterMessage, { clutch: 'cluster-ready' | 'stop' | 'reopen-logs' | 'barrier' | 'listening' | 'listen-failed' | 'connection' | 'collect-metrics' }>;
+export type FrameworkMessage = Exclude<MasterMessage, { clutch: 'cluster-ready' | 'stop' | 'reopen-logs' | 'barrier' | 'listening' | 'listen-failed' | 'connection' | 'collect-metrics' | 'bind' | 'listen-on' }>;
 
 /** The child's end of the IPC channel to the master, as the framework sees it. */
 export interface ChildTransport {
@@ -50,6 +50,8 @@ export interface ListenConfig {
   tls?: { key: string; cert: string };
   /** With `tls`: HTTP/2, with HTTP/1.1 for clients that do not offer it (ALPN). */
   http2?: boolean;
+  /** Each worker slot has a socket of its own (SO_REUSEPORT; Linux, Node ≥ 22.12): the kernel spreads connections, the master is out of the accept path. */
+  reusePort?: boolean;
 }
 
 /**
@@ -67,6 +69,8 @@ export interface ClusterSettings {
   maxMemory?: number;
   /** The format of every log line. */
   logFormat?: 'text' | 'json';
+  /** How connections reach the workers: 'rr' (the master accepts and hands them round) or 'os' (one shared socket, the kernel picks). */
+  scheduling?: 'rr' | 'os';
 }
 
 /** A started agent or worker, as the process runtime drives it. */

@@ -7,11 +7,13 @@ import type { ChildHandle } from './child-handle.js';
 import { ClusterErrorCode, ClutchError, serializeError } from './errors.js';
 import type { ClusterSettings, ListenConfig } from './framework.js';
 import { Listeners } from './listeners.js';
+import type { RawHandle } from './round-robin.js';
+import { SharedSockets, reusePortSupported } from './shared-sockets.js';
 import { LOG_FORMAT_ENV, createLogger, setLogFormat, type Logger } from './logger.js';
 import { Monitor } from './monitor.js';
 import { CHILD_OPTIONS_ENV, DEFAULTS, normalizeOptions, type ChildOptions, type ClusterOptions } from './options.js';
 import { portInUse } from './port-in-use.js';
-import { checkChildMessage, type ChildMessage, type ParentReadyMessage } from './protocol.js';
+import { checkChildMessage, type BoundMessage, type ChildMessage, type ListenAddress, type ParentReadyMessage } from './protocol.js';
 import { Relay } from './relay.js';
 import { reload, replaceInSlot, type ReloadHost, type ReloadOptions, type ReloadResult, type RestartReason } from './reload.js';
 import { RestartLog } from './restart-log.js';
@@ -29,7 +31,7 @@ export type MasterState = 'idle' | 'starting' | 'ready' | 'stopping' | 'stopped'
 /** What `start()` resolves with, and what an IPC parent receives as `cluster-ready`. */
 export type ClusterReadyInfo = ParentReadyMessage['data'];
 
-type Dispatch = { [K in ChildMessage['clutch']]: (handle: ChildHandle, message: Extract<ChildMessage, { clutch: K }>) => void };
+type Dispatch = { [K in ChildMessage['clutch']]: (handle: ChildHandle, message: Extract<ChildMessage, { clutch: K }>, socket?: unknown) => void };
 
 /** Drops inspector flags so children do not fight over the master's debug port. */
 function childExecArgv(): string[] {
@@ -55,6 +57,12 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   readonly #boots = new Map<ChildHandle, Boot>();
   /** The listening sockets: the master holds them, so the port stays open whatever happens to the workers. */
   readonly #listeners = new Listeners();
+  /** Sockets the workers listen on themselves ('os', reusePort), kept open by the master. */
+  readonly #shared = new SharedSockets();
+  /** Per worker asked to bind a socket: the key its socket will be kept under. */
+  readonly #binding = new Map<WorkerProcess, { key: string; requested: ListenConfig; config: ListenConfig; done: () => void }>();
+  /** A bind with port 0 under way, per address: the other slots wait for its port (reusePort: one port for all). */
+  readonly #firstBind = new Map<string, Promise<void>>();
   #readyInfo: ClusterReadyInfo | null = null;
   #stopping: Promise<void> | null = null;
   #abortStart: ((err: Error) => void) | null = null;
@@ -88,6 +96,9 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       }
     },
     heartbeat: (handle, message) => this.#watchdog.beat(handle, message),
+    bound: (handle, message, socket) => {
+      if (handle instanceof WorkerProcess) void this.#bound(handle, message, socket as RawHandle | undefined);
+    },
     leaving: (handle) => {
       if (handle.state !== 'stopping') handle.leftOnItsOwn = true;
       if (handle instanceof WorkerProcess) this.#listeners.leave(handle);
@@ -277,6 +288,10 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   /** Starts the cluster; resolves once every worker listens. On failure every child is gone before it rejects. */
   async start(): Promise<ClusterReadyInfo> {
     if (this.#state !== 'idle') throw new ClutchError(ClusterErrorCode.INVALID_OPTION, `Cannot start a master that is ${this.#state}`);
+    if (this.options.reusePort) {
+      const why = reusePortSupported();
+      if (why) throw new ClutchError(ClusterErrorCode.REUSEPORT_UNSUPPORTED, `--reuse-port (cluster.listen.reusePort) is not available here: ${why}; use the default round-robin or --scheduling os`);
+    }
     this.#state = 'starting';
     const began = Date.now();
     const { startTimeout, workers: count } = this.options;
@@ -347,8 +362,10 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       this.#state = 'stopping';
       this.#supervisor.stop();
       this.#watchdog.stop();
-      // No new connection is accepted; the workers finish what they have.
+      // No new connection is accepted; the workers finish what they have. (A socket the workers
+      // listen on themselves closes once the last of them has closed its copy.)
       this.#listeners.closeAll();
+      this.#shared.closeAll();
       await Promise.all([...this.#workers].map((w) => this.#terminate(w, timeout)));
       if (this.#agent) await terminate(this.#agent, timeout, this.logger);
       this.#state = 'stopped';
@@ -426,6 +443,12 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   async #listen(worker: WorkerProcess, requested: ListenConfig): Promise<void> {
     // The CLI's --port wins over the address, never over what the server speaks (TLS, HTTP/2).
     const config: ListenConfig = this.options.port !== undefined ? { port: this.options.port, ...(requested.hostname ? { hostname: requested.hostname } : {}) } : requested;
+    const reusePort = this.options.reusePort ?? requested.reusePort ?? false;
+    const scheduling = this.options.scheduling ?? this.#settings.scheduling ?? 'rr';
+    if (reusePort || scheduling === 'os') {
+      void this.#listenShared(worker, requested, config, reusePort);
+      return;
+    }
     const serving = () => worker.state !== 'dead' && worker.state !== 'stopping' && this.#state !== 'stopping' && this.#state !== 'stopped';
     let address;
     try {
@@ -436,7 +459,12 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       return;
     }
     worker.send({ clutch: 'listening', address });
-    if (!serving()) {
+    this.#serving(worker, requested, address, serving());
+  }
+
+  /** A worker listens (in whatever mode): it counts as booted, unless a stop came meanwhile. */
+  #serving(worker: WorkerProcess, requested: ListenConfig, address: ListenAddress, admitted: boolean): void {
+    if (!admitted) {
       // A stop order sent while the worker was still loading may have been missed: send it again.
       if (worker.state === 'stopping') resendStop(worker);
       return;
@@ -446,6 +474,54 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     const where = urlOf(address, requested.tls !== undefined);
     this.#readyInfo ??= { url: where.url, port: where.port, pid: process.pid, agent: 0, workers: [] };
     this.#boots.get(worker)?.resolve();
+  }
+
+  /**
+   * 'os' and reusePort: the worker listens on a socket of its own — the one the master keeps for
+   * its slot (reusePort) or for the cluster ('os'), or, the first time, one it binds and hands over.
+   */
+  async #listenShared(worker: WorkerProcess, requested: ListenConfig, config: ListenConfig, reusePort: boolean): Promise<void> {
+    if (reusePort) {
+      const why = reusePortSupported();
+      if (why) {
+        worker.send({ clutch: 'listen-failed', error: serializeError(new ClutchError(ClusterErrorCode.REUSEPORT_UNSUPPORTED, `cluster.listen.reusePort (--reuse-port) is not available here: ${why}`)) });
+        return;
+      }
+    }
+    const base = SharedSockets.key(config, null);
+    // Port 0: the first socket takes a free port; every other waits and binds that one.
+    for (let first = this.#firstBind.get(base); first && (this.#shared.resolve(config).port ?? 0) === 0; first = this.#firstBind.get(base)) await first;
+    const key = SharedSockets.key(config, reusePort ? this.#slots.get(worker)! : null);
+    const held = this.#shared.get(key);
+    const bindConfig = this.#shared.resolve(config);
+    let done = () => {};
+    if (!held && !bindConfig.path && (bindConfig.port ?? 0) === 0) {
+      const first = new Promise<void>((r) => (done = r));
+      this.#firstBind.set(base, first);
+      void first.then(() => this.#firstBind.get(base) === first && this.#firstBind.delete(base));
+    }
+    this.#binding.set(worker, { key, requested, config, done });
+    if (held) worker.sendWithHandle({ clutch: 'listen-on' }, held.handle);
+    else worker.send({ clutch: 'bind', listen: { ...bindConfig, ...(reusePort ? { reusePort: true } : {}) } });
+  }
+
+  /** The worker listens on its own socket now (or could not bind one). */
+  async #bound(worker: WorkerProcess, message: BoundMessage, socket: RawHandle | undefined): Promise<void> {
+    const binding = this.#binding.get(worker);
+    this.#binding.delete(worker);
+    if (!binding) return;
+    // The port is known (or the bind failed): whoever waited for it goes on, once it is kept below.
+    queueMicrotask(binding.done);
+    if (message.error || !message.address) {
+      const err = Object.assign(new Error(message.error?.message ?? 'bind failed'), { code: message.error?.code });
+      const failure = await portInUse(err as NodeJS.ErrnoException, binding.config).catch((e: unknown) => e);
+      worker.send({ clutch: 'listen-failed', error: serializeError(failure) });
+      return;
+    }
+    if (socket) this.#shared.keep(binding.key, socket, message.address);
+    worker.send({ clutch: 'listening', address: message.address });
+    const admitted = worker.state !== 'dead' && worker.state !== 'stopping' && this.#state !== 'stopping' && this.#state !== 'stopped';
+    this.#serving(worker, binding.requested, message.address, admitted);
   }
 
   /**
@@ -483,7 +559,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     this.#relay.setAgent(agent);
     const boot = deferBoot();
     this.#boots.set(agent, boot);
-    agent.on('message', (raw) => this.#onChildMessage(agent, raw));
+    agent.on('message', (raw) => this.#onChildMessage(agent, raw, undefined));
     agent.once('exit', (info) => {
       this.#boots.delete(agent);
       this.#watchdog.forget(agent);
@@ -526,10 +602,13 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     this.#relay.addWorker(worker);
     const boot = deferBoot();
     this.#boots.set(worker, boot);
-    worker.on('message', (raw) => this.#onChildMessage(worker, raw));
+    worker.on('message', (raw, socket) => this.#onChildMessage(worker, raw, socket));
     worker.once('exit', (info) => {
       this.#boots.delete(worker);
       this.#monitor.workerExited(worker);
+      // A bind it never finished must not hold up the workers waiting for its port.
+      this.#binding.get(worker)?.done();
+      this.#binding.delete(worker);
       this.#watchdog.forget(worker);
       this.#workers.delete(worker);
       this.#slots.delete(worker);
@@ -565,7 +644,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     }, () => {});
   }
 
-  #onChildMessage(handle: ChildHandle, raw: unknown): void {
+  #onChildMessage(handle: ChildHandle, raw: unknown, socket: unknown): void {
     const problem = checkChildMessage(raw);
     if (problem !== null) {
       this.logger.warn('[%s] ignored a message from %s %d: %s', ClusterErrorCode.IPC_MALFORMED, handle.role, handle.pid, problem);
@@ -573,6 +652,6 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     }
     const message = raw as ChildMessage;
     if ((message.clutch === 'send' || message.clutch === 'reply') && message.ack !== undefined) this.#relay.ack(handle, message.ack);
-    (this.#dispatch[message.clutch] as (h: ChildHandle, m: ChildMessage) => void)(handle, message);
+    (this.#dispatch[message.clutch] as (h: ChildHandle, m: ChildMessage, socket: unknown) => void)(handle, message, socket);
   }
 }

@@ -29,6 +29,10 @@ export interface ClusterOptions {
   stallTimeout?: number;
   /** A worker whose RSS stays above this many bytes is recycled. Unset: the project's config, else no limit. */
   maxMemory?: number;
+  /** How connections reach the workers: 'rr' (default) or 'os'. Unset: the project's config.cluster.scheduling. */
+  scheduling?: 'rr' | 'os';
+  /** One SO_REUSEPORT socket per worker slot (Linux, Node ≥ 22.12). Unset: the project's config.cluster.listen.reusePort. */
+  reusePort?: boolean;
 }
 
 /** What each child reads from its environment (`CLUTCH_PROCESS`) at birth. */
@@ -91,6 +95,7 @@ export function normalizeOptions(input: Partial<ClusterOptions> & Pick<ClusterOp
     const value = options[name];
     if (value !== undefined && (!Number.isInteger(value) || value < 0)) throw invalid(name, value, 'an integer of milliseconds, 0 or more');
   }
+  if (options.scheduling !== undefined && options.scheduling !== 'rr' && options.scheduling !== 'os') throw invalid('scheduling', options.scheduling, "'rr' or 'os'");
   if (options.maxMemory !== undefined && (!Number.isSafeInteger(options.maxMemory) || options.maxMemory <= 0)) throw invalid('maxMemory', options.maxMemory, 'a positive number of bytes');
   return options;
 }

@@ -118,7 +118,19 @@ export interface LeaderMessage {
   /** Elections and losses so far in this agent. */
   transitions: number;
 }
+/**
+ * Worker → master, in the 'os' and reusePort modes: this worker listens on its own socket now. With
+ * a handle (the socket it just bound), the master keeps a copy, never polling it: the socket stays
+ * open — connections wait in its backlog — while workers come and go, and the next worker listens
+ * on the same one. `error`: the bind failed (EADDRINUSE, …).
+ */
+export interface BoundMessage {
+  clutch: 'bound';
+  address?: ListenAddress;
+  error?: SerializedError;
+}
 export type ChildMessage =
+  | BoundMessage
   | LeaderMessage
   | LeavingMessage
   | ReadyMessage
@@ -219,6 +231,15 @@ export interface ListenFailedMessage {
 export interface ConnectionMessage {
   clutch: 'connection';
 }
+/** Master → worker ('os', reusePort): bind `listen` yourself (exclusively, with SO_REUSEPORT if asked) and send me the socket. */
+export interface BindMessage {
+  clutch: 'bind';
+  listen: ListenConfig & { reusePort?: boolean };
+}
+/** Master → worker ('os', reusePort): listen on the socket this message carries (the one the master keeps). */
+export interface ListenOnMessage {
+  clutch: 'listen-on';
+}
 /** Master → worker: send the project's own metrics (prom-client's default registry), for a scrape of /metrics. */
 export interface CollectMetricsMessage {
   clutch: 'collect-metrics';
@@ -230,6 +251,8 @@ export type MasterMessage =
   | ListeningMessage
   | ListenFailedMessage
   | ConnectionMessage
+  | BindMessage
+  | ListenOnMessage
   | CollectMetricsMessage
   | DeliverReplyMessage
   | PidsMessage
@@ -295,6 +318,8 @@ export function checkChildMessage(raw: unknown): string | null {
     }
     case 'leaving':
       return null;
+    case 'bound':
+      return (typeof msg.address === 'object' && msg.address !== null) || (typeof msg.error === 'object' && msg.error !== null) ? null : 'bound without an address or an error';
     case 'leader':
       return typeof msg.leading === 'boolean' && typeof msg.store === 'string' && Number.isSafeInteger(msg.transitions) ? null : 'leader without its state';
     case 'heartbeat':

@@ -6,7 +6,7 @@ import type { MasterMessage } from './protocol.js';
 import type { ConnectionTarget, RawHandle } from './round-robin.js';
 
 export interface WorkerProcessEvents {
-  message: [raw: unknown];
+  message: [raw: unknown, handle?: unknown];
   exit: [info: ExitInfo];
 }
 
@@ -34,7 +34,7 @@ export class WorkerProcess extends EventEmitter<WorkerProcessEvents> implements 
     super();
     this.#worker = cluster.fork(env);
     this.pid = this.#worker.process.pid ?? 0;
-    this.#worker.on('message', (raw) => this.emit('message', raw));
+    this.#worker.on('message', (raw, handle) => this.emit('message', raw, handle));
     this.#worker.on('error', () => {});
     this.exited = new Promise((resolve) => {
       this.#worker.once('exit', (code, signal) => {
@@ -52,6 +52,13 @@ export class WorkerProcess extends EventEmitter<WorkerProcessEvents> implements 
     if (!this.#worker.isConnected()) return false;
     if (written) this.#worker.send(message, written);
     else this.#worker.send(message);
+    return true;
+  }
+
+  /** Sends a message with a socket (a raw handle, kept open here: the master holds its own copy). */
+  sendWithHandle(message: MasterMessage, handle: RawHandle): boolean {
+    if (!this.#worker.isConnected()) return false;
+    this.#worker.send(message, handle as never);
     return true;
   }
 

@@ -50,6 +50,12 @@ export interface FrameworkConfig {
     listen: ListenConfig;
     /** How long an idle keep-alive connection stays open, in ms. */
     keepAliveTimeout: number;
+    /**
+     * How connections reach the workers: `'rr'` (default: the master accepts and hands them round,
+     * as node:cluster does) or `'os'` (one socket every worker accepts on; the kernel picks).
+     * `listen.reusePort` gives each worker slot a socket of its own instead.
+     */
+    scheduling?: 'rr' | 'os';
     /** The master's health port (`/livez`, `/readyz`, `/metrics`); `--health-port` wins. Off when absent. */
     health?: { port: number; hostname?: string };
     /** On a stop, how long /readyz answers 503 while the workers keep serving, ms (default 0); `--drain-delay` wins. */
@@ -175,6 +181,8 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
       if (!existsSync(file)) fail(`cluster.listen.tls.${key}`, 'a file that exists', file);
     }
   }
+  if (listen.reusePort !== undefined && typeof listen.reusePort !== 'boolean') fail('cluster.listen.reusePort', 'true or false', listen.reusePort);
+  if (cluster.scheduling !== undefined && cluster.scheduling !== 'rr' && cluster.scheduling !== 'os') fail('cluster.scheduling', "'rr' or 'os'", cluster.scheduling);
   if (listen.http2 !== undefined && typeof listen.http2 !== 'boolean') fail('cluster.listen.http2', 'true or false', listen.http2);
   if (listen.http2 === true && listen.tls === undefined) fail('cluster.listen.http2', 'used with cluster.listen.tls (HTTP/2 is offered by ALPN, over TLS)', listen.http2);
   positive('cluster.keepAliveTimeout', cluster.keepAliveTimeout);

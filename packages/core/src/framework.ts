@@ -9,8 +9,9 @@ import type { ClutchConfig } from './config.js';
 
 /** What the master needs of the project's config (the agent's is handed to it). */
 function clusterSettings(config: ClutchConfig): ClusterSettings {
-  const { health, drainDelay, stallTimeout, maxMemory } = config.cluster;
+  const { health, drainDelay, stallTimeout, maxMemory, scheduling } = config.cluster;
   return {
+    ...(scheduling ? { scheduling } : {}),
     ...(health ? { health } : {}),
     ...(drainDelay !== undefined ? { drainDelay } : {}),
     ...(stallTimeout !== undefined ? { stallTimeout } : {}),

@@ -24,12 +24,14 @@ Options:
   --stall-timeout MS  replace a worker or agent whose event loop is silent this long (default: 30000; 0: off)
   --max-memory SIZE   recycle a worker whose RSS stays above SIZE (bytes, or 512MB, 1GB)
   --log-format F      text (default) or json: one JSON object per line, from every process
+  --scheduling S      rr (default: the master hands connections round) or os (the kernel picks)
+  --reuse-port        a SO_REUSEPORT socket per worker (Linux, Node >= 22.12)
   -h, --help          show this help
 
 Flags win over the project's config (config.cluster.health, drainDelay, stallTimeout, maxMemory,
-config.logger.format).`;
+config.logger.format, cluster.scheduling, cluster.listen.reusePort).`;
 
-const VALUE_FLAGS = ['port', 'workers', 'env', 'title', 'timeout', 'stop-timeout', 'health-port', 'drain-delay', 'stall-timeout', 'max-memory', 'log-format'] as const;
+const VALUE_FLAGS = ['port', 'workers', 'env', 'title', 'timeout', 'stop-timeout', 'health-port', 'drain-delay', 'stall-timeout', 'max-memory', 'log-format', 'scheduling'] as const;
 
 /** `app start`: runs the master in this process until a signal or `app stop` stops it. */
 export async function start(args: string[]): Promise<number | null> {
@@ -48,6 +50,8 @@ export async function start(args: string[]): Promise<number | null> {
       'stall-timeout': { type: 'string' },
       'max-memory': { type: 'string' },
       'log-format': { type: 'string' },
+      scheduling: { type: 'string' },
+      'reuse-port': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     1,
@@ -68,6 +72,10 @@ export async function start(args: string[]): Promise<number | null> {
   if (logFormat !== undefined && logFormat !== 'text' && logFormat !== 'json') {
     throw new UsageError(CliErrorCode.BAD_VALUE, `--log-format must be text or json, got ${JSON.stringify(logFormat)}`);
   }
+  const scheduling = values.scheduling;
+  if (scheduling !== undefined && scheduling !== 'rr' && scheduling !== 'os') {
+    throw new UsageError(CliErrorCode.BAD_VALUE, `--scheduling must be rr or os, got ${JSON.stringify(scheduling)}`);
+  }
   // Every process reads it from the environment, from its first line on (the master's too).
   if (logFormat) process.env[LOG_FORMAT_ENV] = logFormat;
   const project = findProject(positionals[0]);
@@ -76,6 +84,7 @@ export async function start(args: string[]): Promise<number | null> {
   if (values.daemon) {
     const forward = [project.baseDir];
     for (const name of VALUE_FLAGS) if (values[name] !== undefined) forward.push(`--${name}`, String(values[name]));
+    if (values['reuse-port']) forward.push('--reuse-port');
     return launchDaemon(project.baseDir, forward);
   }
 
@@ -94,6 +103,8 @@ export async function start(args: string[]): Promise<number | null> {
     ...(drainDelay !== undefined ? { drainDelay } : {}),
     ...(stallTimeout !== undefined ? { stallTimeout } : {}),
     ...(maxMemory !== undefined ? { maxMemory } : {}),
+    ...(scheduling ? { scheduling } : {}),
+    ...(values['reuse-port'] ? { reusePort: true } : {}),
   });
   return null;
 }

@@ -1,7 +1,9 @@
 import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
-import { Socket } from 'node:net';
+import { Server as NetServer, Socket } from 'node:net';
+import type { ListenConfig } from '../framework.js';
+import type { ListenAddress } from '../protocol.js';
 import type { TLSSocket } from 'node:tls';
 import type { HttpStats } from '../http-stats.js';
 import type { RawHandle } from '../round-robin.js';
@@ -94,6 +96,30 @@ export class DrainableServer {
     this.server.emit('listening');
   }
 
+  /** 'os' and reusePort: binds and listens here (exclusively: not through node:cluster), for the master to keep a copy. */
+  bind(config: ListenConfig & { reusePort?: boolean }): Promise<{ address: ListenAddress; socket: RawHandle }> {
+    const options = config.path ? { path: config.path, exclusive: true } : { port: config.port ?? 0, ...(config.hostname ? { host: config.hostname } : {}), exclusive: true, ...(config.reusePort ? { reusePort: true } : {}) };
+    return this.#listenWith(options).then((address) => ({ address, socket: (this.server as unknown as { _handle: RawHandle })._handle }));
+  }
+
+  /** 'os' and reusePort: listens on a socket the master keeps (a raw handle). */
+  listenOn(socket: RawHandle): Promise<ListenAddress> {
+    return this.#listenWith(socket);
+  }
+
+  #listenWith(target: object): Promise<ListenAddress> {
+    return new Promise((resolve, reject) => {
+      const server = this.server as NetServer;
+      const fail = (err: Error) => reject(err);
+      server.once('error', fail);
+      server.listen(target, () => {
+        server.off('error', fail);
+        const a = server.address();
+        resolve(typeof a === 'string' || a === null ? { address: a ?? '', port: null, family: 'unix' } : { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' });
+      });
+    });
+  }
+
   /** Serves a connection the master accepted. */
   accept(handle: RawHandle): void {
     // `handle` is how node:net wraps a descriptor it did not open (node:cluster's workers do the same).
@@ -159,6 +185,9 @@ export class DrainableServer {
       const res = socket._httpMessage;
       if (res && !res.writableEnded) this.#closing(res);
     }
+    // A socket this worker listens on itself ('os', reusePort): its copy closes; the master's keeps
+    // the socket listening, its queue intact, for the next worker.
+    if (this.server.listening) NetServer.prototype.close.call(this.server);
     await settle();
     // HTTP/2: a GOAWAY to every session; streams in flight finish, new ones go to another worker.
     for (const session of this.#sessions) session.close();

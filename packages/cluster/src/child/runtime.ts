@@ -46,6 +46,10 @@ export interface RuntimeHandlers {
   onReopenLogs?(): void;
   /** The master hands this worker a connection (a raw handle) to serve. */
   onConnection?(handle: RawHandle): void;
+  /** 'os' and reusePort: bind `config` here (the master keeps the socket); resolves with where and the socket. */
+  onBind?(config: ListenConfig & { reusePort?: boolean }): Promise<{ address: ListenAddress; socket: RawHandle }>;
+  /** 'os' and reusePort: listen on the socket the master keeps. */
+  onListenOn?(socket: RawHandle): Promise<ListenAddress>;
   /** The master scrapes /metrics: the project's own metrics (or null), and the worker's HTTP counts. */
   onCollectMetrics?(): Promise<{ metrics: unknown[] | null; http?: HttpCounts }>;
 }
@@ -85,6 +89,21 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ru
     // The hot path of a worker: one message per connection.
     if (message.clutch === 'connection') {
       if (handle) runtime.onConnection?.(handle as RawHandle);
+      return;
+    }
+    if (message.clutch === 'bind' || message.clutch === 'listen-on') {
+      const work = message.clutch === 'bind' ? runtime.onBind?.(message.listen) : handle ? runtime.onListenOn?.(handle as RawHandle).then((address) => ({ address, socket: undefined })) : undefined;
+      void (work ?? Promise.reject(new Error('this process serves no HTTP'))).then(
+        ({ address, socket }) => {
+          if (!process.connected || !process.send) return;
+          // The socket goes to the master as a raw handle: this process keeps its own copy open.
+          if (socket) process.send({ clutch: 'bound', address } satisfies ChildMessage, socket as never);
+          else process.send({ clutch: 'bound', address } satisfies ChildMessage);
+        },
+        (err: unknown) => {
+          if (process.connected && process.send) process.send({ clutch: 'bound', error: serializeError(err) } satisfies ChildMessage);
+        },
+      );
       return;
     }
     if (message.clutch === 'listening' || message.clutch === 'listen-failed') {

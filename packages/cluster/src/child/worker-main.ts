@@ -29,6 +29,8 @@ const transport = createTransport(options.masterPid, {
     instance?.serverDidReady().catch((err: unknown) => logger.error('serverDidReady failed: %s', err));
   },
   onCollectMetrics: async () => ({ metrics: (await instance?.metrics?.()) ?? null, ...(stats ? { http: stats.counts } : {}) }),
+  onBind: (config) => (server ? server.bind(config) : Promise.reject(new Error('not booted'))),
+  onListenOn: (socket) => (server ? server.listenOn(socket) : Promise.reject(new Error('not booted'))),
   onConnection: (handle) => {
     if (server) server.accept(handle);
     else handle.close();
