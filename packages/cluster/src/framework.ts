@@ -98,4 +98,6 @@ export interface WorkerInstance extends ProcessInstance {
 export interface Framework {
   startAgent(options: FrameworkStartOptions): Promise<ProcessInstance>;
   startWorker(options: FrameworkStartOptions): Promise<WorkerInstance>;
+  /** Runs in the master before it forks children (the start, each reload): work done once, not in every process. */
+  prepare?(options: { baseDir: string; logger: Logger }): Promise<void>;
 }

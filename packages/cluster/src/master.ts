@@ -7,6 +7,7 @@ import type { ChildHandle } from './child-handle.js';
 import { ClusterErrorCode, ClutchError, serializeError } from './errors.js';
 import type { ClusterSettings, ListenConfig } from './framework.js';
 import { Listeners } from './listeners.js';
+import { loadFramework } from './load-framework.js';
 import type { RawHandle } from './round-robin.js';
 import { SharedSockets, reusePortSupported } from './shared-sockets.js';
 import { LOG_FORMAT_ENV, createLogger, setLogFormat, type Logger } from './logger.js';
@@ -197,6 +198,19 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     return this.#monitor.status();
   }
 
+  /**
+   * The framework's work done once in the master rather than in every child (compiling the
+   * project's TypeScript). A failure is logged, not fatal: the children can still do it themselves.
+   */
+  async #prepare(): Promise<void> {
+    try {
+      const framework = await loadFramework(this.options.framework);
+      await framework.prepare?.({ baseDir: this.options.baseDir, logger: this.logger });
+    } catch (err) {
+      this.logger.warn('preparing the project failed (each process will do it itself): %s', err instanceof Error ? err.message : err);
+    }
+  }
+
   /** The text of /metrics. */
   metrics(): Promise<string> {
     return this.#monitor.metrics();
@@ -213,6 +227,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     this.#reloading = true;
     this.logger.info('reload: replacing %s', [options.workers && 'the workers', options.agent && 'the agent'].filter(Boolean).join(' and '));
     try {
+      await this.#prepare();
       const result = await reload(this.#reloadHost, options);
       this.#restarts.reloaded();
       this.logger.info('reload done in %dms', result.ms);
@@ -307,6 +322,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     }, startTimeout);
 
     try {
+      await this.#prepare();
       // A health port asked for on the command line answers /livez from the start.
       if (this.options.healthPort !== undefined) await this.#monitor.openHealth(this.options.healthPort, this.options.healthHostname);
       const agent = this.#forkAgent();

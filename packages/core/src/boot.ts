@@ -4,7 +4,7 @@ import type { Logger } from '@clutch/cluster';
 import { LOG_FORMAT_ENV, setLogFormat } from '@clutch/cluster/logger';
 import { loadConfig, projectName, type ClutchConfig } from './config.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
-import { importDefault, resolveModuleFile } from './import-module.js';
+import { configureTypeScript, importDefault, resolveModuleFile } from './import-module.js';
 import type { BootHooks, Lifecycle } from './lifecycle.js';
 import type { Messenger } from './messenger.js';
 import { resolveUnits, type LoadUnit } from './plugins.js';
@@ -60,6 +60,7 @@ export async function bootProcess(
   bootFile: 'app' | 'agent',
   steps: { loadFiles: () => Promise<void>; finish?: () => void; markReady: () => void },
 ): Promise<void> {
+  configureTypeScript(host.baseDir, host.logger);
   host.units = await resolveUnits(host.baseDir, host.env, await projectName(host.baseDir));
   const { config, sources } = await loadConfig(host.baseDir, host.env, host.units);
   host.config = config;

@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { ClusterSettings, FrameworkStartOptions, ProcessInstance, WorkerInstance } from '@clutch/cluster';
+import type { ClusterSettings, FrameworkStartOptions, Logger, ProcessInstance, WorkerInstance } from '@clutch/cluster';
 import type { ClutchConfig } from './config.js';
 
 /** What the master needs of the project's config (the agent's is handed to it). */
@@ -35,6 +35,16 @@ async function projectMetrics(baseDir: string): Promise<unknown[] | null> {
   }
   const loaded = require.cache[path]?.exports as { register?: { getMetricsAsJSON(): Promise<unknown[]> } } | undefined;
   return loaded?.register ? loaded.register.getMetricsAsJSON() : null;
+}
+
+/**
+ * Runs in the master before it forks (and before a reload forks new processes): compiles the
+ * project's TypeScript into its cache, once per change of a file.
+ */
+export async function prepare(options: { baseDir: string; logger: Logger }): Promise<void> {
+  const { compileProject, CACHE_DIR } = await import('./typescript/cache.js');
+  const result = await compileProject(options.baseDir);
+  if (result.files > 0) options.logger.info('typescript: %d files, %d compiled now in %dms (esbuild, into %s); the agent and workers load JavaScript', result.files, result.compiled, result.ms, CACHE_DIR);
 }
 
 /** Boots the agent; the master calls this in the agent process. */

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Logger } from '@clutch/cluster';
 import { ClutchError, CoreErrorCode } from './errors.js';
 
 /** Project files may be written in TypeScript or JavaScript; the first that exists wins. */
@@ -8,15 +9,20 @@ export const MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'] as const;
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 
 let typeScript: Promise<void> | null = null;
+let project: { baseDir: string; logger: Logger | null } = { baseDir: process.cwd(), logger: null };
+
+/** Which project this process loads (its compiled TypeScript cache) and where to say how. Called first thing in a boot. */
+export function configureTypeScript(baseDir: string, logger: Logger): void {
+  project = { baseDir, logger };
+}
 
 /**
- * TypeScript loads through tsx's ESM hooks, imported and registered the first time a process loads
- * a `.ts` file: a project written in JavaScript pays nothing for it (tsx costs ~140 ms and ~30 MB).
+ * TypeScript loads as the JavaScript the master compiled into the project's cache
+ * (typescript/cache.ts), through module hooks installed the first time a process imports a `.ts`
+ * file: a project written in JavaScript pays nothing, and one in TypeScript carries no transpiler.
  */
 function ensureTypeScript(): Promise<void> {
-  typeScript ??= import('tsx/esm/api').then(({ register }) => {
-    register();
-  });
+  typeScript ??= import('./typescript/install.js').then(({ installTypeScript }) => installTypeScript(project.baseDir, project.logger));
   return typeScript;
 }
 

@@ -1,8 +1,6 @@
-import { isAbsolute } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ClusterErrorCode, ClutchError, deserializeError, serializeError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import type { ChildTransport, Framework, FrameworkMessage, ListenConfig } from '../framework.js';
+import type { ChildTransport, FrameworkMessage, ListenConfig } from '../framework.js';
 import { logHealth, onLogHealthChange, type Logger } from '../logger.js';
 import { CHILD_OPTIONS_ENV, type ChildOptions } from '../options.js';
 import type { ChildMessage, ListenAddress, MasterMessage } from '../protocol.js';
@@ -28,14 +26,7 @@ export function ignoreGroupSignals(logger: Logger): void {
   }
 }
 
-export async function loadFramework(specifier: string): Promise<Framework> {
-  const url = isAbsolute(specifier) ? pathToFileURL(specifier).href : specifier;
-  const mod = (await import(url)) as Partial<Framework>;
-  if (typeof mod.startAgent !== 'function' || typeof mod.startWorker !== 'function') {
-    throw new ClutchError(ClusterErrorCode.INVALID_FRAMEWORK, `The framework ${specifier} must export startAgent() and startWorker()`);
-  }
-  return mod as Framework;
-}
+export { loadFramework } from '../load-framework.js';
 
 export interface RuntimeHandlers {
   /** The whole cluster is ready (or, in a replacement worker, this worker is). */
