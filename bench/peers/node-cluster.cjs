@@ -1,4 +1,4 @@
-// Bare node:cluster: a primary and two Koa workers — the baseline.
+// Bare node:cluster: a primary and two Koa workers — the baseline (SERVER picks the worker's app).
 const cluster = require('node:cluster');
 
 if (cluster.isPrimary) {
@@ -8,5 +8,5 @@ if (cluster.isPrimary) {
     process.exit(0);
   });
 } else {
-  require('./koa-server.cjs');
+  require(process.env.SERVER === 'router' ? './koa-router-server.cjs' : './koa-server.cjs');
 }

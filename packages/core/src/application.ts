@@ -17,6 +17,7 @@ import { loadControllers } from './load-controllers.js';
 import { Messenger } from './messenger.js';
 import { useMiddleware } from './middleware.js';
 import { RequestErrorLog } from './request-errors.js';
+import { cacheRouteMatches } from './route-cache.js';
 import type { LoadUnit } from './plugins.js';
 import { loadSchedules } from './schedule.js';
 import { SCHEDULE_ACTION, type ScheduleRun } from './scheduler.js';
@@ -68,6 +69,7 @@ export class Application extends Koa implements Bootable {
     this.lifecycle = new Lifecycle({ logger: this.logger, timeout: 10_000 });
     this.messenger = new Messenger(options.transport, { logger: this.logger, pids: options.pids, requestTimeout: 5_000 });
     const requestErrors = new RequestErrorLog(this.logger);
+    cacheRouteMatches(this.router);
     // First of all middleware, so errors of anything added later — even in the earliest hooks — get a
     // proper page. What it cannot handle (a response stream failing mid-body) reaches Koa's 'error'.
     this.use(
