@@ -178,3 +178,36 @@ describe('relay', () => {
     assert.equal(m.error.code, 'CLUTCH_ERR_MESSENGER_UNKNOWN_TARGET');
   });
 });
+
+describe('relay: what a death does to messages in flight', () => {
+  it('a message two agents in a row died holding is dropped, and its sender told (CLUTCH_ERR_MESSENGER_DROPPED)', () => {
+    const { relay, agent, w1 } = cluster();
+    relay.markReady(w1);
+    relay.route(w1, { clutch: 'send', to: 'agent', action: 'poison' });
+    agent.state = 'dead';
+    relay.agentExited(agent);
+    const second = new FakeHandle('agent', 101);
+    relay.setAgent(second);
+    relay.markReady(second);
+    assert.equal(second.sent.filter((m) => m.clutch === 'deliver').length, 1, 'replayed once');
+    second.state = 'dead';
+    relay.agentExited(second);
+    const third = new FakeHandle('agent', 102);
+    relay.setAgent(third);
+    relay.markReady(third);
+    assert.equal(third.sent.filter((m) => m.clutch === 'deliver').length, 0, 'not replayed again');
+    const told = w1.sent.find((m) => m.clutch === 'undeliverable') as Extract<MasterMessage, { clutch: 'undeliverable' }>;
+    assert.equal(told.error.code, 'CLUTCH_ERR_MESSENGER_DROPPED');
+  });
+
+  it('a request to a worker that exits before answering rejects at once (CLUTCH_ERR_MESSENGER_TARGET_EXITED)', () => {
+    const { relay, agent, w1 } = cluster();
+    relay.markReady(w1);
+    relay.route(agent, { clutch: 'send', to: w1.pid, action: 'ask', rid: 7 });
+    w1.state = 'dead';
+    relay.removeWorker(w1);
+    const told = agent.sent.find((m) => m.clutch === 'undeliverable') as Extract<MasterMessage, { clutch: 'undeliverable' }>;
+    assert.equal(told.rid, 7);
+    assert.equal(told.error.code, 'CLUTCH_ERR_MESSENGER_TARGET_EXITED');
+  });
+});

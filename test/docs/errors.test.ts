@@ -26,3 +26,18 @@ it('docs/errors.md lists every error code the packages raise, and no other', () 
   assert.deepEqual([...inSource].filter((c) => !inDocs.has(c)).sort(), [], 'codes missing from docs/errors.md');
   assert.deepEqual([...inDocs].filter((c) => !inSource.has(c)).sort(), [], 'codes documented but never raised');
 });
+
+it('every error code in docs/errors.md is asserted by some test', () => {
+  const inDocs = new Set(readFileSync(join(root, 'docs', 'errors.md'), 'utf8').match(CODE));
+  const tests: string[] = [];
+  const walk = (dir: string) => {
+    for (const file of readdirSync(dir, { recursive: true }) as string[]) {
+      // Tests and the helpers that hold their scenarios; not the fixtures (they raise, they do not assert).
+      if (file.endsWith('.ts') && !file.includes('node_modules') && !file.includes('fixtures')) tests.push(readFileSync(join(dir, file), 'utf8'));
+    }
+  };
+  walk(join(root, 'test'));
+  walk(join(root, 'apps'));
+  const text = tests.join('\n');
+  assert.deepEqual([...inDocs].filter((c) => !text.includes(c)).sort(), [], 'codes no test names');
+});

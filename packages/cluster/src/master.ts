@@ -322,7 +322,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     }, startTimeout);
 
     try {
-      await this.#prepare();
+      await Promise.race([this.#prepare(), aborted]);
       // A health port asked for on the command line answers /livez from the start.
       if (this.options.healthPort !== undefined) await this.#monitor.openHealth(this.options.healthPort, this.options.healthHostname);
       const agent = this.#forkAgent();
@@ -335,7 +335,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     } catch (err) {
       clearTimeout(timer);
       this.#abortStart = null;
-      this.logger.error('start failed: %s', err instanceof Error ? err.message : err);
+      this.logger.error('start failed [%s]: %s', (err as { code?: string }).code ?? 'UNKNOWN', err instanceof Error ? err.message : err);
       await this.stop();
       throw err;
     }

@@ -59,7 +59,7 @@ export class Leader extends EventEmitter<{ elected: [token: number]; lost: [] }>
     });
     this.#elector.on('lost', () => {
       this.#transitions++;
-      logger.warn('leader: no longer leading "%s"', options.name);
+      if (store.kind !== 'local') logger.warn('leader: no longer leading "%s"', options.name);
       this.#term?.abort(new ClutchError(CoreErrorCode.LEADER_LOST, 'This agent is no longer the leader'));
       this.#term = null;
       report();
