@@ -17,7 +17,7 @@ describe('nothing a plugin sends can exhaust the master', { timeout: 90_000 }, (
     started.push(app);
     const rssBefore = rssOf(info.pid);
     process.kill(info.agent, 'SIGSTOP');
-    let sent = 0;
+    let sent: number;
     const codes: Record<string, number> = {};
     try {
       // Both workers flood the paused agent: 2 × 750 × 1 MB.

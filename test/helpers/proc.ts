@@ -20,7 +20,7 @@ export function closeWaitOf(pid: number): number {
   }
   let n = 0;
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(table, 'utf8');
     } catch {

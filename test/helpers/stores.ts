@@ -91,8 +91,8 @@ export async function startRedis(): Promise<StoreServer> {
       child = c;
       let out = '';
       const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
-      c.stdout!.on('data', (d: Buffer) => {
-        out += d;
+      c.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
         if (out.includes('Ready to accept connections')) {
           clearTimeout(timer);
           resolve();
@@ -161,11 +161,19 @@ export async function startProxy(targetPort: number): Promise<{ port: number; mo
     port: (server.address() as { port: number }).port,
     mode(m) {
       mode = m;
-      if (m === 'reset') for (const [a, b] of pairs) (a.resetAndDestroy(), b.destroy());
+      if (m === 'reset') {
+        for (const [a, b] of pairs) {
+          a.resetAndDestroy();
+          b.destroy();
+        }
+      }
     },
     close: () =>
       new Promise<void>((r) => {
-        for (const [a, b] of pairs) (a.destroy(), b.destroy());
+        for (const [a, b] of pairs) {
+          a.destroy();
+          b.destroy();
+        }
         server.close(() => r());
       }),
   };

@@ -121,7 +121,7 @@ export class ControlServer {
     this.path = path;
     this.#server = server;
     this.#logger = logger;
-    this.#afterStop = handlers.afterStop;
+    this.#afterStop = () => handlers.afterStop();
     this.#dispatch = {
       status: () => handlers.status(),
       stop: (r) => handlers.stop(Number.isSafeInteger(r.timeout) && r.timeout! > 0 ? r.timeout : undefined),

@@ -40,12 +40,12 @@ export class HttpStats {
    * step that ends every response — a private method, checked to exist, else a 'finish' listener).
    */
   responseClass(): typeof ServerResponse {
-    const stats = this;
+    const record = (status: number, seconds: number) => this.record(status, seconds);
     if (typeof (ServerResponse.prototype as { _finish?: unknown })._finish === 'function') {
       return class TimedResponse extends ServerResponse {
         readonly [STARTED] = performance.now();
         _finish(): void {
-          stats.record(this.statusCode, (performance.now() - this[STARTED]) / 1000);
+          record(this.statusCode, (performance.now() - this[STARTED]) / 1000);
           (ServerResponse.prototype as unknown as { _finish(this: ServerResponse): void })._finish.call(this);
         }
       } as typeof ServerResponse;
@@ -54,7 +54,7 @@ export class HttpStats {
       readonly [STARTED] = performance.now();
       constructor(...args: ConstructorParameters<typeof ServerResponse<IncomingMessage>>) {
         super(...args);
-        this.on('finish', () => stats.record(this.statusCode, (performance.now() - this[STARTED]) / 1000));
+        this.on('finish', () => record(this.statusCode, (performance.now() - this[STARTED]) / 1000));
       }
     } as typeof ServerResponse;
   }

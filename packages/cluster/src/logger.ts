@@ -128,7 +128,7 @@ export function setUpProcessLogs(role: ProcessRole): void {
       const done = typeof encoding === 'function' ? encoding : cb;
       done?.();
       return true;
-    }) as typeof stream.write;
+    });
   }
 }
 

@@ -133,5 +133,5 @@ export async function renderProjectMetrics(perWorker: Array<{ pid: number; metri
       m.type === 'gauge' ? { ...m, values: (m.values ?? []).map((v) => ({ ...v, labels: { ...v.labels, pid } })) } : m,
     ),
   );
-  return AggregatorRegistry.aggregate(arrays as never).metrics();
+  return AggregatorRegistry.aggregate(arrays).metrics();
 }

@@ -47,7 +47,7 @@ export class RepeatFilter {
       bucket = this.#buckets.get(key);
       if (!bucket) this.#buckets.set(key, (bucket = { logged: 0, suppressed: 0, summary }));
     }
-    this.#timer ??= setTimeout(() => this.#rollOver(), this.#options.windowMs).unref();
+    if (!this.#timer) this.#timer = setTimeout(() => this.#rollOver(), this.#options.windowMs).unref();
     if (bucket.logged < this.#options.perKey && this.#total < this.#options.total) {
       bucket.logged++;
       this.#total++;

@@ -1,5 +1,5 @@
 import { lstatSync, unlinkSync } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { debuglog } from 'node:util';
 import { ClusterErrorCode, ClutchError } from './errors.js';
 import type { ListenConfig } from './framework.js';
@@ -56,7 +56,7 @@ async function staleSocket(path: string): Promise<boolean> {
 function addressOf(server: Server): ListenAddress {
   const a = server.address();
   if (typeof a === 'string' || a === null) return { address: a ?? '', port: null, family: 'unix' };
-  const info = a as AddressInfo;
+  const info = a;
   return { address: info.address, port: info.port, family: info.family === 'IPv6' ? 'IPv6' : 'IPv4' };
 }
 

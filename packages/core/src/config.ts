@@ -30,7 +30,6 @@ export interface AppInfo {
  *   interface AppConfig { greeting: string }
  * }
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface -- filled by declaration merging
 export interface AppConfig {}
 
 /** Options every middleware accepts besides its own (`config[name]`). */
@@ -227,7 +226,7 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
 function checkLeader(raw: unknown, projectName: string, fail: (path: string, expected: string, value: unknown) => never): LeaderOptions {
   const input = raw === undefined ? {} : raw;
   if (!isPlainObject(input)) fail('cluster.leader', "an object { store: 'local' | 'postgres' | 'redis', url?, name?, ttl?, renewDeadline?, retryPeriod? }", raw);
-  const leader = input as PlainObject;
+  const leader = input;
   const store = leader.store ?? 'local';
   if (store !== 'local' && store !== 'postgres' && store !== 'redis') fail('cluster.leader.store', "'local', 'postgres' or 'redis'", store);
   if (store !== 'local' && (typeof leader.url !== 'string' || leader.url === '')) fail('cluster.leader.url', `the URL of the ${String(store)} server`, leader.url);
@@ -242,7 +241,7 @@ function checkLeader(raw: unknown, projectName: string, fail: (path: string, exp
   const retryPeriod = duration('retryPeriod', 2_000);
   // client-go's rule: a leader must give up before its lease can lapse, and retry more often than that.
   if (!(ttl > renewDeadline && renewDeadline > retryPeriod)) fail('cluster.leader', `ttl > renewDeadline > retryPeriod (got ${ttl}, ${renewDeadline}, ${retryPeriod} ms)`, leader);
-  return { store, ...(typeof leader.url === 'string' ? { url: leader.url } : {}), name: (leader.name as string | undefined) ?? projectName, ttl, renewDeadline, retryPeriod };
+  return { store, ...(typeof leader.url === 'string' ? { url: leader.url } : {}), name: (leader.name) ?? projectName, ttl, renewDeadline, retryPeriod };
 }
 
 /** Where each config key came from: dotted key path → file (or "framework" for defaults). */

@@ -1,5 +1,4 @@
 import type { Middleware } from 'koa';
-import type { Context } from './context.js';
 import { RequestScoped } from './request-scoped.js';
 
 /**
@@ -31,5 +30,4 @@ export type ActionsOf<C> = {
  *   interface ControllerTree { home: ActionsOf<HomeController> }
  * }
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface -- filled by declaration merging
 export interface ControllerTree {}

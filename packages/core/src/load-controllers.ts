@@ -85,5 +85,5 @@ export async function loadControllers(dir: string): Promise<ControllerTree> {
     for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
     node[path[path.length - 1]!] = actions;
   }
-  return tree as ControllerTree;
+  return tree;
 }

@@ -24,10 +24,8 @@ export interface MessageMeta {
  *
  * An action that is not declared carries `unknown`.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface -- filled by declaration merging
 export interface MessengerActions {}
 /** Requests the project declares: `{ data, reply }` per action (see MessengerActions). */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface -- filled by declaration merging
 export interface MessengerRequests {}
 
 /** The payload of `A`: declared in MessengerActions, else unknown. */
@@ -235,7 +233,7 @@ export class Messenger {
         this.#pending.delete(rid);
         reject(new ClutchError(CoreErrorCode.MESSENGER_TIMEOUT, `Request "${action}" to ${target} got no reply within ${timeout}ms`));
       }, timeout);
-      this.#pending.set(rid, { resolve: resolve as (value: unknown) => void, reject, timer });
+      this.#pending.set(rid, { resolve: resolve, reject, timer });
       if (!this.#transport.send({ clutch: 'send', to: target, action, ...(payload !== undefined ? { payload, size } : {}), rid })) {
         clearTimeout(timer);
         this.#pending.delete(rid);

@@ -102,7 +102,7 @@ async function check(unit: LoadUnit, file: string, exported: unknown): Promise<S
     cron,
     immediate: opts.immediate === true,
     disable: opts.disable === true,
-    task: task as (ctx: Context) => unknown,
+    task: task,
   };
 }
 

@@ -15,7 +15,6 @@ import type { LoadUnit } from './plugins.js';
  *   interface ServiceTree { user: UserService }
  * }
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface -- filled by declaration merging
 export interface ServiceTree {}
 
 /**
@@ -47,7 +46,7 @@ export async function loadServices(units: LoadUnit[]): Promise<ServiceNode> {
       for (const key of path.slice(0, -1)) {
         const next = node[key];
         if (typeof next === 'function') throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, `${file}: "${key}" is both a service and a folder`);
-        node = (next ?? (node[key] = {})) as ServiceNode;
+        node = (next ?? (node[key] = {}));
       }
       node[path[path.length - 1]!] = Cls as ServiceClass;
     }
@@ -88,7 +87,7 @@ export function serviceAccessor(tree: ServiceNode): new (ctx: Context) => Servic
     }
     return Folder;
   };
-  return build(tree) as new (ctx: Context) => ServiceTree;
+  return build(tree);
 }
 
 declare module 'koa' {

@@ -55,7 +55,7 @@ export async function transformSettings(baseDir: string): Promise<TransformSetti
 
 /** How every file is compiled: ESM, an inline source map (stack traces show the .ts lines). */
 export function esbuildOptions(file: string, settings: TransformSettings): TransformOptions {
-  return { loader: 'ts', format: 'esm', target: 'node20', sourcemap: 'inline', sourcefile: file, tsconfigRaw: settings.tsconfigRaw as TransformOptions['tsconfigRaw'] };
+  return { loader: 'ts', format: 'esm', target: 'node20', sourcemap: 'inline', sourcefile: file, tsconfigRaw: settings.tsconfigRaw };
 }
 
 export function isTypeScript(file: string): boolean {
