@@ -73,7 +73,10 @@ export function get(url, { close = true, timeoutMs = 5_000 } = {}) {
 export async function waitForOk(url, since, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await get(url, { timeoutMs: 1_000 }).then((r) => r.status === 200, () => false);
+    const ok = await get(url, { timeoutMs: 1_000 }).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return performance.now() - since;
     if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs}ms`);
     await sleep(5);

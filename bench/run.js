@@ -73,7 +73,9 @@ const clutchPeer = (node, { app = 'clutch', flags = [], env = {}, measure }) => 
   node,
   measure,
   async start(port) {
-    const tree = spawnTree(node, [APP, 'start', join(here, 'apps', app), '--port', String(port), '--workers', '2', '--title', `bench-${port}`, ...flags], { env });
+    const tree = spawnTree(node, [APP, 'start', join(here, 'apps', app), '--port', String(port), '--workers', '2', '--title', `bench-${port}`, ...flags], {
+      env,
+    });
     return { root: tree.pid, title: `bench-${port}`, stderr: tree.stderr, stop: () => tree.stop() };
   },
 });
@@ -136,8 +138,12 @@ const PEERS = {
 const results = {};
 const record = (peer, key, value) => ((results[peer] ??= {})[key] ??= []).push(value);
 
-console.log(`Clutch benchmarks · ${new Date().toISOString().slice(0, 10)} · Node ${process.version}${NODE24 ? ` and ${versionOf(NODE24)}` : ''} · ${process.platform} ${process.arch} · ${cpus().length} CPUs (${cpus()[0]?.model.trim()})`);
-console.log(`2 workers each, loopback, load generators on the same cores (autocannon for keep-alive, a raw client for Connection: close) · ${ROUNDS} rounds × ${SECONDS} s · medians\n`);
+console.log(
+  `Clutch benchmarks · ${new Date().toISOString().slice(0, 10)} · Node ${process.version}${NODE24 ? ` and ${versionOf(NODE24)}` : ''} · ${process.platform} ${process.arch} · ${cpus().length} CPUs (${cpus()[0]?.model.trim()})`,
+);
+console.log(
+  `2 workers each, loopback, load generators on the same cores (autocannon for keep-alive, a raw client for Connection: close) · ${ROUNDS} rounds × ${SECONDS} s · medians\n`,
+);
 
 const order = Object.keys(PEERS);
 for (let round = 0; round < ROUNDS; round++) {
@@ -204,7 +210,10 @@ for (let round = 0; round < Math.min(ROUNDS, 2); round++) {
       await waitForOk(`${url}/`, performance.now());
       const load = Promise.all([cannon(`${url}/`, { connections: 8, seconds: 12 }), cannon(`${url}/`, { connections: 8, close: true, seconds: 12 })]);
       await sleep(3_000);
-      const reload = name === 'Clutch' ? await exec(process.execPath, [APP, 'reload', join(here, 'apps', 'clutch'), '--title', peer.title]) : await pm2(['reload', 'bench-koa']);
+      const reload =
+        name === 'Clutch'
+          ? await exec(process.execPath, [APP, 'reload', join(here, 'apps', 'clutch'), '--title', peer.title])
+          : await pm2(['reload', 'bench-koa']);
       if (reload.code !== 0) console.error(`  ${name} reload exited ${reload.code}: ${reload.out.trim().slice(-500)}`);
       const [a, b] = await load;
       record(name, 'reloadFailed', a.failed + b.failed);
@@ -234,23 +243,85 @@ const nodeName = (sx) => (sx === '' ? `Node ${NODE_NOW.slice(1)}` : sx.slice(3))
 for (const sx of suffixes) {
   const base = `node:cluster + Koa${sx}`;
   const withRouter = `node:cluster + Koa + @koa/router${sx}`;
-  const http = [base, withRouter, `Clutch${sx}`, `Clutch --scheduling os${sx}`, ...(results[`Clutch --reuse-port${sx}`] ? [`Clutch --reuse-port${sx}`] : []), ...(sx === '' ? ['egg 4', 'pm2'] : [])];
+  const http = [
+    base,
+    withRouter,
+    `Clutch${sx}`,
+    `Clutch --scheduling os${sx}`,
+    ...(results[`Clutch --reuse-port${sx}`] ? [`Clutch --reuse-port${sx}`] : []),
+    ...(sx === '' ? ['egg 4', 'pm2'] : []),
+  ];
   table(`Hello route, keep-alive (50 connections, autocannon) — ${nodeName(sx)}`, ['', 'req/s', 'vs node:cluster + Koa', 'vs + @koa/router', 'p99 ms']);
   for (const p of http) row(p, fmt(m(p, 'rps')), ratio(m(p, 'rps'), m(base, 'rps')), ratio(m(p, 'rps'), m(withRouter, 'rps')), fmt(m(p, 'p99'), 1));
-  table(`Hello route, Connection: close (20 connections, a raw client) — ${nodeName(sx)}`, ['', 'req/s', 'vs node:cluster + Koa', 'vs Clutch (rr)', 'p99 ms', 'failed']);
-  for (const p of http) row(p, fmt(m(p, 'rpsClose')), ratio(m(p, 'rpsClose'), m(base, 'rpsClose')), ratio(m(p, 'rpsClose'), m(`Clutch${sx}`, 'rpsClose')), fmt(m(p, 'p99Close'), 1), fmt(m(p, 'failedClose')));
-  table(`Cold start to the first 200, and RSS of the idle tree — ${nodeName(sx)}`, ['', 'cold start ms', 'vs node:cluster + Koa', 'RSS MB (all processes)', 'vs node:cluster + Koa']);
-  for (const p of [base, `Clutch${sx}`, `Clutch (TypeScript app)${sx}`, ...(sx === '' ? ['egg 4', 'pm2'] : [])]) row(p, fmt(m(p, 'cold')), ratio(m(p, 'cold'), m(base, 'cold')), fmt(m(p, 'rss')), ratio(m(p, 'rss'), m(base, 'rss')));
-  table(`Messenger, worker ↔ agent — ${nodeName(sx)} (3,000 sequential round trips after a 3,000 warm-up; 50,000-message broadcast to 2 workers)`, ['', 'round trip p50 µs', 'p99 µs', 'vs raw relay (p50)', 'broadcast msg/s', 'vs raw relay']);
+  table(`Hello route, Connection: close (20 connections, a raw client) — ${nodeName(sx)}`, [
+    '',
+    'req/s',
+    'vs node:cluster + Koa',
+    'vs Clutch (rr)',
+    'p99 ms',
+    'failed',
+  ]);
+  for (const p of http)
+    row(
+      p,
+      fmt(m(p, 'rpsClose')),
+      ratio(m(p, 'rpsClose'), m(base, 'rpsClose')),
+      ratio(m(p, 'rpsClose'), m(`Clutch${sx}`, 'rpsClose')),
+      fmt(m(p, 'p99Close'), 1),
+      fmt(m(p, 'failedClose')),
+    );
+  table(`Cold start to the first 200, and RSS of the idle tree — ${nodeName(sx)}`, [
+    '',
+    'cold start ms',
+    'vs node:cluster + Koa',
+    'RSS MB (all processes)',
+    'vs node:cluster + Koa',
+  ]);
+  for (const p of [base, `Clutch${sx}`, `Clutch (TypeScript app)${sx}`, ...(sx === '' ? ['egg 4', 'pm2'] : [])])
+    row(p, fmt(m(p, 'cold')), ratio(m(p, 'cold'), m(base, 'cold')), fmt(m(p, 'rss')), ratio(m(p, 'rss'), m(base, 'rss')));
+  table(`Messenger, worker ↔ agent — ${nodeName(sx)} (3,000 sequential round trips after a 3,000 warm-up; 50,000-message broadcast to 2 workers)`, [
+    '',
+    'round trip p50 µs',
+    'p99 µs',
+    'vs raw relay (p50)',
+    'broadcast msg/s',
+    'vs raw relay',
+  ]);
   const raw = `raw relay${sx}`;
-  row('Clutch request()', fmt(m(`Clutch${sx}`, 'rttP50')), fmt(m(`Clutch${sx}`, 'rttP99')), ratio(m(`Clutch${sx}`, 'rttP50'), m(raw, 'rttP50')), fmt(m(`Clutch${sx}`, 'broadcast')), ratio(m(`Clutch${sx}`, 'broadcast'), m(raw, 'broadcast')));
-  row('Clutch message + reply message', fmt(m(`Clutch${sx}`, 'ppP50')), fmt(m(`Clutch${sx}`, 'ppP99')), ratio(m(`Clutch${sx}`, 'ppP50'), m(raw, 'rttP50')), '', '');
+  row(
+    'Clutch request()',
+    fmt(m(`Clutch${sx}`, 'rttP50')),
+    fmt(m(`Clutch${sx}`, 'rttP99')),
+    ratio(m(`Clutch${sx}`, 'rttP50'), m(raw, 'rttP50')),
+    fmt(m(`Clutch${sx}`, 'broadcast')),
+    ratio(m(`Clutch${sx}`, 'broadcast'), m(raw, 'broadcast')),
+  );
+  row(
+    'Clutch message + reply message',
+    fmt(m(`Clutch${sx}`, 'ppP50')),
+    fmt(m(`Clutch${sx}`, 'ppP99')),
+    ratio(m(`Clutch${sx}`, 'ppP50'), m(raw, 'rttP50')),
+    '',
+    '',
+  );
   row('raw relay over node:cluster IPC (the baseline)', fmt(m(raw, 'rttP50')), fmt(m(raw, 'rttP99')), '1.00×', fmt(m(raw, 'broadcast')), '1.00×');
-  if (sx === '') row('egg 4 message + reply message', fmt(m('egg 4', 'ppP50')), fmt(m('egg 4', 'ppP99')), ratio(m('egg 4', 'ppP50'), m(raw, 'rttP50')), fmt(m('egg 4', 'broadcast')), ratio(m('egg 4', 'broadcast'), m(raw, 'broadcast')));
+  if (sx === '')
+    row(
+      'egg 4 message + reply message',
+      fmt(m('egg 4', 'ppP50')),
+      fmt(m('egg 4', 'ppP99')),
+      ratio(m('egg 4', 'ppP50'), m(raw, 'rttP50')),
+      fmt(m('egg 4', 'broadcast')),
+      ratio(m('egg 4', 'broadcast'), m(raw, 'broadcast')),
+    );
 }
 table('What the per-request instrumentation of /metrics costs (hello route, keep-alive, 50 connections)', ['', 'req/s', 'vs without']);
 for (const sx of suffixes) {
-  row(`Clutch, request metrics on (the default)${sx}`, fmt(m(`Clutch${sx}`, 'rps')), ratio(m(`Clutch${sx}`, 'rps'), m(`Clutch, no request metrics${sx}`, 'rps')));
+  row(
+    `Clutch, request metrics on (the default)${sx}`,
+    fmt(m(`Clutch${sx}`, 'rps')),
+    ratio(m(`Clutch${sx}`, 'rps'), m(`Clutch, no request metrics${sx}`, 'rps')),
+  );
   row(`Clutch, CLUTCH_HTTP_METRICS=0${sx}`, fmt(m(`Clutch, no request metrics${sx}`, 'rps')), '1.00×');
 }
 table('Failed requests across a reload under load (8 keep-alive + 8 Connection: close, 12 s)', ['', 'failed', 'of requests']);
@@ -260,18 +331,62 @@ for (const p of ['Clutch', 'pm2']) row(p === 'Clutch' ? 'Clutch (app reload)' : 
 const t = suffixes.at(-1);
 const r = (a, b, key) => m(a, key) / m(b, key);
 const targets = [
-  [`keep-alive ≥ 1.0× node:cluster + Koa + @koa/router${t}`, r(`Clutch${t}`, `node:cluster + Koa + @koa/router${t}`, 'rps') >= 1.0, ratio(m(`Clutch${t}`, 'rps'), m(`node:cluster + Koa + @koa/router${t}`, 'rps'))],
-  [`keep-alive ≥ 0.97× bare node:cluster + Koa${t}`, r(`Clutch${t}`, `node:cluster + Koa${t}`, 'rps') >= 0.97, ratio(m(`Clutch${t}`, 'rps'), m(`node:cluster + Koa${t}`, 'rps'))],
-  ...(results[`Clutch --reuse-port${t}`] ? [[`Connection: close with --reuse-port ≥ 1.2× round-robin${t}`, r(`Clutch --reuse-port${t}`, `Clutch${t}`, 'rpsClose') >= 1.2, ratio(m(`Clutch --reuse-port${t}`, 'rpsClose'), m(`Clutch${t}`, 'rpsClose'))]] : []),
-  [`TypeScript app tree RSS ≤ 1.1× the same app in JavaScript${t}`, r(`Clutch (TypeScript app)${t}`, `Clutch${t}`, 'rss') <= 1.1, ratio(m(`Clutch (TypeScript app)${t}`, 'rss'), m(`Clutch${t}`, 'rss'))],
-  [`TypeScript app cold start ≤ 1.25× JavaScript${t}`, r(`Clutch (TypeScript app)${t}`, `Clutch${t}`, 'cold') <= 1.25, ratio(m(`Clutch (TypeScript app)${t}`, 'cold'), m(`Clutch${t}`, 'cold'))],
-  [`cold start ≤ 1.5× bare node:cluster${t}`, r(`Clutch${t}`, `node:cluster + Koa${t}`, 'cold') <= 1.5, ratio(m(`Clutch${t}`, 'cold'), m(`node:cluster + Koa${t}`, 'cold'))],
-  [`idle tree RSS ≤ 1.3× bare node:cluster${t}`, r(`Clutch${t}`, `node:cluster + Koa${t}`, 'rss') <= 1.3, ratio(m(`Clutch${t}`, 'rss'), m(`node:cluster + Koa${t}`, 'rss'))],
+  [
+    `keep-alive ≥ 1.0× node:cluster + Koa + @koa/router${t}`,
+    r(`Clutch${t}`, `node:cluster + Koa + @koa/router${t}`, 'rps') >= 1.0,
+    ratio(m(`Clutch${t}`, 'rps'), m(`node:cluster + Koa + @koa/router${t}`, 'rps')),
+  ],
+  [
+    `keep-alive ≥ 0.97× bare node:cluster + Koa${t}`,
+    r(`Clutch${t}`, `node:cluster + Koa${t}`, 'rps') >= 0.97,
+    ratio(m(`Clutch${t}`, 'rps'), m(`node:cluster + Koa${t}`, 'rps')),
+  ],
+  ...(results[`Clutch --reuse-port${t}`]
+    ? [
+        [
+          `Connection: close with --reuse-port ≥ 1.2× round-robin${t}`,
+          r(`Clutch --reuse-port${t}`, `Clutch${t}`, 'rpsClose') >= 1.2,
+          ratio(m(`Clutch --reuse-port${t}`, 'rpsClose'), m(`Clutch${t}`, 'rpsClose')),
+        ],
+      ]
+    : []),
+  [
+    `TypeScript app tree RSS ≤ 1.1× the same app in JavaScript${t}`,
+    r(`Clutch (TypeScript app)${t}`, `Clutch${t}`, 'rss') <= 1.1,
+    ratio(m(`Clutch (TypeScript app)${t}`, 'rss'), m(`Clutch${t}`, 'rss')),
+  ],
+  [
+    `TypeScript app cold start ≤ 1.25× JavaScript${t}`,
+    r(`Clutch (TypeScript app)${t}`, `Clutch${t}`, 'cold') <= 1.25,
+    ratio(m(`Clutch (TypeScript app)${t}`, 'cold'), m(`Clutch${t}`, 'cold')),
+  ],
+  [
+    `cold start ≤ 1.5× bare node:cluster${t}`,
+    r(`Clutch${t}`, `node:cluster + Koa${t}`, 'cold') <= 1.5,
+    ratio(m(`Clutch${t}`, 'cold'), m(`node:cluster + Koa${t}`, 'cold')),
+  ],
+  [
+    `idle tree RSS ≤ 1.3× bare node:cluster${t}`,
+    r(`Clutch${t}`, `node:cluster + Koa${t}`, 'rss') <= 1.3,
+    ratio(m(`Clutch${t}`, 'rss'), m(`node:cluster + Koa${t}`, 'rss')),
+  ],
   ...suffixes.flatMap((sx) => [
-    [`broadcast ≥ 0.9× a raw relay${sx || ` · Node ${NODE_NOW.slice(1)}`}`, r(`Clutch${sx}`, `raw relay${sx}`, 'broadcast') >= 0.9, ratio(m(`Clutch${sx}`, 'broadcast'), m(`raw relay${sx}`, 'broadcast'))],
-    [`request() ≤ 1.1× a raw relay${sx || ` · Node ${NODE_NOW.slice(1)}`}`, r(`Clutch${sx}`, `raw relay${sx}`, 'rttP50') <= 1.1, ratio(m(`Clutch${sx}`, 'rttP50'), m(`raw relay${sx}`, 'rttP50'))],
+    [
+      `broadcast ≥ 0.9× a raw relay${sx || ` · Node ${NODE_NOW.slice(1)}`}`,
+      r(`Clutch${sx}`, `raw relay${sx}`, 'broadcast') >= 0.9,
+      ratio(m(`Clutch${sx}`, 'broadcast'), m(`raw relay${sx}`, 'broadcast')),
+    ],
+    [
+      `request() ≤ 1.1× a raw relay${sx || ` · Node ${NODE_NOW.slice(1)}`}`,
+      r(`Clutch${sx}`, `raw relay${sx}`, 'rttP50') <= 1.1,
+      ratio(m(`Clutch${sx}`, 'rttP50'), m(`raw relay${sx}`, 'rttP50')),
+    ],
   ]),
-  [`request metrics cost ≤ 3 %${t}`, r(`Clutch${t}`, `Clutch, no request metrics${t}`, 'rps') >= 0.97, ratio(m(`Clutch${t}`, 'rps'), m(`Clutch, no request metrics${t}`, 'rps'))],
+  [
+    `request metrics cost ≤ 3 %${t}`,
+    r(`Clutch${t}`, `Clutch, no request metrics${t}`, 'rps') >= 0.97,
+    ratio(m(`Clutch${t}`, 'rps'), m(`Clutch, no request metrics${t}`, 'rps')),
+  ],
   ['zero failed requests across a reload', m('Clutch', 'reloadFailed') === 0, fmt(m('Clutch', 'reloadFailed'))],
 ];
 table('Targets (ratios to a peer in the same run)', ['target', 'met', 'Clutch']);

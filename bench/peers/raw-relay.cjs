@@ -58,13 +58,14 @@ if (process.env.RAW_ROLE === 'agent') {
       process.send({ t: 'b-done' });
     }
   });
-  const ask = (message, key) => new Promise((resolve) => {
-    waiting.set(key, (r) => {
-      waiting.delete(key);
-      resolve(r);
+  const ask = (message, key) =>
+    new Promise((resolve) => {
+      waiting.set(key, (r) => {
+        waiting.delete(key);
+        resolve(r);
+      });
+      process.send(message);
     });
-    process.send(message);
-  });
   http
     .createServer(async (req, res) => {
       const url = new URL(req.url, 'http://x');

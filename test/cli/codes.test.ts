@@ -45,7 +45,9 @@ describe('coded errors of the app command', { timeout: 60_000 }, () => {
     // Preloaded into every process; it throws only in the master (the children have CLUTCH_PROCESS).
     const boom = join(scratch, 'boom.mjs');
     writeFileSync(boom, "if (!process.env.CLUTCH_PROCESS) setTimeout(() => { throw new Error('a bug in the master'); }, 300);\n");
-    const app = new AppProcess(['start', fixture('faults'), '--port', '0', '--workers', '1', '--title', `boom-${process.pid}`], { NODE_OPTIONS: `--import ${boom}` });
+    const app = new AppProcess(['start', fixture('faults'), '--port', '0', '--workers', '1', '--title', `boom-${process.pid}`], {
+      NODE_OPTIONS: `--import ${boom}`,
+    });
     started.push(app);
     const info = await app.waitForReady(20_000);
     await app.waitForLine(/CLUTCH_ERR_MASTER_UNCAUGHT\].*a bug in the master/, 5_000);
@@ -56,8 +58,13 @@ describe('coded errors of the app command', { timeout: 60_000 }, () => {
     const logs = join(scratch, 'logs');
     mkdirSync(logs);
     symlinkSync('/dev/full', join(logs, 'worker.log'));
-    const script = "import { createLogger, logHealth } from '@clutch/cluster'; const l = createLogger('worker'); for (let i = 0; i < 5; i++) l.error('line %d', i); console.log(JSON.stringify(logHealth()));";
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, env: { ...process.env, CLUTCH_LOG_DIR: logs }, encoding: 'utf8' });
+    const script =
+      "import { createLogger, logHealth } from '@clutch/cluster'; const l = createLogger('worker'); for (let i = 0; i < 5; i++) l.error('line %d', i); console.log(JSON.stringify(logHealth()));";
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: root,
+      env: { ...process.env, CLUTCH_LOG_DIR: logs },
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr.match(/CLUTCH_ERR_LOG_WRITE_FAILED/g)?.length, 1, 'said once');
     assert.match(r.stderr, /ENOSPC/);

@@ -32,7 +32,10 @@ describe('daemons side by side', { timeout: 90_000 }, () => {
     assert.equal(sa.workers.length, 2);
     assert.equal(sa.master.baseDir, a.dir);
     assert.equal(sb.master.baseDir, b.dir);
-    assert.ok(allPids(sa).every((pid) => !allPids(sb).includes(pid)), 'two separate clusters');
+    assert.ok(
+      allPids(sa).every((pid) => !allPids(sb).includes(pid)),
+      'two separate clusters',
+    );
     for (const s of [sa, sb]) {
       assert.equal(s.master.state, 'ready');
       assert.ok(s.workers.every((w) => w.state === 'ready' && w.restarts === 0 && w.rss! > 0 && w.uptime >= 0));
@@ -74,7 +77,13 @@ describe('daemons side by side', { timeout: 90_000 }, () => {
         c.on('close', () => resolve());
         c.on('error', () => resolve());
       });
-      if (read('worker.log').includes('LOG after') && read('agent.log').includes('LOG agent version') && read('master.log').includes('CLUTCH_ERR_CONTROL_BAD_REQUEST') && read('common-error.log').includes('CLUTCH_ERR_CONTROL_BAD_REQUEST')) break;
+      if (
+        read('worker.log').includes('LOG after') &&
+        read('agent.log').includes('LOG agent version') &&
+        read('master.log').includes('CLUTCH_ERR_CONTROL_BAD_REQUEST') &&
+        read('common-error.log').includes('CLUTCH_ERR_CONTROL_BAD_REQUEST')
+      )
+        break;
     }
     assert.match(read('worker.log'), /LOG after/);
     assert.match(read('agent.log'), /LOG agent version v1/);
@@ -86,7 +95,11 @@ describe('daemons side by side', { timeout: 90_000 }, () => {
     const moved = ['master.log.1', 'agent.log.1', 'worker.log.1', 'common-error.log.1'].map((f) => read(f).length);
     for (let i = 0; i < 10; i++) await getJson(`${sb.master.url}/log?msg=final`);
     assert.match(read('worker.log'), /LOG final/);
-    assert.deepEqual(['master.log.1', 'agent.log.1', 'worker.log.1', 'common-error.log.1'].map((f) => read(f).length), moved, 'nothing more went to the moved files');
+    assert.deepEqual(
+      ['master.log.1', 'agent.log.1', 'worker.log.1', 'common-error.log.1'].map((f) => read(f).length),
+      moved,
+      'nothing more went to the moved files',
+    );
     assert.ok(!read('stdout.log').includes('Debugger listening'), 'no inspector was opened');
     assert.ok(allPids(sb).every(isAlive), 'SIGUSR1 killed nothing');
     const stopped = await runApp(['stop', b.dir], 30_000);

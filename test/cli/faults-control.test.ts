@@ -70,7 +70,10 @@ describe('a dead master blocks nothing, and other users cannot interfere', { tim
   it('app start right after the master was SIGKILLed and left a zombie nobody reaps succeeds; so does one whose lock names a reused pid', async () => {
     // The master's parent never waits for it: after SIGKILL it stays a zombie, with its pid.
     const log = join(scratch, 'zombie.log');
-    const holder = spawn('sh', ['-c', `"${process.execPath}" "${APP_BIN}" start "${project.dir}" --port 0 --workers 1 > "${log}" 2>&1 & exec sleep 600`], { detached: true, stdio: 'ignore' });
+    const holder = spawn('sh', ['-c', `"${process.execPath}" "${APP_BIN}" start "${project.dir}" --port 0 --workers 1 > "${log}" 2>&1 & exec sleep 600`], {
+      detached: true,
+      stdio: 'ignore',
+    });
     apps.push({ kill: () => process.kill(-holder.pid!, 'SIGKILL') } as unknown as AppProcess);
     let old: ClusterStatus | undefined;
     for (let i = 0; i < 200 && !old; i++) {
@@ -135,7 +138,10 @@ describe('a dead master blocks nothing, and other users cannot interfere', { tim
     const info = await app.waitForReady(20_000);
     assert.match(app.stderr, /CLUTCH_ERR_CONTROL_UNSAFE.*clutch-\d+.*belongs to uid 65534/);
     assert.deepEqual(readdirSync(hostile), [], 'nothing of ours went into the hostile directory');
-    assert.ok(readdirSync(join(home, '.clutch', 'run')).some((f) => f.endsWith('.sock')), 'the socket lives in ~/.clutch/run');
+    assert.ok(
+      readdirSync(join(home, '.clutch', 'run')).some((f) => f.endsWith('.sock')),
+      'the socket lives in ~/.clutch/run',
+    );
     const status = await runApp(['status', project.dir, '--json'], 10_000, env);
     assert.equal(status.code, 0, status.stderr);
     assert.equal((JSON.parse(status.stdout) as ClusterStatus).master.pid, info.pid);

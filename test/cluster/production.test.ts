@@ -35,11 +35,15 @@ describe('production: health, drain delay, JSON logs, watchdog, memory, metrics'
     const signalled = Date.now();
     app.signal('SIGTERM');
     let notReadyAfter = -1;
-    await until('readyz 503', async () => {
-      const { status } = await getJson(`${info.health}/readyz`);
-      if (status === 503) notReadyAfter = Date.now() - signalled;
-      return status === 503;
-    }, 2_000);
+    await until(
+      'readyz 503',
+      async () => {
+        const { status } = await getJson(`${info.health}/readyz`);
+        if (status === 503) notReadyAfter = Date.now() - signalled;
+        return status === 503;
+      },
+      2_000,
+    );
     assert.ok(notReadyAfter < 500, `/readyz said 503 ${notReadyAfter}ms after SIGTERM`);
     assert.equal((await getJson(`${info.health}/livez`)).status, 200, 'still alive');
     // New connections are still served during the delay.
@@ -75,7 +79,10 @@ describe('production: health, drain delay, JSON logs, watchdog, memory, metrics'
     assert.deepEqual([...new Set(records.map((r) => r.role))].sort(), ['agent', 'master', 'worker']);
     const failure = records.find((r) => r.err?.message === 'a logged failure');
     assert.ok(failure && /at .*router\.js/.test(failure.err!.stack), 'the error line carries the stack');
-    assert.ok(records.some((r) => r.msg === 'printed with console.log' && r.role === 'worker'), "the project's console.log became JSON");
+    assert.ok(
+      records.some((r) => r.msg === 'printed with console.log' && r.role === 'worker'),
+      "the project's console.log became JSON",
+    );
     assert.ok(records.some((r) => r.role === 'master' && /started on/.test(r.msg)));
   });
 
@@ -92,10 +99,14 @@ describe('production: health, drain delay, JSON logs, watchdog, memory, metrics'
     const [, stalled, silent] = /worker (\d+) .*for (\d+)ms/.exec(line)!;
     assert.ok(Number(silent) >= 2_000);
     assert.ok(Date.now() - began < 2_000 + 4_000, 'within the stall timeout and a few seconds');
-    await until('the stalled worker replaced', async () => {
-      const s = await statusOf(app);
-      return s.workers.length === 2 && !s.workers.some((w) => w.pid === Number(stalled)) && s.workers.every((w) => w.state === 'ready');
-    }, 10_000);
+    await until(
+      'the stalled worker replaced',
+      async () => {
+        const s = await statusOf(app);
+        return s.workers.length === 2 && !s.workers.some((w) => w.pid === Number(stalled)) && s.workers.every((w) => w.state === 'ready');
+      },
+      10_000,
+    );
     const s = await statusOf(app);
     assert.ok(s.workers.some((w) => w.lastRestart?.reason === 'stalled' && w.restarts === 1));
     assert.equal(await blocked, null, 'the request the stalled worker held died with it');
@@ -103,10 +114,14 @@ describe('production: health, drain delay, JSON logs, watchdog, memory, metrics'
 
     assert.equal((await getJson(`${info.url}/agent-busy?ms=60000`)).status, 200);
     await app.waitForLine(/CLUTCH_ERR_CLUSTER_AGENT_STALLED\] the agent \d+/, 10_000);
-    await until('a new agent', async () => {
-      const st = await statusOf(app);
-      return st.agent !== null && st.agent.pid !== info.agent && st.agent.state === 'ready';
-    }, 15_000);
+    await until(
+      'a new agent',
+      async () => {
+        const st = await statusOf(app);
+        return st.agent !== null && st.agent.pid !== info.agent && st.agent.state === 'ready';
+      },
+      15_000,
+    );
     assert.equal((await statusOf(app)).agent!.lastRestart?.reason, 'stalled');
   });
 
@@ -130,7 +145,10 @@ describe('production: health, drain delay, JSON logs, watchdog, memory, metrics'
     const recycled = app.stdout.split('\n').filter((l) => /memory: worker \d+ replaces worker \d+/.test(l)).length;
     assert.ok(recycled >= 1, `recycled ${recycled} times over ${leaks} leaks`);
     const s = await statusOf(app);
-    assert.ok(s.workers.some((w) => w.lastRestart?.reason === 'memory'), JSON.stringify(s.workers.map((w) => w.lastRestart)));
+    assert.ok(
+      s.workers.some((w) => w.lastRestart?.reason === 'memory'),
+      JSON.stringify(s.workers.map((w) => w.lastRestart)),
+    );
     assert.ok(s.workers.every((w) => (w.rss ?? 0) < 1_000 * 1024 * 1024));
   });
 

@@ -117,7 +117,7 @@ describe('relay', () => {
     for (let i = 0; i < 50; i++) relay.route(agent, { clutch: 'send', to: 202, action: 'x', payload: '1' });
     const refusals = agent.sent.filter((m) => m.clutch === 'undeliverable');
     assert.equal(refusals.length, 47, 'each refused send is reported to its sender');
-    assert.ok(refusals.every((m) => (m).error.code === 'CLUTCH_ERR_MESSENGER_QUEUE_FULL'));
+    assert.ok(refusals.every((m) => m.error.code === 'CLUTCH_ERR_MESSENGER_QUEUE_FULL'));
     assert.equal(logger.lines.filter((l) => l.includes('undeliverable')).length, 1, 'logged once, not 47 times');
     await nextTurn();
     assert.equal(agent.credits(), 47);

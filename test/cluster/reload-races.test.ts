@@ -73,7 +73,10 @@ describe('reload races', { timeout: 120_000 }, () => {
     assert.equal(done.code, 0, done.stderr);
     const after = await appStatus(project.dir);
     assert.equal(after.workers.length, 3);
-    assert.ok(after.workers.every((w) => !before.workers.some((b) => b.pid === w.pid)), 'all old workers gone');
+    assert.ok(
+      after.workers.every((w) => !before.workers.some((b) => b.pid === w.pid)),
+      'all old workers gone',
+    );
     assert.equal(titled('worker', 'reloadable').filter((pid) => after.workers.some((w) => w.pid === pid)).length, 3);
   });
 

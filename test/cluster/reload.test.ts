@@ -41,7 +41,10 @@ describe('app reload', { timeout: 180_000 }, () => {
 
       const after = pidsOf(await appStatus(project.dir));
       assert.equal(after.workers.length, workers);
-      assert.ok(after.workers.every((pid) => !before.workers.includes(pid)), 'every worker replaced');
+      assert.ok(
+        after.workers.every((pid) => !before.workers.includes(pid)),
+        'every worker replaced',
+      );
       assert.notEqual(after.agent, before.agent, 'the agent replaced');
       assert.equal((await getJson<{ version: string }>(`${info.url}/`)).body.version, 'v2');
       assert.deepEqual((await getJson<{ pid: number; version: string }>(`${info.url}/agent-version`)).body, { pid: after.agent, version: 'v2' });

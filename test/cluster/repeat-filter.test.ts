@@ -11,6 +11,10 @@ it('RepeatFilter logs the first lines of each kind per window, counts the rest, 
   assert.equal(admit('b'), false, 'but the total of three is reached');
   assert.equal(admit('c'), false, 'a third kind shares the overflow bucket');
   await new Promise((r) => setTimeout(r, 80));
-  assert.deepEqual(summaries, [['a', 2], ['b', 1], ['c', 1]]);
+  assert.deepEqual(summaries, [
+    ['a', 2],
+    ['b', 1],
+    ['c', 1],
+  ]);
   assert.equal(admit('a'), true, 'a new window starts fresh');
 });

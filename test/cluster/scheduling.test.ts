@@ -65,7 +65,10 @@ describe('connection scheduling: rr, os, reusePort', { timeout: 120_000 }, () =>
     }
   } else {
     it(`--reuse-port where the platform lacks it (${process.platform}, Node ${process.version}): a coded error, nothing left`, async () => {
-      const app = await runApp(['start', '--port', '0', '--workers', '2', '--reuse-port', '--title', `reuse-${process.pid}`, new URL('../fixtures/faults', import.meta.url).pathname], 20_000);
+      const app = await runApp(
+        ['start', '--port', '0', '--workers', '2', '--reuse-port', '--title', `reuse-${process.pid}`, new URL('../fixtures/faults', import.meta.url).pathname],
+        20_000,
+      );
       assert.equal(app.code, 1);
       assert.match(app.stderr, /CLUTCH_ERR_CLUSTER_REUSEPORT_UNSUPPORTED.*Node\.js 22\.12/);
       await waitGroupGone(app.app.pid, 5_000);

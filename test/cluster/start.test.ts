@@ -30,7 +30,10 @@ describe('app start: ordered start, two workers, env config', { timeout: 60_000 
     const workerBoots = lines.flatMap((l, i) => (l.startsWith('EVENT boot worker') ? [i] : []));
     assert.ok(agentReady >= 0, 'the agent reported ready');
     assert.equal(workerBoots.length, 2, 'both workers booted once');
-    assert.ok(workerBoots.every((i) => i > agentReady), 'every worker booted after the agent was ready');
+    assert.ok(
+      workerBoots.every((i) => i > agentReady),
+      'every worker booted after the agent was ready',
+    );
   });
 
   it('serves from both workers', async () => {

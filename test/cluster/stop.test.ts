@@ -6,7 +6,10 @@ import { getJson } from '../helpers/http.ts';
 
 /** The order in which the cluster's beforeClose hooks ran, from the fixture's EVENT lines. */
 function closeOrder(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l.startsWith('EVENT beforeClose')).map((l) => l.split(' ')[2]!);
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('EVENT beforeClose'))
+    .map((l) => l.split(' ')[2]!);
 }
 
 describe('graceful stop', { timeout: 90_000 }, () => {
@@ -15,7 +18,12 @@ describe('graceful stop', { timeout: 90_000 }, () => {
     for (const app of started) app.kill();
   });
 
-  const ways = ['SIGTERM to the master', 'SIGINT to the process group (Ctrl-C)', 'SIGTERM to the process group (systemd, timeout)', 'SIGQUIT to the master'] as const;
+  const ways = [
+    'SIGTERM to the master',
+    'SIGINT to the process group (Ctrl-C)',
+    'SIGTERM to the process group (systemd, timeout)',
+    'SIGQUIT to the master',
+  ] as const;
   for (const how of ways) {
     it(`${how}: a request in flight completes with 200, workers close before the agent, exit 0, nothing left`, async () => {
       const { app, info } = await startFixture('basic', ['--workers', '2']);

@@ -127,7 +127,14 @@ describe('supervision', { timeout: 120_000 }, () => {
     started.push(app);
     assert.equal((await getJson(`${info.url}/messages/bad-ipc`)).status, 200);
     await app.waitForLine(/CLUTCH_ERR_IPC_MALFORMED.*ack with a bad sequence number/, 5_000);
-    for (const reason of ['not an object', 'unknown message type "bogus"', 'unknown target "nowhere"', 'send without an action', 'reply with a bad request id', 'reply without a target pid']) {
+    for (const reason of [
+      'not an object',
+      'unknown message type "bogus"',
+      'unknown target "nowhere"',
+      'send without an action',
+      'reply with a bad request id',
+      'reply without a target pid',
+    ]) {
       assert.ok(app.stderr.includes(reason), `logged: ${reason}`);
     }
     assert.ok(isAlive(info.pid));

@@ -9,7 +9,10 @@ const OPTIONS = { base: 250, cap: 5_000, stableAfter: 15_000 };
 describe('Backoff', () => {
   it('replaces the first death at once, then doubles from the base up to the cap', () => {
     const b = new Backoff(OPTIONS);
-    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8].map(() => b.next(100)), [0, 250, 500, 1_000, 2_000, 4_000, 5_000, 5_000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6, 7, 8].map(() => b.next(100)),
+      [0, 250, 500, 1_000, 2_000, 4_000, 5_000, 5_000],
+    );
     assert.equal(b.streak, 8);
   });
 

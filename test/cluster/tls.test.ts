@@ -88,7 +88,9 @@ describe('HTTPS and HTTP/2 through the workers', { timeout: 90_000 }, () => {
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
   before(() => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost'], {
+      stdio: 'ignore',
+    });
   });
   after(() => {
     for (const app of started) app.kill();
@@ -126,6 +128,9 @@ describe('HTTPS and HTTP/2 through the workers', { timeout: 90_000 }, () => {
     const result = await load;
     assert.deepEqual(result.errors, [], 'no request failed');
     assert.ok(result.ok > 200, `${result.ok} requests`);
-    assert.ok([...result.pids].some((pid) => !info.workers.includes(pid)), 'the new workers served');
+    assert.ok(
+      [...result.pids].some((pid) => !info.workers.includes(pid)),
+      'the new workers served',
+    );
   });
 });

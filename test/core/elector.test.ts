@@ -165,7 +165,9 @@ describe('LeaderElector', () => {
     };
     const a = new LeaderElector(store, OPTIONS, 'a', clock);
     const seen: string[] = [];
-    a.on('storeError', () => seen.push('error')).on('storeBack', () => seen.push('back')).on('lost', () => seen.push('lost'));
+    a.on('storeError', () => seen.push('error'))
+      .on('storeBack', () => seen.push('back'))
+      .on('lost', () => seen.push('lost'));
     a.start();
     await clock.advance(10);
     failing = true;

@@ -132,7 +132,11 @@ describe('the application framework (env unittest)', { timeout: 90_000 }, () => 
     const deadline = Date.now() + 20_000;
     const enough = () => {
       const r = runs(log);
-      return r.filter(([n]) => n === 'slow-end').length >= 3 && r.some(([n]) => n === 'cron') && new Set(r.filter(([n]) => n.startsWith('tick')).map(([, pid]) => pid)).size === 2;
+      return (
+        r.filter(([n]) => n === 'slow-end').length >= 3 &&
+        r.some(([n]) => n === 'cron') &&
+        new Set(r.filter(([n]) => n.startsWith('tick')).map(([, pid]) => pid)).size === 2
+      );
     };
     while (!enough()) {
       assert.ok(Date.now() < deadline, `schedules did not run enough in 20 s:\n${readFileSync(log, 'utf8')}`);
@@ -140,9 +144,15 @@ describe('the application framework (env unittest)', { timeout: 90_000 }, () => 
     }
     const r = runs(log);
     const ticks = r.filter(([n]) => n.startsWith('tick'));
-    assert.ok(ticks.every(([n]) => n === 'tick function'), 'the task gets a ctx with services');
+    assert.ok(
+      ticks.every(([n]) => n === 'tick function'),
+      'the task gets a ctx with services',
+    );
     assert.deepEqual(new Set(ticks.map(([, pid]) => pid)), new Set(info.workers), "'worker' rotates over the workers");
-    const everyone = r.filter(([n]) => n === 'everyone').map(([, pid]) => pid).sort();
+    const everyone = r
+      .filter(([n]) => n === 'everyone')
+      .map(([, pid]) => pid)
+      .sort();
     assert.deepEqual(everyone, [...info.workers].sort(), "'all' + immediate: once in every worker at start");
     assert.equal(r.filter(([n]) => n === 'off').length, 0, 'a disabled schedule never runs');
     // slow: each start is after the previous end, whichever worker ran it.
@@ -176,7 +186,11 @@ describe('error pages in prod and local', { timeout: 60_000 }, () => {
     const upstream = await getJson(`${info.url}/upstream-404`);
     assert.deepEqual([upstream.status, upstream.body], [404, { error: { status: 404, message: 'Not Found' } }], 'a 4xx without expose keeps its message');
     const mw = await getJson(`${info.url}/middleware-error`);
-    assert.deepEqual([mw.status, mw.body], [500, { error: { status: 500, message: 'Internal Server Error' } }], 'an error thrown by middleware gets the page too');
+    assert.deepEqual(
+      [mw.status, mw.body],
+      [500, { error: { status: 500, message: 'Internal Server Error' } }],
+      'an error thrown by middleware gets the page too',
+    );
     await app.waitForLine(/GET \/middleware-error → 500: Error: middleware secret/, 5_000);
     const missing = await getJson(`${info.url}/no-such-page`);
     assert.deepEqual([missing.status, missing.body], [404, { error: { status: 404, message: 'Not Found' } }]);

@@ -81,9 +81,15 @@ describe('messenger across the real cluster', { timeout: 60_000 }, () => {
     const answers = await receivedUntil(info, (r) => fans(r).filter((m) => m.data.kind !== 'random').length >= 2);
     let randoms = 0;
     for (const r of answers.values()) {
-      const kinds = fans(r).map((m) => m.data.kind).sort();
+      const kinds = fans(r)
+        .map((m) => m.data.kind)
+        .sort();
       randoms += kinds.filter((k) => k === 'random').length;
-      assert.deepEqual(kinds.filter((k) => k !== 'random'), ['app', 'broadcast'], `worker ${r.pid} got each fan-out once`);
+      assert.deepEqual(
+        kinds.filter((k) => k !== 'random'),
+        ['app', 'broadcast'],
+        `worker ${r.pid} got each fan-out once`,
+      );
       for (const m of fans(r)) assert.deepEqual(m.meta, { from: 'app', pid: sender.pid });
     }
     assert.equal(randoms, 1, 'exactly one worker got the sendRandom');

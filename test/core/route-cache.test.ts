@@ -11,7 +11,10 @@ function build(cached: boolean) {
   const router = new Router();
   if (cached) cacheRouteMatches(router);
   const nested = new Router();
-  const seen = (ctx: Koa.Context) => ({ matched: (ctx as unknown as { matched: Array<{ path: string }> }).matched.map((l) => l.path), route: (ctx as unknown as { _matchedRoute?: string })._matchedRoute });
+  const seen = (ctx: Koa.Context) => ({
+    matched: (ctx as unknown as { matched: Array<{ path: string }> }).matched.map((l) => l.path),
+    route: (ctx as unknown as { _matchedRoute?: string })._matchedRoute,
+  });
   nested.get('/inner/:id', (ctx) => {
     ctx.body = { id: ctx.params.id, ...seen(ctx) };
   });
@@ -35,7 +38,16 @@ function build(cached: boolean) {
 it('answers as @koa/router does without it: params, matched layers, nested routers, 404/405, routes added later', async () => {
   const plain = build(false);
   const cached = build(true);
-  const probes: Array<[string, string]> = [['get', '/users/7'], ['get', '/users/8'], ['get', '/static'], ['post', '/static'], ['get', '/nowhere'], ['get', '/nest/inner/3'], ['get', '/second'], ['get', '/later']];
+  const probes: Array<[string, string]> = [
+    ['get', '/users/7'],
+    ['get', '/users/8'],
+    ['get', '/static'],
+    ['post', '/static'],
+    ['get', '/nowhere'],
+    ['get', '/nest/inner/3'],
+    ['get', '/second'],
+    ['get', '/later'],
+  ];
   const answers = async (r: ReturnType<typeof build>) => {
     const out = [];
     for (const [method, path] of probes) {

@@ -19,7 +19,11 @@ describe(`TypeScript at the cost of JavaScript (Node ${process.version})`, { tim
     assert.match(body.greeting, /^hello from typed \(#\d+\)$/);
     assert.match(app.stdout, new RegExp(`\\[master:${info.pid}\\] typescript: \\d+ files, \\d+ compiled now`));
     for (const pid of [info.agent, ...info.workers]) {
-      assert.match(app.stdout, new RegExp(`\\[(agent|worker):${pid}\\] typescript: loaded as the JavaScript the master compiled .*no transpiler here`), `the loader line of ${pid}`);
+      assert.match(
+        app.stdout,
+        new RegExp(`\\[(agent|worker):${pid}\\] typescript: loaded as the JavaScript the master compiled .*no transpiler here`),
+        `the loader line of ${pid}`,
+      );
     }
     const commands = descendantsOf(info.pid).map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
     assert.ok(!commands.some((c) => c.includes('esbuild')), `no esbuild service in the tree: ${commands.join(' | ')}`);

@@ -27,7 +27,10 @@ describe('coded errors, piece by piece', () => {
 
   it('a framework key of the wrong shape: CLUTCH_ERR_CONFIG_INVALID naming the key and file', async () => {
     const root = project('bad-key', { 'config/config.default.js': "export default { hookTimeout: '5s' };" });
-    await assert.rejects(loadConfig(root, 'prod'), (err: Error & { code?: string }) => err.code === 'CLUTCH_ERR_CONFIG_INVALID' && /hookTimeout.*config\.default\.js/.test(err.message));
+    await assert.rejects(
+      loadConfig(root, 'prod'),
+      (err: Error & { code?: string }) => err.code === 'CLUTCH_ERR_CONFIG_INVALID' && /hookTimeout.*config\.default\.js/.test(err.message),
+    );
   });
 
   it('a plugin that is not installed: CLUTCH_ERR_PLUGIN_INVALID', async () => {
@@ -37,7 +40,10 @@ describe('coded errors, piece by piece', () => {
 
   it('a router that does not import: CLUTCH_ERR_LOADER_IMPORT_FAILED naming it; one that exports no function: …_INVALID_EXPORT', async () => {
     const broken = project('bad-router', { 'app/router.js': 'export default (app) => { app.router.get("/", (ctx) => { ctx.body = 1 }' });
-    await assert.rejects(createApp(broken), (err: Error & { code?: string }) => err.code === 'CLUTCH_ERR_LOADER_IMPORT_FAILED' && /router\.js/.test(err.message));
+    await assert.rejects(
+      createApp(broken),
+      (err: Error & { code?: string }) => err.code === 'CLUTCH_ERR_LOADER_IMPORT_FAILED' && /router\.js/.test(err.message),
+    );
     const wrong = project('wrong-router', { 'app/router.js': 'export default 42;' });
     await assert.rejects(createApp(wrong), hasCode('CLUTCH_ERR_LOADER_INVALID_EXPORT'));
   });

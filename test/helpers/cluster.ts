@@ -185,7 +185,11 @@ export class AppProcess {
 }
 
 /** Runs `app <args>` to completion (a command expected to exit), with a deadline. */
-export async function runApp(args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<ExitResult & { stdout: string; stderr: string; app: AppProcess }> {
+export async function runApp(
+  args: string[],
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ExitResult & { stdout: string; stderr: string; app: AppProcess }> {
   const app = new AppProcess(args, env);
   try {
     const result = await app.waitForExit(timeoutMs);

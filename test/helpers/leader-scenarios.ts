@@ -61,7 +61,14 @@ export async function leaderScenarios(storeKind: 'postgres' | 'redis', store: St
   const urlOf = (id: string) => (id === 'c' ? store.url.replace(`:${store.port}`, `:${proxy.port}`) : store.url);
   const clusters = new Map<string, { app: AppProcess; info: ClusterReadyInfo }>();
   const launch = async (id: string) => {
-    const env = { LEADER_STORE: storeKind, LEADER_URL: urlOf(id), LEADER_NAME: `leader-${storeKind}`, CLUSTER_ID: id, TICKS_FILE: ticksFile, EVENTS_FILE: eventsFile };
+    const env = {
+      LEADER_STORE: storeKind,
+      LEADER_URL: urlOf(id),
+      LEADER_NAME: `leader-${storeKind}`,
+      CLUSTER_ID: id,
+      TICKS_FILE: ticksFile,
+      EVENTS_FILE: eventsFile,
+    };
     const c = await startFixture('leader', ['--workers', '1', '--stall-timeout', '0'], { env });
     started.push(c.app);
     clusters.set(id, c);
@@ -73,11 +80,16 @@ export async function leaderScenarios(storeKind: 'postgres' | 'redis', store: St
     return out;
   };
   const oneLeader = (what: string, timeoutMs: number, not?: string) =>
-    until(what, async () => {
-      const l = await leaders();
-      return l.length === 1 && l[0] !== not ? l[0]! : null;
-    }, timeoutMs);
-  const electedSince = (since: number, not?: string) => readLines<LeaderEvent>(eventsFile).find((e) => e.event === 'elected' && e.at >= since && e.cluster !== not);
+    until(
+      what,
+      async () => {
+        const l = await leaders();
+        return l.length === 1 && l[0] !== not ? l[0]! : null;
+      },
+      timeoutMs,
+    );
+  const electedSince = (since: number, not?: string) =>
+    readLines<LeaderEvent>(eventsFile).find((e) => e.event === 'elected' && e.at >= since && e.cluster !== not);
   const ticksSince = (since: number) => readLines<Tick>(ticksFile).filter((t) => t.at >= since);
 
   try {
@@ -87,12 +99,18 @@ export async function leaderScenarios(storeKind: 'postgres' | 'redis', store: St
     const first = await oneLeader('a first leader', 5_000);
     await until('ticks', () => ticksSince(0).length >= 5, 5_000);
     assert.deepEqual(await leaders(), [first], 'still one leader');
-    assert.ok(ticksSince(0).every((t) => t.cluster === first), 'only the leader ran ticks');
+    assert.ok(
+      ticksSince(0).every((t) => t.cluster === first),
+      'only the leader ran ticks',
+    );
 
     // A graceful stop of the leader: another takes over within about a retry period.
     const stopAt = Date.now();
     const leaving = clusters.get(first)!;
-    const stopped = await runApp(['stop', leaving.app.child.spawnargs[3]!, '--title', leaving.app.child.spawnargs[leaving.app.child.spawnargs.indexOf('--title') + 1]!], 20_000);
+    const stopped = await runApp(
+      ['stop', leaving.app.child.spawnargs[3]!, '--title', leaving.app.child.spawnargs[leaving.app.child.spawnargs.indexOf('--title') + 1]!],
+      20_000,
+    );
     assert.equal(stopped.code, 0, stopped.stderr);
     const released = readLines<LeaderEvent>(eventsFile).find((e) => e.event === 'lost' && e.cluster === first && e.at >= stopAt);
     assert.ok(released, 'the leader stepped down as it stopped');
@@ -124,7 +142,11 @@ export async function leaderScenarios(storeKind: 'postgres' | 'redis', store: St
       process.kill(pausedInfo.agent!.pid, 'SIGCONT');
     }
     const wokeAt = Date.now();
-    await until('the woken agent reports lost', () => readLines<LeaderEvent>(eventsFile).find((e) => e.event === 'lost' && e.cluster === paused && e.at >= wokeAt - 50), 2_000);
+    await until(
+      'the woken agent reports lost',
+      () => readLines<LeaderEvent>(eventsFile).find((e) => e.event === 'lost' && e.cluster === paused && e.at >= wokeAt - 50),
+      2_000,
+    );
     await new Promise((r) => setTimeout(r, 600));
     assert.ok(!ticksSince(wokeAt).some((t) => t.token === oldToken), 'no tick ran under the old token after it woke');
 
@@ -138,7 +160,11 @@ export async function leaderScenarios(storeKind: 'postgres' | 'redis', store: St
     await oneLeader('c leads alone', TTL + RETRY + 3_000);
     const cutAt = Date.now();
     proxy.mode('blackhole');
-    await until('c steps down when it cannot renew', () => readLines<LeaderEvent>(eventsFile).find((e) => e.event === 'lost' && e.cluster === 'c' && e.at >= cutAt), RENEW_DEADLINE + 1_500);
+    await until(
+      'c steps down when it cannot renew',
+      () => readLines<LeaderEvent>(eventsFile).find((e) => e.event === 'lost' && e.cluster === 'c' && e.at >= cutAt),
+      RENEW_DEADLINE + 1_500,
+    );
     const lostAt = readLines<LeaderEvent>(eventsFile).find((e) => e.event === 'lost' && e.cluster === 'c' && e.at >= cutAt)!.at;
     assert.ok(lostAt - cutAt <= RENEW_DEADLINE + 500, `c stepped down ${lostAt - cutAt}ms after the cut`);
     figures.partitionStepDownMs = lostAt - cutAt;
@@ -153,7 +179,10 @@ export async function leaderScenarios(storeKind: 'postgres' | 'redis', store: St
     const downAt = Date.now();
     await store.halt();
     const served = await Promise.all([...clusters.values()].flatMap((c) => Array.from({ length: 20 }, () => getJson(`${c.info.url}/`))));
-    assert.ok(served.every((r) => r.status === 200), 'every request served while the store is down');
+    assert.ok(
+      served.every((r) => r.status === 200),
+      'every request served while the store is down',
+    );
     await until('the leader steps down', () => readLines<LeaderEvent>(eventsFile).find((e) => e.event === 'lost' && e.at >= downAt), RENEW_DEADLINE + 2_000);
     await until('the outage is logged', () => a.app.stderr.includes('CLUTCH_ERR_LEADER_STORE_UNREACHABLE'), 3_000);
     assert.deepEqual(await leaders(), [], 'nobody leads without the store');
@@ -169,15 +198,22 @@ export async function leaderScenarios(storeKind: 'postgres' | 'redis', store: St
       assert.ok(!seen.has(t.tick), `tick ${t.tick} ran twice`);
       seen.add(t.tick);
     }
-    for (let i = 1; i < ticks.length; i++) assert.ok(ticks[i]!.token >= ticks[i - 1]!.token, `tick ${ticks[i]!.tick} ran under token ${ticks[i]!.token}, older than ${ticks[i - 1]!.token}`);
+    for (let i = 1; i < ticks.length; i++)
+      assert.ok(ticks[i]!.token >= ticks[i - 1]!.token, `tick ${ticks[i]!.tick} ran under token ${ticks[i]!.token}, older than ${ticks[i - 1]!.token}`);
     const holders = new Map<number, string>();
     for (const e of readLines<LeaderEvent>(eventsFile).filter((x) => x.event === 'elected')) {
       const holder = `${e.cluster}/${e.agent}`;
       assert.ok(!holders.has(e.token!) || holders.get(e.token!) === holder, `token ${e.token} held by ${holders.get(e.token!)} and ${holder}`);
       holders.set(e.token!, holder);
     }
-    const tokens = readLines<LeaderEvent>(eventsFile).filter((x) => x.event === 'elected').map((e) => e.token!);
-    assert.deepEqual(tokens, [...tokens].sort((x, y) => x - y), 'tokens only grow');
+    const tokens = readLines<LeaderEvent>(eventsFile)
+      .filter((x) => x.event === 'elected')
+      .map((e) => e.token!);
+    assert.deepEqual(
+      tokens,
+      [...tokens].sort((x, y) => x - y),
+      'tokens only grow',
+    );
     assert.ok(ticks.length >= 20, `${ticks.length} ticks ran`);
     figures.ticks = ticks.length;
     figures.terms = tokens.length;

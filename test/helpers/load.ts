@@ -45,7 +45,10 @@ export interface Load {
  * once. `idleClients` more keep-alive loops pause 200–1500 ms between requests, so their connection
  * is idle now and then — the case a reload must not cut.
  */
-export function startLoad(url: string, options: { connections: number; idleClients?: number; durationMs: number; maxRequests?: number; allClose?: boolean }): Load {
+export function startLoad(
+  url: string,
+  options: { connections: number; idleClients?: number; durationMs: number; maxRequests?: number; allClose?: boolean },
+): Load {
   const result: LoadResult = { ok: 0, failed: 0, failures: {}, versions: {}, maxMs: 0, over5s: 0 };
   const deadline = Date.now() + options.durationMs;
   const max = options.maxRequests ?? 2_000_000;

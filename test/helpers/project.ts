@@ -7,7 +7,12 @@ import { fixture } from './cluster.ts';
 const WORK = fileURLToPath(new URL('../.work', import.meta.url));
 
 /** Copies a fixture to a fresh folder a test may modify; `remove()` deletes it. */
-export function copyFixture(name: string): { dir: string; edit(file: string, from: string, to: string): void; write(file: string, text: string): void; remove(): void } {
+export function copyFixture(name: string): {
+  dir: string;
+  edit(file: string, from: string, to: string): void;
+  write(file: string, text: string): void;
+  remove(): void;
+} {
   const dir = join(WORK, `${name}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`);
   mkdirSync(WORK, { recursive: true });
   cpSync(fixture(name), dir, { recursive: true });

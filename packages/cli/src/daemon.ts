@@ -7,7 +7,8 @@ import { DETACHED_ENV } from './run-master.js';
 
 const APP_BIN = fileURLToPath(new URL('../bin/app.js', import.meta.url));
 
-type ParentMessage = { action: 'cluster-ready'; data: ClusterReadyInfo } | { action: 'cluster-failed'; data: { code: string; message: string; cause?: string } };
+type ParentMessage =
+  { action: 'cluster-ready'; data: ClusterReadyInfo } | { action: 'cluster-failed'; data: { code: string; message: string; cause?: string } };
 
 function tail(file: string, lines: number): string {
   try {
@@ -39,7 +40,9 @@ export function launchDaemon(baseDir: string, startArgs: string[]): Promise<numb
     child.on('message', (message: ParentMessage) => {
       if (message.action === 'cluster-ready') {
         const { url, pid, agent, workers, health } = message.data;
-        process.stdout.write(`started on ${url} (${health ? `health on ${health}; ` : ''}daemon master ${pid}, agent ${agent}, ${workers.length} workers); logs in ${logs}\n`);
+        process.stdout.write(
+          `started on ${url} (${health ? `health on ${health}; ` : ''}daemon master ${pid}, agent ${agent}, ${workers.length} workers); logs in ${logs}\n`,
+        );
         child.disconnect();
         child.unref();
         resolve(ExitCode.OK);

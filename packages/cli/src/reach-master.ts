@@ -24,6 +24,8 @@ export async function askMaster(baseDir: string, title: string, command: Command
       master.uid !== null && me !== null && master.uid !== me
         ? `it runs as uid ${master.uid} and you are uid ${me}: run this command as the user who started it`
         : `its control socket ${path ?? '(none)'} does not answer: run this command with the environment it was started with (TMPDIR, XDG_RUNTIME_DIR, CLUTCH_RUN_DIR), or it is stuck`;
-    throw new ClutchError(ClusterErrorCode.UNREACHABLE, `The cluster started from ${baseDir} with title ${title} runs (master ${master.pid}), but ${why}`, { cause: err });
+    throw new ClutchError(ClusterErrorCode.UNREACHABLE, `The cluster started from ${baseDir} with title ${title} runs (master ${master.pid}), but ${why}`, {
+      cause: err,
+    });
   }
 }

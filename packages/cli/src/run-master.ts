@@ -62,7 +62,9 @@ export async function runMaster(options: Partial<ClusterOptions> & Pick<ClusterO
     return master.stop(timeout).then(() => ({ pid: process.pid }));
   };
   control = await ControlServer.open(
-    controlSocketPath(options.baseDir, options.title, (dir, why) => logger.warn('[%s] not using %s for the control socket: %s', ClusterErrorCode.CONTROL_UNSAFE, dir, why)),
+    controlSocketPath(options.baseDir, options.title, (dir, why) =>
+      logger.warn('[%s] not using %s for the control socket: %s', ClusterErrorCode.CONTROL_UNSAFE, dir, why),
+    ),
     {
       status: () => master.status(),
       stop,

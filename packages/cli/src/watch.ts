@@ -32,7 +32,11 @@ export interface ProjectWatcher {
  * folders (node_modules, logs, run, dist, coverage, dot-folders) are never watched at all — a
  * recursive watch on the project would put an inotify watch on every file under node_modules.
  */
-export function watchProject(dir: string, onChange: (files: string[]) => Promise<void>, options: { onError: (err: Error) => void; debounceMs?: number }): ProjectWatcher {
+export function watchProject(
+  dir: string,
+  onChange: (files: string[]) => Promise<void>,
+  options: { onError: (err: Error) => void; debounceMs?: number },
+): ProjectWatcher {
   const debounceMs = options.debounceMs ?? 300;
   const watchers = new Map<string, FSWatcher>();
   let changed = new Set<string>();

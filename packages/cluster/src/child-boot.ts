@@ -49,7 +49,9 @@ export function exitError(handle: ChildHandle, boot: Boot, code: number | null, 
   if (boot.error) {
     const cause = deserializeError(boot.error);
     const errCode = handle.role === 'app' ? ClusterErrorCode.WORKER_BOOT_FAILED : ClusterErrorCode.AGENT_BOOT_FAILED;
-    return new ClutchError(errCode, `The ${who} (pid ${handle.pid}) failed to boot: ${cause.message}${boot.error.code ? ` [${boot.error.code}]` : ''}`, { cause });
+    return new ClutchError(errCode, `The ${who} (pid ${handle.pid}) failed to boot: ${cause.message}${boot.error.code ? ` [${boot.error.code}]` : ''}`, {
+      cause,
+    });
   }
   const when = boot.done ? 'during the start of the cluster' : 'before it was ready';
   return new ClutchError(ClusterErrorCode.PROCESS_EXITED, `The ${who} (pid ${handle.pid}) exited ${when} (code ${code}, signal ${signal})`);

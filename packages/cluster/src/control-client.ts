@@ -22,7 +22,8 @@ export function sendControl(path: string, command: Command, timeoutMs: number): 
     }, timeoutMs);
     socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') reject(new ClutchError(ClusterErrorCode.NOT_RUNNING, 'No cluster is running from this directory with this title', { cause: err }));
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')
+        reject(new ClutchError(ClusterErrorCode.NOT_RUNNING, 'No cluster is running from this directory with this title', { cause: err }));
       else reject(err);
     });
     socket.once('connect', () => socket.write(`${JSON.stringify({ ...command, id })}\n`));

@@ -69,9 +69,12 @@ function takeLock(lock: string): string {
 /** Moves a stale lock out of the way; throws ALREADY_RUNNING when its master lives. */
 function takeOver(lock: string): void {
   const owner = readOwner(lock);
-    if (owner && owner.pid !== process.pid && isRunning(owner.pid, owner.start)) {
-      throw new ClutchError(ClusterErrorCode.ALREADY_RUNNING, `A cluster started from this directory with this title is running already (master ${owner.pid}; lock ${lock})`);
-    }
+  if (owner && owner.pid !== process.pid && isRunning(owner.pid, owner.start)) {
+    throw new ClutchError(
+      ClusterErrorCode.ALREADY_RUNNING,
+      `A cluster started from this directory with this title is running already (master ${owner.pid}; lock ${lock})`,
+    );
+  }
   const aside = `${lock}.${process.pid}.stale`;
   try {
     renameSync(lock, aside);
@@ -190,7 +193,11 @@ export class ControlServer {
       if (!isRequest(request)) {
         this.#logger.warn('[%s] ignored a control request: %s', ClusterErrorCode.CONTROL_BAD_REQUEST, line.slice(0, 200));
         const id = typeof request === 'object' && request !== null ? Number((request as { id?: unknown }).id) || 0 : 0;
-        this.#reply(socket, { id, ok: false, error: serializeError(new ClutchError(ClusterErrorCode.CONTROL_BAD_REQUEST, 'Unknown or malformed control request')) });
+        this.#reply(socket, {
+          id,
+          ok: false,
+          error: serializeError(new ClutchError(ClusterErrorCode.CONTROL_BAD_REQUEST, 'Unknown or malformed control request')),
+        });
         return;
       }
       const run = this.#dispatch[request.cmd] as (r: ControlRequest) => Promise<unknown>;

@@ -12,9 +12,7 @@ import { ClusterErrorCode, ClutchError, type SerializedError } from './errors.js
 import { commandOf, isRunning, masterTitle, uidOf } from './proc.js';
 
 export type ControlRequest =
-  | { id: number; cmd: 'status' }
-  | { id: number; cmd: 'stop'; timeout?: number }
-  | { id: number; cmd: 'reload'; workers?: boolean; agent?: boolean };
+  { id: number; cmd: 'status' } | { id: number; cmd: 'stop'; timeout?: number } | { id: number; cmd: 'reload'; workers?: boolean; agent?: boolean };
 
 export type ControlResponse = { id: number; ok: true; data: unknown } | { id: number; ok: false; error: SerializedError };
 
@@ -69,16 +67,25 @@ export function controlDir(onSkip?: (dir: string, why: string) => void): string 
     skipped.push(`${dir} (${why})`);
     onSkip?.(dir, why);
   }
-  throw new ClutchError(ClusterErrorCode.CONTROL_UNSAFE, `No safe directory for control sockets: ${skipped.join('; ')}. Set ${RUN_DIR_ENV} to a directory only you can write`);
+  throw new ClutchError(
+    ClusterErrorCode.CONTROL_UNSAFE,
+    `No safe directory for control sockets: ${skipped.join('; ')}. Set ${RUN_DIR_ENV} to a directory only you can write`,
+  );
 }
 
 /** The control socket of the cluster started from `baseDir` with `title`. */
 export function controlSocketPath(baseDir: string, title: string, onSkip?: (dir: string, why: string) => void): string {
-  const id = createHash('sha256').update(`${realpathSync(baseDir)}\0${title}`).digest('hex').slice(0, 24);
+  const id = createHash('sha256')
+    .update(`${realpathSync(baseDir)}\0${title}`)
+    .digest('hex')
+    .slice(0, 24);
   const path = join(controlDir(onSkip), `${id}.sock`);
   // sockaddr_un holds 108 bytes on Linux (104 on macOS).
   if (Buffer.byteLength(path) > 103) {
-    throw new ClutchError(ClusterErrorCode.CONTROL_UNSAFE, `The control socket path ${path} is too long for a unix socket; set ${RUN_DIR_ENV} to a shorter directory`);
+    throw new ClutchError(
+      ClusterErrorCode.CONTROL_UNSAFE,
+      `The control socket path ${path} is too long for a unix socket; set ${RUN_DIR_ENV} to a shorter directory`,
+    );
   }
   return path;
 }

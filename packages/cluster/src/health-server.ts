@@ -46,7 +46,13 @@ export class HealthServer {
     return new Promise((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
         const where = `${hostname ?? '*'}:${port}`;
-        reject(new ClutchError(err.code === 'EADDRINUSE' ? ClusterErrorCode.PORT_IN_USE : ClusterErrorCode.INVALID_OPTION, `The health port ${where} cannot be used: ${err.message}`, { cause: err }));
+        reject(
+          new ClutchError(
+            err.code === 'EADDRINUSE' ? ClusterErrorCode.PORT_IN_USE : ClusterErrorCode.INVALID_OPTION,
+            `The health port ${where} cannot be used: ${err.message}`,
+            { cause: err },
+          ),
+        );
       });
       server.listen(port, hostname, () => {
         server.on('error', () => {});

@@ -2,9 +2,31 @@ export { Master, type ClusterReadyInfo, type MasterState } from './master.js';
 export { normalizeOptions, DEFAULTS, type ClusterOptions } from './options.js';
 export { ClutchError, ClusterErrorCode, serializeError, deserializeError, type SerializedError } from './errors.js';
 export { ExitCode } from './exit-codes.js';
-export { createLogger, setLogFormat, setUpProcessLogs, logsToFiles, logHealth, LOG_DIR_ENV, LOG_FORMAT_ENV, ERROR_LOG, type Logger, type LogLevel, type LogFormat, type LogHealth, type ProcessRole } from './logger.js';
+export {
+  createLogger,
+  setLogFormat,
+  setUpProcessLogs,
+  logsToFiles,
+  logHealth,
+  LOG_DIR_ENV,
+  LOG_FORMAT_ENV,
+  ERROR_LOG,
+  type Logger,
+  type LogLevel,
+  type LogFormat,
+  type LogHealth,
+  type ProcessRole,
+} from './logger.js';
 export { RepeatFilter, type RepeatFilterOptions } from './repeat-filter.js';
-export { controlSocketPath, masterFromPidFile, pidFilePath, RUN_DIR_ENV, type ControlRequest, type ControlResponse, type UnreachableMaster } from './control.js';
+export {
+  controlSocketPath,
+  masterFromPidFile,
+  pidFilePath,
+  RUN_DIR_ENV,
+  type ControlRequest,
+  type ControlResponse,
+  type UnreachableMaster,
+} from './control.js';
 export { isRunning, masterTitle } from './proc.js';
 export { ControlServer, type ControlHandlers } from './control-server.js';
 export { sendControl } from './control-client.js';

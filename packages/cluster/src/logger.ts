@@ -115,7 +115,7 @@ export function setUpProcessLogs(role: ProcessRole): void {
   for (const stream of [process.stdout, process.stderr]) {
     const isError = stream === process.stderr;
     let partial = '';
-    stream.write = ((chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void) => {
+    stream.write = (chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void) => {
       const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString(typeof encoding === 'string' ? encoding : 'utf8');
       if (out.format === 'json') {
         // Whole lines only: console.log writes one line per call, a raw write may not.
@@ -128,7 +128,7 @@ export function setUpProcessLogs(role: ProcessRole): void {
       const done = typeof encoding === 'function' ? encoding : cb;
       done?.();
       return true;
-    });
+    };
   }
 }
 

@@ -127,11 +127,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     },
   };
 
-  constructor(
-    options: Partial<ClusterOptions> & Pick<ClusterOptions, 'baseDir' | 'framework'>,
-    logger?: Logger,
-    backoff: BackoffOptions = DEFAULT_BACKOFF,
-  ) {
+  constructor(options: Partial<ClusterOptions> & Pick<ClusterOptions, 'baseDir' | 'framework'>, logger?: Logger, backoff: BackoffOptions = DEFAULT_BACKOFF) {
     super();
     this.options = normalizeOptions(options);
     this.logger = logger ?? createLogger('master');
@@ -143,7 +139,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       maxMemory: this.options.maxMemory,
       onStall: (handle, silent) => this.#stalled(handle, silent),
       onMemory: (handle, rss) => {
-        if (handle instanceof WorkerProcess) this.#recycle(handle, 'memory', `its RSS is ${(rss / 1048576).toFixed(0)} MB, over the limit of ${(this.#maxMemory()! / 1048576).toFixed(0)} MB`);
+        if (handle instanceof WorkerProcess)
+          this.#recycle(handle, 'memory', `its RSS is ${(rss / 1048576).toFixed(0)} MB, over the limit of ${(this.#maxMemory()! / 1048576).toFixed(0)} MB`);
       },
     });
     this.#monitor = new Monitor(
@@ -151,10 +148,22 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
         title: this.options.title,
         baseDir: this.options.baseDir,
         env: this.options.env,
-        masterState: () => (this.#reloading ? 'reloading' : this.#state === 'ready' ? 'ready' : this.#state === 'idle' || this.#state === 'starting' ? 'starting' : this.#state === 'stopping' ? 'stopping' : 'dead'),
+        masterState: () =>
+          this.#reloading
+            ? 'reloading'
+            : this.#state === 'ready'
+              ? 'ready'
+              : this.#state === 'idle' || this.#state === 'starting'
+                ? 'starting'
+                : this.#state === 'stopping'
+                  ? 'stopping'
+                  : 'dead',
         url: () => this.#readyInfo?.url ?? null,
         agent: () => this.#agent,
-        workers: () => [...this.#workers].map((worker) => ({ worker, slot: this.#slots.get(worker)! })).sort((a, b) => a.slot - b.slot || a.worker.startedAt - b.worker.startedAt),
+        workers: () =>
+          [...this.#workers]
+            .map((worker) => ({ worker, slot: this.#slots.get(worker)! }))
+            .sort((a, b) => a.slot - b.slot || a.worker.startedAt - b.worker.startedAt),
         ready: () => this.isReady,
         workersInRotation: () => this.#listeners.inRotation(),
         waitingConnections: () => this.#listeners.waiting(),
@@ -282,7 +291,10 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
           await Promise.race([
             this.#boots.get(agent)!.promise,
             new Promise<never>((_, reject) => {
-              timer = setTimeout(() => reject(new ClutchError(ClusterErrorCode.START_TIMEOUT, `the new agent ${agent.pid} was not ready within ${bootTimeout}ms`)), bootTimeout);
+              timer = setTimeout(
+                () => reject(new ClutchError(ClusterErrorCode.START_TIMEOUT, `the new agent ${agent.pid} was not ready within ${bootTimeout}ms`)),
+                bootTimeout,
+              );
             }),
           ]);
         } catch (err) {
@@ -305,7 +317,11 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     if (this.#state !== 'idle') throw new ClutchError(ClusterErrorCode.INVALID_OPTION, `Cannot start a master that is ${this.#state}`);
     if (this.options.reusePort) {
       const why = reusePortSupported();
-      if (why) throw new ClutchError(ClusterErrorCode.REUSEPORT_UNSUPPORTED, `--reuse-port (cluster.listen.reusePort) is not available here: ${why}; use the default round-robin or --scheduling os`);
+      if (why)
+        throw new ClutchError(
+          ClusterErrorCode.REUSEPORT_UNSUPPORTED,
+          `--reuse-port (cluster.listen.reusePort) is not available here: ${why}; use the default round-robin or --scheduling os`,
+        );
     }
     this.#state = 'starting';
     const began = Date.now();
@@ -318,7 +334,9 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     aborted.catch(() => {});
     const timer = setTimeout(() => {
       const waiting = [this.#agent, ...this.#workers].filter((h) => h && h.state === 'starting').map((h) => `${roleName(h!)} ${h!.pid}`);
-      this.#abortStart?.(new ClutchError(ClusterErrorCode.START_TIMEOUT, `The cluster was not ready within ${startTimeout}ms; still starting: ${waiting.join(', ') || 'none'}`));
+      this.#abortStart?.(
+        new ClutchError(ClusterErrorCode.START_TIMEOUT, `The cluster was not ready within ${startTimeout}ms; still starting: ${waiting.join(', ') || 'none'}`),
+      );
     }, startTimeout);
 
     try {
@@ -348,7 +366,15 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     info.workers = [...this.#workers].map((w) => w.pid);
     const health = this.#monitor.healthUrl;
     if (health) info.health = health;
-    this.logger.info('%s started on %s (%sagent %d, %d workers) in %dms', this.options.title, info.url, health ? `health on ${health}; ` : '', info.agent, info.workers.length, Date.now() - began);
+    this.logger.info(
+      '%s started on %s (%sagent %d, %d workers) in %dms',
+      this.options.title,
+      info.url,
+      health ? `health on ${health}; ` : '',
+      info.agent,
+      info.workers.length,
+      Date.now() - began,
+    );
     this.#relay.broadcast({ clutch: 'cluster-ready', url: info.url });
     if (process.send && process.connected) {
       const message: ParentReadyMessage = { action: 'cluster-ready', data: info };
@@ -398,7 +424,13 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   #stalled(handle: ChildHandle, silent: number): void {
     if (this.#state !== 'ready') return;
     if (handle instanceof WorkerProcess) {
-      this.logger.error('[%s] worker %d (slot %d) sent no heartbeat for %dms; it leaves the rotation and is replaced', ClusterErrorCode.WORKER_STALLED, handle.pid, this.#slots.get(handle), silent);
+      this.logger.error(
+        '[%s] worker %d (slot %d) sent no heartbeat for %dms; it leaves the rotation and is replaced',
+        ClusterErrorCode.WORKER_STALLED,
+        handle.pid,
+        this.#slots.get(handle),
+        silent,
+      );
       this.#listeners.leave(handle);
       this.#recycle(handle, 'stalled', `it stalled for ${silent}ms`);
     } else {
@@ -458,7 +490,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
    */
   async #listen(worker: WorkerProcess, requested: ListenConfig): Promise<void> {
     // The CLI's --port wins over the address, never over what the server speaks (TLS, HTTP/2).
-    const config: ListenConfig = this.options.port !== undefined ? { port: this.options.port, ...(requested.hostname ? { hostname: requested.hostname } : {}) } : requested;
+    const config: ListenConfig =
+      this.options.port !== undefined ? { port: this.options.port, ...(requested.hostname ? { hostname: requested.hostname } : {}) } : requested;
     const reusePort = this.options.reusePort ?? requested.reusePort ?? false;
     const scheduling = this.options.scheduling ?? this.#settings.scheduling ?? 'rr';
     if (reusePort || scheduling === 'os') {
@@ -500,7 +533,12 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     if (reusePort) {
       const why = reusePortSupported();
       if (why) {
-        worker.send({ clutch: 'listen-failed', error: serializeError(new ClutchError(ClusterErrorCode.REUSEPORT_UNSUPPORTED, `cluster.listen.reusePort (--reuse-port) is not available here: ${why}`)) });
+        worker.send({
+          clutch: 'listen-failed',
+          error: serializeError(
+            new ClutchError(ClusterErrorCode.REUSEPORT_UNSUPPORTED, `cluster.listen.reusePort (--reuse-port) is not available here: ${why}`),
+          ),
+        });
         return;
       }
     }
@@ -589,9 +627,13 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
         this.logger.error('agent %d exited (code %s, signal %s)%s', agent.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
         const counts = !(boot.done && killedFromOutside(agent, info.code, info.signal));
         const reason = agent.killedFor ?? 'crash';
-        this.#supervisor.agentDied(Date.now() - agent.startedAt, () => {
-          if (this.#state === 'ready') this.#replaceAgent(reason);
-        }, counts);
+        this.#supervisor.agentDied(
+          Date.now() - agent.startedAt,
+          () => {
+            if (this.#state === 'ready') this.#replaceAgent(reason);
+          },
+          counts,
+        );
       }
     });
     this.logger.debug('forked agent %d', agent.pid);
@@ -604,10 +646,13 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     this.#restarts.record('agent', reason);
     const agent = this.#forkAgent();
     this.#supervisor.bootDeadline(`agent ${agent.pid}`, this.#boots.get(agent)!.promise, () => agent.kill('SIGKILL'));
-    void this.#boots.get(agent)!.promise.then(() => {
-      this.logger.info('agent %d replaced the dead agent', agent.pid);
-      agent.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
-    }, () => {});
+    void this.#boots.get(agent)!.promise.then(
+      () => {
+        this.logger.info('agent %d replaced the dead agent', agent.pid);
+        agent.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
+      },
+      () => {},
+    );
   }
 
   #forkWorker(slot: number, candidate = false): WorkerProcess {
@@ -640,9 +685,14 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
         // Killed from outside after it served (an operator, the OOM killer): no crash loop, no delay.
         const counts = !(boot.done && killedFromOutside(worker, info.code, info.signal));
         const reason = worker.killedFor ?? 'crash';
-        this.#supervisor.workerDied(slot, Date.now() - worker.startedAt, () => {
-          if (this.#state === 'ready') this.#replaceWorker(slot, reason);
-        }, counts);
+        this.#supervisor.workerDied(
+          slot,
+          Date.now() - worker.startedAt,
+          () => {
+            if (this.#state === 'ready') this.#replaceWorker(slot, reason);
+          },
+          counts,
+        );
       }
     });
     this.logger.debug('forked worker %d (slot %d)', worker.pid, slot);
@@ -653,11 +703,14 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     this.#restarts.record(slot, reason);
     const worker = this.#forkWorker(slot);
     this.#supervisor.bootDeadline(`worker ${worker.pid}`, this.#boots.get(worker)!.promise, () => worker.kill('SIGKILL'));
-    void this.#boots.get(worker)!.promise.then(() => {
-      this.logger.info('worker %d (slot %d) replaced a dead worker', worker.pid, slot);
-      // serverDidReady runs again only in the replacement.
-      worker.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
-    }, () => {});
+    void this.#boots.get(worker)!.promise.then(
+      () => {
+        this.logger.info('worker %d (slot %d) replaced a dead worker', worker.pid, slot);
+        // serverDidReady runs again only in the replacement.
+        worker.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
+      },
+      () => {},
+    );
   }
 
   #onChildMessage(handle: ChildHandle, raw: unknown, socket: unknown): void {

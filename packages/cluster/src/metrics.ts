@@ -129,9 +129,7 @@ export async function renderProjectMetrics(perWorker: Array<{ pid: number; metri
   // Loaded only when a project has metrics to merge: a master never scraped never pays for it.
   const { AggregatorRegistry } = await import('prom-client');
   const arrays = perWorker.map(({ pid, metrics }) =>
-    (metrics as MetricJson[]).map((m) =>
-      m.type === 'gauge' ? { ...m, values: (m.values ?? []).map((v) => ({ ...v, labels: { ...v.labels, pid } })) } : m,
-    ),
+    (metrics as MetricJson[]).map((m) => (m.type === 'gauge' ? { ...m, values: (m.values ?? []).map((v) => ({ ...v, labels: { ...v.labels, pid } })) } : m)),
   );
   return AggregatorRegistry.aggregate(arrays).metrics();
 }

@@ -89,7 +89,8 @@ export class Monitor {
   async status(): Promise<ClusterStatus> {
     const own = this.#own.latest;
     const agent = this.#host.agent();
-    const status = async (handle: ChildHandle, slot: SlotKey) => childStatus(handle, this.#watchdog.vitals(handle), this.#restarts.restarts(slot), this.#restarts.last(slot));
+    const status = async (handle: ChildHandle, slot: SlotKey) =>
+      childStatus(handle, this.#watchdog.vitals(handle), this.#restarts.restarts(slot), this.#restarts.last(slot));
     return {
       master: {
         pid: process.pid,
@@ -122,14 +123,34 @@ export class Monitor {
     const fresh = new Map(collected.map((c) => [c.pid, c.http]));
     const own = this.#own.latest;
     const processes: ProcessFigures[] = [
-      { role: 'master', pid: process.pid, slot: '', cpuSeconds: own.cpuSeconds, rss: own.rss, heapUsed: own.heapUsed, loopMean: own.loopDelay.mean, loopP99: own.loopDelay.p99, logsDropped: logHealth().dropped },
+      {
+        role: 'master',
+        pid: process.pid,
+        slot: '',
+        cpuSeconds: own.cpuSeconds,
+        rss: own.rss,
+        heapUsed: own.heapUsed,
+        loopMean: own.loopDelay.mean,
+        loopP99: own.loopDelay.p99,
+        logsDropped: logHealth().dropped,
+      },
     ];
     const http = emptyHttp();
     addHttp(http, this.#retiredHttp);
     const child = (handle: ChildHandle, role: 'agent' | 'worker', slot: string) => {
       const beat = this.#watchdog.vitals(handle)?.last;
       if (!beat) return;
-      processes.push({ role, pid: handle.pid, slot, cpuSeconds: (beat.cpu.user + beat.cpu.system) / 1e6, rss: beat.rss, heapUsed: beat.heapUsed, loopMean: beat.loop.mean, loopP99: beat.loop.p99, logsDropped: handle.logHealth.dropped });
+      processes.push({
+        role,
+        pid: handle.pid,
+        slot,
+        cpuSeconds: (beat.cpu.user + beat.cpu.system) / 1e6,
+        rss: beat.rss,
+        heapUsed: beat.heapUsed,
+        loopMean: beat.loop.mean,
+        loopP99: beat.loop.p99,
+        logsDropped: handle.logHealth.dropped,
+      });
       const served = fresh.get(handle.pid) ?? beat.http;
       if (served) addHttp(http, served);
     };
@@ -147,7 +168,9 @@ export class Monitor {
       messenger: this.#host.messenger(),
       extra: this.#leaderMetrics(),
     });
-    const project = await renderProjectMetrics(collected.filter((c): c is { pid: number; metrics: unknown[]; http: HttpCounts | undefined } => c.metrics !== null));
+    const project = await renderProjectMetrics(
+      collected.filter((c): c is { pid: number; metrics: unknown[]; http: HttpCounts | undefined } => c.metrics !== null),
+    );
     return project ? `${ownText}${project}` : ownText;
   }
 
@@ -162,10 +185,10 @@ export class Monitor {
     const now = this.#leaderNow();
     const transitions = this.#pastTransitions + (this.#leader?.state.transitions ?? 0);
     return [
-      '# HELP clutch_leader 1 while this cluster\'s agent leads (config.cluster.leader).',
+      "# HELP clutch_leader 1 while this cluster's agent leads (config.cluster.leader).",
       '# TYPE clutch_leader gauge',
       `clutch_leader{store="${now?.store ?? this.#leader?.state.store ?? 'local'}"} ${now?.leading ? 1 : 0}`,
-      '# HELP clutch_leader_transitions_total Elections and losses of leadership by this cluster\'s agents.',
+      "# HELP clutch_leader_transitions_total Elections and losses of leadership by this cluster's agents.",
       '# TYPE clutch_leader_transitions_total counter',
       `clutch_leader_transitions_total ${transitions}`,
       '',

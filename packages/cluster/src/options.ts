@@ -59,10 +59,7 @@ export const DEFAULTS = {
 } as const;
 
 function invalid(name: string, value: unknown, expected: string): ClutchError {
-  return new ClutchError(
-    ClusterErrorCode.INVALID_OPTION,
-    `Invalid cluster option ${name}: ${JSON.stringify(value)} (expected ${expected})`,
-  );
+  return new ClutchError(ClusterErrorCode.INVALID_OPTION, `Invalid cluster option ${name}: ${JSON.stringify(value)} (expected ${expected})`);
 }
 
 /** Fills defaults and checks every option, throwing CLUTCH_ERR_CLUSTER_INVALID_OPTION on the first bad one. */
@@ -95,7 +92,9 @@ export function normalizeOptions(input: Partial<ClusterOptions> & Pick<ClusterOp
     const value = options[name];
     if (value !== undefined && (!Number.isInteger(value) || value < 0)) throw invalid(name, value, 'an integer of milliseconds, 0 or more');
   }
-  if (options.scheduling !== undefined && options.scheduling !== 'rr' && options.scheduling !== 'os') throw invalid('scheduling', options.scheduling, "'rr' or 'os'");
-  if (options.maxMemory !== undefined && (!Number.isSafeInteger(options.maxMemory) || options.maxMemory <= 0)) throw invalid('maxMemory', options.maxMemory, 'a positive number of bytes');
+  if (options.scheduling !== undefined && options.scheduling !== 'rr' && options.scheduling !== 'os')
+    throw invalid('scheduling', options.scheduling, "'rr' or 'os'");
+  if (options.maxMemory !== undefined && (!Number.isSafeInteger(options.maxMemory) || options.maxMemory <= 0))
+    throw invalid('maxMemory', options.maxMemory, 'a positive number of bytes');
   return options;
 }

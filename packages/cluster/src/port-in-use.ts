@@ -12,5 +12,7 @@ export async function portInUse(err: NodeJS.ErrnoException, listen: ListenConfig
   const { detectPort } = await import('detect-port');
   const free = await detectPort(port + 1).catch(() => null);
   const hint = free ? `; port ${free} is free (--port ${free})` : '';
-  throw new ClutchError(ClusterErrorCode.PORT_IN_USE, `Port ${port}${listen.hostname ? ` on ${listen.hostname}` : ''} is already in use${hint}`, { cause: err });
+  throw new ClutchError(ClusterErrorCode.PORT_IN_USE, `Port ${port}${listen.hostname ? ` on ${listen.hostname}` : ''} is already in use${hint}`, {
+    cause: err,
+  });
 }

@@ -311,7 +311,8 @@ export function checkChildMessage(raw: unknown): string | null {
     case 'listen': {
       const listen = msg.listen as Record<string, unknown> | null;
       if (typeof listen !== 'object' || listen === null) return 'listen without a listen config';
-      if (listen.port !== undefined && (!Number.isInteger(listen.port) || (listen.port as number) < 0 || (listen.port as number) > 65535)) return 'listen with a bad port';
+      if (listen.port !== undefined && (!Number.isInteger(listen.port) || (listen.port as number) < 0 || (listen.port as number) > 65535))
+        return 'listen with a bad port';
       if (listen.hostname !== undefined && typeof listen.hostname !== 'string') return 'listen with a bad hostname';
       if (listen.path !== undefined && typeof listen.path !== 'string') return 'listen with a bad path';
       return null;
@@ -319,11 +320,15 @@ export function checkChildMessage(raw: unknown): string | null {
     case 'leaving':
       return null;
     case 'bound':
-      return (typeof msg.address === 'object' && msg.address !== null) || (typeof msg.error === 'object' && msg.error !== null) ? null : 'bound without an address or an error';
+      return (typeof msg.address === 'object' && msg.address !== null) || (typeof msg.error === 'object' && msg.error !== null)
+        ? null
+        : 'bound without an address or an error';
     case 'leader':
       return typeof msg.leading === 'boolean' && typeof msg.store === 'string' && Number.isSafeInteger(msg.transitions) ? null : 'leader without its state';
     case 'heartbeat':
-      return typeof msg.cpu === 'object' && msg.cpu !== null && Number.isFinite(msg.rss) && typeof msg.loop === 'object' && msg.loop !== null ? null : 'heartbeat without its figures';
+      return typeof msg.cpu === 'object' && msg.cpu !== null && Number.isFinite(msg.rss) && typeof msg.loop === 'object' && msg.loop !== null
+        ? null
+        : 'heartbeat without its figures';
     case 'metrics':
       return isRid(msg.id) && (msg.metrics === null || Array.isArray(msg.metrics)) ? null : 'metrics with a bad id or body';
     case 'log-health':

@@ -104,9 +104,18 @@ export class Relay {
     const replay: Queued[] = [];
     for (const { queued } of this.#agentOutbox) {
       if (queued.replayed) {
-        this.#logger.error('message "%s" from %s %d was unacknowledged by two agents that died in a row; dropped', queued.message.action, queued.message.from, queued.message.pid);
+        this.#logger.error(
+          'message "%s" from %s %d was unacknowledged by two agents that died in a row; dropped',
+          queued.message.action,
+          queued.message.from,
+          queued.message.pid,
+        );
         this.#refused++;
-        this.#notifySender(queued.message, { name: 'ClutchError', code: ClusterErrorCode.DROPPED, message: `Two agents in a row died while handling "${queued.message.action}"; it was dropped` });
+        this.#notifySender(queued.message, {
+          name: 'ClutchError',
+          code: ClusterErrorCode.DROPPED,
+          message: `Two agents in a row died while handling "${queued.message.action}"; it was dropped`,
+        });
         this.#credits.release(queued.credit);
       } else {
         replay.push({ ...queued, replayed: true });
@@ -260,7 +269,11 @@ export class Relay {
     const who = handle.role === 'app' ? 'worker' : 'agent';
     for (const [key, message] of pending) {
       if (keep.has(key)) continue;
-      this.#notifySender(message, { name: 'ClutchError', code: ClusterErrorCode.TARGET_EXITED, message: `The ${who} ${handle.pid} exited before answering "${message.action}"` });
+      this.#notifySender(message, {
+        name: 'ClutchError',
+        code: ClusterErrorCode.TARGET_EXITED,
+        message: `The ${who} ${handle.pid} exited before answering "${message.action}"`,
+      });
     }
   }
 
@@ -314,7 +327,11 @@ export class Relay {
     const target = this.#find(pid);
     if (!target || target.state === 'dead') {
       const { action } = queued.message;
-      this.#undeliverable(queued.message, { name: 'ClutchError', code: ClusterErrorCode.UNKNOWN_TARGET, message: `No process of this cluster has pid ${pid} (message "${action}")` });
+      this.#undeliverable(queued.message, {
+        name: 'ClutchError',
+        code: ClusterErrorCode.UNKNOWN_TARGET,
+        message: `No process of this cluster has pid ${pid} (message "${action}")`,
+      });
     } else if (target.role === 'agent') {
       this.#toAgent(queued);
     } else {
@@ -349,7 +366,8 @@ export class Relay {
   #undeliverable(message: DeliverMessage, error: SerializedError): void {
     this.#refused++;
     const key = `${error.code}:${message.pid}`;
-    const report = (n: number, ms: number) => this.#logger.warn('[%s] %d more messages from %s %d were refused in %ds', error.code, n, message.from, message.pid, ms / 1000);
+    const report = (n: number, ms: number) =>
+      this.#logger.warn('[%s] %d more messages from %s %d were refused in %ds', error.code, n, message.from, message.pid, ms / 1000);
     if (this.#refusals.admit(key, report)) {
       this.#logger.warn('undeliverable message "%s" from %s %d: %s (%s)', message.action, message.from, message.pid, error.message, error.code);
     }

@@ -60,7 +60,11 @@ export async function reload(host: ReloadHost, options: ReloadOptions): Promise<
         result.workers.push(pid);
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
-        throw new ClutchError(ClusterErrorCode.RELOAD_FAILED, `Reload stopped: ${reason}. ${result.workers.length} of ${slots.length} workers were replaced; the others keep serving the old code`, { cause: err });
+        throw new ClutchError(
+          ClusterErrorCode.RELOAD_FAILED,
+          `Reload stopped: ${reason}. ${result.workers.length} of ${slots.length} workers were replaced; the others keep serving the old code`,
+          { cause: err },
+        );
       }
     }
   }
@@ -69,7 +73,11 @@ export async function reload(host: ReloadHost, options: ReloadOptions): Promise<
       result.agent = await host.replaceAgent(host.bootTimeout);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      throw new ClutchError(ClusterErrorCode.RELOAD_FAILED, `Reload stopped: the new agent failed: ${reason}. The workers serve; the master keeps retrying the agent`, { cause: err });
+      throw new ClutchError(
+        ClusterErrorCode.RELOAD_FAILED,
+        `Reload stopped: the new agent failed: ${reason}. The workers serve; the master keeps retrying the agent`,
+        { cause: err },
+      );
     }
   }
   result.ms = Date.now() - began;
@@ -82,11 +90,20 @@ export async function reload(host: ReloadHost, options: ReloadOptions): Promise<
  * service, then let `retire` take the old one out. A new worker that fails to boot is discarded,
  * and the old ones are left as they are: the error is the caller's.
  */
-export async function replaceInSlot(host: ReloadHost, slot: number, old: WorkerProcess[], reason: RestartReason, retire: (worker: WorkerProcess) => Promise<void>): Promise<number> {
+export async function replaceInSlot(
+  host: ReloadHost,
+  slot: number,
+  old: WorkerProcess[],
+  reason: RestartReason,
+  retire: (worker: WorkerProcess) => Promise<void>,
+): Promise<number> {
   const candidate = host.forkCandidate(slot);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ClutchError(ClusterErrorCode.START_TIMEOUT, `the new worker ${candidate.pid} did not listen within ${host.bootTimeout}ms`)), host.bootTimeout);
+    timer = setTimeout(
+      () => reject(new ClutchError(ClusterErrorCode.START_TIMEOUT, `the new worker ${candidate.pid} did not listen within ${host.bootTimeout}ms`)),
+      host.bootTimeout,
+    );
   });
   try {
     await Promise.race([host.booted(candidate), timeout]);

@@ -58,7 +58,12 @@ export async function rssOf(pid: number): Promise<number | null> {
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** A child as status shows it, from its handle, its vitals and its slot's restarts. */
-export async function childStatus(handle: ChildHandle, vitals: Vitals | undefined, restarts: number, lastRestart: RestartRecord | null): Promise<ProcessStatus> {
+export async function childStatus(
+  handle: ChildHandle,
+  vitals: Vitals | undefined,
+  restarts: number,
+  lastRestart: RestartRecord | null,
+): Promise<ProcessStatus> {
   const beat = vitals?.last ?? null;
   return {
     pid: handle.pid,

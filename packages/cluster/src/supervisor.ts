@@ -122,7 +122,13 @@ export class Supervisor {
   #later(backoff: Backoff, uptime: number, what: string, counts: boolean, fork: () => void): NodeJS.Timeout {
     const delay = backoff.next(uptime, counts);
     if (counts && backoff.streak >= 2) {
-      this.#logger.error('[%s] %s died %d times in a row, each soon after it started; next attempt in %dms', ClusterErrorCode.CRASH_LOOP, what, backoff.streak, delay);
+      this.#logger.error(
+        '[%s] %s died %d times in a row, each soon after it started; next attempt in %dms',
+        ClusterErrorCode.CRASH_LOOP,
+        what,
+        backoff.streak,
+        delay,
+      );
     }
     const timer = setTimeout(() => {
       this.#timers.delete(timer);

@@ -30,7 +30,12 @@ export async function terminate(
   if (!handle.send({ clutch: 'stop', reason, timeout })) handle.kill('SIGTERM');
   const timer = setTimeout(() => {
     killed = true;
-    logger.warn('%s %d did not exit within %dms of the stop order, sending SIGKILL', handle.role === 'app' ? 'worker' : 'agent', handle.pid, timeout + KILL_GRACE_MS);
+    logger.warn(
+      '%s %d did not exit within %dms of the stop order, sending SIGKILL',
+      handle.role === 'app' ? 'worker' : 'agent',
+      handle.pid,
+      timeout + KILL_GRACE_MS,
+    );
     handle.kill('SIGKILL');
   }, timeout + KILL_GRACE_MS);
   try {

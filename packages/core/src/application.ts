@@ -131,7 +131,7 @@ export class Application extends Koa implements Bootable {
     await useMiddleware(this, this.units);
 
     const project = this.units.find((u) => u.type === 'app')!;
-    this.controller = (await loadControllers(join(project.path, 'app', 'controller')));
+    this.controller = await loadControllers(join(project.path, 'app', 'controller'));
     const routerFile = await resolveModuleFile(join(project.path, 'app', 'router'));
     if (routerFile) {
       const define = await importDefault(routerFile);

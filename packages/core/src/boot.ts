@@ -44,7 +44,10 @@ async function writeSources(host: Bootable, sources: Record<string, string>): Pr
   try {
     await mkdir(dir, { recursive: true });
     const tmp = join(dir, `.config-sources.${process.pid}.json`);
-    await writeFile(tmp, `${JSON.stringify({ env: host.env, units: host.units.map((u) => ({ name: u.name, type: u.type, path: u.path })), sources: rel }, null, 2)}\n`);
+    await writeFile(
+      tmp,
+      `${JSON.stringify({ env: host.env, units: host.units.map((u) => ({ name: u.name, type: u.type, path: u.path })), sources: rel }, null, 2)}\n`,
+    );
     await rename(tmp, join(dir, 'config-sources.json'));
   } catch (err) {
     host.logger.warn('could not write run/config-sources.json: %s', (err as Error).message);

@@ -140,7 +140,9 @@ async function loadConfigFile(file: string, appInfo: AppInfo): Promise<PlainObje
     try {
       value = await (exported as (info: AppInfo) => unknown)(appInfo);
     } catch (err) {
-      throw new ClutchError(CoreErrorCode.CONFIG_LOAD_FAILED, `The config function in ${file} threw: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new ClutchError(CoreErrorCode.CONFIG_LOAD_FAILED, `The config function in ${file} threw: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
     }
   }
   if (!isPlainObject(value)) {
@@ -170,24 +172,30 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
   const cluster = config.cluster as PlainObject;
   if (!isPlainObject(cluster.listen)) fail('cluster.listen', 'an object { port, hostname, path }', cluster.listen);
   const listen = cluster.listen as PlainObject;
-  if (listen.port !== undefined && (!Number.isInteger(listen.port) || (listen.port as number) < 0 || (listen.port as number) > 65535)) fail('cluster.listen.port', 'an integer from 0 to 65535', listen.port);
-  for (const key of ['hostname', 'path'] as const) if (listen[key] !== undefined && typeof listen[key] !== 'string') fail(`cluster.listen.${key}`, 'a string', listen[key]);
+  if (listen.port !== undefined && (!Number.isInteger(listen.port) || (listen.port as number) < 0 || (listen.port as number) > 65535))
+    fail('cluster.listen.port', 'an integer from 0 to 65535', listen.port);
+  for (const key of ['hostname', 'path'] as const)
+    if (listen[key] !== undefined && typeof listen[key] !== 'string') fail(`cluster.listen.${key}`, 'a string', listen[key]);
   if (listen.tls !== undefined) {
     const tls = listen.tls as PlainObject;
-    if (!isPlainObject(tls) || typeof tls.key !== 'string' || typeof tls.cert !== 'string') fail('cluster.listen.tls', '{ key, cert }: the paths of PEM files', listen.tls);
+    if (!isPlainObject(tls) || typeof tls.key !== 'string' || typeof tls.cert !== 'string')
+      fail('cluster.listen.tls', '{ key, cert }: the paths of PEM files', listen.tls);
     for (const key of ['key', 'cert'] as const) {
       const file = resolvePath(config.baseDir as string, tls[key] as string);
       if (!existsSync(file)) fail(`cluster.listen.tls.${key}`, 'a file that exists', file);
     }
   }
   if (listen.reusePort !== undefined && typeof listen.reusePort !== 'boolean') fail('cluster.listen.reusePort', 'true or false', listen.reusePort);
-  if (cluster.scheduling !== undefined && cluster.scheduling !== 'rr' && cluster.scheduling !== 'os') fail('cluster.scheduling', "'rr' or 'os'", cluster.scheduling);
+  if (cluster.scheduling !== undefined && cluster.scheduling !== 'rr' && cluster.scheduling !== 'os')
+    fail('cluster.scheduling', "'rr' or 'os'", cluster.scheduling);
   if (listen.http2 !== undefined && typeof listen.http2 !== 'boolean') fail('cluster.listen.http2', 'true or false', listen.http2);
-  if (listen.http2 === true && listen.tls === undefined) fail('cluster.listen.http2', 'used with cluster.listen.tls (HTTP/2 is offered by ALPN, over TLS)', listen.http2);
+  if (listen.http2 === true && listen.tls === undefined)
+    fail('cluster.listen.http2', 'used with cluster.listen.tls (HTTP/2 is offered by ALPN, over TLS)', listen.http2);
   positive('cluster.keepAliveTimeout', cluster.keepAliveTimeout);
   if (cluster.health !== undefined) {
     const health = cluster.health as PlainObject;
-    if (!isPlainObject(health) || !Number.isInteger(health.port) || (health.port as number) < 0 || (health.port as number) > 65535) fail('cluster.health', 'an object { port, hostname? } with a port from 0 to 65535', cluster.health);
+    if (!isPlainObject(health) || !Number.isInteger(health.port) || (health.port as number) < 0 || (health.port as number) > 65535)
+      fail('cluster.health', 'an object { port, hostname? } with a port from 0 to 65535', cluster.health);
     if (health.hostname !== undefined && typeof health.hostname !== 'string') fail('cluster.health.hostname', 'a string', health.hostname);
   }
   for (const key of ['drainDelay', 'stallTimeout'] as const) {
@@ -197,7 +205,8 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
   if (cluster.maxMemory !== undefined) {
     const raw = cluster.maxMemory;
     const value = typeof raw === 'string' ? bytes.parse(raw) : raw;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) fail('cluster.maxMemory', "a positive number of bytes or a size like '512MB'", raw);
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
+      fail('cluster.maxMemory', "a positive number of bytes or a size like '512MB'", raw);
     cluster.maxMemory = value;
   }
   cluster.leader = checkLeader(cluster.leader, config.name as string, fail);
@@ -211,13 +220,15 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
   for (const key of ['maxMessageBytes', 'maxPendingBytes'] as const) {
     const raw = messenger[key];
     const value = typeof raw === 'string' ? bytes.parse(raw) : raw;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) fail(`messenger.${key}`, "a positive number of bytes or a size like '8MB'", raw);
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
+      fail(`messenger.${key}`, "a positive number of bytes or a size like '8MB'", raw);
     messenger[key] = value;
   }
   if ((messenger.maxPendingBytes as number) < (messenger.maxMessageBytes as number)) {
     fail('messenger.maxPendingBytes', `at least messenger.maxMessageBytes (${String(messenger.maxMessageBytes)})`, messenger.maxPendingBytes);
   }
-  if (!Array.isArray(config.middleware) || !config.middleware.every((m) => typeof m === 'string')) fail('middleware', 'an array of middleware names', config.middleware);
+  if (!Array.isArray(config.middleware) || !config.middleware.every((m) => typeof m === 'string'))
+    fail('middleware', 'an array of middleware names', config.middleware);
   const { showDetails } = config.onerror as PlainObject;
   if (showDetails !== undefined && typeof showDetails !== 'boolean') fail('onerror.showDetails', 'true or false', showDetails);
 }
@@ -225,11 +236,13 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
 /** Checks `cluster.leader` and fills its defaults (SPEC §9): 15 s, 10 s, 2 s, the project's name. */
 function checkLeader(raw: unknown, projectName: string, fail: (path: string, expected: string, value: unknown) => never): LeaderOptions {
   const input = raw === undefined ? {} : raw;
-  if (!isPlainObject(input)) fail('cluster.leader', "an object { store: 'local' | 'postgres' | 'redis', url?, name?, ttl?, renewDeadline?, retryPeriod? }", raw);
+  if (!isPlainObject(input))
+    fail('cluster.leader', "an object { store: 'local' | 'postgres' | 'redis', url?, name?, ttl?, renewDeadline?, retryPeriod? }", raw);
   const leader = input;
   const store = leader.store ?? 'local';
   if (store !== 'local' && store !== 'postgres' && store !== 'redis') fail('cluster.leader.store', "'local', 'postgres' or 'redis'", store);
-  if (store !== 'local' && (typeof leader.url !== 'string' || leader.url === '')) fail('cluster.leader.url', `the URL of the ${String(store)} server`, leader.url);
+  if (store !== 'local' && (typeof leader.url !== 'string' || leader.url === ''))
+    fail('cluster.leader.url', `the URL of the ${String(store)} server`, leader.url);
   if (leader.name !== undefined && (typeof leader.name !== 'string' || leader.name === '')) fail('cluster.leader.name', 'a non-empty string', leader.name);
   const duration = (key: 'ttl' | 'renewDeadline' | 'retryPeriod', fallback: number): number => {
     const value = leader[key] === undefined ? fallback : parseInterval(leader[key] as number | string);
@@ -240,8 +253,9 @@ function checkLeader(raw: unknown, projectName: string, fail: (path: string, exp
   const renewDeadline = duration('renewDeadline', 10_000);
   const retryPeriod = duration('retryPeriod', 2_000);
   // client-go's rule: a leader must give up before its lease can lapse, and retry more often than that.
-  if (!(ttl > renewDeadline && renewDeadline > retryPeriod)) fail('cluster.leader', `ttl > renewDeadline > retryPeriod (got ${ttl}, ${renewDeadline}, ${retryPeriod} ms)`, leader);
-  return { store, ...(typeof leader.url === 'string' ? { url: leader.url } : {}), name: (leader.name) ?? projectName, ttl, renewDeadline, retryPeriod };
+  if (!(ttl > renewDeadline && renewDeadline > retryPeriod))
+    fail('cluster.leader', `ttl > renewDeadline > retryPeriod (got ${ttl}, ${renewDeadline}, ${retryPeriod} ms)`, leader);
+  return { store, ...(typeof leader.url === 'string' ? { url: leader.url } : {}), name: leader.name ?? projectName, ttl, renewDeadline, retryPeriod };
 }
 
 /** Where each config key came from: dotted key path → file (or "framework" for defaults). */
@@ -254,7 +268,11 @@ export type ConfigSources = Record<string, string>;
  * file set each key. A plugin's `middleware` list is its own: it goes to `coreMiddleware`, in
  * plugin order, and never replaces the project's `middleware`.
  */
-export async function loadConfig(baseDir: string, env: string, units: LoadUnit[] = [{ name: '', path: baseDir, type: 'app' }]): Promise<{ config: ClutchConfig; appInfo: AppInfo; sources: ConfigSources }> {
+export async function loadConfig(
+  baseDir: string,
+  env: string,
+  units: LoadUnit[] = [{ name: '', path: baseDir, type: 'app' }],
+): Promise<{ config: ClutchConfig; appInfo: AppInfo; sources: ConfigSources }> {
   const pkg = await readPackage(baseDir);
   const name = typeof pkg.name === 'string' && pkg.name ? pkg.name : basename(baseDir);
   const appInfo: AppInfo = { name, baseDir, env, HOME: homedir(), pkg };
@@ -269,7 +287,12 @@ export async function loadConfig(baseDir: string, env: string, units: LoadUnit[]
   const pluginMiddleware = new Map<string, string[]>();
   const plugins = units.filter((u) => u.type === 'plugin');
   const project = units.filter((u) => u.type === 'app');
-  const layers = [...plugins.map((u) => [u, 'config.default'] as const), ...project.map((u) => [u, 'config.default'] as const), ...plugins.map((u) => [u, `config.${env}`] as const), ...project.map((u) => [u, `config.${env}`] as const)];
+  const layers = [
+    ...plugins.map((u) => [u, 'config.default'] as const),
+    ...project.map((u) => [u, 'config.default'] as const),
+    ...plugins.map((u) => [u, `config.${env}`] as const),
+    ...project.map((u) => [u, `config.${env}`] as const),
+  ];
   for (const [unit, base] of layers) {
     const file = await resolveModuleFile(join(unit.path, 'config', base));
     if (!file) continue;

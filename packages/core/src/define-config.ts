@@ -1,6 +1,12 @@
 import type { AppConfig, AppInfo, FrameworkConfig } from './config.js';
 
-type DeepPartial<T> = T extends (...args: never[]) => unknown ? T : T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+type DeepPartial<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends readonly unknown[]
+    ? T
+    : T extends object
+      ? { [K in keyof T]?: DeepPartial<T[K]> }
+      : T;
 
 /** What a config file may set: any framework key (checked), any declared AppConfig key, any other key. */
 export type ConfigInput = DeepPartial<Omit<FrameworkConfig, 'coreMiddleware'>> & DeepPartial<AppConfig> & Record<string, unknown>;

@@ -44,7 +44,14 @@ async function projectMetrics(baseDir: string): Promise<unknown[] | null> {
 export async function prepare(options: { baseDir: string; logger: Logger }): Promise<void> {
   const { compileProject, CACHE_DIR } = await import('./typescript/cache.js');
   const result = await compileProject(options.baseDir);
-  if (result.files > 0) options.logger.info('typescript: %d files, %d compiled now in %dms (esbuild, into %s); the agent and workers load JavaScript', result.files, result.compiled, result.ms, CACHE_DIR);
+  if (result.files > 0)
+    options.logger.info(
+      'typescript: %d files, %d compiled now in %dms (esbuild, into %s); the agent and workers load JavaScript',
+      result.files,
+      result.compiled,
+      result.ms,
+      CACHE_DIR,
+    );
 }
 
 /** Boots the agent; the master calls this in the agent process. */

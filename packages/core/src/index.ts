@@ -21,7 +21,16 @@ export {
   type SendArgs,
 } from './messenger.js';
 export { HOOKS, Lifecycle, type BootHooks, type HookName, type HookTiming } from './lifecycle.js';
-export { loadConfig, type AppConfig, type AppInfo, type ClutchConfig, type ConfigExport, type ConfigSources, type FrameworkConfig, type MiddlewareOptions } from './config.js';
+export {
+  loadConfig,
+  type AppConfig,
+  type AppInfo,
+  type ClutchConfig,
+  type ConfigExport,
+  type ConfigSources,
+  type FrameworkConfig,
+  type MiddlewareOptions,
+} from './config.js';
 export { defineConfig, type ConfigInput } from './define-config.js';
 export type { MiddlewareFactory } from './middleware.js';
 export { defineSchedule, type ScheduleDefinition, type ScheduleOptions, type ScheduleType } from './schedule.js';

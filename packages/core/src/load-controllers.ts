@@ -39,12 +39,19 @@ const CONTROLLER_PROPERTIES = new Set(['ctx', 'app', 'config', 'service']);
 function classActions(Cls: ControllerClass, label: string, file: string): Record<string, ControllerAction> {
   const actions: Record<string, ControllerAction> = {};
   const isController = Cls.prototype instanceof Controller;
-  for (let proto = Cls.prototype as object | null; proto && proto !== Object.prototype && proto !== Controller.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+  for (
+    let proto = Cls.prototype as object | null;
+    proto && proto !== Object.prototype && proto !== Controller.prototype;
+    proto = Object.getPrototypeOf(proto) as object | null
+  ) {
     for (const name of Object.getOwnPropertyNames(proto)) {
       if (name === 'constructor' || name in actions) continue;
       if (typeof Object.getOwnPropertyDescriptor(proto, name)?.value !== 'function') continue;
       if (isController && CONTROLLER_PROPERTIES.has(name)) {
-        throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, `${file}: the action "${name}" would be hidden by the controller's own this.${name}; rename it`);
+        throw new ClutchError(
+          CoreErrorCode.LOADER_INVALID_EXPORT,
+          `${file}: the action "${name}" would be hidden by the controller's own this.${name}; rename it`,
+        );
       }
       const action: ControllerAction = (koaCtx, next) => {
         // Every context of this app is created by a Clutch Application: its `app` is one.

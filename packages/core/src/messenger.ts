@@ -38,7 +38,9 @@ export type RequestReply<A extends string> = A extends keyof MessengerRequests ?
 /** The data argument of a send: required for a declared action, optional (and unknown) otherwise. */
 export type SendArgs<A extends string> = A extends keyof MessengerActions ? [data: MessengerActions[A]] : [data?: unknown];
 /** The data and options of a request: the data is required for a declared request. */
-export type RequestArgs<A extends string> = A extends keyof MessengerRequests ? [data: RequestData<A>, options?: RequestOptions] : [data?: unknown, options?: RequestOptions];
+export type RequestArgs<A extends string> = A extends keyof MessengerRequests
+  ? [data: RequestData<A>, options?: RequestOptions]
+  : [data?: unknown, options?: RequestOptions];
 
 /**
  * A listener for one action. For an undeclared action you may annotate `data` (the messenger
@@ -278,7 +280,10 @@ export class Messenger {
     const bytes = Buffer.byteLength(payload);
     const { maxMessageBytes, maxPendingBytes } = this.#limits;
     if (bytes > maxMessageBytes) {
-      throw new ClutchError(CoreErrorCode.MESSENGER_TOO_LARGE, `Message "${action}" is ${mb(bytes)} as JSON, over messenger.maxMessageBytes (${mb(maxMessageBytes)})`);
+      throw new ClutchError(
+        CoreErrorCode.MESSENGER_TOO_LARGE,
+        `Message "${action}" is ${mb(bytes)} as JSON, over messenger.maxMessageBytes (${mb(maxMessageBytes)})`,
+      );
     }
     const pending = this.#pendingBytes.get(to) ?? 0;
     if (pending + bytes > maxPendingBytes) {

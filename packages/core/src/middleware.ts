@@ -55,7 +55,10 @@ export async function useMiddleware(app: Application, units: LoadUnit[]): Promis
     const found = factories.get(name);
     if (!found) {
       const known = [...factories.keys()].join(', ') || 'none';
-      throw new ClutchError(CoreErrorCode.MIDDLEWARE_INVALID, `Middleware "${name}" is enabled in config but no app/middleware/${name} file exists (found: ${known})`);
+      throw new ClutchError(
+        CoreErrorCode.MIDDLEWARE_INVALID,
+        `Middleware "${name}" is enabled in config but no app/middleware/${name} file exists (found: ${known})`,
+      );
     }
     const raw = app.config[name];
     const options = (isPlainObject(raw) ? raw : {}) as MiddlewareOptions & Record<string, unknown>;

@@ -118,7 +118,8 @@ export async function resolveUnits(baseDir: string, env: string, appName: string
   const seen = new Map<string, Plugin>();
   for (const p of enabled) {
     const twin = seen.get(p.name);
-    if (twin) throw new ClutchError(CoreErrorCode.PLUGIN_DUPLICATE, `Two plugins are named "${p.name}": "${twin.key}" (${twin.path}) and "${p.key}" (${p.path})`);
+    if (twin)
+      throw new ClutchError(CoreErrorCode.PLUGIN_DUPLICATE, `Two plugins are named "${p.name}": "${twin.key}" (${twin.path}) and "${p.key}" (${p.path})`);
     seen.set(p.name, p);
   }
   for (const p of enabled) {

@@ -30,7 +30,8 @@ export class RequestErrorLog {
   error(err: Error & { code?: unknown }, message: string, ...args: unknown[]): void {
     const first = err.message.split('\n', 1)[0]!.slice(0, 200);
     const kind = `${typeof err.code === 'string' ? err.code : err.name}: ${first.replace(/\d+/g, '#')}`;
-    const summary = (n: number, ms: number) => this.#logger.error('%d more request errors like "%s" in the last %ds (not logged one by one)', n, kind, ms / 1000);
+    const summary = (n: number, ms: number) =>
+      this.#logger.error('%d more request errors like "%s" in the last %ds (not logged one by one)', n, kind, ms / 1000);
     if (this.#filter.admit(kind, summary)) this.#logger.error(message, ...args);
   }
 }

@@ -77,8 +77,10 @@ async function check(unit: LoadUnit, file: string, exported: unknown): Promise<S
   if (typeof task !== 'function') bad(file, 'has no task function');
   if (!isPlainObject(schedule)) bad(file, 'has no schedule object');
   const opts = schedule as unknown as ScheduleOptions;
-  if (opts.type !== 'worker' && opts.type !== 'all' && opts.type !== 'cluster') bad(file, `schedule.type must be 'worker', 'all' or 'cluster', got ${JSON.stringify(opts.type)}`);
-  if (opts.type === 'cluster' && opts.immediate) bad(file, "schedule.immediate is not for type 'cluster': its ticks are the scheduled times every host agrees on");
+  if (opts.type !== 'worker' && opts.type !== 'all' && opts.type !== 'cluster')
+    bad(file, `schedule.type must be 'worker', 'all' or 'cluster', got ${JSON.stringify(opts.type)}`);
+  if (opts.type === 'cluster' && opts.immediate)
+    bad(file, "schedule.immediate is not for type 'cluster': its ticks are the scheduled times every host agrees on");
   if ((opts.interval === undefined) === (opts.cron === undefined)) bad(file, 'needs exactly one of schedule.interval and schedule.cron');
   let interval: number | null = null;
   let cron: Cron | null = null;

@@ -80,11 +80,14 @@ export class Scheduler {
     const at = until ?? this.#next(s);
     if (at === null) return; // a cron with no future run
     const delay = Math.max(0, at - Date.now());
-    const timer = setTimeout(() => {
-      if (delay > MAX_DELAY) return this.#arm(s, at);
-      this.#arm(s);
-      this.#tick(s, at);
-    }, Math.min(delay, MAX_DELAY));
+    const timer = setTimeout(
+      () => {
+        if (delay > MAX_DELAY) return this.#arm(s, at);
+        this.#arm(s);
+        this.#tick(s, at);
+      },
+      Math.min(delay, MAX_DELAY),
+    );
     this.#timers.set(s.key, timer);
   }
 

@@ -46,7 +46,7 @@ export async function loadServices(units: LoadUnit[]): Promise<ServiceNode> {
       for (const key of path.slice(0, -1)) {
         const next = node[key];
         if (typeof next === 'function') throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, `${file}: "${key}" is both a service and a folder`);
-        node = (next ?? (node[key] = {}));
+        node = next ?? (node[key] = {});
       }
       node[path[path.length - 1]!] = Cls as ServiceClass;
     }
@@ -77,7 +77,13 @@ export function serviceAccessor(tree: ServiceNode): new (ctx: Context) => Servic
       }
     }
     for (const [name, value] of Object.entries(node)) {
-      const create = typeof value === 'function' ? (ctx: Context) => new value(ctx) : ((Sub) => (ctx: Context) => new Sub(ctx))(build(value));
+      const create =
+        typeof value === 'function'
+          ? (ctx: Context) => new value(ctx)
+          : (
+              (Sub) => (ctx: Context) =>
+                new Sub(ctx)
+            )(build(value));
       Object.defineProperty(Folder.prototype, name, {
         get(this: Folder) {
           return Folder.make(this, name, create);

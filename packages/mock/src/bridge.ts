@@ -67,11 +67,27 @@ export class Bridge {
     if (message.clutch === 'send') {
       const targets = this.#target(message.to);
       if (!targets) {
-        this.#deliver(from, { clutch: 'undeliverable', action: message.action, ...(message.rid ? { rid: message.rid } : {}), error: { name: 'ClutchError', code: 'CLUTCH_ERR_MESSENGER_UNKNOWN_TARGET', message: `No process of this cluster has pid ${message.to} (message "${message.action}")` } });
+        this.#deliver(from, {
+          clutch: 'undeliverable',
+          action: message.action,
+          ...(message.rid ? { rid: message.rid } : {}),
+          error: {
+            name: 'ClutchError',
+            code: 'CLUTCH_ERR_MESSENGER_UNKNOWN_TARGET',
+            message: `No process of this cluster has pid ${message.to} (message "${message.action}")`,
+          },
+        });
         return;
       }
       for (const end of targets) {
-        const out: FrameworkMessage = { clutch: 'deliver', action: message.action, ...(message.payload !== undefined ? { payload: message.payload } : {}), from: from.role, pid: from.pid, ...(message.rid ? { rid: message.rid } : {}) };
+        const out: FrameworkMessage = {
+          clutch: 'deliver',
+          action: message.action,
+          ...(message.payload !== undefined ? { payload: message.payload } : {}),
+          from: from.role,
+          pid: from.pid,
+          ...(message.rid ? { rid: message.rid } : {}),
+        };
         if (end.ready) this.#deliver(end, out);
         else end.waiting.push(out);
       }
@@ -79,7 +95,15 @@ export class Bridge {
       if (message.payload) this.#deliver(from, { clutch: 'credit', credits: [[message.to, message.size ?? message.payload.length]] });
     } else if (message.clutch === 'reply') {
       const end = this.#target(message.to)?.[0];
-      if (end) this.#deliver(end, { clutch: 'reply', rid: message.rid, ...(message.payload !== undefined ? { payload: message.payload } : {}), ...(message.error ? { error: message.error } : {}), from: from.role, pid: from.pid });
+      if (end)
+        this.#deliver(end, {
+          clutch: 'reply',
+          rid: message.rid,
+          ...(message.payload !== undefined ? { payload: message.payload } : {}),
+          ...(message.error ? { error: message.error } : {}),
+          from: from.role,
+          pid: from.pid,
+        });
       if (message.payload) this.#deliver(from, { clutch: 'credit', credits: [[message.to, message.size ?? message.payload.length]] });
     }
   }

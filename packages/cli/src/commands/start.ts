@@ -31,7 +31,20 @@ Options:
 Flags win over the project's config (config.cluster.health, drainDelay, stallTimeout, maxMemory,
 config.logger.format, cluster.scheduling, cluster.listen.reusePort).`;
 
-const VALUE_FLAGS = ['port', 'workers', 'env', 'title', 'timeout', 'stop-timeout', 'health-port', 'drain-delay', 'stall-timeout', 'max-memory', 'log-format', 'scheduling'] as const;
+const VALUE_FLAGS = [
+  'port',
+  'workers',
+  'env',
+  'title',
+  'timeout',
+  'stop-timeout',
+  'health-port',
+  'drain-delay',
+  'stall-timeout',
+  'max-memory',
+  'log-format',
+  'scheduling',
+] as const;
 
 /** `app start`: runs the master in this process until a signal or `app stop` stops it. */
 export async function start(args: string[]): Promise<number | null> {

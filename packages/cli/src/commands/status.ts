@@ -57,7 +57,9 @@ function table(s: ClusterStatus): string {
   // The column appears only once some process could not write its logs.
   const drops = all.some((p) => p.logs.dropped > 0);
   const head = [...COLUMNS.map(([name, width]) => name.padEnd(width)), ...(drops ? ['logs dropped'] : [])].join(' ').trimEnd();
-  const leader = s.leader ? `this cluster ${s.leader.leading ? `leads (token ${s.leader.token})` : 'does not lead'}; ${s.leader.store} store` : 'leadership unknown: no agent is up';
+  const leader = s.leader
+    ? `this cluster ${s.leader.leading ? `leads (token ${s.leader.token})` : 'does not lead'}; ${s.leader.store} store`
+    : 'leadership unknown: no agent is up';
   return [
     `${s.master.title} (${s.master.env}) ${s.master.url ?? ''}${s.master.health ? `  health ${s.master.health}` : ''}  ${s.master.baseDir}`,
     leader,

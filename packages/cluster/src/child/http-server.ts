@@ -98,7 +98,9 @@ export class DrainableServer {
 
   /** 'os' and reusePort: binds and listens here (exclusively: not through node:cluster), for the master to keep a copy. */
   bind(config: ListenConfig & { reusePort?: boolean }): Promise<{ address: ListenAddress; socket: RawHandle }> {
-    const options = config.path ? { path: config.path, exclusive: true } : { port: config.port ?? 0, ...(config.hostname ? { host: config.hostname } : {}), exclusive: true, ...(config.reusePort ? { reusePort: true } : {}) };
+    const options = config.path
+      ? { path: config.path, exclusive: true }
+      : { port: config.port ?? 0, ...(config.hostname ? { host: config.hostname } : {}), exclusive: true, ...(config.reusePort ? { reusePort: true } : {}) };
     return this.#listenWith(options).then((address) => ({ address, socket: (this.server as unknown as { _handle: RawHandle })._handle }));
   }
 
@@ -115,7 +117,11 @@ export class DrainableServer {
       server.listen(target, () => {
         server.off('error', fail);
         const a = server.address();
-        resolve(typeof a === 'string' || a === null ? { address: a ?? '', port: null, family: 'unix' } : { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' });
+        resolve(
+          typeof a === 'string' || a === null
+            ? { address: a ?? '', port: null, family: 'unix' }
+            : { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' },
+        );
       });
     });
   }
@@ -198,11 +204,14 @@ export class DrainableServer {
         this.#onEmpty = null;
         resolve();
       };
-      const cut = setTimeout(() => {
-        if ('closeAllConnections' in this.server) this.server.closeAllConnections();
-        for (const session of this.#sessions) session.destroy();
-        for (const socket of this.#sockets) socket.destroy();
-      }, Math.max(0, deadline - (Date.now() - began)));
+      const cut = setTimeout(
+        () => {
+          if ('closeAllConnections' in this.server) this.server.closeAllConnections();
+          for (const session of this.#sessions) session.destroy();
+          for (const socket of this.#sockets) socket.destroy();
+        },
+        Math.max(0, deadline - (Date.now() - began)),
+      );
       this.#onEmpty = done;
       if (this.#sockets.size === 0) {
         done();

@@ -11,7 +11,8 @@ import { takeEarlyMessages } from './early.js';
 /** Reads what the master passed this child at fork time. */
 export function readChildOptions(): ChildOptions {
   const raw = process.env[CHILD_OPTIONS_ENV];
-  if (!raw) throw new ClutchError(ClusterErrorCode.INVALID_OPTION, `${CHILD_OPTIONS_ENV} is not set: this entry is forked by the Clutch master, not run by hand`);
+  if (!raw)
+    throw new ClutchError(ClusterErrorCode.INVALID_OPTION, `${CHILD_OPTIONS_ENV} is not set: this entry is forked by the Clutch master, not run by hand`);
   return JSON.parse(raw) as ChildOptions;
 }
 
@@ -83,7 +84,12 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ru
       return;
     }
     if (message.clutch === 'bind' || message.clutch === 'listen-on') {
-      const work = message.clutch === 'bind' ? runtime.onBind?.(message.listen) : handle ? runtime.onListenOn?.(handle as RawHandle).then((address) => ({ address, socket: undefined })) : undefined;
+      const work =
+        message.clutch === 'bind'
+          ? runtime.onBind?.(message.listen)
+          : handle
+            ? runtime.onListenOn?.(handle as RawHandle).then((address) => ({ address, socket: undefined }))
+            : undefined;
       void (work ?? Promise.reject(new Error('this process serves no HTTP'))).then(
         ({ address, socket }) => {
           if (!process.connected || !process.send) return;

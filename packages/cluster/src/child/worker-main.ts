@@ -85,7 +85,9 @@ try {
   server = new DrainableServer(instance.callback, {
     ...(stats ? { stats } : {}),
     ...(instance.keepAliveTimeout !== undefined ? { keepAliveTimeout: instance.keepAliveTimeout } : {}),
-    ...(tls ? { tls: { key: readFileSync(resolve(options.baseDir, tls.key)), cert: readFileSync(resolve(options.baseDir, tls.cert)) }, http2: http2 === true } : {}),
+    ...(tls
+      ? { tls: { key: readFileSync(resolve(options.baseDir, tls.key)), cert: readFileSync(resolve(options.baseDir, tls.cert)) }, http2: http2 === true }
+      : {}),
   });
   // The master binds the address (its --port wins over the project's config) and hands this worker connections.
   await transport.listen(instance.listen);

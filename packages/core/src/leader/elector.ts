@@ -154,9 +154,12 @@ export class LeaderElector extends EventEmitter<ElectorEvents> {
   /** Steps down the moment the renew deadline passes without a renewal — even while a renewal hangs. */
   #armDeadline(): void {
     this.#clock.clearTimeout(this.#deadline);
-    this.#deadline = this.#clock.setTimeout(() => {
-      if (this.#token !== null && this.#remaining() <= 0) this.#stepDown();
-    }, Math.max(1, this.#remaining()));
+    this.#deadline = this.#clock.setTimeout(
+      () => {
+        if (this.#token !== null && this.#remaining() <= 0) this.#stepDown();
+      },
+      Math.max(1, this.#remaining()),
+    );
   }
 
   #stepDown(): void {

@@ -65,7 +65,15 @@ export class Leader extends EventEmitter<{ elected: [token: number]; lost: [] }>
       report();
       this.emit('lost');
     });
-    this.#elector.on('storeError', (err) => logger.error('[%s] the %s store at %s: %s; this cluster serves on, does not lead, and keeps trying', CoreErrorCode.LEADER_STORE_UNREACHABLE, store.kind, redact(options.url), err.message));
+    this.#elector.on('storeError', (err) =>
+      logger.error(
+        '[%s] the %s store at %s: %s; this cluster serves on, does not lead, and keeps trying',
+        CoreErrorCode.LEADER_STORE_UNREACHABLE,
+        store.kind,
+        redact(options.url),
+        err.message,
+      ),
+    );
     this.#elector.on('storeBack', () => logger.info('leader: the %s store answers again', store.kind));
     this.#close = () => store.close();
     report();

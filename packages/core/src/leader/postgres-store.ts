@@ -59,7 +59,14 @@ export class PostgresStore implements LeaseStore {
   /** `timeoutMs` bounds each statement and each connection attempt: a store that hangs is a store that is down. */
   static async connect(url: string, timeoutMs: number): Promise<PostgresStore> {
     const { default: pgModule } = await import('pg');
-    const pool = new pgModule.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, statement_timeout: timeoutMs, idleTimeoutMillis: 30_000 });
+    const pool = new pgModule.Pool({
+      connectionString: url,
+      max: 2,
+      connectionTimeoutMillis: timeoutMs,
+      query_timeout: timeoutMs,
+      statement_timeout: timeoutMs,
+      idleTimeoutMillis: 30_000,
+    });
     // An idle connection that breaks (the server restarts) must not be an uncaught error.
     pool.on('error', () => {});
     return new PostgresStore(pool);

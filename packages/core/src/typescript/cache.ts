@@ -45,7 +45,17 @@ export function settingsFromTsconfig(text: string | null): TransformSettings {
   } catch {
     // An unreadable tsconfig.json: esbuild's defaults, standard decorators.
   }
-  const keep = ['experimentalDecorators', 'useDefineForClassFields', 'verbatimModuleSyntax', 'preserveValueImports', 'importsNotUsedAsValues', 'jsx', 'jsxFactory', 'jsxFragmentFactory', 'jsxImportSource'];
+  const keep = [
+    'experimentalDecorators',
+    'useDefineForClassFields',
+    'verbatimModuleSyntax',
+    'preserveValueImports',
+    'importsNotUsedAsValues',
+    'jsx',
+    'jsxFactory',
+    'jsxFragmentFactory',
+    'jsxImportSource',
+  ];
   return { tsconfigRaw: { compilerOptions: Object.fromEntries(keep.filter((k) => k in options).map((k) => [k, options[k]])) } };
 }
 

@@ -8,7 +8,11 @@ import { cachedSource, isTsUrl, readManifest, tsCandidates, type HookState } fro
 
 type SyncHooks = {
   resolve(specifier: string, context: { parentURL?: string }, next: (s: string, c: { parentURL?: string }) => { url: string }): { url: string };
-  load(url: string, context: object, next: (u: string, c: object) => { format: string; source?: unknown }): { format: string; source?: unknown; shortCircuit?: boolean };
+  load(
+    url: string,
+    context: object,
+    next: (u: string, c: object) => { format: string; source?: unknown },
+  ): { format: string; source?: unknown; shortCircuit?: boolean };
 };
 
 /**
@@ -64,7 +68,12 @@ export async function installTypeScript(baseDir: string, logger: Logger | null):
   }
   // Stack traces show the .ts lines (the cache carries inline source maps).
   process.setSourceMapsEnabled(true);
-  logger?.info('typescript: loaded as the JavaScript the master compiled (%d files in %s; %s hooks, no transpiler here)', count, CACHE_DIR, registerHooks ? 'in-thread' : 'off-thread');
+  logger?.info(
+    'typescript: loaded as the JavaScript the master compiled (%d files in %s; %s hooks, no transpiler here)',
+    count,
+    CACHE_DIR,
+    registerHooks ? 'in-thread' : 'off-thread',
+  );
 }
 
 let esbuildSync: typeof import('esbuild') | null = null;

@@ -41,7 +41,11 @@ export function cachedSource(state: HookState, url: string): string | null {
 
 /** Other specifiers to try for a relative one that did not resolve: `./x.js` → `./x.ts`, `./x` → `./x.ts`, `./x/index.ts`. */
 export function tsCandidates(specifier: string, parentURL: string | undefined): string[] {
-  if (!parentURL?.startsWith('file:') || !(specifier.startsWith('./') || specifier.startsWith('../') || specifier.startsWith('/') || specifier.startsWith('file:'))) return [];
+  if (
+    !parentURL?.startsWith('file:') ||
+    !(specifier.startsWith('./') || specifier.startsWith('../') || specifier.startsWith('/') || specifier.startsWith('file:'))
+  )
+    return [];
   const candidates: string[] = [];
   if (/\.js$/.test(specifier)) candidates.push(specifier.replace(/\.js$/, '.ts'));
   else if (/\.mjs$/.test(specifier)) candidates.push(specifier.replace(/\.mjs$/, '.mts'));
