@@ -2,21 +2,22 @@ import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { AgentProcess } from './agent-process.js';
-import { deferBoot, exitError, killedFromOutside, roleName, urlOf, type Boot } from './child-boot.js';
-import type { ChildHandle } from './child-handle.js';
-import { ClusterErrorCode, ClutchError, serializeError } from './errors.js';
-import type { ClusterSettings, ListenConfig } from './framework.js';
-import { Listeners } from './listeners.js';
+import { deferBoot, exitError, killedFromOutside, roleName, type Boot } from './child-boot.js';
+import type { ChildHandle, ExitInfo } from './child-handle.js';
+import { ClusterErrorCode, ClutchError } from './errors.js';
+import type { ClusterSettings } from './framework.js';
+import { ListenBroker } from './listen-broker.js';
 import { loadFramework } from './load-framework.js';
 import type { RawHandle } from './round-robin.js';
-import { SharedSockets, reusePortSupported } from './shared-sockets.js';
+import { reusePortSupported } from './shared-sockets.js';
 import { LOG_FORMAT_ENV, createLogger, setLogFormat, type Logger } from './logger.js';
 import { Monitor } from './monitor.js';
-import { CHILD_OPTIONS_ENV, DEFAULTS, normalizeOptions, type ChildOptions, type ClusterOptions } from './options.js';
-import { portInUse } from './port-in-use.js';
-import { checkChildMessage, type BoundMessage, type ChildMessage, type ListenAddress, type ParentReadyMessage } from './protocol.js';
+import { CHILD_OPTIONS_ENV, normalizeOptions, type ChildOptions, type ClusterOptions } from './options.js';
+import { EffectiveSettings } from './settings.js';
+import { checkChildMessage, type ChildMessage, type ParentReadyMessage } from './protocol.js';
+import { Recycler } from './recycler.js';
 import { Relay } from './relay.js';
-import { reload, replaceInSlot, type ReloadHost, type ReloadOptions, type ReloadResult, type RestartReason } from './reload.js';
+import { reload, type ReloadHost, type ReloadOptions, type ReloadResult, type RestartReason } from './reload.js';
 import { RestartLog } from './restart-log.js';
 import type { ClusterStatus } from './status.js';
 import { DEFAULT_BACKOFF, Supervisor, type BackoffOptions } from './supervisor.js';
@@ -28,6 +29,9 @@ const AGENT_ENTRY = fileURLToPath(new URL('./child/agent-main.js', import.meta.u
 const WORKER_ENTRY = fileURLToPath(new URL('./child/worker-main.js', import.meta.url));
 
 export type MasterState = 'idle' | 'starting' | 'ready' | 'stopping' | 'stopped';
+
+/** The master's state as `app status` says it. */
+const MASTER_STATUS = { idle: 'starting', starting: 'starting', ready: 'ready', stopping: 'stopping', stopped: 'dead' } as const;
 
 /** What `start()` resolves with, and what an IPC parent receives as `cluster-ready`. */
 export type ClusterReadyInfo = ParentReadyMessage['data'];
@@ -56,14 +60,9 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   #agent: AgentProcess | null = null;
   readonly #workers = new Set<WorkerProcess>();
   readonly #boots = new Map<ChildHandle, Boot>();
-  /** The listening sockets: the master holds them, so the port stays open whatever happens to the workers. */
-  readonly #listeners = new Listeners();
-  /** Sockets the workers listen on themselves ('os', reusePort), kept open by the master. */
-  readonly #shared = new SharedSockets();
-  /** Per worker asked to bind a socket: the key its socket will be kept under. */
-  readonly #binding = new Map<WorkerProcess, { key: string; requested: ListenConfig; config: ListenConfig; done: () => void }>();
-  /** A bind with port 0 under way, per address: the other slots wait for its port (reusePort: one port for all). */
-  readonly #firstBind = new Map<string, Promise<void>>();
+  /** How workers come to serve, and the listening sockets the master holds (the port stays open whatever happens to the workers). */
+  readonly #listen: ListenBroker;
+  readonly #recycler: Recycler;
   #readyInfo: ClusterReadyInfo | null = null;
   #stopping: Promise<void> | null = null;
   #abortStart: ((err: Error) => void) | null = null;
@@ -75,12 +74,10 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   readonly #restarts = new RestartLog();
   readonly #watchdog: Watchdog;
   readonly #monitor: Monitor;
-  /** The project's settings as the agent reported them; the options (the CLI's flags) win. */
-  #settings: ClusterSettings = {};
+  /** The command line's flags over the project's config over the defaults. */
+  readonly #settings: EffectiveSettings;
   /** Set the moment a stop is asked for: /readyz answers 503 from then on, even during the drain delay. */
   #stopAsked = false;
-  /** Recycles (memory, stall) run one at a time, so that capacity never drops by more than one worker. */
-  #recycling: Promise<void> = Promise.resolve();
 
   readonly #dispatch: Dispatch = {
     ready: (handle, message) => {
@@ -98,11 +95,11 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     },
     heartbeat: (handle, message) => this.#watchdog.beat(handle, message),
     bound: (handle, message, socket) => {
-      if (handle instanceof WorkerProcess) void this.#bound(handle, message, socket as RawHandle | undefined);
+      if (handle instanceof WorkerProcess) void this.#listen.bound(handle, message, socket as RawHandle | undefined);
     },
     leaving: (handle) => {
       if (handle.state !== 'stopping') handle.leftOnItsOwn = true;
-      if (handle instanceof WorkerProcess) this.#listeners.leave(handle);
+      if (handle instanceof WorkerProcess) this.#listen.leave(handle);
     },
     metrics: (_handle, message) => this.#monitor.received(message),
     leader: (handle, message) => {
@@ -119,7 +116,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     send: (handle, message) => this.#relay.route(handle, message),
     reply: (handle, message) => this.#relay.reply(handle, message),
     listen: (handle, message) => {
-      if (handle instanceof WorkerProcess) void this.#listen(handle, message.listen);
+      if (handle instanceof WorkerProcess) void this.#listen.listen(handle, message.listen);
       else this.logger.warn('[%s] the agent asked to listen; only workers serve HTTP', ClusterErrorCode.IPC_MALFORMED);
     },
     'log-health': (handle, message) => {
@@ -130,17 +127,39 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   constructor(options: Partial<ClusterOptions> & Pick<ClusterOptions, 'baseDir' | 'framework'>, logger?: Logger, backoff: BackoffOptions = DEFAULT_BACKOFF) {
     super();
     this.options = normalizeOptions(options);
+    this.#settings = new EffectiveSettings(this.options);
     this.logger = logger ?? createLogger('master');
     this.#supervisor = new Supervisor({ backoff, logger: this.logger, startTimeout: this.options.startTimeout });
     this.#relay = new Relay({ maxPending: this.options.maxPending, logger: this.logger });
     this.#reloadHost = this.#makeReloadHost();
+    const admits = (worker: WorkerProcess) => worker.state !== 'dead' && worker.state !== 'stopping' && this.#state !== 'stopping' && this.#state !== 'stopped';
+    this.#listen = new ListenBroker({
+      port: this.options.port,
+      reusePort: this.options.reusePort,
+      scheduling: () => this.#settings.scheduling,
+      slotOf: (worker) => this.#slots.get(worker)!,
+      admits,
+      serving: (worker, where, admitted) => this.#serving(worker, where, admitted),
+    });
+    this.#recycler = new Recycler({
+      logger: this.logger,
+      reloadHost: this.#reloadHost,
+      ready: () => this.#state === 'ready',
+      canRecycle: () => this.#state === 'ready' && !this.#reloading,
+      slotOf: (worker) => this.#slots.get(worker)!,
+      leave: (worker) => this.#listen.leave(worker),
+      drain: async (worker) => {
+        await this.#terminate(worker, this.options.stopTimeout, 'reload');
+      },
+    });
     this.#watchdog = new Watchdog({
-      stallTimeout: this.options.stallTimeout ?? DEFAULTS.stallTimeout,
-      maxMemory: this.options.maxMemory,
-      onStall: (handle, silent) => this.#stalled(handle, silent),
+      stallTimeout: this.#settings.stallTimeout,
+      maxMemory: this.#settings.maxMemory,
+      onStall: (handle, silent) => this.#recycler.stalled(handle, silent),
       onMemory: (handle, rss) => {
+        const limit = (this.#settings.maxMemory ?? 0) / 1048576;
         if (handle instanceof WorkerProcess)
-          this.#recycle(handle, 'memory', `its RSS is ${(rss / 1048576).toFixed(0)} MB, over the limit of ${(this.#maxMemory()! / 1048576).toFixed(0)} MB`);
+          this.#recycler.recycle(handle, 'memory', `its RSS is ${(rss / 1048576).toFixed(0)} MB, over the limit of ${limit.toFixed(0)} MB`);
       },
     });
     this.#monitor = new Monitor(
@@ -148,16 +167,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
         title: this.options.title,
         baseDir: this.options.baseDir,
         env: this.options.env,
-        masterState: () =>
-          this.#reloading
-            ? 'reloading'
-            : this.#state === 'ready'
-              ? 'ready'
-              : this.#state === 'idle' || this.#state === 'starting'
-                ? 'starting'
-                : this.#state === 'stopping'
-                  ? 'stopping'
-                  : 'dead',
+        masterState: () => (this.#reloading ? 'reloading' : MASTER_STATUS[this.#state]),
         url: () => this.#readyInfo?.url ?? null,
         agent: () => this.#agent,
         workers: () =>
@@ -165,8 +175,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
             .map((worker) => ({ worker, slot: this.#slots.get(worker)! }))
             .sort((a, b) => a.slot - b.slot || a.worker.startedAt - b.worker.startedAt),
         ready: () => this.isReady,
-        workersInRotation: () => this.#listeners.inRotation(),
-        waitingConnections: () => this.#listeners.waiting(),
+        workersInRotation: () => this.#listen.inRotation(),
+        waitingConnections: () => this.#listen.waiting(),
         messenger: () => this.#relay.stats(),
       },
       this.#watchdog,
@@ -176,21 +186,13 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
 
   /** What /readyz answers: the cluster is ready, a worker is in the rotation, and no stop was asked for. */
   get isReady(): boolean {
-    return this.#state === 'ready' && !this.#stopAsked && this.#listeners.inRotation() > 0;
-  }
-
-  #drainDelay(): number {
-    return this.options.drainDelay ?? this.#settings.drainDelay ?? DEFAULTS.drainDelay;
-  }
-
-  #maxMemory(): number | undefined {
-    return this.options.maxMemory ?? this.#settings.maxMemory;
+    return this.#state === 'ready' && !this.#stopAsked && this.#listen.inRotation() > 0;
   }
 
   /** The project's config, as the agent read it: what the command line did not set. */
   #applySettings(settings: ClusterSettings): void {
-    this.#settings = settings;
-    this.#watchdog.configure({ stallTimeout: this.options.stallTimeout ?? settings.stallTimeout ?? DEFAULTS.stallTimeout, maxMemory: this.#maxMemory() });
+    this.#settings.apply(settings);
+    this.#watchdog.configure({ stallTimeout: this.#settings.stallTimeout, maxMemory: this.#settings.maxMemory });
     if (settings.logFormat && process.env[LOG_FORMAT_ENV] === undefined) {
       // The workers are forked after this, with the format in their environment.
       process.env[LOG_FORMAT_ENV] = settings.logFormat;
@@ -275,39 +277,15 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
         handle.retiring = true;
         await this.#terminate(handle, this.options.stopTimeout, reason);
       },
-      replaceAgent: async (bootTimeout) => {
+      agent: () => this.#agent,
+      cancelAgentRefork: () => this.#supervisor.cancelAgentRefork(),
+      forkAgent: () => {
         guard();
-        // The reload forks the agent itself: a pending refork of a dead one must not fork another.
-        this.#supervisor.cancelAgentRefork();
-        const old = this.#agent;
-        if (old && old.state !== 'dead') {
-          old.retiring = true;
-          await terminate(old, this.options.stopTimeout, this.logger);
-        }
-        guard();
-        const agent = this.#forkAgent();
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          await Promise.race([
-            this.#boots.get(agent)!.promise,
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(
-                () => reject(new ClutchError(ClusterErrorCode.START_TIMEOUT, `the new agent ${agent.pid} was not ready within ${bootTimeout}ms`)),
-                bootTimeout,
-              );
-            }),
-          ]);
-        } catch (err) {
-          // Not retiring: supervision takes over and retries the agent with backoff.
-          agent.kill('SIGKILL');
-          throw err;
-        } finally {
-          clearTimeout(timer);
-        }
+        return this.#forkAgent();
+      },
+      admitAgent: (agent) => {
         agent.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
         this.#restarts.record('agent', 'reload');
-        this.logger.info('reload: agent %d replaces agent %d', agent.pid, old?.pid);
-        return agent.pid;
       },
     };
   }
@@ -341,12 +319,14 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
 
     try {
       await Promise.race([this.#prepare(), aborted]);
-      // A health port asked for on the command line answers /livez from the start.
-      if (this.options.healthPort !== undefined) await this.#monitor.openHealth(this.options.healthPort, this.options.healthHostname);
+      // A health port asked for on the command line answers /livez from the start; one in the
+      // project's config, once the agent has read it.
+      const early = this.#settings.health;
+      if (early) await this.#monitor.openHealth(early.port, early.hostname);
       const agent = this.#forkAgent();
       await Promise.race([this.#boots.get(agent)!.promise, aborted]);
       const health = this.#settings.health;
-      if (this.options.healthPort === undefined && health) await Promise.race([this.#monitor.openHealth(health.port, health.hostname), aborted]);
+      if (health && !early) await Promise.race([this.#monitor.openHealth(health.port, health.hostname), aborted]);
       const workers = Array.from({ length: count }, (_, slot) => this.#forkWorker(slot));
       this.#relay.closeBacklog();
       await Promise.race([Promise.all(workers.map((w) => this.#boots.get(w)!.promise)), aborted]);
@@ -392,7 +372,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   stop(timeout = this.options.stopTimeout): Promise<void> {
     if (this.#stopping) return this.#stopping;
     this.#stopAsked = true;
-    const delay = this.#state === 'ready' ? this.#drainDelay() : 0;
+    const delay = this.#state === 'ready' ? this.#settings.drainDelay : 0;
     this.#stopping = (async () => {
       if (delay > 0) {
         // Readiness fails at once; the workers go on serving while the orchestrator takes this
@@ -404,10 +384,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       this.#state = 'stopping';
       this.#supervisor.stop();
       this.#watchdog.stop();
-      // No new connection is accepted; the workers finish what they have. (A socket the workers
-      // listen on themselves closes once the last of them has closed its copy.)
-      this.#listeners.closeAll();
-      this.#shared.closeAll();
+      // No new connection is accepted; the workers finish what they have.
+      this.#listen.closeAll();
       await Promise.all([...this.#workers].map((w) => this.#terminate(w, timeout)));
       if (this.#agent) await terminate(this.#agent, timeout, this.logger);
       this.#state = 'stopped';
@@ -417,102 +395,14 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     return this.#stopping;
   }
 
-  /**
-   * The watchdog found `handle` silent: a worker is taken out of the rotation at once, replaced,
-   * and killed once its replacement listens; the agent is killed and replaced as after a crash.
-   */
-  #stalled(handle: ChildHandle, silent: number): void {
-    if (this.#state !== 'ready') return;
-    if (handle instanceof WorkerProcess) {
-      this.logger.error(
-        '[%s] worker %d (slot %d) sent no heartbeat for %dms; it leaves the rotation and is replaced',
-        ClusterErrorCode.WORKER_STALLED,
-        handle.pid,
-        this.#slots.get(handle),
-        silent,
-      );
-      this.#listeners.leave(handle);
-      this.#recycle(handle, 'stalled', `it stalled for ${silent}ms`);
-    } else {
-      this.logger.error('[%s] the agent %d sent no heartbeat for %dms; it is killed and replaced', ClusterErrorCode.AGENT_STALLED, handle.pid, silent);
-      handle.killedFor = 'stalled';
-      handle.kill('SIGKILL');
-    }
-  }
-
-  /**
-   * Replaces one worker as one step of a reload — the new one listens first — for `reason`. An old
-   * worker over its memory limit drains gracefully; a stalled one cannot, and is killed. One recycle
-   * at a time; none during a reload (it replaces every worker anyway), except that a stalled worker
-   * is still killed then (supervision replaces it).
-   */
-  #recycle(worker: WorkerProcess, reason: 'memory' | 'stalled', why: string): void {
-    const kill = () => {
-      worker.killedFor = 'stalled';
-      worker.kill('SIGKILL');
-    };
-    this.#recycling = this.#recycling.then(async () => {
-      if (this.#state !== 'ready' || worker.state === 'dead' || worker.retiring) return;
-      if (this.#reloading || worker.candidate) {
-        if (reason === 'stalled') kill();
-        return;
-      }
-      const slot = this.#slots.get(worker)!;
-      this.logger.warn('recycling worker %d (slot %d): %s', worker.pid, slot, why);
-      try {
-        await replaceInSlot(this.#reloadHost, slot, [worker], reason, async (old) => {
-          old.retiring = true;
-          if (reason === 'stalled') {
-            old.kill('SIGKILL');
-            await old.exited;
-          } else {
-            await this.#terminate(old, this.options.stopTimeout, 'reload');
-          }
-        });
-      } catch (err) {
-        this.logger.error('recycling worker %d failed: %s', worker.pid, err instanceof Error ? err.message : err);
-        // A stalled worker serves nobody: it goes anyway, and supervision replaces it with backoff.
-        if (reason === 'stalled') kill();
-      }
-    });
-  }
-
   /** Takes a worker out of the rotation first, so that it is handed no new connection, then stops it. */
   #terminate(handle: ChildHandle, timeout: number, reason: 'stop' | 'reload' = 'stop'): ReturnType<typeof terminate> {
-    if (handle instanceof WorkerProcess) this.#listeners.leave(handle);
+    if (handle instanceof WorkerProcess) this.#listen.leave(handle);
     return terminate(handle, timeout, this.logger, reason);
   }
 
-  /**
-   * A worker asks to serve HTTP at `requested` (its config; the CLI's --port wins). The master binds
-   * that address once — workers that ask for the same one share the socket — and puts the worker in
-   * the rotation: that is when a worker counts as listening.
-   */
-  async #listen(worker: WorkerProcess, requested: ListenConfig): Promise<void> {
-    // The CLI's --port wins over the address, never over what the server speaks (TLS, HTTP/2).
-    const config: ListenConfig =
-      this.options.port !== undefined ? { port: this.options.port, ...(requested.hostname ? { hostname: requested.hostname } : {}) } : requested;
-    const reusePort = this.options.reusePort ?? requested.reusePort ?? false;
-    const scheduling = this.options.scheduling ?? this.#settings.scheduling ?? 'rr';
-    if (reusePort || scheduling === 'os') {
-      void this.#listenShared(worker, requested, config, reusePort);
-      return;
-    }
-    const serving = () => worker.state !== 'dead' && worker.state !== 'stopping' && this.#state !== 'stopping' && this.#state !== 'stopped';
-    let address;
-    try {
-      address = await this.#listeners.join(worker, config, serving);
-    } catch (err) {
-      const failure = await portInUse(err as NodeJS.ErrnoException, config).catch((e: unknown) => e);
-      worker.send({ clutch: 'listen-failed', error: serializeError(failure) });
-      return;
-    }
-    worker.send({ clutch: 'listening', address });
-    this.#serving(worker, requested, address, serving());
-  }
-
-  /** A worker listens (in whatever mode): it counts as booted, unless a stop came meanwhile. */
-  #serving(worker: WorkerProcess, requested: ListenConfig, address: ListenAddress, admitted: boolean): void {
+  /** A worker serves (in whatever mode): it counts as booted, unless a stop came meanwhile. */
+  #serving(worker: WorkerProcess, where: { url: string; port: number | null }, admitted: boolean): void {
     if (!admitted) {
       // A stop order sent while the worker was still loading may have been missed: send it again.
       if (worker.state === 'stopping') resendStop(worker);
@@ -520,62 +410,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     }
     worker.listening = true;
     this.#watchdog.watch(worker);
-    const where = urlOf(address, requested.tls !== undefined);
     this.#readyInfo ??= { url: where.url, port: where.port, pid: process.pid, agent: 0, workers: [] };
     this.#boots.get(worker)?.resolve();
-  }
-
-  /**
-   * 'os' and reusePort: the worker listens on a socket of its own — the one the master keeps for
-   * its slot (reusePort) or for the cluster ('os'), or, the first time, one it binds and hands over.
-   */
-  async #listenShared(worker: WorkerProcess, requested: ListenConfig, config: ListenConfig, reusePort: boolean): Promise<void> {
-    if (reusePort) {
-      const why = reusePortSupported();
-      if (why) {
-        worker.send({
-          clutch: 'listen-failed',
-          error: serializeError(
-            new ClutchError(ClusterErrorCode.REUSEPORT_UNSUPPORTED, `cluster.listen.reusePort (--reuse-port) is not available here: ${why}`),
-          ),
-        });
-        return;
-      }
-    }
-    const base = SharedSockets.key(config, null);
-    // Port 0: the first socket takes a free port; every other waits and binds that one.
-    for (let first = this.#firstBind.get(base); first && (this.#shared.resolve(config).port ?? 0) === 0; first = this.#firstBind.get(base)) await first;
-    const key = SharedSockets.key(config, reusePort ? this.#slots.get(worker)! : null);
-    const held = this.#shared.get(key);
-    const bindConfig = this.#shared.resolve(config);
-    let done = () => {};
-    if (!held && !bindConfig.path && (bindConfig.port ?? 0) === 0) {
-      const first = new Promise<void>((r) => (done = r));
-      this.#firstBind.set(base, first);
-      void first.then(() => this.#firstBind.get(base) === first && this.#firstBind.delete(base));
-    }
-    this.#binding.set(worker, { key, requested, config, done });
-    if (held) worker.sendWithHandle({ clutch: 'listen-on' }, held.handle);
-    else worker.send({ clutch: 'bind', listen: { ...bindConfig, ...(reusePort ? { reusePort: true } : {}) } });
-  }
-
-  /** The worker listens on its own socket now (or could not bind one). */
-  async #bound(worker: WorkerProcess, message: BoundMessage, socket: RawHandle | undefined): Promise<void> {
-    const binding = this.#binding.get(worker);
-    this.#binding.delete(worker);
-    if (!binding) return;
-    // The port is known (or the bind failed): whoever waited for it goes on, once it is kept below.
-    queueMicrotask(binding.done);
-    if (message.error || !message.address) {
-      const err = Object.assign(new Error(message.error?.message ?? 'bind failed'), { code: message.error?.code });
-      const failure = await portInUse(err as NodeJS.ErrnoException, binding.config).catch((e: unknown) => e);
-      worker.send({ clutch: 'listen-failed', error: serializeError(failure) });
-      return;
-    }
-    if (socket) this.#shared.keep(binding.key, socket, message.address);
-    worker.send({ clutch: 'listening', address: message.address });
-    const admitted = worker.state !== 'dead' && worker.state !== 'stopping' && this.#state !== 'stopping' && this.#state !== 'stopped';
-    this.#serving(worker, binding.requested, message.address, admitted);
   }
 
   /**
@@ -611,48 +447,9 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     const agent = new AgentProcess(AGENT_ENTRY, this.#childEnv(), childExecArgv());
     this.#agent = agent;
     this.#relay.setAgent(agent);
-    const boot = deferBoot();
-    this.#boots.set(agent, boot);
     agent.on('message', (raw) => this.#onChildMessage(agent, raw, undefined));
-    agent.once('exit', (info) => {
-      this.#boots.delete(agent);
-      this.#watchdog.forget(agent);
-      this.#relay.agentExited(agent);
-      this.#relay.broadcastPids();
-      const error = exitError(agent, boot, info.code, info.signal);
-      boot.reject(error);
-      // A death after its own boot but before the whole cluster is ready fails the start too.
-      if (this.#state === 'starting') this.#abortStart?.(error);
-      if (this.#state === 'ready' && !agent.retiring) {
-        this.logger.error('agent %d exited (code %s, signal %s)%s', agent.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
-        const counts = !(boot.done && killedFromOutside(agent, info.code, info.signal));
-        const reason = agent.killedFor ?? 'crash';
-        this.#supervisor.agentDied(
-          Date.now() - agent.startedAt,
-          () => {
-            if (this.#state === 'ready') this.#replaceAgent(reason);
-          },
-          counts,
-        );
-      }
-    });
-    this.logger.debug('forked agent %d', agent.pid);
+    this.#wire(agent, 'agent');
     return agent;
-  }
-
-  #replaceAgent(reason: RestartReason): void {
-    // At most one agent: a reload may have replaced the dead one already.
-    if (this.#agent && this.#agent.state !== 'dead') return;
-    this.#restarts.record('agent', reason);
-    const agent = this.#forkAgent();
-    this.#supervisor.bootDeadline(`agent ${agent.pid}`, this.#boots.get(agent)!.promise, () => agent.kill('SIGKILL'));
-    void this.#boots.get(agent)!.promise.then(
-      () => {
-        this.logger.info('agent %d replaced the dead agent', agent.pid);
-        agent.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
-      },
-      () => {},
-    );
   }
 
   #forkWorker(slot: number, candidate = false): WorkerProcess {
@@ -661,53 +458,60 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     this.#workers.add(worker);
     this.#slots.set(worker, slot);
     this.#relay.addWorker(worker);
-    const boot = deferBoot();
-    this.#boots.set(worker, boot);
     worker.on('message', (raw, socket) => this.#onChildMessage(worker, raw, socket));
-    worker.once('exit', (info) => {
-      this.#boots.delete(worker);
-      this.#monitor.workerExited(worker);
-      // A bind it never finished must not hold up the workers waiting for its port.
-      this.#binding.get(worker)?.done();
-      this.#binding.delete(worker);
-      this.#watchdog.forget(worker);
-      this.#workers.delete(worker);
-      this.#slots.delete(worker);
-      this.#relay.removeWorker(worker);
-      // Connections handed to it and not yet written to its channel go to another worker.
-      this.#listeners.exited(worker);
-      this.#relay.broadcastPids();
-      const error = exitError(worker, boot, info.code, info.signal);
-      boot.reject(error);
-      if (this.#state === 'starting') this.#abortStart?.(error);
-      if (this.#state === 'ready' && !worker.retiring && !worker.candidate) {
-        this.logger.error('worker %d exited (code %s, signal %s)%s', worker.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
-        // Killed from outside after it served (an operator, the OOM killer): no crash loop, no delay.
-        const counts = !(boot.done && killedFromOutside(worker, info.code, info.signal));
-        const reason = worker.killedFor ?? 'crash';
-        this.#supervisor.workerDied(
-          slot,
-          Date.now() - worker.startedAt,
-          () => {
-            if (this.#state === 'ready') this.#replaceWorker(slot, reason);
-          },
-          counts,
-        );
-      }
-    });
-    this.logger.debug('forked worker %d (slot %d)', worker.pid, slot);
+    this.#wire(worker, slot);
     return worker;
   }
 
-  #replaceWorker(slot: number, reason: RestartReason): void {
+  /** One fork and exit wiring for both roles: the boot to wait for, and what a death means. */
+  #wire(handle: AgentProcess | WorkerProcess, slot: number | 'agent'): void {
+    const boot = deferBoot();
+    this.#boots.set(handle, boot);
+    handle.once('exit', (info: ExitInfo) => {
+      this.#boots.delete(handle);
+      this.#watchdog.forget(handle);
+      if (handle instanceof WorkerProcess) {
+        this.#monitor.workerExited(handle);
+        this.#workers.delete(handle);
+        this.#slots.delete(handle);
+        this.#relay.removeWorker(handle);
+        // Connections handed to it and not yet written to its channel go to another worker.
+        this.#listen.exited(handle);
+      } else {
+        this.#relay.agentExited(handle);
+      }
+      this.#relay.broadcastPids();
+      const error = exitError(handle, boot, info.code, info.signal);
+      boot.reject(error);
+      // A death after its own boot but before the whole cluster is ready fails the start too.
+      if (this.#state === 'starting') this.#abortStart?.(error);
+      const candidate = handle instanceof WorkerProcess && handle.candidate;
+      if (this.#state !== 'ready' || handle.retiring || candidate) return;
+      this.logger.error('%s %d exited (code %s, signal %s)%s', roleName(handle), handle.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
+      // Killed from outside after it served (an operator, the OOM killer): no crash loop, no delay.
+      const counts = !(boot.done && killedFromOutside(handle, info.code, info.signal));
+      const reason = handle.killedFor ?? 'crash';
+      const refork = () => {
+        if (this.#state === 'ready') this.#replace(slot, reason);
+      };
+      if (slot === 'agent') this.#supervisor.agentDied(Date.now() - handle.startedAt, refork, counts);
+      else this.#supervisor.workerDied(slot, Date.now() - handle.startedAt, refork, counts);
+    });
+    this.logger.debug('forked %s %d%s', roleName(handle), handle.pid, slot === 'agent' ? '' : ` (slot ${slot})`);
+  }
+
+  /** Supervision's refork of a dead process; the replacement runs serverDidReady once it is ready (only it). */
+  #replace(slot: number | 'agent', reason: RestartReason): void {
+    // At most one agent: a reload may have replaced the dead one already.
+    if (slot === 'agent' && this.#agent && this.#agent.state !== 'dead') return;
     this.#restarts.record(slot, reason);
-    const worker = this.#forkWorker(slot);
-    this.#supervisor.bootDeadline(`worker ${worker.pid}`, this.#boots.get(worker)!.promise, () => worker.kill('SIGKILL'));
-    void this.#boots.get(worker)!.promise.then(
+    const handle = slot === 'agent' ? this.#forkAgent() : this.#forkWorker(slot);
+    const booted = this.#boots.get(handle)!.promise;
+    this.#supervisor.bootDeadline(`${roleName(handle)} ${handle.pid}`, booted, () => handle.kill('SIGKILL'));
+    void booted.then(
       () => {
-        this.logger.info('worker %d (slot %d) replaced a dead worker', worker.pid, slot);
-        // serverDidReady runs again only in the replacement.
-        worker.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
+        this.logger.info(slot === 'agent' ? 'agent %d replaced the dead agent' : 'worker %d (slot %d) replaced a dead worker', handle.pid, slot);
+        handle.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
       },
       () => {},
     );

@@ -1,6 +1,7 @@
 import type { ChildHandle } from './child-handle.js';
 import { ClusterErrorCode, ClutchError } from './errors.js';
 import type { Logger } from './logger.js';
+import { withTimeout } from './with-timeout.js';
 import type { WorkerProcess } from './worker-process.js';
 
 /** What the reload needs from the master. */
@@ -18,8 +19,14 @@ export interface ReloadHost {
   admit(worker: WorkerProcess, reason: RestartReason): void;
   /** Stops a process for good: drained, no refork. */
   retire(handle: ChildHandle, reason: 'stop' | 'reload'): Promise<void>;
-  /** Stops the agent, then forks a new one; resolves with its pid once it is ready (within `bootTimeout`). */
-  replaceAgent(bootTimeout: number): Promise<number>;
+  /** The agent now, if any. */
+  agent(): ChildHandle | null;
+  /** A pending refork of a dead agent must not fork a second one: the reload forks it. */
+  cancelAgentRefork(): void;
+  /** Forks a new agent (the old one is gone). Throws unless the cluster is ready. */
+  forkAgent(): ChildHandle;
+  /** The new agent is ready: it gets `cluster-ready`, and the replacement is recorded. */
+  admitAgent(agent: ChildHandle): void;
   /** How long a new process may take to boot, ms. */
   readonly bootTimeout: number;
 }
@@ -70,7 +77,7 @@ export async function reload(host: ReloadHost, options: ReloadOptions): Promise<
   }
   if (options.agent) {
     try {
-      result.agent = await host.replaceAgent(host.bootTimeout);
+      result.agent = await replaceAgent(host);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       throw new ClutchError(
@@ -117,4 +124,31 @@ export async function replaceInSlot(
   host.logger.info('%s: worker %d replaces worker %s (slot %d)', reason, candidate.pid, old.map((w) => w.pid).join(', '), slot);
   await Promise.all(old.map(retire));
   return candidate.pid;
+}
+
+/**
+ * The agent's half of a reload: the old agent stops (beforeClose) before the new one is forked —
+ * two agents never run at once, which is why an agent cannot be rolled back — and messages for the
+ * agent wait in the master in between. A new agent that fails to be ready within the boot timeout
+ * is killed and left to supervision, which retries it with backoff.
+ */
+export async function replaceAgent(host: ReloadHost): Promise<number> {
+  host.cancelAgentRefork();
+  const old = host.agent();
+  if (old && old.state !== 'dead') await host.retire(old, 'reload');
+  const agent = host.forkAgent();
+  try {
+    await withTimeout(
+      host.booted(agent),
+      host.bootTimeout,
+      () => new ClutchError(ClusterErrorCode.START_TIMEOUT, `the new agent ${agent.pid} was not ready within ${host.bootTimeout}ms`),
+    );
+  } catch (err) {
+    // Not retiring: supervision takes over and retries the agent with backoff.
+    agent.kill('SIGKILL');
+    throw err;
+  }
+  host.admitAgent(agent);
+  host.logger.info('reload: agent %d replaces agent %d', agent.pid, old?.pid);
+  return agent.pid;
 }
