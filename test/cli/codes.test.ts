@@ -27,7 +27,7 @@ describe('coded errors of the app command', { timeout: 60_000 }, () => {
     assert.equal(second.code, 1);
     assert.match(second.stderr, /CLUTCH_ERR_CONTROL_ALREADY_RUNNING/);
     const reload = await runApp(['reload', fixture('faults'), '--title', `${title}-none`], 20_000);
-    assert.equal(reload.code, 1);
+    assert.equal(reload.code, 3);
     assert.match(reload.stderr, /CLUTCH_ERR_CONTROL_NOT_RUNNING/);
   });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { ExitCode } from '@clutch/cluster';
 import { appStatus, runApp, startFixture, waitGroupGone, type AppProcess } from '../helpers/cluster.ts';
 import { getJson } from '../helpers/http.ts';
 import { copyFixture } from '../helpers/project.ts';
@@ -44,7 +45,7 @@ describe('reload races', { timeout: 120_000 }, () => {
     const first = runApp(['reload', project.dir], 60_000);
     await app.waitForLine(/reload: replacing/, 10_000);
     const second = await runApp(['reload', project.dir], 10_000);
-    assert.equal(second.code, 1);
+    assert.equal(second.code, ExitCode.RELOAD_FAILED);
     assert.match(second.stderr, /CLUTCH_ERR_CLUSTER_RELOAD_REFUSED/);
     assert.equal((await first).code, 0);
   });
@@ -89,7 +90,7 @@ describe('reload races', { timeout: 120_000 }, () => {
     writeFileSync(join(project.dir, 'hang-agent'), '');
     const began = Date.now();
     const reload = await runApp(['reload', project.dir, '--title', title], 30_000);
-    assert.equal(reload.code, 1);
+    assert.equal(reload.code, ExitCode.RELOAD_FAILED);
     assert.match(reload.stderr, /CLUTCH_ERR_CLUSTER_RELOAD_FAILED.*new agent.*not ready within 2000ms/);
     assert.ok(Date.now() - began < 8_000, 'bounded by the start timeout');
     assert.equal((await getJson(`${info.url}/`)).status, 200, 'the workers keep serving');

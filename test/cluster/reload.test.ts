@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { ClusterStatus } from '@clutch/cluster';
+import { ExitCode, type ClusterStatus } from '@clutch/cluster';
 import { appStatus, runApp, startFixture, type AppProcess } from '../helpers/cluster.ts';
 import { getJson } from '../helpers/http.ts';
 import { startLoad } from '../helpers/load.ts';
@@ -66,7 +66,7 @@ describe('app reload', { timeout: 180_000 }, () => {
     load.stop();
     const result = await load.done;
 
-    assert.equal(reload.code, 1);
+    assert.equal(reload.code, ExitCode.RELOAD_FAILED);
     assert.match(reload.stderr, /CLUTCH_ERR_CLUSTER_RELOAD_FAILED/);
     assert.match(reload.stderr, /the new release is broken/);
     assert.deepEqual(result.failures, {});
@@ -81,7 +81,7 @@ describe('app reload', { timeout: 180_000 }, () => {
     started.push(app);
     const [a, b] = await Promise.all([runApp(['reload', project.dir], 60_000), runApp(['reload', project.dir], 60_000)]);
     const codes = [a.code, b.code].sort();
-    assert.deepEqual(codes, [0, 1]);
-    assert.match((a.code === 1 ? a : b).stderr, /CLUTCH_ERR_CLUSTER_RELOAD_REFUSED/);
+    assert.deepEqual(codes, [0, ExitCode.RELOAD_FAILED]);
+    assert.match((a.code === ExitCode.RELOAD_FAILED ? a : b).stderr, /CLUTCH_ERR_CLUSTER_RELOAD_REFUSED/);
   });
 });

@@ -117,6 +117,7 @@ export async function leaderScenarios(storeKind: 'postgres' | 'redis', store: St
     const handover = await until('a handover', () => electedSince(stopAt, first), 3_000);
     assert.ok(handover.at - released.at < RETRY * 3 + 400, `handover ${handover.at - released.at}ms after the release`);
     const figures: Record<string, number> = { handoverMs: handover.at - released.at };
+    await until('the new leader ticks', () => ticksSince(handover.at).some((t) => t.token === handover.token), 3_000);
     clusters.delete(first);
     await launch(first);
 
@@ -128,6 +129,7 @@ export async function leaderScenarios(storeKind: 'postgres' | 'redis', store: St
     const next = await until('a new leader after the kill', () => electedSince(killAt), TTL + RETRY + 3_000);
     assert.ok(next.at - killAt <= TTL + RETRY + 1_000, `failover took ${next.at - killAt}ms`);
     figures.killFailoverMs = next.at - killAt;
+    await until('the leader after the kill ticks', () => ticksSince(next.at).some((t) => t.token === next.token), 3_000);
     await launch(victim);
 
     // SIGSTOP of the leader's agent past its ttl: someone else leads; woken, it reports lost and runs nothing.
@@ -214,7 +216,8 @@ export async function leaderScenarios(storeKind: 'postgres' | 'redis', store: St
       [...tokens].sort((x, y) => x - y),
       'tokens only grow',
     );
-    assert.ok(ticks.length >= 20, `${ticks.length} ticks ran`);
+    // Liveness: the first leader, the one after the handover, the one after the kill and the one after the outage all ran the job.
+    assert.ok(new Set(ticks.map((t) => t.token)).size >= 4, `ticks ran under ${new Set(ticks.map((t) => t.token)).size} terms`);
     figures.ticks = ticks.length;
     figures.terms = tokens.length;
     // Measured figures, for docs/scaling.md (the test runner prints them).

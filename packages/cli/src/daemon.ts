@@ -2,13 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ERROR_LOG, ExitCode, LOG_DIR_ENV, type ClusterReadyInfo } from '@clutch/cluster';
+import { ERROR_LOG, ExitCode, LOG_DIR_ENV, type ParentMessage } from '@clutch/cluster';
 import { DETACHED_ENV } from './run-master.js';
 
 const APP_BIN = fileURLToPath(new URL('../bin/app.js', import.meta.url));
-
-type ParentMessage =
-  { action: 'cluster-ready'; data: ClusterReadyInfo } | { action: 'cluster-failed'; data: { code: string; message: string; cause?: string } };
 
 function tail(file: string, lines: number): string {
   try {

@@ -14,9 +14,11 @@ export const CliErrorCode = {
   NO_FRAMEWORK: 'CLUTCH_ERR_CLI_NO_FRAMEWORK',
 } as const;
 
+export type CliErrorCode = (typeof CliErrorCode)[keyof typeof CliErrorCode];
+
 /** A usage error: the `app` command prints it with the usage and exits with ExitCode.USAGE. */
 export class UsageError extends ClutchError {
-  constructor(code: string, message: string) {
+  constructor(code: CliErrorCode, message: string) {
     super(code, message);
     this.name = 'UsageError';
   }

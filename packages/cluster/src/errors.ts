@@ -2,10 +2,13 @@
  * Every framework error carries a stable `code` (`CLUTCH_ERR_<AREA>_<WHAT>`), listed with its fix in
  * docs/errors.md. The message may change between versions; the code does not. Tests assert codes.
  */
-export class ClutchError extends Error {
-  readonly code: string;
+/** Every code: `CLUTCH_ERR_<AREA>_<WHAT>`. The registries (ClusterErrorCode, CoreErrorCode, CliErrorCode) list them. */
+export type ErrorCode = `CLUTCH_ERR_${string}`;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+export class ClutchError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ClutchError';
     this.code = code;
@@ -91,9 +94,16 @@ export function serializeError(err: unknown): SerializedError {
   return { name: 'Error', message: String(err) };
 }
 
+/** The shape of a coded error that crosses a process boundary, built in one place. */
+export function codedError(code: ErrorCode, message: string): SerializedError {
+  return { name: 'ClutchError', code, message };
+}
+
 /** Rebuilds an error received from another process, keeping its code and its remote stack. */
 export function deserializeError(raw: SerializedError): ClutchError | Error {
-  const err = raw.code ? new ClutchError(raw.code, raw.message) : new Error(raw.message);
+  const err = raw.code?.startsWith('CLUTCH_ERR_')
+    ? new ClutchError(raw.code as ErrorCode, raw.message)
+    : Object.assign(new Error(raw.message), raw.code ? { code: raw.code } : {});
   err.name = raw.name;
   if (raw.stack) err.stack = raw.stack;
   return err;

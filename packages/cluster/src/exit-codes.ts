@@ -6,10 +6,14 @@ export const ExitCode = {
   START_FAILED: 1,
   /** The command line was wrong (unknown flag, bad value). */
   USAGE: 2,
-  /** A child (agent or worker) failed while booting. */
-  BOOT_FAILED: 3,
+  /** `app status` (and `app reload`): no cluster from that directory with that title runs (as LSB init scripts say it). */
+  NOT_RUNNING: 3,
   /** `app stop`, `reload` or `status`: the cluster runs, but this user cannot reach it (another user's, or another environment's). */
   UNREACHABLE: 4,
+  /** `app reload`: a new process failed to boot; the old workers keep serving. */
+  RELOAD_FAILED: 5,
+  /** A child (agent or worker) failed while booting; the master reads why from its boot-error message. */
+  BOOT_FAILED: 70,
   /** A child lost its master (the IPC channel closed) and exited on its own. */
   ORPHANED: 110,
 } as const;

@@ -262,7 +262,16 @@ export type MasterMessage =
   | BarrierMessage
   | UndeliverableMessage;
 
-/** The message a master sends its own IPC parent (a test, a supervisor, `app start --daemon`). */
+/** The messages a master (or `app start`) sends its own IPC parent (a test, a supervisor, `app start --daemon`). */
+export type ParentMessage = ParentReadyMessage | ParentFailedMessage;
+
+/** The start failed: the error's code and message, and its cause's stack when it has one. */
+export interface ParentFailedMessage {
+  action: 'cluster-failed';
+  data: { code: string; message: string; cause?: string };
+}
+
+/** The cluster is ready. */
 export interface ParentReadyMessage {
   action: 'cluster-ready';
   data: { url: string; port: number | null; pid: number; agent: number; workers: number[]; health?: string };

@@ -1,6 +1,6 @@
 import type { ChildHandle } from './child-handle.js';
 import { CreditLedger, MAX_HELD_BYTES, type Credit } from './credits.js';
-import { ClusterErrorCode, type SerializedError } from './errors.js';
+import { ClusterErrorCode, codedError, type SerializedError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { DeliverMessage, DeliverReplyMessage, MasterMessage, PidsMessage, ReplyMessage, SendMessage } from './protocol.js';
 import { RepeatFilter } from './repeat-filter.js';
@@ -111,11 +111,10 @@ export class Relay {
           queued.message.pid,
         );
         this.#refused++;
-        this.#notifySender(queued.message, {
-          name: 'ClutchError',
-          code: ClusterErrorCode.DROPPED,
-          message: `Two agents in a row died while handling "${queued.message.action}"; it was dropped`,
-        });
+        this.#notifySender(
+          queued.message,
+          codedError(ClusterErrorCode.DROPPED, `Two agents in a row died while handling "${queued.message.action}"; it was dropped`),
+        );
         this.#credits.release(queued.credit);
       } else {
         replay.push({ ...queued, replayed: true });
@@ -269,11 +268,7 @@ export class Relay {
     const who = handle.role === 'app' ? 'worker' : 'agent';
     for (const [key, message] of pending) {
       if (keep.has(key)) continue;
-      this.#notifySender(message, {
-        name: 'ClutchError',
-        code: ClusterErrorCode.TARGET_EXITED,
-        message: `The ${who} ${handle.pid} exited before answering "${message.action}"`,
-      });
+      this.#notifySender(message, codedError(ClusterErrorCode.TARGET_EXITED, `The ${who} ${handle.pid} exited before answering "${message.action}"`));
     }
   }
 
@@ -327,11 +322,7 @@ export class Relay {
     const target = this.#find(pid);
     if (!target || target.state === 'dead') {
       const { action } = queued.message;
-      this.#undeliverable(queued.message, {
-        name: 'ClutchError',
-        code: ClusterErrorCode.UNKNOWN_TARGET,
-        message: `No process of this cluster has pid ${pid} (message "${action}")`,
-      });
+      this.#undeliverable(queued.message, codedError(ClusterErrorCode.UNKNOWN_TARGET, `No process of this cluster has pid ${pid} (message "${action}")`));
     } else if (target.role === 'agent') {
       this.#toAgent(queued);
     } else {
@@ -349,11 +340,10 @@ export class Relay {
   }
 
   #full(queued: Queued, what: string): void {
-    this.#undeliverable(queued.message, {
-      name: 'ClutchError',
-      code: ClusterErrorCode.QUEUE_FULL,
-      message: `${this.#maxPending} messages already wait for ${what}; "${queued.message.action}" was not queued`,
-    });
+    this.#undeliverable(
+      queued.message,
+      codedError(ClusterErrorCode.QUEUE_FULL, `${this.#maxPending} messages already wait for ${what}; "${queued.message.action}" was not queued`),
+    );
   }
 
   /** For /metrics: messages waiting in the master now, and how many it refused so far. */

@@ -41,7 +41,7 @@ export async function resolveModuleFile(base: string): Promise<string | null> {
 }
 
 /** Imports a project file and returns its default export, wrapping failures in a coded error naming the file. */
-export async function importDefault(file: string, code: string = CoreErrorCode.LOADER_IMPORT_FAILED): Promise<unknown> {
+export async function importDefault(file: string, code: CoreErrorCode = CoreErrorCode.LOADER_IMPORT_FAILED): Promise<unknown> {
   if (TS_EXTENSIONS.has(extname(file))) await ensureTypeScript();
   try {
     const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };

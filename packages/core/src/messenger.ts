@@ -1,6 +1,6 @@
 import type { ChildTransport, ClusterPids, FrameworkMessage, Logger, MessageTarget, SenderRole } from '@clutch/cluster';
 // The light entries: a child must not load the master's modules for a few functions.
-import { deserializeError, serializeError } from '@clutch/cluster/errors';
+import { codedError, deserializeError, serializeError } from '@clutch/cluster/errors';
 import { RepeatFilter } from '@clutch/cluster/repeat-filter';
 import { ClutchError, CoreErrorCode } from './errors.js';
 import { assertSerializable } from './serializable.js';
@@ -388,7 +388,7 @@ export class Messenger {
     const handler = this.#handlers.get(action);
     let reply: { payload?: string; size?: number; error?: ReturnType<typeof serializeError> };
     if (!handler) {
-      reply = { error: { name: 'ClutchError', code: CoreErrorCode.MESSENGER_NO_HANDLER, message: `Process ${process.pid} has no handler for "${action}"` } };
+      reply = { error: codedError(CoreErrorCode.MESSENGER_NO_HANDLER, `Process ${process.pid} has no handler for "${action}"`) };
     } else {
       try {
         // A handler that answers synchronously does not pay for an extra await.

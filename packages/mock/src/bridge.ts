@@ -1,5 +1,5 @@
 import type { ChildTransport, ClusterPids, FrameworkMessage, MessageTarget, SenderRole } from '@clutch/cluster';
-import type { ChildMessage } from '@clutch/cluster';
+import { codedError, type ChildMessage } from '@clutch/cluster';
 
 /**
  * The in-process worker is `process.pid`, as project code expects of a worker; the agent, in the
@@ -71,11 +71,7 @@ export class Bridge {
           clutch: 'undeliverable',
           action: message.action,
           ...(message.rid ? { rid: message.rid } : {}),
-          error: {
-            name: 'ClutchError',
-            code: 'CLUTCH_ERR_MESSENGER_UNKNOWN_TARGET',
-            message: `No process of this cluster has pid ${message.to} (message "${message.action}")`,
-          },
+          error: codedError('CLUTCH_ERR_MESSENGER_UNKNOWN_TARGET', `No process of this cluster has pid ${message.to} (message "${message.action}")`),
         });
         return;
       }

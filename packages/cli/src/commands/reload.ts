@@ -6,8 +6,9 @@ import { askMaster } from '../reach-master.js';
 export const RELOAD_USAGE = `Usage: app reload [dir] [options]
 
 Replaces every worker (one at a time, with no request lost) and then the agent of the cluster
-started from dir with new processes running the code now on disk. Exits 0 when done; non-zero, with
-the old workers still serving, when a new process fails to boot.
+started from dir with new processes running the code now on disk. Exits 0 when done; 5, with
+the old workers still serving, when a new process fails to boot; 3 when no such cluster runs; 4
+when it runs but cannot be reached from here.
 
 Options:
   --title NAME    the cluster's title (default: the project's package name)
@@ -28,6 +29,7 @@ export async function reload(args: string[]): Promise<number> {
   } catch (err) {
     const e = err as Error & { code?: string };
     process.stderr.write(`app reload failed [${e.code ?? 'UNKNOWN'}]: ${e.message}\n`);
-    return e.code === ClusterErrorCode.UNREACHABLE ? ExitCode.UNREACHABLE : ExitCode.START_FAILED;
+    if (e.code === ClusterErrorCode.UNREACHABLE) return ExitCode.UNREACHABLE;
+    return e.code === ClusterErrorCode.NOT_RUNNING ? ExitCode.NOT_RUNNING : ExitCode.RELOAD_FAILED;
   }
 }

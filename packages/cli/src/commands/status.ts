@@ -15,9 +15,6 @@ Options:
   --watch         redraw the table in place every second (or --interval MS) until Ctrl-C
   -h, --help      show this help`;
 
-/** The exit code of `status` when nothing runs (as LSB init scripts do). */
-export const NOT_RUNNING_EXIT = 3;
-
 function duration(ms: number): string {
   const s = Math.floor(ms / 1000);
   if (s < 60) return `${s}s`;
@@ -94,7 +91,7 @@ export async function status(args: string[]): Promise<number | null> {
       }
       if (e.code !== ClusterErrorCode.NOT_RUNNING) throw err;
       process.stderr.write(`${title} is not running (${project.baseDir})\n`);
-      return NOT_RUNNING_EXIT;
+      return ExitCode.NOT_RUNNING;
     }
   };
   const first = await read();

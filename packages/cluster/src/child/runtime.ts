@@ -8,6 +8,8 @@ import type { HttpCounts } from '../http-stats.js';
 import type { RawHandle } from '../round-robin.js';
 import { takeEarlyMessages } from './early.js';
 
+type ControlMessage = Extract<MasterMessage, { clutch: 'connection' | 'bind' | 'listen-on' | 'listening' | 'listen-failed' | 'collect-metrics' | 'barrier' }>;
+
 /** Reads what the master passed this child at fork time. */
 export function readChildOptions(): ChildOptions {
   const raw = process.env[CHILD_OPTIONS_ENV];
@@ -75,55 +77,55 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ru
     }
   };
   let listening: { resolve(address: ListenAddress): void; reject(err: Error): void } | null = null;
+  const reply = (message: ChildMessage, socket?: unknown) => {
+    if (!process.connected || !process.send) return;
+    // A socket goes to the master as a raw handle: this process keeps its own copy open.
+    if (socket) process.send(message, socket as never);
+    else process.send(message);
+  };
+  const answerBind = (work: Promise<{ address: ListenAddress; socket?: unknown }> | undefined) => {
+    void (work ?? Promise.reject(new Error('this process serves no HTTP'))).then(
+      ({ address, socket }) => reply({ clutch: 'bound', address }, socket),
+      (err: unknown) => reply({ clutch: 'bound', error: serializeError(err) }),
+    );
+  };
+  /** Control messages: answered here, never counted as messenger traffic. Returns false for the rest. */
+  const control = (message: MasterMessage, handle: unknown): message is ControlMessage => {
+    switch (message.clutch) {
+      case 'connection': // The hot path of a worker: one message per connection.
+        if (handle) runtime.onConnection?.(handle as RawHandle);
+        return true;
+      case 'bind':
+        answerBind(runtime.onBind?.(message.listen));
+        return true;
+      case 'listen-on':
+        answerBind(handle ? runtime.onListenOn?.(handle as RawHandle).then((address) => ({ address })) : undefined);
+        return true;
+      case 'listening':
+      case 'listen-failed': {
+        const waiter = listening;
+        listening = null;
+        if (message.clutch === 'listening') waiter?.resolve(message.address);
+        else waiter?.reject(deserializeError(message.error));
+        return true;
+      }
+      case 'collect-metrics':
+        void (runtime.onCollectMetrics?.() ?? Promise.resolve({ metrics: null }))
+          .catch(() => ({ metrics: null }))
+          .then((answer) => reply({ clutch: 'metrics', id: message.id, ...answer }));
+        return true;
+      case 'barrier':
+        barriers.get(message.id)?.();
+        barriers.delete(message.id);
+        return true;
+      default:
+        return false;
+    }
+  };
   const receive = (raw: unknown, handle?: unknown) => {
     if (typeof raw !== 'object' || raw === null || !('clutch' in raw)) return;
     const message = raw as MasterMessage;
-    // The hot path of a worker: one message per connection.
-    if (message.clutch === 'connection') {
-      if (handle) runtime.onConnection?.(handle as RawHandle);
-      return;
-    }
-    if (message.clutch === 'bind' || message.clutch === 'listen-on') {
-      const work =
-        message.clutch === 'bind'
-          ? runtime.onBind?.(message.listen)
-          : handle
-            ? runtime.onListenOn?.(handle as RawHandle).then((address) => ({ address, socket: undefined }))
-            : undefined;
-      void (work ?? Promise.reject(new Error('this process serves no HTTP'))).then(
-        ({ address, socket }) => {
-          if (!process.connected || !process.send) return;
-          // The socket goes to the master as a raw handle: this process keeps its own copy open.
-          if (socket) process.send({ clutch: 'bound', address } satisfies ChildMessage, socket as never);
-          else process.send({ clutch: 'bound', address } satisfies ChildMessage);
-        },
-        (err: unknown) => {
-          if (process.connected && process.send) process.send({ clutch: 'bound', error: serializeError(err) } satisfies ChildMessage);
-        },
-      );
-      return;
-    }
-    if (message.clutch === 'listening' || message.clutch === 'listen-failed') {
-      const waiter = listening;
-      listening = null;
-      if (message.clutch === 'listening') waiter?.resolve(message.address);
-      else waiter?.reject(deserializeError(message.error));
-      return;
-    }
-    if (message.clutch === 'collect-metrics') {
-      const collect = runtime.onCollectMetrics?.() ?? Promise.resolve({ metrics: null });
-      void collect
-        .catch(() => ({ metrics: null }))
-        .then((answer) => {
-          if (process.connected && process.send) process.send({ clutch: 'metrics', id: message.id, ...answer } satisfies ChildMessage);
-        });
-      return;
-    }
-    if (message.clutch === 'barrier') {
-      barriers.get(message.id)?.();
-      barriers.delete(message.id);
-      return;
-    }
+    if (control(message, handle)) return;
     // Counted before it is dispatched, so that a reply sent while handling it carries the ack.
     const seq = 'seq' in message && typeof message.seq === 'number' ? message.seq : 0;
     if (seq) acked = seq;
