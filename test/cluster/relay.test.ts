@@ -3,24 +3,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Logger, MasterMessage } from '@clutch/cluster';
 import { Relay } from '../../packages/cluster/src/relay.ts';
-import type { ChildHandle } from '../../packages/cluster/src/child-handle.ts';
+import type { Peer } from '../../packages/cluster/src/child-handle.ts';
 
-class FakeHandle implements ChildHandle {
-  readonly startedAt = Date.now();
-  readonly exited = new Promise<never>(() => {});
-  state: ChildHandle['state'] = 'starting';
-  retiring = false;
-  logHealth = { dropped: 0, lastError: null };
-  killedFor: 'stalled' | null = null;
-  leftOnItsOwn = false;
+class FakeHandle implements Peer {
+  state: Peer['state'] = 'booting';
   /** false: the channel is closed, and send() says so. */
   connected = true;
   readonly sent: MasterMessage[] = [];
   /** Write callbacks not run yet: a channel that has not taken the message. */
   readonly unwritten: Array<() => void> = [];
-  readonly role: 'agent' | 'app';
+  readonly role: 'agent' | 'worker';
   readonly pid: number;
-  constructor(role: 'agent' | 'app', pid: number) {
+  constructor(role: 'agent' | 'worker', pid: number) {
     this.role = role;
     this.pid = pid;
   }
@@ -30,7 +24,6 @@ class FakeHandle implements ChildHandle {
     if (written) this.unwritten.push(() => written(null));
     return true;
   }
-  kill(): void {}
   /** The channel takes everything it was sent. */
   flush(): void {
     for (const cb of this.unwritten.splice(0)) cb();
@@ -39,6 +32,12 @@ class FakeHandle implements ChildHandle {
   credits(): number {
     return this.sent.flatMap((m) => ('credits' in m && m.credits ? m.credits : [])).reduce((n, [, b]) => n + b, 0);
   }
+}
+
+/** The child booted, as the master sees it: its state first, then the relay flushes what waited for it. */
+function ready(relay: Relay, handle: FakeHandle): void {
+  handle.state = 'ready';
+  relay.markReady(handle);
 }
 
 function recordingLogger(): Logger & { lines: string[] } {
@@ -54,10 +53,10 @@ function cluster(maxPending = 100) {
   const logger = recordingLogger();
   const relay = new Relay({ maxPending, logger });
   const agent = new FakeHandle('agent', 100);
-  const w1 = new FakeHandle('app', 201);
-  const w2 = new FakeHandle('app', 202);
+  const w1 = new FakeHandle('worker', 201);
+  const w2 = new FakeHandle('worker', 202);
   relay.setAgent(agent);
-  relay.markReady(agent);
+  ready(relay, agent);
   relay.addWorker(w1);
   relay.addWorker(w2);
   relay.closeBacklog();
@@ -67,8 +66,8 @@ function cluster(maxPending = 100) {
 describe('relay', () => {
   it('delivers the payload untouched and gives the bytes back once every worker has taken its copy', async () => {
     const { relay, agent, w1, w2 } = cluster();
-    relay.markReady(w1);
-    relay.markReady(w2);
+    ready(relay, w1);
+    ready(relay, w2);
     relay.route(agent, { clutch: 'send', to: 'app', action: 'x', payload: '"hello"' });
     const delivered = w1.sent.find((m) => m.clutch === 'deliver');
     assert.deepEqual(delivered, { clutch: 'deliver', action: 'x', payload: '"hello"', from: 'agent', pid: 100 });
@@ -85,7 +84,7 @@ describe('relay', () => {
     relay.route(agent, { clutch: 'send', to: w1.pid, action: 'x', payload: '[1,2,3]' });
     await nextTurn();
     assert.equal(agent.credits(), 0);
-    relay.markReady(w1);
+    ready(relay, w1);
     w1.flush();
     await nextTurn();
     assert.equal(agent.credits(), 7);
@@ -93,7 +92,7 @@ describe('relay', () => {
 
   it('holds what the agent was sent until it acknowledges it, and replays it to the next agent', async () => {
     const { relay, agent, w1 } = cluster();
-    relay.markReady(w1);
+    ready(relay, w1);
     relay.route(w1, { clutch: 'send', to: 'agent', action: 'job', payload: '"abc"' });
     agent.flush();
     await nextTurn();
@@ -102,7 +101,7 @@ describe('relay', () => {
     relay.agentExited(agent);
     const next = new FakeHandle('agent', 101);
     relay.setAgent(next);
-    relay.markReady(next);
+    ready(relay, next);
     const replayed = next.sent.find((m) => m.clutch === 'deliver') as Extract<MasterMessage, { clutch: 'deliver' }>;
     assert.equal(replayed.payload, '"abc"');
     relay.ack(next, replayed.seq!);
@@ -112,7 +111,7 @@ describe('relay', () => {
 
   it('gives back at once what it refuses, and logs a burst of refusals once', async () => {
     const { relay, logger, agent, w1 } = cluster(3);
-    relay.markReady(w1);
+    ready(relay, w1);
     // w2 is not ready: its queue takes 3, then refuses.
     for (let i = 0; i < 50; i++) relay.route(agent, { clutch: 'send', to: 202, action: 'x', payload: '1' });
     const refusals = agent.sent.filter((m) => m.clutch === 'undeliverable');
@@ -125,7 +124,7 @@ describe('relay', () => {
 
   it('owed bytes ride on the next message to the sender instead of a message of their own', async () => {
     const { relay, agent, w1 } = cluster();
-    relay.markReady(w1);
+    ready(relay, w1);
     relay.route(w1, { clutch: 'send', to: 'agent', action: 'ask', payload: '"q"', rid: 1 });
     const asked = agent.sent.find((m) => m.clutch === 'deliver') as Extract<MasterMessage, { clutch: 'deliver' }>;
     relay.ack(agent, asked.seq!);
@@ -138,8 +137,8 @@ describe('relay', () => {
 
   it('gives the bytes back once, even when a copy cannot be sent at all', async () => {
     const { relay, agent, w1, w2 } = cluster();
-    relay.markReady(w1);
-    relay.markReady(w2);
+    ready(relay, w1);
+    ready(relay, w2);
     w1.connected = false; // its exit is not handled yet
     relay.route(agent, { clutch: 'send', to: 'app', action: 'x', payload: '"1000"', size: 1000 });
     w2.flush();
@@ -149,7 +148,7 @@ describe('relay', () => {
 
   it('gives back the bytes of writes a dead worker never completed (Node drops them with the channel)', async () => {
     const { relay, agent, w1 } = cluster();
-    relay.markReady(w1);
+    ready(relay, w1);
     for (let i = 0; i < 5; i++) relay.route(agent, { clutch: 'send', to: w1.pid, action: 'x', payload: '"abc"', size: 5 });
     await nextTurn();
     assert.equal(agent.credits(), 0, 'nothing written yet');
@@ -182,19 +181,19 @@ describe('relay', () => {
 describe('relay: what a death does to messages in flight', () => {
   it('a message two agents in a row died holding is dropped, and its sender told (CLUTCH_ERR_MESSENGER_DROPPED)', () => {
     const { relay, agent, w1 } = cluster();
-    relay.markReady(w1);
+    ready(relay, w1);
     relay.route(w1, { clutch: 'send', to: 'agent', action: 'poison' });
     agent.state = 'dead';
     relay.agentExited(agent);
     const second = new FakeHandle('agent', 101);
     relay.setAgent(second);
-    relay.markReady(second);
+    ready(relay, second);
     assert.equal(second.sent.filter((m) => m.clutch === 'deliver').length, 1, 'replayed once');
     second.state = 'dead';
     relay.agentExited(second);
     const third = new FakeHandle('agent', 102);
     relay.setAgent(third);
-    relay.markReady(third);
+    ready(relay, third);
     assert.equal(third.sent.filter((m) => m.clutch === 'deliver').length, 0, 'not replayed again');
     const told = w1.sent.find((m) => m.clutch === 'undeliverable') as Extract<MasterMessage, { clutch: 'undeliverable' }>;
     assert.equal(told.error.code, 'CLUTCH_ERR_MESSENGER_DROPPED');
@@ -202,7 +201,7 @@ describe('relay: what a death does to messages in flight', () => {
 
   it('a request to a worker that exits before answering rejects at once (CLUTCH_ERR_MESSENGER_TARGET_EXITED)', () => {
     const { relay, agent, w1 } = cluster();
-    relay.markReady(w1);
+    ready(relay, w1);
     relay.route(agent, { clutch: 'send', to: w1.pid, action: 'ask', rid: 7 });
     w1.state = 'dead';
     relay.removeWorker(w1);

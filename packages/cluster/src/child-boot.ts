@@ -1,4 +1,4 @@
-import type { ChildHandle } from './child-handle.js';
+import type { ChildHandle, ChildProcessHandle } from './child-handle.js';
 import { ClusterErrorCode, ClutchError, deserializeError, type SerializedError } from './errors.js';
 import type { ListenAddress } from './protocol.js';
 
@@ -26,11 +26,6 @@ export function deferBoot(): Boot {
   return boot;
 }
 
-/** What a role is called in messages. */
-export function roleName(handle: ChildHandle): 'worker' | 'agent' {
-  return handle.role === 'app' ? 'worker' : 'agent';
-}
-
 /** The URL the ready line shows for where the master listens. */
 export function urlOf(address: ListenAddress, secure = false): { url: string; port: number | null } {
   if (address.family === 'unix') return { url: `unix:${address.address}`, port: null };
@@ -41,14 +36,14 @@ export function urlOf(address: ListenAddress, secure = false): { url: string; po
 }
 
 /** Why a child exited before it was ready: its own boot error if it sent one, else how it exited. */
-export function exitError(handle: ChildHandle, boot: Boot, code: number | null, signal: string | null): ClutchError {
-  const who = roleName(handle);
+export function exitError(handle: ChildProcessHandle, code: number | null, signal: string | null): ClutchError {
+  const { boot, role: who } = handle;
   if (boot.error?.code === ClusterErrorCode.PORT_IN_USE) {
     return new ClutchError(ClusterErrorCode.PORT_IN_USE, boot.error.message, { cause: deserializeError(boot.error) });
   }
   if (boot.error) {
     const cause = deserializeError(boot.error);
-    const errCode = handle.role === 'app' ? ClusterErrorCode.WORKER_BOOT_FAILED : ClusterErrorCode.AGENT_BOOT_FAILED;
+    const errCode = handle.role === 'worker' ? ClusterErrorCode.WORKER_BOOT_FAILED : ClusterErrorCode.AGENT_BOOT_FAILED;
     return new ClutchError(errCode, `The ${who} (pid ${handle.pid}) failed to boot: ${cause.message}${boot.error.code ? ` [${boot.error.code}]` : ''}`, {
       cause,
     });

@@ -1,36 +1,164 @@
+import type { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { deferBoot, type Boot } from './child-boot.js';
 import type { LogHealth } from './log-sink.js';
-import type { MasterMessage } from './protocol.js';
+import type { MasterMessage, StopMessage } from './protocol.js';
 
-/** The life of a child as the master tracks it. Messages flow to a child once it is `ready`. */
-export type ProcessState = 'starting' | 'ready' | 'stopping' | 'dead';
+/**
+ * The life of a child as the master tracks it, always forward:
+ * `booting` (forked, loading) → `ready` (booted: messages flow to it) → `listening` (a worker serves
+ * HTTP) → `stopping` (ordered to stop) → `dead`. The agent skips `listening`; any state may go to
+ * `stopping` or `dead`.
+ */
+export type ChildState = 'booting' | 'ready' | 'listening' | 'stopping' | 'dead';
+
+const ORDER: Record<ChildState, number> = { booting: 0, ready: 1, listening: 2, stopping: 3, dead: 4 };
+
+/** Whether messages are delivered to a child in this state. */
+export function takesMessages(state: ChildState): boolean {
+  return state === 'ready' || state === 'listening';
+}
 
 export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
 
-/** The master's view of one child process, agent or worker. */
-export interface ChildHandle {
-  readonly role: 'agent' | 'app';
+/** What the relay needs of a child: who it is, whether it takes messages, and a channel. */
+export interface Peer {
+  readonly role: 'agent' | 'worker';
   readonly pid: number;
-  state: ProcessState;
-  /** Set when the master stops this process on purpose (reload): its exit is not a crash. */
-  retiring: boolean;
+  readonly state: ChildState;
+  /**
+   * Sends a message if the channel is open; returns false when it is not. `written` runs once the
+   * message has left the master (written to the channel), or with an error if it never will.
+   */
+  send(message: MasterMessage, written?: (err: Error | null) => void): boolean;
+}
+
+/** The master's view of one child process, agent or worker. */
+export interface ChildHandle extends Peer {
   /** Set when the process said it is draining without the master's order (a SIGTERM from someone else). */
   leftOnItsOwn: boolean;
   /** Set when the master kills this process because its watchdog found it stalled: the reason of its replacement. */
   killedFor: 'stalled' | null;
   /** Lines this process could not write, as it last reported (a full disk). */
   logHealth: LogHealth;
+  /** Whether the master ends this process on purpose (a reload, a recycle): its exit is not a crash. */
+  readonly retired: boolean;
   /** When the process was forked (ms since epoch). */
   readonly startedAt: number;
   /** Resolves when the process has exited, whatever the reason. */
   readonly exited: Promise<ExitInfo>;
-  /**
-   * Sends a message if the channel is open; returns false when it is not. `written` runs once the
-   * message has left the master (written to the channel), or with an error if it never will.
-   */
-  send(message: MasterMessage, written?: (err: Error | null) => void): boolean;
   /** Sends a signal to the process; a no-op once it has exited. */
   kill(signal: NodeJS.Signals): void;
+}
+
+export interface ChildEvents {
+  message: [raw: unknown, handle?: unknown];
+  exit: [info: ExitInfo];
+}
+
+/**
+ * The one owner of a child's state: its place in the life above, its boot (what the master waits
+ * for), its stop order, and whether its exit is expected. Every transition happens here.
+ */
+export abstract class ChildProcessHandle extends EventEmitter<ChildEvents> implements ChildHandle {
+  abstract readonly role: 'agent' | 'worker';
+  readonly pid: number;
+  readonly startedAt = Date.now();
+  readonly exited: Promise<ExitInfo>;
+  /** Settles when the child is ready (agent) or listening (worker), or with why it died before. */
+  readonly boot: Boot = deferBoot();
+  logHealth: LogHealth = { dropped: 0, lastError: null };
+  killedFor: 'stalled' | null = null;
+  leftOnItsOwn = false;
+  #state: ChildState = 'booting';
+  #stopOrder: StopMessage | null = null;
+  #retired = false;
+  readonly #child: ChildProcess;
+
+  /**
+   * `child` is the forked process; `source` emits its 'message' and 'exit' events (the process itself,
+   * or the node:cluster Worker around it, whose 'exit' comes once the cluster module let go of it).
+   */
+  protected constructor(child: ChildProcess, source: EventEmitter) {
+    super();
+    this.#child = child;
+    // fork() throws synchronously on a bad entry; a pid is always set here on Linux.
+    this.pid = child.pid ?? 0;
+    source.on('message', (raw: unknown, handle?: unknown) => this.emit('message', raw, handle));
+    // An IPC write error (the child just died) must not crash the master; the exit event follows.
+    source.on('error', () => {});
+    this.exited = new Promise((resolve) => {
+      source.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+        this.#state = 'dead';
+        const info = { code, signal };
+        // Resolve first: a throwing exit listener must not leave terminate() waiting forever.
+        resolve(info);
+        this.emit('exit', info);
+      });
+    });
+  }
+
+  get state(): ChildState {
+    return this.#state;
+  }
+
+  #to(next: ChildState): boolean {
+    if (ORDER[next] <= ORDER[this.#state]) return false;
+    this.#state = next;
+    return true;
+  }
+
+  /** The child booted. False when it was ordered to stop meanwhile (it is sent the order again) or is gone. */
+  booted(): boolean {
+    if (this.#state === 'stopping') this.resendStop();
+    return this.#to('ready');
+  }
+
+  /** The worker serves. False when it was ordered to stop meanwhile (it is sent the order again) or is gone. */
+  listening(): boolean {
+    if (this.#state === 'stopping') this.resendStop();
+    return this.#to('listening');
+  }
+
+  /** The master orders this child to stop: over IPC, else with SIGTERM. */
+  orderStop(order: StopMessage): void {
+    this.#to('stopping');
+    this.#stopOrder = order;
+    if (!this.send(order)) this.kill('SIGTERM');
+  }
+
+  /** Sends the stop order again (a child that was still loading may have missed the first). */
+  resendStop(): void {
+    if (this.#stopOrder) this.send(this.#stopOrder);
+  }
+
+  /** The master ends this process on purpose (a reload, a recycle): its exit is not a crash. */
+  retire(): void {
+    this.#retired = true;
+  }
+
+  /** Whether the master ended it on purpose. */
+  get retired(): boolean {
+    return this.#retired;
+  }
+
+  send(message: MasterMessage, written?: (err: Error | null) => void): boolean {
+    if (!this.#child.connected) return false;
+    this.#child.send(message, undefined, written);
+    return true;
+  }
+
+  /** Sends a message with a raw handle (a socket); false when the channel is closed. */
+  protected sendHandle(message: MasterMessage, handle: unknown, written?: (err: Error | null) => void): boolean {
+    if (!this.#child.connected) return false;
+    this.#child.send(message, handle as never, written);
+    return true;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill(signal);
+  }
 }

@@ -1,9 +1,9 @@
-import type { ChildHandle } from './child-handle.js';
+import type { Peer } from './child-handle.js';
 import type { MessageTarget } from './protocol.js';
 
 /** The bytes of one message, held by the master wherever a copy of it waits or is being written. */
 export interface Credit {
-  readonly sender: ChildHandle;
+  readonly sender: Peer;
   /** The target as the sender named it: the sender keeps its budget per target. */
   readonly to: MessageTarget;
   readonly bytes: number;
@@ -30,11 +30,11 @@ const LAZY_MS = 20;
  * workers not yet ready — waits in the master only up to each sender's budget.
  */
 export class CreditLedger {
-  readonly #owed = new Map<ChildHandle, Map<MessageTarget, number>>();
+  readonly #owed = new Map<Peer, Map<MessageTarget, number>>();
   /** Per process, the writes to it whose completion would release a credit. Node never completes the ones queued when a process dies. */
-  readonly #writing = new Map<ChildHandle, Set<Credit>>();
+  readonly #writing = new Map<Peer, Set<Credit>>();
   #held = 0;
-  readonly #owedBytes = new Map<ChildHandle, number>();
+  readonly #owedBytes = new Map<Peer, number>();
   #timer: NodeJS.Timeout | null = null;
   #soon = false;
 
@@ -48,7 +48,7 @@ export class CreditLedger {
    * one reference, the routing's own: `settle()` drops it once the copies are placed, so a copy that
    * leaves at once cannot give the bytes back before the others are counted.
    */
-  open(sender: ChildHandle, to: MessageTarget, bytes: number): Credit | undefined {
+  open(sender: Peer, to: MessageTarget, bytes: number): Credit | undefined {
     if (bytes <= 0) return undefined;
     this.#held += bytes;
     return { sender, to, bytes, refs: 1 };
@@ -71,7 +71,7 @@ export class CreditLedger {
   }
 
   /** Holds `credit` while a write to `target` is under way; `written()` (or `targetGone`) releases it. */
-  writing(target: ChildHandle, credit: Credit): () => void {
+  writing(target: Peer, credit: Credit): () => void {
     this.hold(credit);
     let set = this.#writing.get(target);
     if (!set) this.#writing.set(target, (set = new Set()));
@@ -85,7 +85,7 @@ export class CreditLedger {
   }
 
   /** The process is gone: its pending writes will never complete, and their bytes come back now. */
-  targetGone(target: ChildHandle): void {
+  targetGone(target: Peer): void {
     const writes = this.#writing.get(target);
     this.#writing.delete(target);
     for (const credit of writes ?? []) this.release(credit);
@@ -95,7 +95,7 @@ export class CreditLedger {
    * What is owed to `handle`, taken to ride on a message the master sends it anyway (a delivery, a
    * reply): in a request/reply exchange no credit needs a message of its own.
    */
-  take(handle: ChildHandle): Array<[MessageTarget, number]> | undefined {
+  take(handle: Peer): Array<[MessageTarget, number]> | undefined {
     const owed = this.#owed.get(handle);
     if (!owed) return undefined;
     this.#owed.delete(handle);

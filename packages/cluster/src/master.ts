@@ -2,8 +2,8 @@ import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { AgentProcess } from './agent-process.js';
-import { deferBoot, exitError, killedFromOutside, roleName, type Boot } from './child-boot.js';
-import type { ChildHandle, ExitInfo } from './child-handle.js';
+import { exitError, killedFromOutside } from './child-boot.js';
+import type { ChildProcessHandle, ExitInfo } from './child-handle.js';
 import { ClusterErrorCode, ClutchError } from './errors.js';
 import type { ClusterSettings } from './framework.js';
 import { ListenBroker } from './listen-broker.js';
@@ -21,7 +21,7 @@ import { reload, type ReloadHost, type ReloadOptions, type ReloadResult, type Re
 import { RestartLog } from './restart-log.js';
 import type { ClusterStatus } from './status.js';
 import { DEFAULT_BACKOFF, Supervisor, type BackoffOptions } from './supervisor.js';
-import { resendStop, terminate } from './terminate.js';
+import { terminate } from './terminate.js';
 import { Watchdog } from './watchdog.js';
 import { WorkerProcess } from './worker-process.js';
 
@@ -36,7 +36,7 @@ const MASTER_STATUS = { idle: 'starting', starting: 'starting', ready: 'ready', 
 /** What `start()` resolves with, and what an IPC parent receives as `cluster-ready`. */
 export type ClusterReadyInfo = ParentReadyMessage['data'];
 
-type Dispatch = { [K in ChildMessage['clutch']]: (handle: ChildHandle, message: Extract<ChildMessage, { clutch: K }>, socket?: unknown) => void };
+type Dispatch = { [K in ChildMessage['clutch']]: (handle: ChildProcessHandle, message: Extract<ChildMessage, { clutch: K }>, socket?: unknown) => void };
 
 /** Drops inspector flags so children do not fight over the master's debug port. */
 function childExecArgv(): string[] {
@@ -59,7 +59,6 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   readonly #relay: Relay;
   #agent: AgentProcess | null = null;
   readonly #workers = new Set<WorkerProcess>();
-  readonly #boots = new Map<ChildHandle, Boot>();
   /** How workers come to serve, and the listening sockets the master holds (the port stays open whatever happens to the workers). */
   readonly #listen: ListenBroker;
   readonly #recycler: Recycler;
@@ -81,16 +80,12 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
 
   readonly #dispatch: Dispatch = {
     ready: (handle, message) => {
-      // A stop order sent while the child was still loading may have been missed: send it again.
-      if (handle.state === 'stopping') {
-        resendStop(handle);
-        return;
-      }
+      if (!handle.booted()) return;
       this.#relay.markReady(handle);
       if (handle.role === 'agent') {
         if (message.settings) this.#applySettings(message.settings);
         this.#watchdog.watch(handle);
-        this.#boots.get(handle)?.resolve();
+        handle.boot.resolve();
       }
     },
     heartbeat: (handle, message) => this.#watchdog.beat(handle, message),
@@ -110,8 +105,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       handle.send({ clutch: 'barrier', id: message.id });
     },
     'boot-error': (handle, message) => {
-      const boot = this.#boots.get(handle);
-      if (boot) boot.error = message.error;
+      handle.boot.error = message.error;
     },
     send: (handle, message) => this.#relay.route(handle, message),
     reply: (handle, message) => this.#relay.reply(handle, message),
@@ -260,21 +254,19 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       logger: this.logger,
       bootTimeout: this.options.startTimeout,
       slots: () => [...new Set(this.#slots.values())].sort((a, b) => a - b),
-      inService: (slot) =>
-        [...this.#workers].filter((w) => this.#slots.get(w) === slot && !w.candidate && !w.retiring && w.state !== 'dead' && w.state !== 'stopping'),
+      inService: (slot) => [...this.#workers].filter((w) => this.#slots.get(w) === slot && w.inService),
       forkCandidate: (slot) => {
         guard();
         return this.#forkWorker(slot, true);
       },
-      booted: (handle) => this.#boots.get(handle)?.promise ?? Promise.reject(new ClutchError(ClusterErrorCode.PROCESS_EXITED, `process ${handle.pid} is gone`)),
       admit: (worker, reason) => {
         guard();
-        worker.candidate = false;
+        worker.admit();
         this.#restarts.record(this.#slots.get(worker)!, reason);
         worker.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
       },
       retire: async (handle, reason) => {
-        handle.retiring = true;
+        handle.retire();
         await this.#terminate(handle, this.options.stopTimeout, reason);
       },
       agent: () => this.#agent,
@@ -311,7 +303,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     });
     aborted.catch(() => {});
     const timer = setTimeout(() => {
-      const waiting = [this.#agent, ...this.#workers].filter((h) => h && h.state === 'starting').map((h) => `${roleName(h!)} ${h!.pid}`);
+      const waiting = [this.#agent, ...this.#workers].filter((h) => h && h.state !== 'dead' && !h.boot.done).map((h) => `${h!.role} ${h!.pid}`);
       this.#abortStart?.(
         new ClutchError(ClusterErrorCode.START_TIMEOUT, `The cluster was not ready within ${startTimeout}ms; still starting: ${waiting.join(', ') || 'none'}`),
       );
@@ -324,12 +316,12 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       const early = this.#settings.health;
       if (early) await this.#monitor.openHealth(early.port, early.hostname);
       const agent = this.#forkAgent();
-      await Promise.race([this.#boots.get(agent)!.promise, aborted]);
+      await Promise.race([agent.boot.promise, aborted]);
       const health = this.#settings.health;
       if (health && !early) await Promise.race([this.#monitor.openHealth(health.port, health.hostname), aborted]);
       const workers = Array.from({ length: count }, (_, slot) => this.#forkWorker(slot));
       this.#relay.closeBacklog();
-      await Promise.race([Promise.all(workers.map((w) => this.#boots.get(w)!.promise)), aborted]);
+      await Promise.race([Promise.all(workers.map((w) => w.boot.promise)), aborted]);
     } catch (err) {
       clearTimeout(timer);
       this.#abortStart = null;
@@ -396,7 +388,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   }
 
   /** Takes a worker out of the rotation first, so that it is handed no new connection, then stops it. */
-  #terminate(handle: ChildHandle, timeout: number, reason: 'stop' | 'reload' = 'stop'): ReturnType<typeof terminate> {
+  #terminate(handle: ChildProcessHandle, timeout: number, reason: 'stop' | 'reload' = 'stop'): ReturnType<typeof terminate> {
     if (handle instanceof WorkerProcess) this.#listen.leave(handle);
     return terminate(handle, timeout, this.logger, reason);
   }
@@ -405,13 +397,13 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   #serving(worker: WorkerProcess, where: { url: string; port: number | null }, admitted: boolean): void {
     if (!admitted) {
       // A stop order sent while the worker was still loading may have been missed: send it again.
-      if (worker.state === 'stopping') resendStop(worker);
+      worker.resendStop();
       return;
     }
-    worker.listening = true;
+    if (!worker.listening()) return;
     this.#watchdog.watch(worker);
     this.#readyInfo ??= { url: where.url, port: where.port, pid: process.pid, agent: 0, workers: [] };
-    this.#boots.get(worker)?.resolve();
+    worker.boot.resolve();
   }
 
   /**
@@ -453,8 +445,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   }
 
   #forkWorker(slot: number, candidate = false): WorkerProcess {
-    const worker = new WorkerProcess(this.#childEnv());
-    worker.candidate = candidate;
+    const worker = new WorkerProcess(this.#childEnv(), candidate);
     this.#workers.add(worker);
     this.#slots.set(worker, slot);
     this.#relay.addWorker(worker);
@@ -465,10 +456,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
 
   /** One fork and exit wiring for both roles: the boot to wait for, and what a death means. */
   #wire(handle: AgentProcess | WorkerProcess, slot: number | 'agent'): void {
-    const boot = deferBoot();
-    this.#boots.set(handle, boot);
+    const { boot } = handle;
     handle.once('exit', (info: ExitInfo) => {
-      this.#boots.delete(handle);
       this.#watchdog.forget(handle);
       if (handle instanceof WorkerProcess) {
         this.#monitor.workerExited(handle);
@@ -481,13 +470,13 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
         this.#relay.agentExited(handle);
       }
       this.#relay.broadcastPids();
-      const error = exitError(handle, boot, info.code, info.signal);
+      const error = exitError(handle, info.code, info.signal);
       boot.reject(error);
       // A death after its own boot but before the whole cluster is ready fails the start too.
       if (this.#state === 'starting') this.#abortStart?.(error);
       const candidate = handle instanceof WorkerProcess && handle.candidate;
-      if (this.#state !== 'ready' || handle.retiring || candidate) return;
-      this.logger.error('%s %d exited (code %s, signal %s)%s', roleName(handle), handle.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
+      if (this.#state !== 'ready' || handle.retired || candidate) return;
+      this.logger.error('%s %d exited (code %s, signal %s)%s', handle.role, handle.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
       // Killed from outside after it served (an operator, the OOM killer): no crash loop, no delay.
       const counts = !(boot.done && killedFromOutside(handle, info.code, info.signal));
       const reason = handle.killedFor ?? 'crash';
@@ -497,7 +486,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       if (slot === 'agent') this.#supervisor.agentDied(Date.now() - handle.startedAt, refork, counts);
       else this.#supervisor.workerDied(slot, Date.now() - handle.startedAt, refork, counts);
     });
-    this.logger.debug('forked %s %d%s', roleName(handle), handle.pid, slot === 'agent' ? '' : ` (slot ${slot})`);
+    this.logger.debug('forked %s %d%s', handle.role, handle.pid, slot === 'agent' ? '' : ` (slot ${slot})`);
   }
 
   /** Supervision's refork of a dead process; the replacement runs serverDidReady once it is ready (only it). */
@@ -506,8 +495,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     if (slot === 'agent' && this.#agent && this.#agent.state !== 'dead') return;
     this.#restarts.record(slot, reason);
     const handle = slot === 'agent' ? this.#forkAgent() : this.#forkWorker(slot);
-    const booted = this.#boots.get(handle)!.promise;
-    this.#supervisor.bootDeadline(`${roleName(handle)} ${handle.pid}`, booted, () => handle.kill('SIGKILL'));
+    const booted = handle.boot.promise;
+    this.#supervisor.bootDeadline(`${handle.role} ${handle.pid}`, booted, () => handle.kill('SIGKILL'));
     void booted.then(
       () => {
         this.logger.info(slot === 'agent' ? 'agent %d replaced the dead agent' : 'worker %d (slot %d) replaced a dead worker', handle.pid, slot);
@@ -517,7 +506,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     );
   }
 
-  #onChildMessage(handle: ChildHandle, raw: unknown, socket: unknown): void {
+  #onChildMessage(handle: ChildProcessHandle, raw: unknown, socket: unknown): void {
     const problem = checkChildMessage(raw);
     if (problem !== null) {
       this.logger.warn('[%s] ignored a message from %s %d: %s', ClusterErrorCode.IPC_MALFORMED, handle.role, handle.pid, problem);
@@ -525,6 +514,6 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     }
     const message = raw as ChildMessage;
     if ((message.clutch === 'send' || message.clutch === 'reply') && message.ack !== undefined) this.#relay.ack(handle, message.ack);
-    (this.#dispatch[message.clutch] as (h: ChildHandle, m: ChildMessage, socket: unknown) => void)(handle, message, socket);
+    (this.#dispatch[message.clutch] as (h: ChildProcessHandle, m: ChildMessage, socket: unknown) => void)(handle, message, socket);
   }
 }

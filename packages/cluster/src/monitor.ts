@@ -1,4 +1,4 @@
-import type { ChildHandle } from './child-handle.js';
+import { takesMessages, type ChildHandle } from './child-handle.js';
 import { HealthServer } from './health-server.js';
 import type { HttpCounts } from './http-stats.js';
 import { logHealth } from './logger.js';
@@ -197,7 +197,7 @@ export class Monitor {
 
   /** Asks every ready worker for the project's own metrics; a worker that does not answer in time is left out. */
   async #collect(): Promise<Array<{ pid: number; metrics: unknown[] | null; http: HttpCounts | undefined }>> {
-    const asked = this.#host.workers().filter(({ worker }) => worker.state === 'ready');
+    const asked = this.#host.workers().filter(({ worker }) => takesMessages(worker.state));
     type Answer = { pid: number; metrics: unknown[] | null; http: HttpCounts | undefined };
     const answers = await Promise.all(
       asked.map(

@@ -64,7 +64,7 @@ export class Recycler {
       worker.kill('SIGKILL');
     };
     this.#queue = this.#queue.then(async () => {
-      if (!this.#host.ready() || worker.state === 'dead' || worker.retiring) return;
+      if (!this.#host.ready() || worker.state === 'dead' || worker.retired) return;
       if (!this.#host.canRecycle() || worker.candidate) {
         if (reason === 'stalled') kill();
         return;
@@ -73,7 +73,7 @@ export class Recycler {
       this.#host.logger.warn('recycling worker %d (slot %d): %s', worker.pid, slot, why);
       try {
         await replaceInSlot(this.#host.reloadHost, slot, [worker], reason, async (old) => {
-          old.retiring = true;
+          old.retire();
           if (reason === 'stalled') {
             old.kill('SIGKILL');
             await old.exited;

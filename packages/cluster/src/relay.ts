@@ -1,8 +1,8 @@
-import type { ChildHandle } from './child-handle.js';
+import { takesMessages, type Peer } from './child-handle.js';
 import { CreditLedger, MAX_HELD_BYTES, type Credit } from './credits.js';
 import { ClusterErrorCode, codedError, type SerializedError } from './errors.js';
 import type { Logger } from './logger.js';
-import type { DeliverMessage, DeliverReplyMessage, MasterMessage, PidsMessage, ReplyMessage, SendMessage } from './protocol.js';
+import type { DeliverMessage, DeliverReplyMessage, MasterMessage, PidsMessage, ReplyMessage, SendMessage, SenderRole } from './protocol.js';
 import { RepeatFilter } from './repeat-filter.js';
 
 /** A message waiting for a process that is not ready, numbered in order of arrival at the master. */
@@ -40,6 +40,11 @@ function merge(a: Queued[], b: Queued[]): Queued[] {
   return out;
 }
 
+/** What a worker is called on the wire: 'app', the messenger's name for the workers (SPEC §6). */
+function wireRole(peer: Peer): SenderRole {
+  return peer.role === 'worker' ? 'app' : 'agent';
+}
+
 /**
  * The master's routing table for messages between the agent and the workers.
  *
@@ -52,13 +57,13 @@ function merge(a: Queued[], b: Queued[]): Queued[] {
 export class Relay {
   readonly #maxPending: number;
   readonly #logger: Logger;
-  #agent: ChildHandle | null = null;
-  readonly #workers = new Set<ChildHandle>();
+  #agent: Peer | null = null;
+  readonly #workers = new Set<Peer>();
   #arrivals = 0;
   /** Messages for the agent while no agent is ready (at start, or while one is replaced). */
   #agentQueue: Queued[] = [];
   /** Per worker not ready yet: what it gets once ready. */
-  readonly #workerQueues = new Map<ChildHandle, Queued[]>();
+  readonly #workerQueues = new Map<Peer, Queued[]>();
   /** Messages for 'app' sent before the first workers are forked; each initial worker gets all. */
   #backlog: Queued[] | null = [];
   /** 'random' messages sent while no worker was ready; the first ready worker gets them. */
@@ -67,7 +72,7 @@ export class Relay {
   #agentOutbox: Unacked[] = [];
   #agentSeq = 0;
   /** Requests delivered to each process and not answered yet, keyed "<sender pid>:<rid>". */
-  readonly #inflight = new Map<ChildHandle, Map<string, DeliverMessage>>();
+  readonly #inflight = new Map<Peer, Map<string, DeliverMessage>>();
   readonly #credits = new CreditLedger();
   /** One line per kind of refusal and burst, not one per refused message. */
   readonly #refusals = new RepeatFilter({ windowMs: 10_000, perKey: 1 });
@@ -81,12 +86,12 @@ export class Relay {
   /** The pids of the ready agent and ready workers. */
   pids(): { agent: number | null; workers: number[] } {
     const workers: number[] = [];
-    for (const w of this.#workers) if (w.state === 'ready') workers.push(w.pid);
-    return { agent: this.#agent?.state === 'ready' ? this.#agent.pid : null, workers };
+    for (const w of this.#workers) if (takesMessages(w.state)) workers.push(w.pid);
+    return { agent: this.#agent !== null && takesMessages(this.#agent.state) ? this.#agent.pid : null, workers };
   }
 
   /** A new agent was forked; it gets what waited for the agent once it is ready. */
-  setAgent(agent: ChildHandle): void {
+  setAgent(agent: Peer): void {
     this.#agent = agent;
     this.#agentSeq = 0;
   }
@@ -97,7 +102,7 @@ export class Relay {
    * answered the dead agent's requests). A message that a previous agent also died holding is
    * dropped and reported to its sender: replaying it again could kill every replacement in turn.
    */
-  agentExited(agent: ChildHandle): void {
+  agentExited(agent: Peer): void {
     this.#credits.targetGone(agent);
     if (this.#agent !== agent) return;
     this.#agent = null;
@@ -129,7 +134,7 @@ export class Relay {
   }
 
   /** The agent has received and dispatched everything up to `seq`. */
-  ack(sender: ChildHandle, seq: number): void {
+  ack(sender: Peer, seq: number): void {
     if (sender !== this.#agent) return;
     let drop = 0;
     while (drop < this.#agentOutbox.length && this.#agentOutbox[drop]!.seq <= seq) this.#credits.release(this.#agentOutbox[drop++]!.queued.credit);
@@ -137,7 +142,7 @@ export class Relay {
   }
 
   /** Registers a forked worker. Before the first workers exist, it inherits the 'app' backlog. */
-  addWorker(worker: ChildHandle): void {
+  addWorker(worker: Peer): void {
     this.#workers.add(worker);
     const inherited = this.#backlog ? [...this.#backlog] : [];
     for (const q of inherited) this.#credits.hold(q.credit);
@@ -150,7 +155,7 @@ export class Relay {
     this.#backlog = null;
   }
 
-  removeWorker(worker: ChildHandle): void {
+  removeWorker(worker: Peer): void {
     this.#workers.delete(worker);
     this.#credits.targetGone(worker);
     this.#failInflight(worker, new Set());
@@ -163,8 +168,7 @@ export class Relay {
   }
 
   /** A child became ready: tell everyone the new pids, then flush what waited for it. */
-  markReady(handle: ChildHandle): void {
-    handle.state = 'ready';
+  markReady(handle: Peer): void {
     this.broadcastPids();
     if (handle.role === 'agent') {
       const queue = this.#agentQueue;
@@ -191,13 +195,13 @@ export class Relay {
 
   /** Sends to every ready process (agent and workers). */
   broadcast(message: MasterMessage): void {
-    if (this.#agent?.state === 'ready') this.#agent.send(message);
-    for (const w of this.#workers) if (w.state === 'ready') w.send(message);
+    if (this.#agent !== null && takesMessages(this.#agent.state)) this.#agent.send(message);
+    for (const w of this.#workers) if (takesMessages(w.state)) w.send(message);
   }
 
   /** Routes a message a child sent. */
-  route(sender: ChildHandle, msg: SendMessage): void {
-    const out: DeliverMessage = { clutch: 'deliver', action: msg.action, from: sender.role, pid: sender.pid };
+  route(sender: Peer, msg: SendMessage): void {
+    const out: DeliverMessage = { clutch: 'deliver', action: msg.action, from: wireRole(sender), pid: sender.pid };
     if (msg.payload !== undefined) out.payload = msg.payload;
     if (msg.rid !== undefined) out.rid = msg.rid;
     const credit = this.#credits.open(sender, msg.to, payloadBytes(msg));
@@ -222,10 +226,10 @@ export class Relay {
   }
 
   /** Routes the answer to a request back to the process that asked — to it alone, even while it boots. */
-  reply(sender: ChildHandle, msg: ReplyMessage): void {
+  reply(sender: Peer, msg: ReplyMessage): void {
     this.#inflight.get(sender)?.delete(`${msg.to}:${msg.rid}`);
     const target = this.#find(msg.to);
-    const out: DeliverReplyMessage = { clutch: 'reply', rid: msg.rid, from: sender.role, pid: sender.pid };
+    const out: DeliverReplyMessage = { clutch: 'reply', rid: msg.rid, from: wireRole(sender), pid: sender.pid };
     if (msg.payload !== undefined) out.payload = msg.payload;
     if (msg.error) out.error = msg.error;
     // A reply counts against the replier's budget for the asker until it is written.
@@ -240,7 +244,7 @@ export class Relay {
    * until the channel has taken it: a process that does not read (paused, stuck) stops its senders
    * at their budget instead of growing the master.
    */
-  #deliver(handle: ChildHandle, message: DeliverMessage | DeliverReplyMessage, credit?: Credit): void {
+  #deliver(handle: Peer, message: DeliverMessage | DeliverReplyMessage, credit?: Credit): void {
     if (message.clutch === 'deliver' && message.rid !== undefined) {
       let pending = this.#inflight.get(handle);
       if (!pending) this.#inflight.set(handle, (pending = new Map()));
@@ -261,18 +265,18 @@ export class Relay {
    * A process died with requests it had not answered: each asker's promise rejects now rather than
    * at its timeout. Requests being replayed to the next agent (`keep`) are not failed.
    */
-  #failInflight(handle: ChildHandle, keep: Set<string>): void {
+  #failInflight(handle: Peer, keep: Set<string>): void {
     const pending = this.#inflight.get(handle);
     this.#inflight.delete(handle);
     if (!pending) return;
-    const who = handle.role === 'app' ? 'worker' : 'agent';
+    const who = handle.role;
     for (const [key, message] of pending) {
       if (keep.has(key)) continue;
       this.#notifySender(message, codedError(ClusterErrorCode.TARGET_EXITED, `The ${who} ${handle.pid} exited before answering "${message.action}"`));
     }
   }
 
-  #find(pid: number): ChildHandle | undefined {
+  #find(pid: number): Peer | undefined {
     if (this.#agent?.pid === pid) return this.#agent;
     for (const w of this.#workers) if (w.pid === pid) return w;
     return undefined;
@@ -287,7 +291,7 @@ export class Relay {
   }
 
   #toAgent(queued: Queued): void {
-    if (this.#agent?.state === 'ready') {
+    if (this.#agent !== null && takesMessages(this.#agent.state)) {
       // Unacknowledged messages are waiting too: a stalled agent cannot grow the master without bound.
       if (this.#agentOutbox.length >= this.#maxPending) this.#full(queued, 'the agent (unacknowledged)');
       else this.#sendAgent(queued);
@@ -301,8 +305,8 @@ export class Relay {
     for (const w of this.#workers) this.#toWorker(w, queued);
   }
 
-  #toWorker(worker: ChildHandle, queued: Queued): void {
-    if (worker.state === 'ready' || worker.state === 'stopping') {
+  #toWorker(worker: Peer, queued: Queued): void {
+    if (takesMessages(worker.state) || worker.state === 'stopping') {
       this.#deliver(worker, queued.message, queued.credit);
       return;
     }
@@ -311,8 +315,8 @@ export class Relay {
   }
 
   #toRandom(queued: Queued): void {
-    const ready: ChildHandle[] = [];
-    for (const w of this.#workers) if (w.state === 'ready') ready.push(w);
+    const ready: Peer[] = [];
+    for (const w of this.#workers) if (takesMessages(w.state)) ready.push(w);
     const pick = ready[Math.floor(Math.random() * ready.length)];
     if (pick) this.#deliver(pick, queued.message, queued.credit);
     else this.#enqueue(this.#randomQueue, queued, 'a worker');

@@ -1,4 +1,4 @@
-import type { ChildHandle } from './child-handle.js';
+import type { ChildProcessHandle } from './child-handle.js';
 import { ClusterErrorCode, ClutchError } from './errors.js';
 import type { Logger } from './logger.js';
 import { withTimeout } from './with-timeout.js';
@@ -13,20 +13,18 @@ export interface ReloadHost {
   inService(slot: number): WorkerProcess[];
   /** Forks a worker that is not in service (no refork if it dies) until admitted. Throws unless the cluster is ready. */
   forkCandidate(slot: number): WorkerProcess;
-  /** Settles when the process is listening (worker) or ready (agent), or failed to boot. */
-  booted(handle: ChildHandle): Promise<void>;
   /** Puts a listening candidate in service, recording why it replaced the old one. Throws unless the cluster is ready. */
   admit(worker: WorkerProcess, reason: RestartReason): void;
   /** Stops a process for good: drained, no refork. */
-  retire(handle: ChildHandle, reason: 'stop' | 'reload'): Promise<void>;
+  retire(handle: ChildProcessHandle, reason: 'stop' | 'reload'): Promise<void>;
   /** The agent now, if any. */
-  agent(): ChildHandle | null;
+  agent(): ChildProcessHandle | null;
   /** A pending refork of a dead agent must not fork a second one: the reload forks it. */
   cancelAgentRefork(): void;
   /** Forks a new agent (the old one is gone). Throws unless the cluster is ready. */
-  forkAgent(): ChildHandle;
+  forkAgent(): ChildProcessHandle;
   /** The new agent is ready: it gets `cluster-ready`, and the replacement is recorded. */
-  admitAgent(agent: ChildHandle): void;
+  admitAgent(agent: ChildProcessHandle): void;
   /** How long a new process may take to boot, ms. */
   readonly bootTimeout: number;
 }
@@ -113,7 +111,7 @@ export async function replaceInSlot(
     );
   });
   try {
-    await Promise.race([host.booted(candidate), timeout]);
+    await Promise.race([candidate.boot.promise, timeout]);
     host.admit(candidate, reason);
   } catch (err) {
     await host.retire(candidate, 'stop');
@@ -139,7 +137,7 @@ export async function replaceAgent(host: ReloadHost): Promise<number> {
   const agent = host.forkAgent();
   try {
     await withTimeout(
-      host.booted(agent),
+      agent.boot.promise,
       host.bootTimeout,
       () => new ClutchError(ClusterErrorCode.START_TIMEOUT, `the new agent ${agent.pid} was not ready within ${host.bootTimeout}ms`),
     );

@@ -1,14 +1,29 @@
 import { readFile } from 'node:fs/promises';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import type { ChildHandle, ProcessState } from './child-handle.js';
+import type { ChildHandle, ChildState } from './child-handle.js';
 import type { LogHealth } from './log-sink.js';
 import type { RestartRecord } from './restart-log.js';
 import type { Vitals } from './watchdog.js';
 
+/** A process's state as `app status` shows it: a worker is `ready` once it serves. */
+export type StatusState = 'starting' | 'ready' | 'reloading' | 'stopping' | 'dead';
+
+/** A child's state in the status view: booting, and a worker booted but not listening yet, are `starting`. */
+export function statusState(handle: Pick<ChildHandle, 'role' | 'state'>): StatusState {
+  const shown: Record<ChildState, StatusState> = {
+    booting: 'starting',
+    ready: handle.role === 'agent' ? 'ready' : 'starting',
+    listening: 'ready',
+    stopping: 'stopping',
+    dead: 'dead',
+  };
+  return shown[handle.state];
+}
+
 /** One process as `app status` shows it. */
 export interface ProcessStatus {
   pid: number;
-  state: ProcessState | 'reloading';
+  state: StatusState;
   /** Milliseconds since the process was forked. */
   uptime: number;
   /** How many times this slot's process was replaced — crashed, stalled, over memory (reloads do not count). */
@@ -67,7 +82,7 @@ export async function childStatus(
   const beat = vitals?.last ?? null;
   return {
     pid: handle.pid,
-    state: handle.state,
+    state: statusState(handle),
     uptime: Date.now() - handle.startedAt,
     restarts,
     lastRestart,

@@ -1,4 +1,4 @@
-import type { ChildHandle } from './child-handle.js';
+import { takesMessages, type ChildHandle } from './child-handle.js';
 import type { HeartbeatMessage } from './protocol.js';
 
 /** What the master last heard from a process, and what it makes of it. */
@@ -80,7 +80,7 @@ export class Watchdog {
     vitals.last = message;
     if (vitals.heardAt > 0 || this.#watched(handle)) vitals.heardAt = now;
     const max = this.#options.maxMemory;
-    if (handle.role === 'app' && max !== undefined && message.rss > max) vitals.overMemory++;
+    if (handle.role === 'worker' && max !== undefined && message.rss > max) vitals.overMemory++;
     else vitals.overMemory = 0;
     if (vitals.overMemory >= this.#options.memorySamples! && vitals.flagged === null && this.#inService(handle)) {
       vitals.flagged = 'memory';
@@ -102,7 +102,7 @@ export class Watchdog {
   }
 
   #inService(handle: ChildHandle): boolean {
-    return handle.state === 'ready' && !handle.retiring;
+    return takesMessages(handle.state) && !handle.retired;
   }
 
   #check(): void {
