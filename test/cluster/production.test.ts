@@ -175,5 +175,19 @@ describe('production: health, drain delay, JSON logs, watchdog, memory, metrics'
       assert.ok('lastRestart' in p);
     }
     assert.equal(s.master.health, info.health);
+
+    // A worker killed from outside: what it served stays in the counter, which never goes back.
+    process.kill(info.workers[0]!, 'SIGKILL');
+    await until(
+      'a replacement worker',
+      async () => {
+        const st = await statusOf(app);
+        return st.workers.length === 2 && !st.workers.some((w) => w.pid === info.workers[0]) && st.workers.every((w) => w.state === 'ready');
+      },
+      10_000,
+    );
+    const later = (await getJson<string>(`${info.health}/metrics`)).body;
+    const okLater = Number(/^clutch_http_requests_total\{status_class="2xx"\} (\d+)$/m.exec(later)?.[1]);
+    assert.ok(okLater >= ok, `2xx went from ${ok} to ${okLater} when a worker died`);
   });
 });

@@ -43,6 +43,16 @@ export class ListenBroker {
   }
 
   /** A worker asks to serve HTTP at `requested` (its config). */
+  /** Throws CLUTCH_ERR_CLUSTER_REUSEPORT_UNSUPPORTED when reusePort is asked for where the platform lacks it. */
+  checkSupported(): void {
+    const why = this.#host.reusePort ? reusePortSupported() : null;
+    if (why)
+      throw new ClutchError(
+        ClusterErrorCode.REUSEPORT_UNSUPPORTED,
+        `--reuse-port (cluster.listen.reusePort) is not available here: ${why}; use the default round-robin or --scheduling os`,
+      );
+  }
+
   async listen(worker: WorkerProcess, requested: ListenConfig): Promise<void> {
     // The CLI's --port wins over the address, never over what the server speaks (TLS, HTTP/2).
     const port = this.#host.port;

@@ -1,32 +1,27 @@
-import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
-import { fileURLToPath } from 'node:url';
-import { AgentProcess } from './agent-process.js';
 import { exitError, killedFromOutside } from './child-boot.js';
+import { Children, type Slot } from './children.js';
 import type { ChildProcessHandle, ExitInfo } from './child-handle.js';
 import { ClusterErrorCode, ClutchError } from './errors.js';
 import type { ClusterSettings } from './framework.js';
 import { ListenBroker } from './listen-broker.js';
-import { loadFramework } from './load-framework.js';
-import type { RawHandle } from './round-robin.js';
-import { reusePortSupported } from './shared-sockets.js';
+import { prepareProject } from './load-framework.js';
 import { LOG_FORMAT_ENV, createLogger, setLogFormat, type Logger } from './logger.js';
+import { dispatchChildMessage, masterDispatch, type MasterParts } from './master-dispatch.js';
 import { Monitor } from './monitor.js';
-import { CHILD_OPTIONS_ENV, normalizeOptions, type ChildOptions, type ClusterOptions } from './options.js';
+import { normalizeOptions, type ClusterOptions } from './options.js';
 import { EffectiveSettings } from './settings.js';
-import { checkChildMessage, type ChildMessage, type ParentReadyMessage } from './protocol.js';
+import type { ParentReadyMessage } from './protocol.js';
 import { Recycler } from './recycler.js';
 import { Relay } from './relay.js';
-import { reload, type ReloadHost, type ReloadOptions, type ReloadResult, type RestartReason } from './reload.js';
+import { Reloader, type ReloadHost, type ReloadOptions, type ReloadResult, type RestartReason } from './reload.js';
 import { RestartLog } from './restart-log.js';
 import type { ClusterStatus } from './status.js';
 import { DEFAULT_BACKOFF, Supervisor, type BackoffOptions } from './supervisor.js';
 import { terminate } from './terminate.js';
 import { Watchdog } from './watchdog.js';
+import { Deadline } from './with-timeout.js';
 import { WorkerProcess } from './worker-process.js';
-
-const AGENT_ENTRY = fileURLToPath(new URL('./child/agent-main.js', import.meta.url));
-const WORKER_ENTRY = fileURLToPath(new URL('./child/worker-main.js', import.meta.url));
 
 export type MasterState = 'idle' | 'starting' | 'ready' | 'stopping' | 'stopped';
 
@@ -35,13 +30,6 @@ const MASTER_STATUS = { idle: 'starting', starting: 'starting', ready: 'ready', 
 
 /** What `start()` resolves with, and what an IPC parent receives as `cluster-ready`. */
 export type ClusterReadyInfo = ParentReadyMessage['data'];
-
-type Dispatch = { [K in ChildMessage['clutch']]: (handle: ChildProcessHandle, message: Extract<ChildMessage, { clutch: K }>, socket?: unknown) => void };
-
-/** Drops inspector flags so children do not fight over the master's debug port. */
-function childExecArgv(): string[] {
-  return process.execArgv.filter((arg) => !arg.startsWith('--inspect'));
-}
 
 /**
  * The master process: forks the agent, waits until it is ready, forks the workers, waits until each
@@ -57,19 +45,16 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   readonly logger: Logger;
   #state: MasterState = 'idle';
   readonly #relay: Relay;
-  #agent: AgentProcess | null = null;
-  readonly #workers = new Set<WorkerProcess>();
+  readonly #children: Children;
   /** How workers come to serve, and the listening sockets the master holds (the port stays open whatever happens to the workers). */
   readonly #listen: ListenBroker;
   readonly #recycler: Recycler;
   #readyInfo: ClusterReadyInfo | null = null;
   #stopping: Promise<void> | null = null;
-  #abortStart: ((err: Error) => void) | null = null;
-  /** Worker slot of each live worker: a replacement takes the slot (and the backoff) of the dead. */
-  readonly #slots = new Map<WorkerProcess, number>();
+  /** The start's wait, while it runs: a death, a stop or the start timeout ends it. */
+  #starting: Deadline | null = null;
   readonly #supervisor: Supervisor;
-  #reloading = false;
-  readonly #reloadHost: ReloadHost;
+  readonly #reloader: Reloader;
   readonly #restarts = new RestartLog();
   readonly #watchdog: Watchdog;
   readonly #monitor: Monitor;
@@ -78,46 +63,6 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   /** Set the moment a stop is asked for: /readyz answers 503 from then on, even during the drain delay. */
   #stopAsked = false;
 
-  readonly #dispatch: Dispatch = {
-    ready: (handle, message) => {
-      if (!handle.booted()) return;
-      this.#relay.markReady(handle);
-      if (handle.role === 'agent') {
-        if (message.settings) this.#applySettings(message.settings);
-        this.#watchdog.watch(handle);
-        handle.boot.resolve();
-      }
-    },
-    heartbeat: (handle, message) => this.#watchdog.beat(handle, message),
-    bound: (handle, message, socket) => {
-      if (handle instanceof WorkerProcess) void this.#listen.bound(handle, message, socket as RawHandle | undefined);
-    },
-    leaving: (handle) => {
-      if (handle.state !== 'stopping') handle.leftOnItsOwn = true;
-      if (handle instanceof WorkerProcess) this.#listen.leave(handle);
-    },
-    metrics: (_handle, message) => this.#monitor.received(message),
-    leader: (handle, message) => {
-      if (handle === this.#agent) this.#monitor.leader(handle, message);
-    },
-    ack: (handle, message) => this.#relay.ack(handle, message.seq),
-    barrier: (handle, message) => {
-      handle.send({ clutch: 'barrier', id: message.id });
-    },
-    'boot-error': (handle, message) => {
-      handle.boot.error = message.error;
-    },
-    send: (handle, message) => this.#relay.route(handle, message),
-    reply: (handle, message) => this.#relay.reply(handle, message),
-    listen: (handle, message) => {
-      if (handle instanceof WorkerProcess) void this.#listen.listen(handle, message.listen);
-      else this.logger.warn('[%s] the agent asked to listen; only workers serve HTTP', ClusterErrorCode.IPC_MALFORMED);
-    },
-    'log-health': (handle, message) => {
-      handle.logHealth = { dropped: message.dropped, lastError: message.error };
-    },
-  };
-
   constructor(options: Partial<ClusterOptions> & Pick<ClusterOptions, 'baseDir' | 'framework'>, logger?: Logger, backoff: BackoffOptions = DEFAULT_BACKOFF) {
     super();
     this.options = normalizeOptions(options);
@@ -125,27 +70,37 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     this.logger = logger ?? createLogger('master');
     this.#supervisor = new Supervisor({ backoff, logger: this.logger, startTimeout: this.options.startTimeout });
     this.#relay = new Relay({ maxPending: this.options.maxPending, logger: this.logger });
-    this.#reloadHost = this.#makeReloadHost();
+    this.#children = new Children(this.options, this.logger, () => this.#watchdog.heartbeatMs);
+    this.#children.on('forked', (handle) => {
+      if (handle instanceof WorkerProcess) this.#relay.addWorker(handle);
+      else this.#relay.setAgent(handle);
+    });
+    this.#children.on('exit', (handle, info, slot) => this.#exited(handle, info, slot));
+    const reloadHost: ReloadHost = {
+      logger: this.logger,
+      children: this.#children,
+      restarts: this.#restarts,
+      bootTimeout: this.options.startTimeout,
+      state: () => this.#state,
+      url: () => this.#readyInfo!.url,
+      prepare: () => prepareProject(this.options.framework, this.options.baseDir, this.logger),
+      retire: async (handle, reason) => {
+        handle.retire();
+        await this.#terminate(handle, this.options.stopTimeout, reason);
+      },
+      cancelAgentRefork: () => this.#supervisor.cancelAgentRefork(),
+    };
+    this.#reloader = new Reloader(reloadHost);
     const admits = (worker: WorkerProcess) => worker.state !== 'dead' && worker.state !== 'stopping' && this.#state !== 'stopping' && this.#state !== 'stopped';
     this.#listen = new ListenBroker({
       port: this.options.port,
       reusePort: this.options.reusePort,
       scheduling: () => this.#settings.scheduling,
-      slotOf: (worker) => this.#slots.get(worker)!,
+      slotOf: (worker) => this.#children.slotOf(worker),
       admits,
       serving: (worker, where, admitted) => this.#serving(worker, where, admitted),
     });
-    this.#recycler = new Recycler({
-      logger: this.logger,
-      reloadHost: this.#reloadHost,
-      ready: () => this.#state === 'ready',
-      canRecycle: () => this.#state === 'ready' && !this.#reloading,
-      slotOf: (worker) => this.#slots.get(worker)!,
-      leave: (worker) => this.#listen.leave(worker),
-      drain: async (worker) => {
-        await this.#terminate(worker, this.options.stopTimeout, 'reload');
-      },
-    });
+    this.#recycler = new Recycler(reloadHost, { canRecycle: () => !this.#reloader.running, leave: (worker) => this.#listen.leave(worker) });
     this.#watchdog = new Watchdog({
       stallTimeout: this.#settings.stallTimeout,
       maxMemory: this.#settings.maxMemory,
@@ -161,13 +116,9 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
         title: this.options.title,
         baseDir: this.options.baseDir,
         env: this.options.env,
-        masterState: () => (this.#reloading ? 'reloading' : MASTER_STATUS[this.#state]),
+        masterState: () => (this.#reloader.running ? 'reloading' : MASTER_STATUS[this.#state]),
         url: () => this.#readyInfo?.url ?? null,
-        agent: () => this.#agent,
-        workers: () =>
-          [...this.#workers]
-            .map((worker) => ({ worker, slot: this.#slots.get(worker)! }))
-            .sort((a, b) => a.slot - b.slot || a.worker.startedAt - b.worker.startedAt),
+        children: this.#children,
         ready: () => this.isReady,
         workersInRotation: () => this.#listen.inRotation(),
         waitingConnections: () => this.#listen.waiting(),
@@ -176,6 +127,17 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       this.#watchdog,
       this.#restarts,
     );
+    const parts: MasterParts = {
+      relay: this.#relay,
+      watchdog: this.#watchdog,
+      listen: this.#listen,
+      monitor: this.#monitor,
+      children: this.#children,
+      logger: this.logger,
+      applySettings: (settings) => this.#applySettings(settings),
+    };
+    const table = masterDispatch(parts);
+    this.#children.on('message', (handle, raw, socket) => dispatchChildMessage(table, parts, handle, raw, socket));
   }
 
   /** What /readyz answers: the cluster is ready, a worker is in the rotation, and no stop was asked for. */
@@ -203,19 +165,6 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     return this.#monitor.status();
   }
 
-  /**
-   * The framework's work done once in the master rather than in every child (compiling the
-   * project's TypeScript). A failure is logged, not fatal: the children can still do it themselves.
-   */
-  async #prepare(): Promise<void> {
-    try {
-      const framework = await loadFramework(this.options.framework);
-      await framework.prepare?.({ baseDir: this.options.baseDir, logger: this.logger });
-    } catch (err) {
-      this.logger.warn('preparing the project failed (each process will do it itself): %s', err instanceof Error ? err.message : err);
-    }
-  }
-
   /** The text of /metrics. */
   metrics(): Promise<string> {
     return this.#monitor.metrics();
@@ -226,116 +175,57 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
    * disk; see reload.ts. Rejects with CLUTCH_ERR_CLUSTER_RELOAD_FAILED (old workers still serving)
    * when a new process fails to boot, and with …_RELOAD_REFUSED while another reload runs.
    */
-  async reload(options: ReloadOptions = { workers: true, agent: true }): Promise<ReloadResult> {
-    if (this.#state !== 'ready') throw new ClutchError(ClusterErrorCode.RELOAD_REFUSED, `Cannot reload while the cluster is ${this.#state}`);
-    if (this.#reloading) throw new ClutchError(ClusterErrorCode.RELOAD_REFUSED, 'A reload is already running');
-    this.#reloading = true;
-    this.logger.info('reload: replacing %s', [options.workers && 'the workers', options.agent && 'the agent'].filter(Boolean).join(' and '));
-    try {
-      await this.#prepare();
-      const result = await reload(this.#reloadHost, options);
-      this.#restarts.reloaded();
-      this.logger.info('reload done in %dms', result.ms);
-      return result;
-    } catch (err) {
-      this.logger.error('%s', err instanceof Error ? err.message : err);
-      throw err;
-    } finally {
-      this.#reloading = false;
-    }
-  }
-
-  /** The master's side of a reload: the operations reload.ts sequences. */
-  #makeReloadHost(): ReloadHost {
-    const guard = () => {
-      if (this.#state !== 'ready') throw new ClutchError(ClusterErrorCode.RELOAD_FAILED, `the cluster is ${this.#state}`);
-    };
-    return {
-      logger: this.logger,
-      bootTimeout: this.options.startTimeout,
-      slots: () => [...new Set(this.#slots.values())].sort((a, b) => a - b),
-      inService: (slot) => [...this.#workers].filter((w) => this.#slots.get(w) === slot && w.inService),
-      forkCandidate: (slot) => {
-        guard();
-        return this.#forkWorker(slot, true);
-      },
-      admit: (worker, reason) => {
-        guard();
-        worker.admit();
-        this.#restarts.record(this.#slots.get(worker)!, reason);
-        worker.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
-      },
-      retire: async (handle, reason) => {
-        handle.retire();
-        await this.#terminate(handle, this.options.stopTimeout, reason);
-      },
-      agent: () => this.#agent,
-      cancelAgentRefork: () => this.#supervisor.cancelAgentRefork(),
-      forkAgent: () => {
-        guard();
-        return this.#forkAgent();
-      },
-      admitAgent: (agent) => {
-        agent.send({ clutch: 'cluster-ready', url: this.#readyInfo!.url });
-        this.#restarts.record('agent', 'reload');
-      },
-    };
+  reload(options: ReloadOptions = { workers: true, agent: true }): Promise<ReloadResult> {
+    return this.#reloader.run(options);
   }
 
   /** Starts the cluster; resolves once every worker listens. On failure every child is gone before it rejects. */
   async start(): Promise<ClusterReadyInfo> {
     if (this.#state !== 'idle') throw new ClutchError(ClusterErrorCode.INVALID_OPTION, `Cannot start a master that is ${this.#state}`);
-    if (this.options.reusePort) {
-      const why = reusePortSupported();
-      if (why)
-        throw new ClutchError(
-          ClusterErrorCode.REUSEPORT_UNSUPPORTED,
-          `--reuse-port (cluster.listen.reusePort) is not available here: ${why}; use the default round-robin or --scheduling os`,
-        );
-    }
+    this.#listen.checkSupported();
     this.#state = 'starting';
     const began = Date.now();
     const { startTimeout, workers: count } = this.options;
-    cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], execArgv: childExecArgv(), serialization: 'json' });
+    this.#children.setup();
 
-    const aborted = new Promise<never>((_, reject) => {
-      this.#abortStart = reject;
-    });
-    aborted.catch(() => {});
-    const timer = setTimeout(() => {
-      const waiting = [this.#agent, ...this.#workers].filter((h) => h && h.state !== 'dead' && !h.boot.done).map((h) => `${h!.role} ${h!.pid}`);
-      this.#abortStart?.(
-        new ClutchError(ClusterErrorCode.START_TIMEOUT, `The cluster was not ready within ${startTimeout}ms; still starting: ${waiting.join(', ') || 'none'}`),
+    const deadline = new Deadline(startTimeout, () => {
+      const waiting = this.#children
+        .all()
+        .filter((h) => h.state !== 'dead' && !h.boot.done)
+        .map((h) => `${h.role} ${h.pid}`);
+      return new ClutchError(
+        ClusterErrorCode.START_TIMEOUT,
+        `The cluster was not ready within ${startTimeout}ms; still starting: ${waiting.join(', ') || 'none'}`,
       );
-    }, startTimeout);
-
+    });
+    this.#starting = deadline;
     try {
-      await Promise.race([this.#prepare(), aborted]);
+      await deadline.race(prepareProject(this.options.framework, this.options.baseDir, this.logger));
       // A health port asked for on the command line answers /livez from the start; one in the
       // project's config, once the agent has read it.
       const early = this.#settings.health;
       if (early) await this.#monitor.openHealth(early.port, early.hostname);
-      const agent = this.#forkAgent();
-      await Promise.race([agent.boot.promise, aborted]);
+      const agent = this.#children.forkAgent();
+      await deadline.race(agent.boot.promise);
       const health = this.#settings.health;
-      if (health && !early) await Promise.race([this.#monitor.openHealth(health.port, health.hostname), aborted]);
-      const workers = Array.from({ length: count }, (_, slot) => this.#forkWorker(slot));
+      if (health && !early) await deadline.race(this.#monitor.openHealth(health.port, health.hostname));
+      const workers = Array.from({ length: count }, (_, slot) => this.#children.forkWorker(slot));
       this.#relay.closeBacklog();
-      await Promise.race([Promise.all(workers.map((w) => w.boot.promise)), aborted]);
+      await deadline.race(Promise.all(workers.map((w) => w.boot.promise)));
     } catch (err) {
-      clearTimeout(timer);
-      this.#abortStart = null;
+      deadline.end();
       this.logger.error('start failed [%s]: %s', (err as { code?: string }).code ?? 'UNKNOWN', err instanceof Error ? err.message : err);
       await this.stop();
       throw err;
+    } finally {
+      deadline.end();
+      this.#starting = null;
     }
-    clearTimeout(timer);
-    this.#abortStart = null;
     this.#state = 'ready';
 
     const info = this.#readyInfo!;
-    info.agent = this.#agent!.pid;
-    info.workers = [...this.#workers].map((w) => w.pid);
+    info.agent = this.#children.agent!.pid;
+    info.workers = this.#children.workers.map((w) => w.pid);
     const health = this.#monitor.healthUrl;
     if (health) info.health = health;
     this.logger.info(
@@ -372,14 +262,15 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
         this.logger.info('stopping in %dms: /readyz answers 503, the workers keep serving until then', delay);
         await new Promise((r) => setTimeout(r, delay));
       }
-      this.#abortStart?.(new ClutchError(ClusterErrorCode.START_ABORTED, 'The cluster was asked to stop while starting'));
+      this.#starting?.abort(new ClutchError(ClusterErrorCode.START_ABORTED, 'The cluster was asked to stop while starting'));
       this.#state = 'stopping';
       this.#supervisor.stop();
       this.#watchdog.stop();
       // No new connection is accepted; the workers finish what they have.
       this.#listen.closeAll();
-      await Promise.all([...this.#workers].map((w) => this.#terminate(w, timeout)));
-      if (this.#agent) await terminate(this.#agent, timeout, this.logger);
+      await Promise.all(this.#children.workers.map((w) => this.#terminate(w, timeout)));
+      const agent = this.#children.agent;
+      if (agent) await terminate(agent, timeout, this.logger);
       this.#state = 'stopped';
       this.#monitor.close();
       this.logger.info('%s stopped', this.options.title);
@@ -411,90 +302,47 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
    * signal: a child that has not installed its SIGUSR1 handler yet would open an inspector port.
    */
   reopenLogs(): void {
-    this.#agent?.send({ clutch: 'reopen-logs' });
-    for (const w of this.#workers) w.send({ clutch: 'reopen-logs' });
+    for (const child of this.#children.all()) child.send({ clutch: 'reopen-logs' });
   }
 
-  /** Heartbeats come often enough that a stall is seen within a fraction of the stall timeout, and at least once a second (status and metrics). */
-  #heartbeatMs(): number {
-    const stall = this.#watchdog.stallTimeout;
-    return stall > 0 ? Math.max(50, Math.min(1_000, Math.floor(stall / 4))) : 1_000;
-  }
-
-  #childEnv(): NodeJS.ProcessEnv {
-    const child: ChildOptions = {
-      baseDir: this.options.baseDir,
-      framework: this.options.framework,
-      env: this.options.env,
-      title: this.options.title,
-      stopTimeout: this.options.stopTimeout,
-      heartbeatMs: this.#heartbeatMs(),
-      masterPid: process.pid,
-      agentPid: this.#agent?.pid ?? null,
-    };
-    return { ...process.env, [CHILD_OPTIONS_ENV]: JSON.stringify(child) };
-  }
-
-  #forkAgent(): AgentProcess {
-    const agent = new AgentProcess(AGENT_ENTRY, this.#childEnv(), childExecArgv());
-    this.#agent = agent;
-    this.#relay.setAgent(agent);
-    agent.on('message', (raw) => this.#onChildMessage(agent, raw, undefined));
-    this.#wire(agent, 'agent');
-    return agent;
-  }
-
-  #forkWorker(slot: number, candidate = false): WorkerProcess {
-    const worker = new WorkerProcess(this.#childEnv(), candidate);
-    this.#workers.add(worker);
-    this.#slots.set(worker, slot);
-    this.#relay.addWorker(worker);
-    worker.on('message', (raw, socket) => this.#onChildMessage(worker, raw, socket));
-    this.#wire(worker, slot);
-    return worker;
-  }
-
-  /** One fork and exit wiring for both roles: the boot to wait for, and what a death means. */
-  #wire(handle: AgentProcess | WorkerProcess, slot: number | 'agent'): void {
+  /** What a death means: the boot it fails, and whether supervision replaces the process. */
+  #exited(handle: ChildProcessHandle, info: ExitInfo, slot: Slot): void {
+    // Its request counts stay in the totals (a counter never goes back), then its vitals go.
+    if (handle instanceof WorkerProcess) this.#monitor.workerExited(handle);
+    this.#watchdog.forget(handle);
+    if (handle instanceof WorkerProcess) {
+      this.#relay.removeWorker(handle);
+      // Connections handed to it and not yet written to its channel go to another worker.
+      this.#listen.exited(handle);
+    } else {
+      this.#relay.agentExited(handle);
+    }
+    this.#relay.broadcastPids();
     const { boot } = handle;
-    handle.once('exit', (info: ExitInfo) => {
-      this.#watchdog.forget(handle);
-      if (handle instanceof WorkerProcess) {
-        this.#monitor.workerExited(handle);
-        this.#workers.delete(handle);
-        this.#slots.delete(handle);
-        this.#relay.removeWorker(handle);
-        // Connections handed to it and not yet written to its channel go to another worker.
-        this.#listen.exited(handle);
-      } else {
-        this.#relay.agentExited(handle);
-      }
-      this.#relay.broadcastPids();
-      const error = exitError(handle, info.code, info.signal);
-      boot.reject(error);
-      // A death after its own boot but before the whole cluster is ready fails the start too.
-      if (this.#state === 'starting') this.#abortStart?.(error);
-      const candidate = handle instanceof WorkerProcess && handle.candidate;
-      if (this.#state !== 'ready' || handle.retired || candidate) return;
-      this.logger.error('%s %d exited (code %s, signal %s)%s', handle.role, handle.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
-      // Killed from outside after it served (an operator, the OOM killer): no crash loop, no delay.
-      const counts = !(boot.done && killedFromOutside(handle, info.code, info.signal));
-      const reason = handle.killedFor ?? 'crash';
-      const refork = () => {
-        if (this.#state === 'ready') this.#replace(slot, reason);
-      };
-      if (slot === 'agent') this.#supervisor.agentDied(Date.now() - handle.startedAt, refork, counts);
-      else this.#supervisor.workerDied(slot, Date.now() - handle.startedAt, refork, counts);
-    });
-    this.logger.debug('forked %s %d%s', handle.role, handle.pid, slot === 'agent' ? '' : ` (slot ${slot})`);
+    const error = exitError(handle, info.code, info.signal);
+    boot.reject(error);
+    // A death after its own boot but before the whole cluster is ready fails the start too.
+    if (this.#state === 'starting') this.#starting?.abort(error);
+    const candidate = handle instanceof WorkerProcess && handle.candidate;
+    if (this.#state !== 'ready' || handle.retired || candidate) return;
+    this.logger.error('%s %d exited (code %s, signal %s)%s', handle.role, handle.pid, info.code, info.signal, boot.error ? `: ${error.message}` : '');
+    // Killed from outside after it served (an operator, the OOM killer): no crash loop, no delay.
+    const counts = !(boot.done && killedFromOutside(handle, info.code, info.signal));
+    const reason = handle.killedFor ?? 'crash';
+    const refork = () => {
+      if (this.#state === 'ready') this.#replace(slot, reason);
+    };
+    if (slot === 'agent') this.#supervisor.agentDied(Date.now() - handle.startedAt, refork, counts);
+    else this.#supervisor.workerDied(slot, Date.now() - handle.startedAt, refork, counts);
   }
 
   /** Supervision's refork of a dead process; the replacement runs serverDidReady once it is ready (only it). */
-  #replace(slot: number | 'agent', reason: RestartReason): void {
+  #replace(slot: Slot, reason: RestartReason): void {
     // At most one agent: a reload may have replaced the dead one already.
-    if (slot === 'agent' && this.#agent && this.#agent.state !== 'dead') return;
+    const agent = this.#children.agent;
+    if (slot === 'agent' && agent && agent.state !== 'dead') return;
     this.#restarts.record(slot, reason);
-    const handle = slot === 'agent' ? this.#forkAgent() : this.#forkWorker(slot);
+    const handle = slot === 'agent' ? this.#children.forkAgent() : this.#children.forkWorker(slot);
     const booted = handle.boot.promise;
     this.#supervisor.bootDeadline(`${handle.role} ${handle.pid}`, booted, () => handle.kill('SIGKILL'));
     void booted.then(
@@ -504,16 +352,5 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       },
       () => {},
     );
-  }
-
-  #onChildMessage(handle: ChildProcessHandle, raw: unknown, socket: unknown): void {
-    const problem = checkChildMessage(raw);
-    if (problem !== null) {
-      this.logger.warn('[%s] ignored a message from %s %d: %s', ClusterErrorCode.IPC_MALFORMED, handle.role, handle.pid, problem);
-      return;
-    }
-    const message = raw as ChildMessage;
-    if ((message.clutch === 'send' || message.clutch === 'reply') && message.ack !== undefined) this.#relay.ack(handle, message.ack);
-    (this.#dispatch[message.clutch] as (h: ChildProcessHandle, m: ChildMessage, socket: unknown) => void)(handle, message, socket);
   }
 }

@@ -1,4 +1,5 @@
 import { takesMessages, type ChildHandle } from './child-handle.js';
+import type { Children } from './children.js';
 import { HealthServer } from './health-server.js';
 import type { HttpCounts } from './http-stats.js';
 import { logHealth } from './logger.js';
@@ -16,15 +17,17 @@ export interface MonitorHost {
   /** 'ready' | 'reloading' | 'starting' | 'stopping' | 'dead', as status shows the master. */
   masterState(): ClusterStatus['master']['state'];
   url(): string | null;
-  agent(): ChildHandle | null;
-  /** The live workers with their slots, in slot order. */
-  workers(): Array<{ worker: ChildHandle; slot: number }>;
+  /** The agent and the live workers with their slots. */
+  readonly children: Pick<Children, 'agent' | 'bySlot'>;
   /** Ready, a worker in rotation, and no stop begun: what /readyz answers. */
   ready(): boolean;
   workersInRotation(): number;
   waitingConnections(): number;
   messenger(): { queued: number; refused: number };
 }
+
+/** Responses counted in `http`. */
+const served = (http: HttpCounts) => http.classes.reduce((n, c) => n + c, 0);
 
 /** How long a scrape waits for the workers' own metrics, ms. */
 const COLLECT_TIMEOUT_MS = 2_000;
@@ -41,6 +44,8 @@ export class Monitor {
   readonly #own = new OwnVitals();
   /** HTTP counts of workers that exited, so that the cluster's counters only grow. */
   readonly #retiredHttp: HttpCounts = emptyHttp();
+  /** Each live worker's HTTP counts as the last scrape got them (fresher than its last heartbeat). */
+  readonly #scraped = new Map<number, HttpCounts>();
   #health: HealthServer | null = null;
   #nextCollect = 1;
   /** The agent's last word on leadership, and the elections of agents before it. */
@@ -64,9 +69,13 @@ export class Monitor {
     return this.#health.url;
   }
 
-  /** A worker is gone: what it served stays counted. */
+  /** A worker is gone: what it served stays counted, as of the latest figures heard from it (a heartbeat or a scrape). */
   workerExited(worker: ChildHandle): void {
-    const http = this.#watchdog.vitals(worker)?.last?.http;
+    const beat = this.#watchdog.vitals(worker)?.last?.http;
+    const scraped = this.#scraped.get(worker.pid);
+    this.#scraped.delete(worker.pid);
+    // The counts only grow: the larger total is the later.
+    const http = beat && scraped ? (served(scraped) > served(beat) ? scraped : beat) : (beat ?? scraped);
     if (http) addHttp(this.#retiredHttp, http);
   }
 
@@ -88,7 +97,7 @@ export class Monitor {
 
   async status(): Promise<ClusterStatus> {
     const own = this.#own.latest;
-    const agent = this.#host.agent();
+    const agent = this.#host.children.agent;
     const status = async (handle: ChildHandle, slot: SlotKey) =>
       childStatus(handle, this.#watchdog.vitals(handle), this.#restarts.restarts(slot), this.#restarts.last(slot));
     return {
@@ -112,7 +121,7 @@ export class Monitor {
       },
       agent: agent ? await status(agent, 'agent') : null,
       leader: this.#leaderNow(),
-      workers: await Promise.all(this.#host.workers().map(async ({ worker, slot }) => ({ ...(await status(worker, slot)), slot }))),
+      workers: await Promise.all(this.#host.children.bySlot().map(async ({ worker, slot }) => ({ ...(await status(worker, slot)), slot }))),
     };
   }
 
@@ -121,6 +130,7 @@ export class Monitor {
     // First the workers' answers: their HTTP counts as of now, and the project's metrics.
     const collected = await this.#collect();
     const fresh = new Map(collected.map((c) => [c.pid, c.http]));
+    for (const [pid, http] of fresh) if (http) this.#scraped.set(pid, http);
     const own = this.#own.latest;
     const processes: ProcessFigures[] = [
       {
@@ -154,9 +164,9 @@ export class Monitor {
       const served = fresh.get(handle.pid) ?? beat.http;
       if (served) addHttp(http, served);
     };
-    const agent = this.#host.agent();
+    const agent = this.#host.children.agent;
     if (agent) child(agent, 'agent', '');
-    for (const { worker, slot } of this.#host.workers()) child(worker, 'worker', String(slot));
+    for (const { worker, slot } of this.#host.children.bySlot()) child(worker, 'worker', String(slot));
     const ownText = renderClusterMetrics({
       processes,
       http,
@@ -176,7 +186,7 @@ export class Monitor {
 
   /** Leadership as it stands: the current agent's word (none while no agent is up). */
   #leaderNow(): ClusterStatus['leader'] {
-    const agent = this.#host.agent();
+    const agent = this.#host.children.agent;
     const state = this.#leader && agent?.pid === this.#leader.pid && agent.state !== 'dead' ? this.#leader.state : null;
     return state ? { leading: state.leading, token: state.token, store: state.store } : null;
   }
@@ -197,7 +207,7 @@ export class Monitor {
 
   /** Asks every ready worker for the project's own metrics; a worker that does not answer in time is left out. */
   async #collect(): Promise<Array<{ pid: number; metrics: unknown[] | null; http: HttpCounts | undefined }>> {
-    const asked = this.#host.workers().filter(({ worker }) => takesMessages(worker.state));
+    const asked = this.#host.children.bySlot().filter(({ worker }) => takesMessages(worker.state));
     type Answer = { pid: number; metrics: unknown[] | null; http: HttpCounts | undefined };
     const answers = await Promise.all(
       asked.map(

@@ -1,21 +1,14 @@
 import type { ChildHandle } from './child-handle.js';
 import { ClusterErrorCode } from './errors.js';
-import type { Logger } from './logger.js';
 import { replaceInSlot, type ReloadHost } from './reload.js';
 import { WorkerProcess } from './worker-process.js';
 
-/** What the recycler needs of the master. */
+/** What the recycler needs of the master besides what a reload needs. */
 export interface RecyclerHost {
-  readonly logger: Logger;
-  readonly reloadHost: ReloadHost;
-  /** True while the cluster is ready and no reload runs: a recycle may begin. */
+  /** True while no reload runs: a recycle may begin. */
   canRecycle(): boolean;
-  ready(): boolean;
-  slotOf(worker: WorkerProcess): number;
   /** Takes a worker out of the rotation (no new connection). */
   leave(worker: WorkerProcess): void;
-  /** Drains and stops a worker (a reload's way). */
-  drain(worker: WorkerProcess): Promise<void>;
 }
 
 /**
@@ -25,18 +18,24 @@ export interface RecyclerHost {
  * replaced as after a crash. One recycle at a time, so capacity never drops by more than one worker.
  */
 export class Recycler {
+  readonly #reload: ReloadHost;
   readonly #host: RecyclerHost;
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(host: RecyclerHost) {
+  constructor(reload: ReloadHost, host: RecyclerHost) {
+    this.#reload = reload;
     this.#host = host;
   }
 
+  #ready(): boolean {
+    return this.#reload.state() === 'ready';
+  }
+
   stalled(handle: ChildHandle, silent: number): void {
-    if (!this.#host.ready()) return;
-    const { logger } = this.#host;
+    if (!this.#ready()) return;
+    const { logger } = this.#reload;
     if (handle instanceof WorkerProcess) {
-      const slot = this.#host.slotOf(handle);
+      const slot = this.#reload.children.slotOf(handle);
       logger.error(
         '[%s] worker %d (slot %d) sent no heartbeat for %dms; it leaves the rotation and is replaced',
         ClusterErrorCode.WORKER_STALLED,
@@ -64,25 +63,22 @@ export class Recycler {
       worker.kill('SIGKILL');
     };
     this.#queue = this.#queue.then(async () => {
-      if (!this.#host.ready() || worker.state === 'dead' || worker.retired) return;
+      if (!this.#ready() || worker.state === 'dead' || worker.retired) return;
       if (!this.#host.canRecycle() || worker.candidate) {
         if (reason === 'stalled') kill();
         return;
       }
-      const slot = this.#host.slotOf(worker);
-      this.#host.logger.warn('recycling worker %d (slot %d): %s', worker.pid, slot, why);
+      const slot = this.#reload.children.slotOf(worker);
+      this.#reload.logger.warn('recycling worker %d (slot %d): %s', worker.pid, slot, why);
       try {
-        await replaceInSlot(this.#host.reloadHost, slot, [worker], reason, async (old) => {
+        await replaceInSlot(this.#reload, slot, [worker], reason, async (old) => {
+          if (reason !== 'stalled') return this.#reload.retire(old, 'reload');
           old.retire();
-          if (reason === 'stalled') {
-            old.kill('SIGKILL');
-            await old.exited;
-          } else {
-            await this.#host.drain(old);
-          }
+          old.kill('SIGKILL');
+          await old.exited;
         });
       } catch (err) {
-        this.#host.logger.error('recycling worker %d failed: %s', worker.pid, err instanceof Error ? err.message : err);
+        this.#reload.logger.error('recycling worker %d failed: %s', worker.pid, err instanceof Error ? err.message : err);
         // A stalled worker serves nobody: it goes anyway, and supervision replaces it with backoff.
         if (reason === 'stalled') kill();
       }

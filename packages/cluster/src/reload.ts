@@ -1,32 +1,29 @@
 import type { ChildProcessHandle } from './child-handle.js';
+import type { Children } from './children.js';
 import { ClusterErrorCode, ClutchError } from './errors.js';
 import type { Logger } from './logger.js';
 import { withTimeout } from './with-timeout.js';
+import type { MasterState } from './master.js';
+import type { RestartLog } from './restart-log.js';
 import type { WorkerProcess } from './worker-process.js';
 
 /** What the reload needs from the master. */
 export interface ReloadHost {
   readonly logger: Logger;
-  /** The worker slots, in order. */
-  slots(): number[];
-  /** The workers serving in a slot now (usually one). */
-  inService(slot: number): WorkerProcess[];
-  /** Forks a worker that is not in service (no refork if it dies) until admitted. Throws unless the cluster is ready. */
-  forkCandidate(slot: number): WorkerProcess;
-  /** Puts a listening candidate in service, recording why it replaced the old one. Throws unless the cluster is ready. */
-  admit(worker: WorkerProcess, reason: RestartReason): void;
-  /** Stops a process for good: drained, no refork. */
-  retire(handle: ChildProcessHandle, reason: 'stop' | 'reload'): Promise<void>;
-  /** The agent now, if any. */
-  agent(): ChildProcessHandle | null;
-  /** A pending refork of a dead agent must not fork a second one: the reload forks it. */
-  cancelAgentRefork(): void;
-  /** Forks a new agent (the old one is gone). Throws unless the cluster is ready. */
-  forkAgent(): ChildProcessHandle;
-  /** The new agent is ready: it gets `cluster-ready`, and the replacement is recorded. */
-  admitAgent(agent: ChildProcessHandle): void;
+  readonly children: Children;
+  readonly restarts: RestartLog;
   /** How long a new process may take to boot, ms. */
   readonly bootTimeout: number;
+  /** The master's state: a reload begins only when it is ready, and each step checks it still is. */
+  state(): MasterState;
+  /** The cluster's URL (what `cluster-ready` tells a new process). */
+  url(): string;
+  /** Framework work done once in the master before new processes boot (compiling TypeScript). */
+  prepare(): Promise<void>;
+  /** Stops a process for good: out of the rotation, drained, no refork. */
+  retire(handle: ChildProcessHandle, reason: 'stop' | 'reload'): Promise<void>;
+  /** A pending refork of a dead agent must not fork a second one: the reload forks it. */
+  cancelAgentRefork(): void;
 }
 
 /** Why a process was replaced: it died unasked, stopped answering, outgrew --max-memory, or a reload replaced it. */
@@ -55,10 +52,10 @@ export async function reload(host: ReloadHost, options: ReloadOptions): Promise<
   const began = Date.now();
   const result: ReloadResult = { workers: [], agent: null, ms: 0 };
   if (options.workers) {
-    const slots = host.slots();
+    const slots = host.children.slots();
     for (const slot of slots) {
       // Re-read each time: a worker that died meanwhile was reforked — with the new code already.
-      const old = host.inService(slot).filter((w) => w.startedAt < began);
+      const old = host.children.inService(slot).filter((w) => w.startedAt < began);
       if (old.length === 0) continue;
       try {
         const pid = await replaceInSlot(host, slot, old, 'reload', (w) => host.retire(w, 'reload'));
@@ -102,22 +99,21 @@ export async function replaceInSlot(
   reason: RestartReason,
   retire: (worker: WorkerProcess) => Promise<void>,
 ): Promise<number> {
-  const candidate = host.forkCandidate(slot);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ClutchError(ClusterErrorCode.START_TIMEOUT, `the new worker ${candidate.pid} did not listen within ${host.bootTimeout}ms`)),
-      host.bootTimeout,
-    );
-  });
+  stillReady(host);
+  const candidate = host.children.forkWorker(slot, true);
   try {
-    await Promise.race([candidate.boot.promise, timeout]);
-    host.admit(candidate, reason);
+    await withTimeout(
+      candidate.boot.promise,
+      host.bootTimeout,
+      () => new ClutchError(ClusterErrorCode.START_TIMEOUT, `the new worker ${candidate.pid} did not listen within ${host.bootTimeout}ms`),
+    );
+    stillReady(host);
+    candidate.admit();
+    host.restarts.record(slot, reason);
+    candidate.send({ clutch: 'cluster-ready', url: host.url() });
   } catch (err) {
     await host.retire(candidate, 'stop');
     throw err;
-  } finally {
-    clearTimeout(timer);
   }
   host.logger.info('%s: worker %d replaces worker %s (slot %d)', reason, candidate.pid, old.map((w) => w.pid).join(', '), slot);
   await Promise.all(old.map(retire));
@@ -132,9 +128,10 @@ export async function replaceInSlot(
  */
 export async function replaceAgent(host: ReloadHost): Promise<number> {
   host.cancelAgentRefork();
-  const old = host.agent();
+  const old = host.children.agent;
   if (old && old.state !== 'dead') await host.retire(old, 'reload');
-  const agent = host.forkAgent();
+  stillReady(host);
+  const agent = host.children.forkAgent();
   try {
     await withTimeout(
       agent.boot.promise,
@@ -146,7 +143,50 @@ export async function replaceAgent(host: ReloadHost): Promise<number> {
     agent.kill('SIGKILL');
     throw err;
   }
-  host.admitAgent(agent);
+  agent.send({ clutch: 'cluster-ready', url: host.url() });
+  host.restarts.record('agent', 'reload');
   host.logger.info('reload: agent %d replaces agent %d', agent.pid, old?.pid);
   return agent.pid;
+}
+
+/** A stop that began during a reload ends it: no new process is forked or put in service. */
+function stillReady(host: ReloadHost): void {
+  const state = host.state();
+  if (state !== 'ready') throw new ClutchError(ClusterErrorCode.RELOAD_FAILED, `the cluster is ${state}`);
+}
+
+/** The master's reloads, one at a time. */
+export class Reloader {
+  readonly #host: ReloadHost;
+  #running = false;
+
+  constructor(host: ReloadHost) {
+    this.#host = host;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Rejects with …_RELOAD_REFUSED unless the cluster is ready and no other reload runs. */
+  async run(options: ReloadOptions): Promise<ReloadResult> {
+    const { logger } = this.#host;
+    const state = this.#host.state();
+    if (state !== 'ready') throw new ClutchError(ClusterErrorCode.RELOAD_REFUSED, `Cannot reload while the cluster is ${state}`);
+    if (this.#running) throw new ClutchError(ClusterErrorCode.RELOAD_REFUSED, 'A reload is already running');
+    this.#running = true;
+    logger.info('reload: replacing %s', [options.workers && 'the workers', options.agent && 'the agent'].filter(Boolean).join(' and '));
+    try {
+      await this.#host.prepare();
+      const result = await reload(this.#host, options);
+      this.#host.restarts.reloaded();
+      logger.info('reload done in %dms', result.ms);
+      return result;
+    } catch (err) {
+      logger.error('%s', err instanceof Error ? err.message : err);
+      throw err;
+    } finally {
+      this.#running = false;
+    }
+  }
 }

@@ -51,6 +51,12 @@ export class Watchdog {
     return this.#options.stallTimeout;
   }
 
+  /** How often a child sends a heartbeat: often enough that a stall is seen within a fraction of the stall timeout, and at least once a second (status and metrics). */
+  get heartbeatMs(): number {
+    const stall = this.#options.stallTimeout;
+    return stall > 0 ? Math.max(50, Math.min(1_000, Math.floor(stall / 4))) : 1_000;
+  }
+
   /** Starts watching a process that has booted: its silence counts from now. */
   watch(handle: ChildHandle): void {
     const vitals = this.#vitals.get(handle);

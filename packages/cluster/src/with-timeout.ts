@@ -15,3 +15,38 @@ export async function withTimeout<T>(work: Promise<T>, ms: number, timeoutError:
     clearTimeout(timer);
   }
 }
+
+/**
+ * A wait that can end early: every `race` rejects once the deadline passes (with `timeoutError()`)
+ * or once `abort(err)` is called, whichever is first; `end()` clears the timer.
+ */
+export class Deadline {
+  readonly #ended: Promise<never>;
+  #reject!: (err: Error) => void;
+  #over = false;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(ms: number, timeoutError: () => Error) {
+    this.#ended = new Promise<never>((_, reject) => {
+      this.#reject = reject;
+    });
+    this.#ended.catch(() => {});
+    this.#timer = setTimeout(() => this.abort(timeoutError()), Math.max(1, ms));
+  }
+
+  race<T>(work: Promise<T>): Promise<T> {
+    return Promise.race([work, this.#ended]);
+  }
+
+  /** Ends every race with `err`; a no-op once ended. */
+  abort(err: Error): void {
+    if (this.#over) return;
+    this.end();
+    this.#reject(err);
+  }
+
+  end(): void {
+    this.#over = true;
+    clearTimeout(this.#timer);
+  }
+}

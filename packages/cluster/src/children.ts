@@ -1,0 +1,122 @@
+import cluster from 'node:cluster';
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { AgentProcess } from './agent-process.js';
+import type { ChildProcessHandle, ExitInfo } from './child-handle.js';
+import type { Logger } from './logger.js';
+import { CHILD_OPTIONS_ENV, type ChildOptions, type ClusterOptions } from './options.js';
+import { WorkerProcess } from './worker-process.js';
+
+const AGENT_ENTRY = fileURLToPath(new URL('./child/agent-main.js', import.meta.url));
+const WORKER_ENTRY = fileURLToPath(new URL('./child/worker-main.js', import.meta.url));
+
+/** A worker's slot, or 'agent': a replacement takes the slot (and the backoff) of the dead. */
+export type Slot = number | 'agent';
+
+export interface ChildrenEvents {
+  forked: [handle: ChildProcessHandle, slot: Slot];
+  message: [handle: ChildProcessHandle, raw: unknown, socket: unknown];
+  /** A child exited; it is already out of the registry. */
+  exit: [handle: ChildProcessHandle, info: ExitInfo, slot: Slot];
+}
+
+/** Drops inspector flags so children do not fight over the master's debug port. */
+function childExecArgv(): string[] {
+  return process.execArgv.filter((arg) => !arg.startsWith('--inspect'));
+}
+
+/**
+ * The master's processes: the agent, the workers and their slots. It forks them with their
+ * environment and reports what they say and when they exit; what that means is the master's call.
+ */
+export class Children extends EventEmitter<ChildrenEvents> {
+  #agent: AgentProcess | null = null;
+  readonly #slots = new Map<WorkerProcess, number>();
+  readonly #options: ClusterOptions;
+  readonly #logger: Logger;
+  /** How often the children send a heartbeat, ms: read at each fork (the watchdog's stall timeout may change). */
+  readonly #heartbeatMs: () => number;
+
+  constructor(options: ClusterOptions, logger: Logger, heartbeatMs: () => number) {
+    super();
+    this.#options = options;
+    this.#logger = logger;
+    this.#heartbeatMs = heartbeatMs;
+  }
+
+  /** Points node:cluster at the worker entry; once, before the first worker. */
+  setup(): void {
+    cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], execArgv: childExecArgv(), serialization: 'json' });
+  }
+
+  get agent(): AgentProcess | null {
+    return this.#agent;
+  }
+
+  get workers(): WorkerProcess[] {
+    return [...this.#slots.keys()];
+  }
+
+  /** The agent (if any) and every worker. */
+  all(): ChildProcessHandle[] {
+    return this.#agent ? [this.#agent, ...this.#slots.keys()] : [...this.#slots.keys()];
+  }
+
+  slotOf(worker: WorkerProcess): number {
+    return this.#slots.get(worker)!;
+  }
+
+  /** The worker slots, in order. */
+  slots(): number[] {
+    return [...new Set(this.#slots.values())].sort((a, b) => a - b);
+  }
+
+  /** The workers serving in a slot now (usually one; two for a moment during a replacement). */
+  inService(slot: number): WorkerProcess[] {
+    return this.workers.filter((w) => this.#slots.get(w) === slot && w.inService);
+  }
+
+  /** Every worker with its slot, by slot and then age. */
+  bySlot(): Array<{ worker: WorkerProcess; slot: number }> {
+    return [...this.#slots].map(([worker, slot]) => ({ worker, slot })).sort((a, b) => a.slot - b.slot || a.worker.startedAt - b.worker.startedAt);
+  }
+
+  forkAgent(): AgentProcess {
+    const agent = new AgentProcess(AGENT_ENTRY, this.#env(), childExecArgv());
+    this.#agent = agent;
+    this.#track(agent, 'agent');
+    return agent;
+  }
+
+  /** A `candidate` is a reload's new worker: not in service until admitted. */
+  forkWorker(slot: number, candidate = false): WorkerProcess {
+    const worker = new WorkerProcess(this.#env(), candidate);
+    this.#slots.set(worker, slot);
+    this.#track(worker, slot);
+    return worker;
+  }
+
+  #track(handle: AgentProcess | WorkerProcess, slot: Slot): void {
+    handle.on('message', (raw, socket) => this.emit('message', handle, raw, socket));
+    handle.once('exit', (info) => {
+      if (handle instanceof WorkerProcess) this.#slots.delete(handle);
+      this.emit('exit', handle, info, slot);
+    });
+    this.emit('forked', handle, slot);
+    this.#logger.debug('forked %s %d%s', handle.role, handle.pid, slot === 'agent' ? '' : ` (slot ${slot})`);
+  }
+
+  #env(): NodeJS.ProcessEnv {
+    const child: ChildOptions = {
+      baseDir: this.#options.baseDir,
+      framework: this.#options.framework,
+      env: this.#options.env,
+      title: this.#options.title,
+      stopTimeout: this.#options.stopTimeout,
+      heartbeatMs: this.#heartbeatMs(),
+      masterPid: process.pid,
+      agentPid: this.#agent?.pid ?? null,
+    };
+    return { ...process.env, [CHILD_OPTIONS_ENV]: JSON.stringify(child) };
+  }
+}
