@@ -1,7 +1,7 @@
 /** How config layers merge, and what a schedule's interval may say. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isPlainObject, mergeConfig } from '../../packages/core/src/merge-config.ts';
+import { isPlainObject, mergeConfig } from '../../packages/core/src/loader/merge-config.ts';
 import { parseInterval } from '../../packages/core/src/schedule.ts';
 
 describe('mergeConfig', () => {

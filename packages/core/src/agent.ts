@@ -1,13 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { ChildTransport, FrameworkStartOptions, Logger } from '@clutch/cluster';
-import { Ready } from 'get-ready';
-import { bootProcess, type Bootable } from './boot.js';
+import { ProcessCore, type Bootable } from './boot.js';
 import type { ClutchConfig } from './config.js';
 import { Leader } from './leader/leader.js';
-import { Lifecycle } from './lifecycle.js';
-import { Messenger } from './messenger.js';
-import type { LoadUnit } from './plugins.js';
-import { loadSchedules } from './schedule.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { Messenger } from './messenger.js';
+import type { LoadUnit } from './loader/plugins.js';
+import { loadSchedules } from './loader/schedules.js';
 import { Scheduler } from './scheduler.js';
 
 /**
@@ -27,7 +26,7 @@ export class Agent extends EventEmitter implements Bootable {
   /** Whether this agent leads every cluster of the project (config.cluster.leader); set once the config is loaded. */
   leader!: Leader;
   #scheduler: Scheduler | null = null;
-  readonly #ready = new Ready();
+  readonly #core: ProcessCore;
   readonly #transport: ChildTransport;
 
   constructor(options: FrameworkStartOptions) {
@@ -36,29 +35,24 @@ export class Agent extends EventEmitter implements Bootable {
     this.env = options.env;
     this.name = options.title;
     this.logger = options.logger;
-    this.lifecycle = new Lifecycle({ logger: this.logger, timeout: 10_000 });
-    this.messenger = new Messenger(options.transport, { logger: this.logger, pids: options.pids, requestTimeout: 5_000 });
+    this.#core = new ProcessCore(options);
+    this.lifecycle = this.#core.lifecycle;
+    this.messenger = this.#core.messenger;
     this.#transport = options.transport;
   }
 
   /** Resolves once the agent is ready (after willReady). */
   ready(): Promise<void> {
-    return this.#ready.ready();
+    return this.#core.ready();
   }
 
   async boot(): Promise<void> {
-    try {
-      await bootProcess(this, 'agent', {
-        loadFiles: async () => {
-          this.leader = await Leader.create(this.config.cluster.leader, this.logger, this.#transport);
-          this.#scheduler = new Scheduler(this.messenger, this.logger, await loadSchedules(this.units), this.leader);
-        },
-        markReady: () => this.#ready.ready(true),
-      });
-    } catch (err) {
-      this.#ready.ready(err as Error);
-      throw err;
-    }
+    await this.#core.boot(this, 'agent', {
+      loadFiles: async () => {
+        this.leader = await Leader.create(this.config.cluster.leader, this.logger, this.#transport);
+        this.#scheduler = new Scheduler(this.messenger, this.logger, await loadSchedules(this.units), this.leader);
+      },
+    });
   }
 
   /** The cluster is ready: the election begins, serverDidReady hooks run, then the schedules start. */
@@ -72,7 +66,6 @@ export class Agent extends EventEmitter implements Bootable {
   async close(): Promise<void> {
     await this.#scheduler?.stop(this.config?.hookTimeout ?? 10_000);
     await this.leader?.stop();
-    await this.lifecycle.run('beforeClose');
-    this.messenger.close();
+    await this.#core.close();
   }
 }

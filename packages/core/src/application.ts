@@ -3,25 +3,25 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import Router from '@koa/router';
 import type { FrameworkStartOptions, Logger } from '@clutch/cluster';
-import { Ready } from 'get-ready';
 import Koa, { type Middleware } from 'koa';
 import type { Context } from './context.js';
-import { bootProcess, type Bootable } from './boot.js';
+import { ProcessCore, type Bootable } from './boot.js';
 import type { ClutchConfig } from './config.js';
 import type { ControllerTree } from './controller.js';
 import { errorPage } from './error-page.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
-import { importDefault, resolveModuleFile } from './import-module.js';
-import { Lifecycle } from './lifecycle.js';
-import { loadControllers } from './load-controllers.js';
-import { Messenger } from './messenger.js';
-import { useMiddleware } from './middleware.js';
+import { importDefault, resolveModuleFile } from './loader/import-module.js';
+import type { Lifecycle } from './lifecycle.js';
+import { loadControllers } from './loader/controllers.js';
+import type { Messenger } from './messenger.js';
+import { useMiddleware } from './loader/middleware.js';
 import { RequestErrorLog } from './request-errors.js';
 import { cacheRouteMatches } from './route-cache.js';
-import type { LoadUnit } from './plugins.js';
-import { loadSchedules } from './schedule.js';
+import type { LoadUnit } from './loader/plugins.js';
+import { loadSchedules } from './loader/schedules.js';
 import { SCHEDULE_ACTION, type ScheduleRun } from './scheduler.js';
-import { loadServices, serviceAccessor, type ServiceTree } from './service.js';
+import { loadServices } from './loader/services.js';
+import { serviceAccessor, type ServiceTree } from './service.js';
 
 const SERVICES = Symbol('clutch.services');
 
@@ -58,7 +58,7 @@ export class Application extends Koa implements Bootable {
   readonly lifecycle: Lifecycle;
   readonly router = new Router();
   controller = {} as ControllerTree;
-  readonly #ready = new Ready();
+  readonly #core: ProcessCore;
 
   constructor(options: FrameworkStartOptions) {
     super();
@@ -66,8 +66,9 @@ export class Application extends Koa implements Bootable {
     this.env = options.env;
     this.name = options.title;
     this.logger = options.logger;
-    this.lifecycle = new Lifecycle({ logger: this.logger, timeout: 10_000 });
-    this.messenger = new Messenger(options.transport, { logger: this.logger, pids: options.pids, requestTimeout: 5_000 });
+    this.#core = new ProcessCore(options);
+    this.lifecycle = this.#core.lifecycle;
+    this.messenger = this.#core.messenger;
     const requestErrors = new RequestErrorLog(this.logger);
     cacheRouteMatches(this.router);
     // First of all middleware, so errors of anything added later — even in the earliest hooks — get a
@@ -86,22 +87,16 @@ export class Application extends Koa implements Bootable {
 
   /** Resolves once the app is ready (after willReady). */
   ready(): Promise<void> {
-    return this.#ready.ready();
+    return this.#core.ready();
   }
 
   /** Boots the app: plugins, config, hooks, services, middleware, controllers, router, schedules. */
   async boot(): Promise<void> {
-    try {
-      await bootProcess(this, 'app', {
-        loadFiles: () => this.#loadFiles(),
-        // The router goes last, so middleware added in didLoad or willReady runs before it.
-        finish: () => this.use(this.router.routes()).use(this.router.allowedMethods()),
-        markReady: () => this.#ready.ready(true),
-      });
-    } catch (err) {
-      this.#ready.ready(err as Error);
-      throw err;
-    }
+    await this.#core.boot(this, 'app', {
+      loadFiles: () => this.#loadFiles(),
+      // The router goes last, so middleware added in didLoad or willReady runs before it.
+      finish: () => this.use(this.router.routes()).use(this.router.allowedMethods()),
+    });
   }
 
   /** A context outside any request — for schedules and other background work. */
@@ -114,9 +109,8 @@ export class Application extends Koa implements Bootable {
   }
 
   /** Runs beforeClose (in reverse load order) and rejects pending messenger requests. */
-  async close(): Promise<void> {
-    await this.lifecycle.run('beforeClose');
-    this.messenger.close();
+  close(): Promise<void> {
+    return this.#core.close();
   }
 
   async #loadFiles(): Promise<void> {

@@ -1,13 +1,15 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { Logger } from '@clutch/cluster';
+import type { FrameworkStartOptions, Logger } from '@clutch/cluster';
 import { LOG_FORMAT_ENV, setLogFormat } from '@clutch/cluster/logger';
-import { loadConfig, projectName, type ClutchConfig } from './config.js';
+import type { ClutchConfig } from './config.js';
+import { loadConfig, projectName } from './loader/config.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
-import { configureTypeScript, importDefault, resolveModuleFile } from './import-module.js';
-import type { BootHooks, Lifecycle } from './lifecycle.js';
-import type { Messenger } from './messenger.js';
-import { resolveUnits, type LoadUnit } from './plugins.js';
+import { configureTypeScript, importDefault, resolveModuleFile } from './loader/import-module.js';
+import { Ready } from 'get-ready';
+import { Lifecycle, type BootHooks } from './lifecycle.js';
+import { Messenger } from './messenger.js';
+import { resolveUnits, type LoadUnit } from './loader/plugins.js';
 
 /** What the Application and the Agent share for booting. */
 export interface Bootable {
@@ -87,4 +89,41 @@ export async function bootProcess(
   steps.finish?.();
   steps.markReady();
   await host.lifecycle.run('didReady');
+}
+
+/**
+ * The process core the Application and the Agent share by composition (one extends Koa, the other
+ * EventEmitter): the lifecycle, the messenger, the ready state, and the boot and close around them.
+ */
+export class ProcessCore {
+  readonly lifecycle: Lifecycle;
+  readonly messenger: Messenger;
+  readonly #ready = new Ready();
+
+  constructor(options: FrameworkStartOptions) {
+    // Both timeouts are the framework's defaults until the config is loaded (bootProcess sets them).
+    this.lifecycle = new Lifecycle({ logger: options.logger, timeout: 10_000 });
+    this.messenger = new Messenger(options.transport, { logger: options.logger, pids: options.pids, requestTimeout: 5_000 });
+  }
+
+  /** Resolves once the process is ready (after willReady); rejects with its boot error. */
+  ready(): Promise<void> {
+    return this.#ready.ready();
+  }
+
+  /** Boots `host` (see bootProcess); a failure also rejects `ready()`. */
+  async boot(host: Bootable, bootFile: 'app' | 'agent', steps: { loadFiles: () => Promise<void>; finish?: () => void }): Promise<void> {
+    try {
+      await bootProcess(host, bootFile, { ...steps, markReady: () => this.#ready.ready(true) });
+    } catch (err) {
+      this.#ready.ready(err as Error);
+      throw err;
+    }
+  }
+
+  /** Runs beforeClose (in reverse load order) and rejects pending messenger requests. */
+  async close(): Promise<void> {
+    await this.lifecycle.run('beforeClose');
+    this.messenger.close();
+  }
 }

@@ -21,20 +21,12 @@ export {
   type SendArgs,
 } from './messenger.js';
 export { HOOKS, Lifecycle, type BootHooks, type HookName, type HookTiming } from './lifecycle.js';
-export {
-  loadConfig,
-  type AppConfig,
-  type AppInfo,
-  type ClutchConfig,
-  type ConfigExport,
-  type ConfigSources,
-  type FrameworkConfig,
-  type MiddlewareOptions,
-} from './config.js';
+export type { AppConfig, AppInfo, ClutchConfig, ConfigExport, FrameworkConfig, MiddlewareOptions } from './config.js';
+export { loadConfig, type ConfigSources } from './loader/config.js';
 export { defineConfig, type ConfigInput } from './define-config.js';
-export type { MiddlewareFactory } from './middleware.js';
+export type { MiddlewareFactory } from './loader/middleware.js';
 export { defineSchedule, type ScheduleDefinition, type ScheduleOptions, type ScheduleType } from './schedule.js';
-export type { LoadUnit, PluginEntry } from './plugins.js';
+export type { LoadUnit, PluginEntry } from './loader/plugins.js';
 export { ClutchError, CoreErrorCode } from './errors.js';
 export type { Context } from './context.js';
 export type { Next, Middleware } from 'koa';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { ClutchError, CoreErrorCode } from './errors.js';
+import { ClutchError, CoreErrorCode } from '../errors.js';
 import { importDefault, resolveModuleFile } from './import-module.js';
 import { isPlainObject } from './merge-config.js';
 

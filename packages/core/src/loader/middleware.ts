@@ -1,10 +1,10 @@
 import { basename, extname, join } from 'node:path';
 import type { Context, Middleware } from 'koa';
-import type { Application } from './application.js';
-import type { MiddlewareOptions } from './config.js';
-import { ClutchError, CoreErrorCode } from './errors.js';
+import type { Application } from '../application.js';
+import type { MiddlewareOptions } from '../config.js';
+import { ClutchError, CoreErrorCode } from '../errors.js';
 import { importDefault } from './import-module.js';
-import { camelCase, listModules } from './load-controllers.js';
+import { camelCase, listModules } from './list-modules.js';
 import { isPlainObject } from './merge-config.js';
 import type { LoadUnit } from './plugins.js';
 

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from '@clutch/cluster';
-import { ClutchError, CoreErrorCode } from './errors.js';
+import { ClutchError, CoreErrorCode } from '../errors.js';
 
 /** Project files may be written in TypeScript or JavaScript; the first that exists wins. */
 export const MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'] as const;
@@ -22,7 +22,7 @@ export function configureTypeScript(baseDir: string, logger: Logger): void {
  * file: a project written in JavaScript pays nothing, and one in TypeScript carries no transpiler.
  */
 function ensureTypeScript(): Promise<void> {
-  typeScript ??= import('./typescript/install.js').then(({ installTypeScript }) => installTypeScript(project.baseDir, project.logger));
+  typeScript ??= import('../typescript/install.js').then(({ installTypeScript }) => installTypeScript(project.baseDir, project.logger));
   return typeScript;
 }
 

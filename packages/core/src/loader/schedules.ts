@@ -1,0 +1,61 @@
+import { basename, join, relative } from 'node:path';
+import type { Cron } from 'croner';
+import { ClutchError, CoreErrorCode } from '../errors.js';
+import { parseInterval, type Schedule, type ScheduleDefinition, type ScheduleOptions } from '../schedule.js';
+import { importDefault } from './import-module.js';
+import { listModules } from './list-modules.js';
+import { isPlainObject } from './merge-config.js';
+import type { LoadUnit } from './plugins.js';
+
+function bad(file: string, why: string): never {
+  throw new ClutchError(CoreErrorCode.SCHEDULE_INVALID, `${file}: ${why}`);
+}
+
+async function check(unit: LoadUnit, file: string, exported: unknown): Promise<Schedule> {
+  if (!isPlainObject(exported)) bad(file, 'must export default { schedule: { … }, task(ctx) { … } }');
+  const { schedule, task } = exported as Partial<ScheduleDefinition>;
+  if (typeof task !== 'function') bad(file, 'has no task function');
+  if (!isPlainObject(schedule)) bad(file, 'has no schedule object');
+  const opts = schedule as unknown as ScheduleOptions;
+  if (opts.type !== 'worker' && opts.type !== 'all' && opts.type !== 'cluster')
+    bad(file, `schedule.type must be 'worker', 'all' or 'cluster', got ${JSON.stringify(opts.type)}`);
+  if (opts.type === 'cluster' && opts.immediate)
+    bad(file, "schedule.immediate is not for type 'cluster': its ticks are the scheduled times every host agrees on");
+  if ((opts.interval === undefined) === (opts.cron === undefined)) bad(file, 'needs exactly one of schedule.interval and schedule.cron');
+  let interval: number | null = null;
+  let cron: Cron | null = null;
+  if (opts.interval !== undefined) {
+    interval = parseInterval(opts.interval);
+    if (interval === null) bad(file, `schedule.interval ${JSON.stringify(opts.interval)} is not a positive duration (ms, or like '10s', '5m')`);
+  } else {
+    try {
+      // croner is loaded only by projects that use cron.
+      const { Cron } = await import('croner');
+      cron = new Cron(String(opts.cron), { paused: true });
+    } catch (err) {
+      bad(file, `schedule.cron ${JSON.stringify(opts.cron)} is not a valid cron expression (${(err as Error).message})`);
+    }
+  }
+  return {
+    key: `${unit.name}:${relative(unit.path, file)}`,
+    file,
+    type: opts.type,
+    interval,
+    cron,
+    immediate: opts.immediate === true,
+    disable: opts.disable === true,
+    task: task,
+  };
+}
+
+/** Loads and checks app/schedule/* of every unit. A bad schedule is a start error naming its file. */
+export async function loadSchedules(units: LoadUnit[]): Promise<Schedule[]> {
+  const schedules: Schedule[] = [];
+  for (const unit of units) {
+    for (const file of await listModules(join(unit.path, 'app', 'schedule'))) {
+      if (basename(file).startsWith('_')) continue;
+      schedules.push(await check(unit, file, await importDefault(file)));
+    }
+  }
+  return schedules;
+}
