@@ -3,42 +3,11 @@ import { CreditLedger, MAX_HELD_BYTES, type Credit } from './credits.js';
 import { ClusterErrorCode, codedError, type SerializedError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { DeliverMessage, DeliverReplyMessage, MasterMessage, PidsMessage, ReplyMessage, SendMessage, SenderRole } from './protocol.js';
+import { AgentOutbox, merge, payloadBytes, type Queued } from './relay-queue.js';
 import { RepeatFilter } from './repeat-filter.js';
 
-/** A message waiting for a process that is not ready, numbered in order of arrival at the master. */
-interface Queued {
-  n: number;
-  message: DeliverMessage;
-  /** Its bytes, given back to the sender once no copy is left in the master. */
-  credit: Credit | undefined;
-  /** Set once a dead agent held it unacknowledged: a second such death drops it (see agentExited). */
-  replayed?: boolean;
-}
-
-/** A message sent to the current agent and not acknowledged yet. */
-interface Unacked {
-  seq: number;
-  queued: Queued;
-}
-
-/** What a message's payload counts against the budgets: the byte size its sender declared, else its length. */
-function payloadBytes(msg: SendMessage | ReplyMessage): number {
-  if (msg.payload === undefined) return 0;
-  return Number.isSafeInteger(msg.size) && msg.size! >= 0 ? msg.size! : msg.payload.length;
-}
-
-/** Merges two queues, each in arrival order, into one in arrival order. */
-function merge(a: Queued[], b: Queued[]): Queued[] {
-  if (a.length === 0) return b;
-  if (b.length === 0) return a;
-  const out: Queued[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) out.push(a[i]!.n < b[j]!.n ? a[i++]! : b[j++]!);
-  while (i < a.length) out.push(a[i++]!);
-  while (j < b.length) out.push(b[j++]!);
-  return out;
-}
+/** A process as the relay sees it (the master's handles; the test kit's in-process sides). */
+export type { Peer as RelayPeer } from './child-handle.js';
 
 /** What a worker is called on the wire: 'app', the messenger's name for the workers (SPEC §6). */
 function wireRole(peer: Peer): SenderRole {
@@ -68,9 +37,8 @@ export class Relay {
   #backlog: Queued[] | null = [];
   /** 'random' messages sent while no worker was ready; the first ready worker gets them. */
   #randomQueue: Queued[] = [];
-  /** What the current agent was sent but has not acknowledged yet, oldest first. */
-  #agentOutbox: Unacked[] = [];
-  #agentSeq = 0;
+  /** What the current agent was sent but has not acknowledged yet. */
+  readonly #agentOutbox = new AgentOutbox();
   /** Requests delivered to each process and not answered yet, keyed "<sender pid>:<rid>". */
   readonly #inflight = new Map<Peer, Map<string, DeliverMessage>>();
   readonly #credits = new CreditLedger();
@@ -93,7 +61,7 @@ export class Relay {
   /** A new agent was forked; it gets what waited for the agent once it is ready. */
   setAgent(agent: Peer): void {
     this.#agent = agent;
-    this.#agentSeq = 0;
+    this.#agentOutbox.reset();
   }
 
   /**
@@ -107,7 +75,7 @@ export class Relay {
     if (this.#agent !== agent) return;
     this.#agent = null;
     const replay: Queued[] = [];
-    for (const { queued } of this.#agentOutbox) {
+    for (const queued of this.#agentOutbox.takeAll()) {
       if (queued.replayed) {
         this.#logger.error(
           'message "%s" from %s %d was unacknowledged by two agents that died in a row; dropped',
@@ -125,7 +93,6 @@ export class Relay {
         replay.push({ ...queued, replayed: true });
       }
     }
-    this.#agentOutbox = [];
     this.#failInflight(agent, new Set(replay.map((q) => `${q.message.pid}:${q.message.rid}`)));
     if (replay.length > 0) {
       this.#logger.warn('the agent %d exited with %d messages unacknowledged; they go to the next agent', agent.pid, replay.length);
@@ -136,9 +103,7 @@ export class Relay {
   /** The agent has received and dispatched everything up to `seq`. */
   ack(sender: Peer, seq: number): void {
     if (sender !== this.#agent) return;
-    let drop = 0;
-    while (drop < this.#agentOutbox.length && this.#agentOutbox[drop]!.seq <= seq) this.#credits.release(this.#agentOutbox[drop++]!.queued.credit);
-    if (drop > 0) this.#agentOutbox.splice(0, drop);
+    for (const queued of this.#agentOutbox.ack(seq)) this.#credits.release(queued.credit);
   }
 
   /** Registers a forked worker. Before the first workers exist, it inherits the 'app' backlog. */
@@ -284,16 +249,15 @@ export class Relay {
 
   /** Sends to the ready agent, keeping the message (and its bytes) until the agent acknowledges it. */
   #sendAgent(queued: Queued): void {
-    const seq = ++this.#agentSeq;
     this.#credits.hold(queued.credit);
-    this.#agentOutbox.push({ seq, queued });
+    const seq = this.#agentOutbox.add(queued);
     this.#deliver(this.#agent!, { ...queued.message, seq });
   }
 
   #toAgent(queued: Queued): void {
     if (this.#agent !== null && takesMessages(this.#agent.state)) {
       // Unacknowledged messages are waiting too: a stalled agent cannot grow the master without bound.
-      if (this.#agentOutbox.length >= this.#maxPending) this.#full(queued, 'the agent (unacknowledged)');
+      if (this.#agentOutbox.size >= this.#maxPending) this.#full(queued, 'the agent (unacknowledged)');
       else this.#sendAgent(queued);
     } else {
       this.#enqueue(this.#agentQueue, queued, 'the agent');
@@ -352,7 +316,7 @@ export class Relay {
 
   /** For /metrics: messages waiting in the master now, and how many it refused so far. */
   stats(): { queued: number; refused: number } {
-    let queued = this.#agentQueue.length + this.#agentOutbox.length + this.#randomQueue.length + (this.#backlog?.length ?? 0);
+    let queued = this.#agentQueue.length + this.#agentOutbox.size + this.#randomQueue.length + (this.#backlog?.length ?? 0);
     for (const queue of this.#workerQueues.values()) queued += queue.length;
     return { queued, refused: this.#refused };
   }

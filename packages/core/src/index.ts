@@ -4,22 +4,21 @@ export { Application } from './application.js';
 export { Agent } from './agent.js';
 export { Controller, type ActionsOf, type ControllerAction, type ControllerTree } from './controller.js';
 export { Service, type ServiceTree } from './service.js';
-export {
-  Messenger,
-  CLUSTER_PIDS,
-  type ActionData,
-  type MessageListener,
-  type MessageMeta,
-  type MessengerActions,
-  type MessengerRequests,
-  type RequestData,
-  type RequestHandler,
-  type RequestOptions,
-  type RequestArgs,
-  type RequestReply,
-  type RequestTarget,
-  type SendArgs,
-} from './messenger.js';
+export { Messenger, CLUSTER_PIDS } from './messenger.js';
+export type {
+  ActionData,
+  MessageListener,
+  MessageMeta,
+  MessengerActions,
+  MessengerRequests,
+  RequestData,
+  RequestHandler,
+  RequestOptions,
+  RequestArgs,
+  RequestReply,
+  RequestTarget,
+  SendArgs,
+} from './messenger-types.js';
 export { HOOKS, Lifecycle, type BootHooks, type HookName, type HookTiming } from './lifecycle.js';
 export type { AppConfig, AppInfo, ClutchConfig, ConfigExport, FrameworkConfig, MiddlewareOptions } from './config.js';
 export { loadConfig, type ConfigSources } from './loader/config.js';

@@ -1,61 +1,22 @@
-import type { ChildTransport, ClusterPids, FrameworkMessage, Logger, MessageTarget, SenderRole } from '@clutch/cluster';
+import type { ChildTransport, ClusterPids, FrameworkMessage, Logger, MessageTarget } from '@clutch/cluster';
 // The light entries: a child must not load the master's modules for a few functions.
 import { codedError, deserializeError, serializeError } from '@clutch/cluster/errors';
 import { RepeatFilter } from '@clutch/cluster/repeat-filter';
 import { ClutchError, CoreErrorCode } from './errors.js';
+import { SendBudget, type MessengerLimits } from './messenger-budget.js';
+import type {
+  ActionData,
+  MessageListener,
+  MessageMeta,
+  RequestArgs,
+  RequestData,
+  RequestHandler,
+  RequestOptions,
+  RequestReply,
+  RequestTarget,
+  SendArgs,
+} from './messenger-types.js';
 import { assertSerializable } from './serializable.js';
-
-/** Who sent a message: the role of the sending process and its pid. */
-export interface MessageMeta {
-  from: SenderRole;
-  pid: number;
-}
-
-/**
- * Payloads of the project's messages, declared so that sends and listeners are typed:
- *
- * @example
- * declare module '@clutch/core' {
- *   interface MessengerActions { 'cache:clear': { key: string } }
- *   interface MessengerRequests { 'counter:next': { data: { by: number }; reply: number } }
- * }
- * app.messenger.sendToApp('cache:clear', { key: 'home' });          // checked
- * const n = await app.messenger.request('agent', 'counter:next', { by: 1 });   // n: number
- *
- * An action that is not declared carries `unknown`.
- */
-export interface MessengerActions {}
-/** Requests the project declares: `{ data, reply }` per action (see MessengerActions). */
-export interface MessengerRequests {}
-
-/** The payload of `A`: declared in MessengerActions, else unknown. */
-export type ActionData<A extends string> = A extends keyof MessengerActions ? MessengerActions[A] : unknown;
-/** What request `A` sends: declared in MessengerRequests, else unknown. */
-export type RequestData<A extends string> = A extends keyof MessengerRequests ? (MessengerRequests[A] extends { data: infer D } ? D : unknown) : unknown;
-/** What request `A` resolves with: declared in MessengerRequests, else unknown. */
-export type RequestReply<A extends string> = A extends keyof MessengerRequests ? (MessengerRequests[A] extends { reply: infer R } ? R : unknown) : unknown;
-
-/** The data argument of a send: required for a declared action, optional (and unknown) otherwise. */
-export type SendArgs<A extends string> = A extends keyof MessengerActions ? [data: MessengerActions[A]] : [data?: unknown];
-/** The data and options of a request: the data is required for a declared request. */
-export type RequestArgs<A extends string> = A extends keyof MessengerRequests
-  ? [data: RequestData<A>, options?: RequestOptions]
-  : [data?: unknown, options?: RequestOptions];
-
-/**
- * A listener for one action. For an undeclared action you may annotate `data` (the messenger
- * cannot check it: it crossed a process boundary as JSON); a declared one is typed for you.
- */
-export type MessageListener<T = unknown> = (data: T, meta: MessageMeta) => unknown;
-/** Answers a request: the return value (or resolved promise) is the reply. */
-export type RequestHandler<T = unknown, R = unknown> = (data: T, meta: MessageMeta) => R | Promise<R>;
-/** Where a request may go: the agent, one worker picked by the master, or a pid. */
-export type RequestTarget = 'agent' | 'random' | number;
-
-export interface RequestOptions {
-  /** Milliseconds to wait for the reply; `config.messenger.requestTimeout` by default. */
-  timeout?: number;
-}
 
 interface Listener {
   fn: MessageListener;
@@ -71,16 +32,6 @@ interface Pending {
 /** The action under which the master's pid announcements are emitted. */
 export const CLUSTER_PIDS = 'cluster-pids';
 
-/** The messenger's bounds: `config.messenger.maxMessageBytes` and `maxPendingBytes`. */
-export interface MessengerLimits {
-  /** The largest message (or reply), measured as the UTF-8 bytes of its JSON text. */
-  maxMessageBytes: number;
-  /** What this process may have on its way to one target (sent, not yet out of the master). */
-  maxPendingBytes: number;
-}
-
-export const DEFAULT_LIMITS: MessengerLimits = { maxMessageBytes: 8 * 1024 * 1024, maxPendingBytes: 32 * 1024 * 1024 };
-
 /** The data as JSON text, once, in the sender; undefined travels as nothing. */
 function encode(data: unknown): string | undefined {
   return data === undefined ? undefined : JSON.stringify(data);
@@ -88,10 +39,6 @@ function encode(data: unknown): string | undefined {
 
 function decode(payload: string | undefined): unknown {
   return payload === undefined ? undefined : JSON.parse(payload);
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(bytes < 1024 * 1024 ? 2 : 1)} MB`;
 }
 
 function checkAction(action: unknown): asserts action is string {
@@ -127,9 +74,7 @@ export class Messenger {
   #nextRid = 1;
   #requestTimeout: number;
   #closed = false;
-  #limits: MessengerLimits = DEFAULT_LIMITS;
-  /** Bytes sent per target (as named at the send) that the master has not given back yet. */
-  readonly #pendingBytes = new Map<MessageTarget, number>();
+  readonly #budget = new SendBudget();
   /** Undeliverable messages are logged once per burst, not once each. */
   readonly #undelivered = new RepeatFilter({ windowMs: 10_000, perKey: 1 });
 
@@ -148,12 +93,12 @@ export class Messenger {
 
   /** The size bounds (from config.messenger once the config is loaded). */
   set limits(limits: MessengerLimits) {
-    this.#limits = limits;
+    this.#budget.limits = limits;
   }
 
   /** Bytes this process has on their way to `target` (sent, and not yet out of the master). */
   pendingBytes(target: MessageTarget): number {
-    return this.#pendingBytes.get(target) ?? 0;
+    return this.#budget.pending(target);
   }
 
   /** Sends to every worker (this one included, if called from a worker). */
@@ -224,7 +169,7 @@ export class Messenger {
       assertSerializable(data, action);
       if (this.#closed) throw this.#closedError(action);
       payload = encode(data);
-      size = this.#reserve(target, action, payload);
+      size = this.#budget.reserve(target, action, payload);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -239,7 +184,7 @@ export class Messenger {
       if (!this.#transport.send({ clutch: 'send', to: target, action, ...(payload !== undefined ? { payload, size } : {}), rid })) {
         clearTimeout(timer);
         this.#pending.delete(rid);
-        this.#giveBack(target, size);
+        this.#budget.giveBack(target, size);
         reject(this.#disconnectedError(action));
       }
     });
@@ -260,47 +205,12 @@ export class Messenger {
     assertSerializable(data, action);
     if (this.#closed) throw this.#closedError(action);
     const payload = encode(data);
-    const size = this.#reserve(to, action, payload);
+    const size = this.#budget.reserve(to, action, payload);
     if (!this.#transport.send({ clutch: 'send', to, action, ...(payload !== undefined ? { payload, size } : {}) })) {
-      this.#giveBack(to, size);
+      this.#budget.giveBack(to, size);
       throw this.#disconnectedError(action);
     }
     return this;
-  }
-
-  /**
-   * Refuses, at the send, a message over `maxMessageBytes` or one that would take what this
-   * process has on its way to `to` past `maxPendingBytes`; otherwise counts it. The master gives the
-   * bytes back once the message has left it, so a target that does not read (paused, stuck,
-   * replaced) costs its senders their budget, not the master its memory.
-   */
-  #reserve(to: MessageTarget, action: string, payload: string | undefined): number {
-    if (payload === undefined) return 0;
-    // Bytes as they travel (UTF-8): a string's length would count non-ASCII text short by up to 3×.
-    const bytes = Buffer.byteLength(payload);
-    const { maxMessageBytes, maxPendingBytes } = this.#limits;
-    if (bytes > maxMessageBytes) {
-      throw new ClutchError(
-        CoreErrorCode.MESSENGER_TOO_LARGE,
-        `Message "${action}" is ${mb(bytes)} as JSON, over messenger.maxMessageBytes (${mb(maxMessageBytes)})`,
-      );
-    }
-    const pending = this.#pendingBytes.get(to) ?? 0;
-    if (pending + bytes > maxPendingBytes) {
-      throw new ClutchError(
-        CoreErrorCode.MESSENGER_QUEUE_FULL,
-        `Message "${action}" was not sent: ${mb(pending)} already on their way to ${typeof to === 'number' ? `process ${to}` : `"${to}"`}, and messenger.maxPendingBytes is ${mb(maxPendingBytes)} (the target is slow or not ready)`,
-      );
-    }
-    this.#pendingBytes.set(to, pending + bytes);
-    return bytes;
-  }
-
-  #giveBack(to: MessageTarget, bytes: number): void {
-    if (bytes === 0) return;
-    const left = (this.#pendingBytes.get(to) ?? 0) - bytes;
-    if (left > 0) this.#pendingBytes.set(to, left);
-    else this.#pendingBytes.delete(to);
   }
 
   #addListener(action: string, fn: MessageListener, once: boolean): this {
@@ -311,51 +221,50 @@ export class Messenger {
     return this;
   }
 
-  #receive(message: FrameworkMessage): void {
-    if ((message.clutch === 'deliver' || message.clutch === 'reply') && message.credits) {
-      for (const [to, bytes] of message.credits) this.#giveBack(to, bytes);
-    }
-    switch (message.clutch) {
-      case 'deliver':
-        if (message.rid === undefined) this.#emit(message.action, decode(message.payload), { from: message.from, pid: message.pid });
-        else void this.#answer(message.action, decode(message.payload), { from: message.from, pid: message.pid }, message.rid);
+  /** What each message from the master does here; the compiler checks the table against the protocol. */
+  readonly #dispatch: { [K in FrameworkMessage['clutch']]: (message: Extract<FrameworkMessage, { clutch: K }>) => void } = {
+    deliver: (message) => {
+      const meta = { from: message.from, pid: message.pid };
+      if (message.rid === undefined) this.#emit(message.action, decode(message.payload), meta);
+      else void this.#answer(message.action, decode(message.payload), meta, message.rid);
+    },
+    credit: () => {},
+    reply: (message) => {
+      const pending = this.#pending.get(message.rid);
+      if (!pending) {
+        this.#logger.debug('late reply for request %d from %d ignored', message.rid, message.pid);
         return;
-      case 'credit':
-        for (const [to, bytes] of message.credits) this.#giveBack(to, bytes);
-        return;
-      case 'reply': {
-        const pending = this.#pending.get(message.rid);
-        if (!pending) {
-          this.#logger.debug('late reply for request %d from %d ignored', message.rid, message.pid);
-          return;
-        }
+      }
+      this.#pending.delete(message.rid);
+      clearTimeout(pending.timer);
+      if (message.error) pending.reject(deserializeError(message.error));
+      else pending.resolve(decode(message.payload));
+    },
+    pids: (message) => {
+      this.pids = { agent: message.agent, workers: message.workers };
+      this.#emit(CLUSTER_PIDS, this.pids, { from: 'master', pid: this.#transport.masterPid });
+    },
+    undeliverable: (message) => {
+      const error = deserializeError(message.error);
+      const pending = message.rid === undefined ? undefined : this.#pending.get(message.rid);
+      if (pending && message.rid !== undefined) {
         this.#pending.delete(message.rid);
         clearTimeout(pending.timer);
-        if (message.error) pending.reject(deserializeError(message.error));
-        else pending.resolve(decode(message.payload));
+        pending.reject(error);
         return;
       }
-      case 'pids':
-        this.pids = { agent: message.agent, workers: message.workers };
-        this.#emit(CLUSTER_PIDS, this.pids, { from: 'master', pid: this.#transport.masterPid });
-        return;
-      case 'undeliverable': {
-        const error = deserializeError(message.error);
-        const pending = message.rid === undefined ? undefined : this.#pending.get(message.rid);
-        if (pending && message.rid !== undefined) {
-          this.#pending.delete(message.rid);
-          clearTimeout(pending.timer);
-          pending.reject(error);
-        } else {
-          const code = message.error.code ?? 'UNKNOWN';
-          const more = (n: number, ms: number) => this.#logger.error('[%s] %d more messages were not delivered in %ds', code, n, ms / 1000);
-          if (this.#undelivered.admit(code, more)) this.#logger.error('message "%s" was not delivered: %s [%s]', message.action, error.message, code);
-        }
-        return;
-      }
-      default:
-        this.#logger.debug('unknown message from the master: %j', message);
-    }
+      const code = message.error.code ?? 'UNKNOWN';
+      const more = (n: number, ms: number) => this.#logger.error('[%s] %d more messages were not delivered in %ds', code, n, ms / 1000);
+      if (this.#undelivered.admit(code, more)) this.#logger.error('message "%s" was not delivered: %s [%s]', message.action, error.message, code);
+    },
+  };
+
+  #receive(message: FrameworkMessage): void {
+    // Bytes given back ride on deliveries and replies, or come on their own (credit).
+    if ('credits' in message && message.credits) for (const [to, bytes] of message.credits) this.#budget.giveBack(to, bytes);
+    const handle = this.#dispatch[message.clutch] as ((m: FrameworkMessage) => void) | undefined;
+    if (handle) handle(message);
+    else this.#logger.debug('unknown message from the master: %j', message);
   }
 
   #emit(action: string, data: unknown, meta: MessageMeta): void {
@@ -397,14 +306,14 @@ export class Messenger {
         assertSerializable(value, `${action} (reply)`);
         const payload = encode(value);
         // A reply counts against this process's budget for the asker, as a message would.
-        const size = this.#reserve(meta.pid, `${action} (reply)`, payload);
+        const size = this.#budget.reserve(meta.pid, `${action} (reply)`, payload);
         reply = payload === undefined ? {} : { payload, size };
       } catch (err) {
         const { name, message, code } = serializeError(err);
         reply = { error: { name, message, code: code ?? CoreErrorCode.MESSENGER_HANDLER_FAILED } };
       }
     }
-    if (!this.#transport.send({ clutch: 'reply', to: meta.pid, rid, ...reply })) this.#giveBack(meta.pid, reply.size ?? 0);
+    if (!this.#transport.send({ clutch: 'reply', to: meta.pid, rid, ...reply })) this.#budget.giveBack(meta.pid, reply.size ?? 0);
   }
 
   #closedError(action: string): ClutchError {

@@ -1,5 +1,7 @@
-import type { ChildTransport, ClusterPids, FrameworkMessage, MessageTarget, SenderRole } from '@clutch/cluster';
-import { codedError, type ChildMessage } from '@clutch/cluster';
+import type { ChildMessage, ChildTransport, ClusterPids, FrameworkMessage, Logger, MasterMessage } from '@clutch/cluster';
+import { DEFAULTS } from '@clutch/cluster';
+// The master's own relay: the mock routes, queues and refuses exactly as a cluster does.
+import { Relay, type RelayPeer } from '@clutch/cluster/relay';
 
 /**
  * The in-process worker is `process.pid`, as project code expects of a worker; the agent, in the
@@ -8,29 +10,47 @@ import { codedError, type ChildMessage } from '@clutch/cluster';
 export const WORKER_PID = process.pid;
 export const AGENT_PID = process.pid + 1_000_000;
 
-interface End {
-  role: Exclude<SenderRole, 'master'>;
-  pid: number;
-  handler: ((message: FrameworkMessage) => void) | null;
-  ready: boolean;
-  waiting: FrameworkMessage[];
+/** One side of the bridge, as the relay sees it: a process whose channel is a later turn of this one. */
+class End implements RelayPeer {
+  state: RelayPeer['state'] = 'booting';
+  handler: ((message: FrameworkMessage) => void) | null = null;
+  readonly role: 'agent' | 'worker';
+  readonly pid: number;
+  readonly #bridge: Bridge;
+
+  constructor(role: 'agent' | 'worker', pid: number, bridge: Bridge) {
+    this.role = role;
+    this.pid = pid;
+    this.#bridge = bridge;
+  }
+
+  send(message: MasterMessage, written?: (err: Error | null) => void): boolean {
+    this.#bridge.deliver(this, message, written);
+    return true;
+  }
 }
 
 /**
- * The master's relay, in one process: routes messages between the in-process agent and worker the
- * way the real master does — asynchronously, in order, each message through a JSON round trip (as
- * IPC would), and held for a side that is not ready yet.
+ * The master's relay, in one process: messages between the in-process agent and worker go through
+ * the real Relay — asynchronously, in order, each through a JSON round trip (as IPC would), held
+ * for a side that is not ready yet, bounded and refused as in a cluster.
  */
 export class Bridge {
-  readonly #ends: Record<'agent' | 'app', End> = {
-    agent: { role: 'agent', pid: AGENT_PID, handler: null, ready: false, waiting: [] },
-    app: { role: 'app', pid: WORKER_PID, handler: null, ready: false, waiting: [] },
-  };
+  readonly #relay: Relay;
+  readonly #ends: Record<'agent' | 'app', End>;
   #queue: Array<() => void> = [];
   #scheduled = false;
 
+  constructor(logger: Logger) {
+    this.#relay = new Relay({ maxPending: DEFAULTS.maxPending, logger });
+    this.#ends = { agent: new End('agent', AGENT_PID, this), app: new End('worker', WORKER_PID, this) };
+    this.#relay.setAgent(this.#ends.agent);
+    this.#relay.addWorker(this.#ends.app);
+    this.#relay.closeBacklog();
+  }
+
   pids(): ClusterPids {
-    return { agent: this.#ends.agent.ready ? AGENT_PID : null, workers: this.#ends.app.ready ? [WORKER_PID] : [] };
+    return this.#relay.pids();
   }
 
   transport(side: 'agent' | 'app'): ChildTransport {
@@ -39,7 +59,9 @@ export class Bridge {
       pid: end.pid,
       masterPid: process.pid,
       send: (message) => {
-        this.#route(end, JSON.parse(JSON.stringify(message)) as ChildMessage);
+        const crossed = JSON.parse(JSON.stringify(message)) as ChildMessage;
+        if (crossed.clutch === 'send') this.#relay.route(end, crossed);
+        else if (crossed.clutch === 'reply') this.#relay.reply(end, crossed);
         return true;
       },
       onMessage: (handler) => {
@@ -48,65 +70,22 @@ export class Bridge {
     };
   }
 
-  /** A side finished booting: it gets the pids, then what waited for it. */
+  /** A side finished booting: everyone gets the pids, then it gets what waited for it. */
   ready(side: 'agent' | 'app'): void {
     const end = this.#ends[side];
-    end.ready = true;
-    for (const e of Object.values(this.#ends)) if (e.ready) this.#deliver(e, { clutch: 'pids', ...this.pids() });
-    for (const message of end.waiting.splice(0)) this.#deliver(end, message);
-  }
-
-  #target(to: MessageTarget): End[] | null {
-    if (to === 'agent' || to === AGENT_PID) return [this.#ends.agent];
-    if (to === 'app' || to === 'random' || to === WORKER_PID) return [this.#ends.app];
-    if (to === 'all') return [this.#ends.agent, this.#ends.app];
-    return null;
-  }
-
-  #route(from: End, message: ChildMessage): void {
-    if (message.clutch === 'send') {
-      const targets = this.#target(message.to);
-      if (!targets) {
-        this.#deliver(from, {
-          clutch: 'undeliverable',
-          action: message.action,
-          ...(message.rid ? { rid: message.rid } : {}),
-          error: codedError('CLUTCH_ERR_MESSENGER_UNKNOWN_TARGET', `No process of this cluster has pid ${message.to} (message "${message.action}")`),
-        });
-        return;
-      }
-      for (const end of targets) {
-        const out: FrameworkMessage = {
-          clutch: 'deliver',
-          action: message.action,
-          ...(message.payload !== undefined ? { payload: message.payload } : {}),
-          from: from.role,
-          pid: from.pid,
-          ...(message.rid ? { rid: message.rid } : {}),
-        };
-        if (end.ready) this.#deliver(end, out);
-        else end.waiting.push(out);
-      }
-      // In one process nothing piles up in between: the bytes are given back at once.
-      if (message.payload) this.#deliver(from, { clutch: 'credit', credits: [[message.to, message.size ?? message.payload.length]] });
-    } else if (message.clutch === 'reply') {
-      const end = this.#target(message.to)?.[0];
-      if (end)
-        this.#deliver(end, {
-          clutch: 'reply',
-          rid: message.rid,
-          ...(message.payload !== undefined ? { payload: message.payload } : {}),
-          ...(message.error ? { error: message.error } : {}),
-          from: from.role,
-          pid: from.pid,
-        });
-      if (message.payload) this.#deliver(from, { clutch: 'credit', credits: [[message.to, message.size ?? message.payload.length]] });
-    }
+    end.state = 'ready';
+    this.#relay.markReady(end);
   }
 
   /** Delivers on a later turn, in order, as a message that crossed a channel would arrive. */
-  #deliver(end: End, message: FrameworkMessage): void {
-    this.#queue.push(() => end.handler?.(message));
+  deliver(end: End, message: MasterMessage, written?: (err: Error | null) => void): void {
+    const crossed = JSON.parse(JSON.stringify(message)) as FrameworkMessage & { seq?: number };
+    this.#queue.push(() => {
+      written?.(null);
+      end.handler?.(crossed);
+      // What the child runtime does after dispatching: acknowledge it (the relay then forgets it).
+      if (typeof crossed.seq === 'number') this.#relay.ack(end, crossed.seq);
+    });
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => {

@@ -35,8 +35,8 @@ export interface MockApp {
 export async function createApp(baseDir: string, options: CreateAppOptions = {}): Promise<MockApp> {
   const dir = resolve(baseDir);
   const env = options.env ?? 'unittest';
-  const bridge = new Bridge();
   const loggers = options.logger ?? { agent: createLogger('agent', 'warn'), app: createLogger('worker', 'warn') };
+  const bridge = new Bridge(createLogger('master', 'warn'));
   const agent = new Agent({ baseDir: dir, env, title: 'mock', logger: loggers.agent, transport: bridge.transport('agent'), pids: bridge.pids() });
   await agent.boot();
   bridge.ready('agent');
