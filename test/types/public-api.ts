@@ -2,7 +2,7 @@
  * Type tests: this file is type-checked with the rest of test/ by `npm test` (tsc -b) and never
  * run. Each `@ts-expect-error` must meet an error, or the build fails.
  */
-import { defineConfig, defineSchedule, Service, type Application, type Context, type MiddlewareFactory } from '@clutch/core';
+import { defineConfig, defineSchedule, Service, skipBodyParser, type Application, type Context, type MiddlewareFactory } from '@clutch/core';
 
 class TypesUserService extends Service {
   name(): string {
@@ -94,3 +94,39 @@ export const schedule = defineSchedule({
 });
 // @ts-expect-error a schedule type is 'worker' or 'all'
 export const badSchedule = defineSchedule({ schedule: { interval: '1m', type: 'agent' }, task: () => {} });
+
+declare module '@clutch/core' {
+  interface Helper {
+    typesMoney(cents: number): string;
+  }
+}
+declare module 'koa' {
+  interface DefaultContext {
+    typesIsIOS: boolean;
+  }
+}
+
+/** What egg users write: string routes, the built-ins' context, app/extend declared by merging. */
+export async function eggStyle(app: Application, ctx: Context): Promise<void> {
+  app.router.get('/', 'home.index');
+  app.router.get('home', '/home', 'home.index');
+  app.router.post('/upload', skipBodyParser, async (c) => {
+    c.body = 'ok';
+  });
+  app.router.resources('posts', '/posts', 'posts');
+  // @ts-expect-error a handler is a middleware or a controller name
+  app.router.get('/', 42);
+  app.beforeStart(async () => {});
+  app.on('server', () => {});
+  const views: number | undefined = ctx.session?.views as number | undefined;
+  const token: string = ctx.csrf;
+  ctx.logger.info('views %d, token %s', views ?? 0, token);
+  const money: string = ctx.helper.typesMoney(100);
+  const ios: boolean = ctx.typesIsIOS;
+  ctx.runInBackground(async (c) => c.logger.info('%s %s', money, ios));
+  const file = await ctx.getFileStream();
+  const name: string = file.filename;
+  await ctx.render('page', { name });
+  // @ts-expect-error render's locals are an object
+  await ctx.render('page', 'not locals');
+}

@@ -95,6 +95,10 @@ export interface WorkerInstance extends ProcessInstance {
   keepAliveTimeout?: number;
   /** The project's own metrics (prom-client's default registry, as JSON), or null when it has none. */
   metrics?(): Promise<unknown[] | null>;
+  /** The worker's HTTP server is made, before it takes a connection (WebSocket servers attach here). */
+  serverCreated?(server: import('node:http').Server | import('node:http2').Http2SecureServer): void;
+  /** The worker stops taking requests (a stop or a reload): long-lived connections should close now. */
+  draining?(): void;
 }
 
 /** What a framework module must export. */

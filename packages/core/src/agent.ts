@@ -5,7 +5,8 @@ import type { ClutchConfig } from './config.js';
 import { Leader } from './leader/leader.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Messenger } from './messenger.js';
-import type { LoadUnit } from './loader/plugins.js';
+import { loadExtend } from './loader/extend.js';
+import type { BuiltinPlugin, LoadUnit } from './loader/plugins.js';
 import { loadSchedules } from './loader/schedules.js';
 import { Scheduler } from './scheduler.js';
 
@@ -20,6 +21,8 @@ export class Agent extends EventEmitter implements Bootable {
   name: string;
   config!: ClutchConfig;
   units: LoadUnit[] = [];
+  /** The built-in plugins are the workers' (HTTP); the agent only knows which are on. */
+  builtins = new Set<BuiltinPlugin>();
   readonly logger: Logger;
   readonly messenger: Messenger;
   readonly lifecycle: Lifecycle;
@@ -41,13 +44,23 @@ export class Agent extends EventEmitter implements Bootable {
     this.#transport = options.transport;
   }
 
-  /** Resolves once the agent is ready (after willReady). */
-  ready(): Promise<void> {
-    return this.#core.ready();
+  /** Resolves once the agent is ready (after willReady); with a callback, as egg's `agent.ready(fn)`. */
+  ready(callback?: (err?: Error) => void): Promise<void> {
+    const ready = this.#core.ready();
+    if (callback) ready.then(() => callback(), callback);
+    return ready;
+  }
+
+  /** egg's `agent.beforeStart(fn)`: `fn` runs after every file has loaded, and the agent is ready once it is done. */
+  beforeStart(fn: () => unknown): void {
+    this.#core.beforeStart(fn, this.logger);
   }
 
   async boot(): Promise<void> {
     await this.#core.boot(this, 'agent', {
+      extend: async () => {
+        await loadExtend(this.units, 'agent', this);
+      },
       loadFiles: async () => {
         this.leader = await Leader.create(this.config.cluster.leader, this.logger, this.#transport);
         this.#scheduler = new Scheduler(this.messenger, this.logger, await loadSchedules(this.units), this.leader);

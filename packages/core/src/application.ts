@@ -1,9 +1,10 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
+import type { Server } from 'node:http';
 import Router from '@koa/router';
 import type { FrameworkStartOptions, Logger } from '@clutch/cluster';
-import Koa, { type Middleware } from 'koa';
+import Koa from 'koa';
 import type { Context } from './context.js';
 import { ProcessCore, type Bootable } from './boot.js';
 import type { ClutchConfig } from './config.js';
@@ -14,7 +15,18 @@ import { importDefault, resolveModuleFile } from './loader/import-module.js';
 import type { Lifecycle } from './lifecycle.js';
 import { loadControllers } from './loader/controllers.js';
 import type { Messenger } from './messenger.js';
-import { useMiddleware } from './loader/middleware.js';
+import { scoped, useMiddleware } from './loader/middleware.js';
+import { lazyBodyParser, parserOptions } from './builtin/body-parser.js';
+import { multipart } from './builtin/multipart.js';
+import { security } from './builtin/security.js';
+import { session } from './builtin/session.js';
+import { staticFiles } from './builtin/static.js';
+import { view, ViewManager, type ViewLocals } from './builtin/view.js';
+import { ANONYMOUS, BackgroundJobs, STARTED, contextExtras, notProvided, signCookiesByDefault } from './context-extras.js';
+import { Helper } from './helper.js';
+import { loadExtend } from './loader/extend.js';
+import type { BuiltinPlugin } from './loader/plugins.js';
+import { eggRoutes, type ClutchRouter } from './router.js';
 import { RequestErrorLog } from './request-errors.js';
 import { cacheRouteMatches } from './route-cache.js';
 import type { LoadUnit } from './loader/plugins.js';
@@ -24,23 +36,7 @@ import { loadServices } from './loader/services.js';
 import { serviceAccessor, type ServiceTree } from './service.js';
 
 const SERVICES = Symbol('clutch.services');
-
-/** The methods @koa/bodyparser parses (its default); it passes every other request through untouched. */
-const PARSED_METHODS = new Set(['POST', 'PUT', 'PATCH']);
-
-/**
- * @koa/bodyparser, imported on the first request it would parse: it costs ~90 ms and ~20 MB at
- * start-up, which a worker serving only GETs never needs to pay. Behaviour is the parser's own.
- */
-function lazyBodyParser(options: Record<string, unknown>): Middleware {
-  let parser: Promise<Middleware> | null = null;
-  // Not async: a GET passes straight through without a promise of its own.
-  return (ctx, next) => {
-    if (!PARSED_METHODS.has(ctx.method)) return next();
-    parser ??= import('@koa/bodyparser').then(({ bodyParser }) => bodyParser(options) as unknown as Middleware);
-    return parser.then((parse) => parse(ctx, next));
-  };
-}
+const HELPER = Symbol('clutch.helper');
 
 /**
  * The app a worker runs: a Koa application with the project's config, plugins, services,
@@ -53,12 +49,21 @@ export class Application extends Koa implements Bootable {
   name: string;
   config!: ClutchConfig;
   units: LoadUnit[] = [];
+  builtins = new Set<BuiltinPlugin>();
   readonly logger: Logger;
   readonly messenger: Messenger;
   readonly lifecycle: Lifecycle;
-  readonly router = new Router();
+  readonly router: ClutchRouter;
   controller = {} as ControllerTree;
+  /** The worker's HTTP server, once it is made (the `'server'` event says when). */
+  server: Server | null = null;
+  /** What every template sees (built-in plugin view). */
+  locals: ViewLocals = {};
+  /** The template engines (built-in plugin view); null when the plugin is off. */
+  view: ViewManager | null = null;
   readonly #core: ProcessCore;
+  readonly #jobs = new BackgroundJobs();
+  #Helper: new (ctx: Context) => Helper = Helper;
 
   constructor(options: FrameworkStartOptions) {
     super();
@@ -70,7 +75,14 @@ export class Application extends Koa implements Bootable {
     this.lifecycle = this.#core.lifecycle;
     this.messenger = this.#core.messenger;
     const requestErrors = new RequestErrorLog(this.logger);
-    cacheRouteMatches(this.router);
+    const router = new Router();
+    cacheRouteMatches(router);
+    this.router = eggRoutes(router, () => this.controller);
+    contextExtras(this, this.logger, this.#jobs);
+    notProvided([
+      [this, 'app'],
+      [this.context, 'ctx'],
+    ]);
     // First of all middleware, so errors of anything added later — even in the earliest hooks — get a
     // proper page. What it cannot handle (a response stream failing mid-body) reaches Koa's 'error'.
     this.use(
@@ -85,18 +97,32 @@ export class Application extends Koa implements Bootable {
     });
   }
 
-  /** Resolves once the app is ready (after willReady). */
-  ready(): Promise<void> {
-    return this.#core.ready();
+  /** Resolves once the app is ready (after willReady); with a callback, as egg's `app.ready(fn)`. */
+  ready(callback?: (err?: Error) => void): Promise<void> {
+    const ready = this.#core.ready();
+    if (callback) ready.then(() => callback(), callback);
+    return ready;
+  }
+
+  /** egg's `app.beforeStart(fn)`: `fn` runs after every file has loaded, and the app serves once it is done. */
+  beforeStart(fn: () => unknown): void {
+    this.#core.beforeStart(fn, this.logger);
   }
 
   /** Boots the app: plugins, config, hooks, services, middleware, controllers, router, schedules. */
   async boot(): Promise<void> {
     await this.#core.boot(this, 'app', {
+      extend: () => this.#loadExtends(),
       loadFiles: () => this.#loadFiles(),
       // The router goes last, so middleware added in didLoad or willReady runs before it.
       finish: () => this.use(this.router.routes()).use(this.router.allowedMethods()),
     });
+  }
+
+  override createContext<StateT = Koa.DefaultState>(req: IncomingMessage, res: ServerResponse): Koa.ParameterizedContext<StateT> {
+    const ctx = super.createContext<StateT>(req, res);
+    (ctx as { [STARTED]?: number })[STARTED] = performance.now();
+    return ctx;
   }
 
   /** A context outside any request — for schedules and other background work. */
@@ -105,12 +131,73 @@ export class Application extends Koa implements Bootable {
     req.method = 'GET';
     req.url = '/';
     req.headers = { host: '127.0.0.1' };
-    return this.createContext(req, new ServerResponse(req)) as unknown as Context;
+    const ctx = this.createContext(req, new ServerResponse(req)) as unknown as Context & { [ANONYMOUS]?: boolean };
+    ctx[ANONYMOUS] = true;
+    return ctx;
   }
 
-  /** Runs beforeClose (in reverse load order) and rejects pending messenger requests. */
-  close(): Promise<void> {
-    return this.#core.close();
+  /** Lets background jobs finish (within hookTimeout), runs beforeClose (in reverse load order), rejects pending messenger requests. */
+  async close(): Promise<void> {
+    const left = await this.#jobs.settle(this.config?.hookTimeout ?? 10_000);
+    if (left > 0) this.logger.warn('%d background jobs still running at the stop', left);
+    await this.#core.close();
+  }
+
+  /** The worker's HTTP server is made: `app.server`, and the `'server'` event (a WebSocket server attaches here). */
+  serverCreated(server: Server): void {
+    this.server = server;
+    this.emit('server', server);
+  }
+
+  /** The worker stops taking requests (a stop or a reload): `'draining'` — close WebSockets and event streams now. */
+  draining(): void {
+    this.emit('draining');
+  }
+
+  /** app/extend of every unit, onto the app, Koa's prototypes and the helper; before app.ts runs, as egg's. */
+  async #loadExtends(): Promise<void> {
+    const units = this.units;
+    await loadExtend(units, 'application', this);
+    await loadExtend(units, 'context', this.context);
+    await loadExtend(units, 'request', this.request);
+    await loadExtend(units, 'response', this.response);
+    const AppHelper = class extends Helper {};
+    await loadExtend(units, 'helper', AppHelper.prototype);
+    this.#Helper = AppHelper;
+    const Made = this.#Helper;
+    Object.defineProperty(this.context, 'helper', {
+      configurable: true,
+      get(this: Context & { [HELPER]?: Helper }) {
+        return (this[HELPER] ??= new Made(this));
+      },
+    });
+  }
+
+  /** The built-in plugins config/plugin left on, in egg's order: static, body parser, session, security. */
+  async #useBuiltins(): Promise<void> {
+    const { config, builtins } = this;
+    const keys = config.keys
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
+    // No keys: Koa's cookies stay unsigned (an empty list would make every ctx.cookies throw).
+    if (keys.length > 0) {
+      this.keys = keys;
+      signCookiesByDefault(this);
+    }
+    if (builtins.has('static')) this.use(staticFiles(config.static, this.baseDir));
+    const { enable, match, ignore } = config.bodyParser as { enable: boolean; match?: string | RegExp; ignore?: string | RegExp };
+    if (enable !== false) this.use(scoped(lazyBodyParser(parserOptions(config.bodyParser), this.router as unknown as Router), { match, ignore }));
+    if (builtins.has('session')) {
+      const mw = await session(config.session, this);
+      if (mw) this.use(mw);
+    }
+    if (builtins.has('security')) this.use(security(config.security, this));
+    if (builtins.has('multipart')) multipart(config.multipart, this);
+    if (builtins.has('view')) {
+      this.view = new ViewManager(config.view, config.nunjucks, this.baseDir);
+      view(this.view, this);
+    }
   }
 
   async #loadFiles(): Promise<void> {
@@ -120,8 +207,7 @@ export class Application extends Koa implements Bootable {
         return (this[SERVICES] ??= new Services(this));
       },
     });
-    const { enable, ...parserOptions } = this.config.bodyParser;
-    if (enable !== false) this.use(lazyBodyParser(parserOptions));
+    await this.#useBuiltins();
     await useMiddleware(this, this.units);
 
     const project = this.units.find((u) => u.type === 'app')!;

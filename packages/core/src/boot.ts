@@ -9,7 +9,7 @@ import { configureTypeScript, importDefault, resolveModuleFile } from './loader/
 import { Ready } from 'get-ready';
 import { Lifecycle, type BootHooks } from './lifecycle.js';
 import { Messenger } from './messenger.js';
-import { resolveUnits, type LoadUnit } from './loader/plugins.js';
+import { resolveUnits, type BuiltinPlugin, type LoadUnit } from './loader/plugins.js';
 
 /** What the Application and the Agent share for booting. */
 export interface Bootable {
@@ -22,13 +22,26 @@ export interface Bootable {
   name: string;
   /** The plugins in load order, then the project. */
   units: LoadUnit[];
+  /** The built-in plugins config/plugin left on. */
+  builtins: Set<BuiltinPlugin>;
+  /** Runs `fn` before the process is ready (after its files load), as egg's; the start waits for it. */
+  beforeStart(fn: () => unknown): void;
 }
 
-async function loadBootClass(host: Bootable, file: string): Promise<BootHooks> {
+function isClass(fn: (...args: never[]) => unknown): boolean {
+  return /^class[\s{]/.test(Function.prototype.toString.call(fn));
+}
+
+/**
+ * app.ts / agent.ts: a boot class (`export default class { constructor(app) {} async didLoad() {} }`),
+ * or, as egg's, a function `(app) => { app.beforeStart(…) }` called once the config is loaded.
+ */
+async function loadBoot(host: Bootable, file: string): Promise<BootHooks> {
   const Boot = await importDefault(file);
   if (typeof Boot !== 'function') {
-    throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, `${file} must export default a class with lifecycle hooks`);
+    throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, `${file} must export default a class with lifecycle hooks, or a function (app) => { … }`);
   }
+  if (!isClass(Boot as () => unknown)) return { configDidLoad: () => (Boot as (host: Bootable) => unknown)(host) };
   try {
     return new (Boot as new (host: Bootable) => BootHooks)(host);
   } catch (err) {
@@ -56,17 +69,22 @@ async function writeSources(host: Bootable, sources: Record<string, string>): Pr
   }
 }
 
+/** What a role adds to the boot: app/extend (before app.ts runs), its files, the last step before ready. */
+export interface BootSteps {
+  extend?: () => Promise<void>;
+  loadFiles: () => Promise<void>;
+  finish?: () => void;
+}
+
 /**
  * The boot sequence of a worker or the agent: plugins → config → boot classes (plugins first) →
  * configWillLoad → configDidLoad → project files → didLoad → willReady → (finish) → ready → didReady.
  */
-export async function bootProcess(
-  host: Bootable,
-  bootFile: 'app' | 'agent',
-  steps: { loadFiles: () => Promise<void>; finish?: () => void; markReady: () => void },
-): Promise<void> {
+export async function bootProcess(host: Bootable, bootFile: 'app' | 'agent', steps: BootSteps & { markReady: () => void }): Promise<void> {
   configureTypeScript(host.baseDir, host.logger);
-  host.units = await resolveUnits(host.baseDir, host.env, await projectName(host.baseDir));
+  const plugins = await resolveUnits(host.baseDir, host.env, await projectName(host.baseDir));
+  host.units = plugins.units;
+  host.builtins = plugins.builtins;
   const { config, sources } = await loadConfig(host.baseDir, host.env, host.units);
   host.config = config;
   host.name = config.name;
@@ -77,9 +95,10 @@ export async function bootProcess(
   host.messenger.limits = { maxMessageBytes: config.messenger.maxMessageBytes, maxPendingBytes: config.messenger.maxPendingBytes };
   // One process records where the config came from; every process loads the same files.
   if (bootFile === 'agent') await writeSources(host, sources);
+  await steps.extend?.();
   for (const unit of host.units) {
     const file = await resolveModuleFile(join(unit.path, bootFile));
-    if (file) host.lifecycle.add({ name: unit.type === 'plugin' ? `${file} (plugin ${unit.name})` : file, hooks: await loadBootClass(host, file) });
+    if (file) host.lifecycle.add({ name: unit.type === 'plugin' ? `${file} (plugin ${unit.name})` : file, hooks: await loadBoot(host, file) });
   }
   await host.lifecycle.run('configWillLoad');
   await host.lifecycle.run('configDidLoad');
@@ -99,6 +118,8 @@ export class ProcessCore {
   readonly lifecycle: Lifecycle;
   readonly messenger: Messenger;
   readonly #ready = new Ready();
+  #isReady = false;
+  #starts = 0;
 
   constructor(options: FrameworkStartOptions) {
     // Both timeouts are the framework's defaults until the config is loaded (bootProcess sets them).
@@ -112,13 +133,34 @@ export class ProcessCore {
   }
 
   /** Boots `host` (see bootProcess); a failure also rejects `ready()`. */
-  async boot(host: Bootable, bootFile: 'app' | 'agent', steps: { loadFiles: () => Promise<void>; finish?: () => void }): Promise<void> {
+  async boot(host: Bootable, bootFile: 'app' | 'agent', steps: BootSteps): Promise<void> {
     try {
-      await bootProcess(host, bootFile, { ...steps, markReady: () => this.#ready.ready(true) });
+      await bootProcess(host, bootFile, {
+        ...steps,
+        markReady: () => {
+          this.#isReady = true;
+          this.#ready.ready(true);
+        },
+      });
     } catch (err) {
       this.#ready.ready(err as Error);
       throw err;
     }
+  }
+
+  /**
+   * egg's `beforeStart(fn)`: runs in willReady, after every file has loaded, and the start waits for
+   * it (within hookTimeout). Once the process is ready, it runs at once and a failure is logged.
+   */
+  beforeStart(fn: () => unknown, logger: Logger): void {
+    if (typeof fn !== 'function') throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, 'beforeStart(fn) takes a function');
+    if (this.#isReady) {
+      Promise.resolve()
+        .then(fn)
+        .catch((err: unknown) => logger.error('beforeStart after the start failed: %s', err instanceof Error ? (err.stack ?? err.message) : err));
+      return;
+    }
+    this.lifecycle.add({ name: `beforeStart #${++this.#starts}${fn.name ? ` (${fn.name})` : ''}`, hooks: { willReady: fn } });
   }
 
   /** Runs beforeClose (in reverse load order) and rejects pending messenger requests. */

@@ -54,6 +54,18 @@ export const CoreErrorCode = {
   MESSENGER_TOO_LARGE: 'CLUTCH_ERR_MESSENGER_TOO_LARGE',
   /** This process already has `messenger.maxPendingBytes` on their way to that target. */
   MESSENGER_QUEUE_FULL: 'CLUTCH_ERR_MESSENGER_QUEUE_FULL',
+  /** An egg idiom Clutch does not have (an egg plugin, app.httpclient, …); the message says what to use instead. */
+  NOT_PROVIDED: 'CLUTCH_ERR_NOT_PROVIDED',
+  /** A string route names a controller action that does not exist (`router.get('/', 'home.nope')`). */
+  ROUTER_UNKNOWN_ACTION: 'CLUTCH_ERR_ROUTER_UNKNOWN_ACTION',
+  /** Signed cookies or the session were used with no `config.keys`. */
+  KEYS_MISSING: 'CLUTCH_ERR_KEYS_MISSING',
+  /** (a 403) an unsafe request without a valid CSRF token. */
+  CSRF_INVALID: 'CLUTCH_ERR_CSRF_INVALID',
+  /** (a 400 or 413) a multipart request that is not one, has a file type not accepted, or is past a limit. */
+  MULTIPART_INVALID: 'CLUTCH_ERR_MULTIPART_INVALID',
+  /** `ctx.render` found no template of that name, or no engine for its extension. */
+  VIEW_NOT_FOUND: 'CLUTCH_ERR_VIEW_NOT_FOUND',
 } as const;
 
 export type CoreErrorCode = (typeof CoreErrorCode)[keyof typeof CoreErrorCode];

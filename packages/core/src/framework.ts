@@ -77,6 +77,8 @@ export async function startWorker(options: FrameworkStartOptions): Promise<Worke
     keepAliveTimeout: app.config.cluster.keepAliveTimeout,
     metrics: () => projectMetrics(app.baseDir),
     serverDidReady: () => app.lifecycle.run('serverDidReady'),
+    serverCreated: (server) => app.serverCreated(server as import('node:http').Server),
+    draining: () => app.draining(),
     close: () => app.close(),
   };
 }

@@ -1,9 +1,19 @@
 /// <reference types="@koa/bodyparser" preserve="true" />
 // The body parser runs in every app: its `ctx.request.body` typing is part of ours.
+// So are the built-ins' additions to Koa's context (ctx.session, ctx.csrf, ctx.logger, …).
+export type {} from './builtin/session.js';
+export type {} from './builtin/security.js';
+export type {} from './context-extras.js';
 export { Application } from './application.js';
 export { Agent } from './agent.js';
 export { Controller, type ActionsOf, type ControllerAction, type ControllerTree } from './controller.js';
 export { Service, type ServiceTree } from './service.js';
+export { Helper } from './helper.js';
+export { skipBodyParser } from './builtin/body-parser.js';
+export type { FileStream, FieldPart, MultipartOptions } from './builtin/multipart.js';
+export { ViewManager, type ViewEngine, type ViewLocals } from './builtin/view.js';
+export type { ClutchRouter, RouteHandler, RouteVerb } from './router.js';
+export type { BuiltinPlugin } from './loader/plugins.js';
 export { Messenger, CLUSTER_PIDS } from './messenger.js';
 export type {
   ActionData,
@@ -20,11 +30,23 @@ export type {
   SendArgs,
 } from './messenger-types.js';
 export { HOOKS, Lifecycle, type BootHooks, type HookName, type HookTiming } from './lifecycle.js';
-export type { AppConfig, AppInfo, ClutchConfig, ConfigExport, FrameworkConfig, MiddlewareOptions } from './config.js';
+export type {
+  AppConfig,
+  AppInfo,
+  ClutchConfig,
+  ConfigExport,
+  FrameworkConfig,
+  MiddlewareOptions,
+  MultipartConfig,
+  SecurityConfig,
+  SessionConfig,
+  StaticConfig,
+  ViewConfig,
+} from './config.js';
 export { loadConfig, type ConfigSources } from './loader/config.js';
 export { defineConfig, type ConfigInput } from './define-config.js';
 export type { MiddlewareFactory } from './loader/middleware.js';
-export { defineSchedule, type ScheduleDefinition, type ScheduleOptions, type ScheduleType } from './schedule.js';
+export { defineSchedule, Subscription, type ScheduleDefinition, type ScheduleOptions, type ScheduleType } from './schedule.js';
 export type { LoadUnit, PluginEntry } from './loader/plugins.js';
 export { ClutchError, CoreErrorCode } from './errors.js';
 export type { Context } from './context.js';

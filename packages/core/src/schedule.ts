@@ -1,5 +1,6 @@
 import type { Cron } from 'croner';
 import type { Context } from './context.js';
+import { RequestScoped } from './request-scoped.js';
 
 /**
  * How a task runs: in one worker (rotating) or in every worker of this host; or `'cluster'`: in one
@@ -59,4 +60,18 @@ export function parseInterval(value: number | string): number | null {
   if (!m) return null;
   const ms = Number(m[1]) * UNITS[m[2]!]!;
   return ms > 0 ? ms : null;
+}
+
+/**
+ * egg's class form of a schedule: `static schedule` says when, `subscribe()` is the task, run on a
+ * new instance each time (with `this.ctx`, `this.app`, `this.service`, as a controller's).
+ *
+ * @example
+ * export default class Cleanup extends Subscription {
+ *   static get schedule() { return { interval: '1m', type: 'worker' } as const; }
+ *   async subscribe() { await this.service.cache.prune(); }
+ * }
+ */
+export abstract class Subscription extends RequestScoped {
+  abstract subscribe(ctx: Context): unknown;
 }

@@ -59,6 +59,12 @@ graceful({
     // comes after every connection it handed this worker before that, so none is left unserved.
     // A SIGTERM from someone else: the master learns it here, and hands this worker nothing more.
     transport.send({ clutch: 'leaving' });
+    // The app closes what only it can (WebSockets, event streams), so the drain below ends promptly.
+    try {
+      instance?.draining?.();
+    } catch (err) {
+      logger.error('a draining listener failed: %s', err instanceof Error ? (err.stack ?? err.message) : err);
+    }
     await server?.drain(drainMode, stopTimeout / 2, () => transport.barrier(1_000));
     if (!instance) return;
     let timer: NodeJS.Timeout | undefined;
@@ -89,6 +95,7 @@ try {
       ? { tls: { key: readFileSync(resolve(options.baseDir, tls.key)), cert: readFileSync(resolve(options.baseDir, tls.cert)) }, http2: http2 === true }
       : {}),
   });
+  instance.serverCreated?.(server.server);
   // The master binds the address (its --port wins over the project's config) and hands this worker connections.
   await transport.listen(instance.listen);
 } catch (err) {

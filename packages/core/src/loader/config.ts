@@ -11,8 +11,22 @@ import { importDefault, resolveModuleFile } from './import-module.js';
 import { isPlainObject, mergeConfig, type PlainObject } from './merge-config.js';
 import type { LoadUnit } from './plugins.js';
 
-function frameworkDefaults(): PlainObject {
+function frameworkDefaults(env: string, baseDir: string): PlainObject {
   return {
+    keys: '',
+    static: { prefix: '/public/', dir: join(baseDir, 'app', 'public'), maxAge: env === 'prod' ? 31_536_000 : 0, gzip: true, brotli: true },
+    session: { key: 'CLUTCH_SESS', maxAge: 24 * 3600 * 1000, httpOnly: true, signed: true, sameSite: 'lax' },
+    security: {
+      csrf: { enable: true, headerName: 'x-csrf-token', queryName: '_csrf', bodyName: '_csrf', cookieName: 'csrfToken' },
+      xframe: { enable: true, value: 'SAMEORIGIN' },
+      nosniff: { enable: true },
+      noopen: { enable: true },
+      xssProtection: { enable: true, value: '0' },
+      hsts: { enable: false, maxAge: 365 * 24 * 3600, includeSubdomains: false },
+    },
+    multipart: { fileSize: '10mb', files: 10, fields: 100, fieldSize: '100kb', fileExtensions: [] },
+    view: { root: join(baseDir, 'app', 'view'), defaultViewEngine: 'nunjucks', defaultExtension: '.html', mapping: {} },
+    nunjucks: { autoescape: true, cache: env !== 'local' },
     cluster: { listen: { port: 7001 }, keepAliveTimeout: 5_000 },
     hookTimeout: 10_000,
     messenger: { requestTimeout: 5_000, maxMessageBytes: 8 * 1024 * 1024, maxPendingBytes: 32 * 1024 * 1024 },
@@ -73,7 +87,19 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(path, 'a positive number of milliseconds', value);
   };
   if (typeof config.bodyParser === 'boolean') config.bodyParser = { enable: config.bodyParser };
-  for (const key of ['cluster', 'messenger', 'bodyParser', 'onerror'] as const) if (!isPlainObject(config[key])) fail(key, 'an object', config[key]);
+  for (const key of ['cluster', 'messenger', 'bodyParser', 'onerror', 'static', 'session', 'security', 'multipart', 'view', 'nunjucks'] as const)
+    if (!isPlainObject(config[key])) fail(key, 'an object', config[key]);
+  // egg writes keys as one comma-separated string; a list of them is taken too.
+  if (Array.isArray(config.keys) && config.keys.every((k) => typeof k === 'string')) config.keys = config.keys.join(',');
+  if (typeof config.keys !== 'string') fail('keys', "a string of comma-separated keys, like 'key1,key2'", config.keys);
+  for (const key of ['fileSize', 'fieldSize'] as const) {
+    const multipart = config.multipart as PlainObject;
+    const raw = multipart[key];
+    const value = typeof raw === 'string' ? bytes.parse(raw) : raw;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
+      fail(`multipart.${key}`, "a positive number of bytes or a size like '10mb'", raw);
+    multipart[key] = value;
+  }
   const cluster = config.cluster as PlainObject;
   if (!isPlainObject(cluster.listen)) fail('cluster.listen', 'an object { port, hostname, path }', cluster.listen);
   const listen = cluster.listen as PlainObject;
@@ -188,7 +214,7 @@ export async function loadConfig(
     for (const key of Object.keys(sources)) if (key.startsWith(`${path}.`) || path.startsWith(`${key}.`)) delete sources[key];
     sources[path] = file;
   };
-  const config = mergeConfig({}, frameworkDefaults(), recordFrom('framework'));
+  const config = mergeConfig({}, frameworkDefaults(env, baseDir), recordFrom('framework'));
   const pluginMiddleware = new Map<string, string[]>();
   const plugins = units.filter((u) => u.type === 'plugin');
   const project = units.filter((u) => u.type === 'app');

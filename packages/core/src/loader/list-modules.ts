@@ -2,9 +2,10 @@ import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { MODULE_EXTENSIONS, isModuleFile } from './import-module.js';
 
-/** `user-profile` and `user_profile` both become `userProfile`. */
+/** A file name as a property, as egg's: `user-profile` and `user_profile` become `userProfile`, `News` becomes `news`. */
 export function camelCase(name: string): string {
-  return name.replace(/[-_]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
+  const camel = name.replace(/[-_]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
+  return camel.charAt(0).toLowerCase() + camel.slice(1);
 }
 
 /** Lists a folder's module files; where `x.ts` and `x.js` both exist, the earlier extension wins. */

@@ -21,7 +21,7 @@ function stateless(rule: string | RegExp | undefined): string | RegExp | undefin
 }
 
 /** Wraps a middleware so it runs only where `match`/`ignore` say. */
-function scoped(mw: Middleware, options: MiddlewareOptions): Middleware {
+export function scoped(mw: Middleware, options: MiddlewareOptions): Middleware {
   const match = stateless(options.match);
   const ignore = stateless(options.ignore);
   if (match === undefined && ignore === undefined) return mw;

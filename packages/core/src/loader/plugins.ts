@@ -33,6 +33,45 @@ interface Plugin extends LoadUnit {
   key: string;
 }
 
+/** The plugins Clutch has built in: on unless config/plugin turns them off (`static: false` or `{ enable: false }`). */
+export const BUILTIN_PLUGINS = ['static', 'session', 'security', 'multipart', 'view'] as const;
+export type BuiltinPlugin = (typeof BUILTIN_PLUGINS)[number];
+
+/**
+ * egg's own plugin packages, as an egg project's config/plugin names them: each is one of the
+ * built-ins, or a part of Clutch that is always there (null).
+ */
+const EGG_PACKAGES: Record<string, BuiltinPlugin | null> = {
+  'egg-static': 'static',
+  'egg-session': 'session',
+  'egg-security': 'security',
+  'egg-multipart': 'multipart',
+  'egg-view': 'view',
+  'egg-view-nunjucks': 'view',
+  'egg-schedule': null,
+  'egg-onerror': null,
+  'egg-watcher': null,
+  'egg-development': null,
+  'egg-logrotator': null,
+};
+
+/** egg's own plugin keys, as an egg project turns them on or off. */
+const EGG_KEYS: Record<string, BuiltinPlugin | null> = {
+  nunjucks: 'view',
+  schedule: null,
+  onerror: null,
+  watcher: null,
+  development: null,
+  logrotator: null,
+};
+
+function builtinOf(key: string, entry: PluginEntry): BuiltinPlugin | null | undefined {
+  if (entry.path) return undefined;
+  if (entry.package) return entry.package in EGG_PACKAGES ? EGG_PACKAGES[entry.package] : undefined;
+  if ((BUILTIN_PLUGINS as readonly string[]).includes(key)) return key as BuiltinPlugin;
+  return key in EGG_KEYS ? EGG_KEYS[key] : undefined;
+}
+
 function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
@@ -51,10 +90,17 @@ async function readPlugin(key: string, entry: PluginEntry, baseDir: string): Pro
     path = found;
   }
   let meta: unknown;
+  let eggPlugin: unknown;
   try {
-    meta = (JSON.parse(await readFile(join(path, 'package.json'), 'utf8')) as { clutchPlugin?: unknown }).clutchPlugin;
+    ({ clutchPlugin: meta, eggPlugin } = JSON.parse(await readFile(join(path, 'package.json'), 'utf8')) as { clutchPlugin?: unknown; eggPlugin?: unknown });
   } catch {
     throw new ClutchError(CoreErrorCode.PLUGIN_INVALID, `Plugin "${key}": no readable package.json in ${path}`);
+  }
+  if (meta === undefined && eggPlugin !== undefined) {
+    throw new ClutchError(
+      CoreErrorCode.NOT_PROVIDED,
+      `Plugin "${key}" (${path}) is an egg plugin: egg's plugins do not load in Clutch. See docs/coming-from-egg.md for what is built in and what replaces the rest`,
+    );
   }
   if (!isPlainObject(meta) || typeof meta.name !== 'string' || !meta.name) {
     throw new ClutchError(CoreErrorCode.PLUGIN_INVALID, `Plugin "${key}": ${join(path, 'package.json')} needs "clutchPlugin": { "name": … }`);
@@ -91,24 +137,37 @@ function order(plugins: Plugin[]): Plugin[] {
   return sorted;
 }
 
+/** What config/plugin says: the load units, and which built-in plugins are on. */
+export interface ResolvedPlugins {
+  units: LoadUnit[];
+  builtins: Set<BuiltinPlugin>;
+}
+
 /**
  * Reads config/plugin.{ts,js} and returns the load units: the enabled plugins in dependency order,
- * then the project itself. Missing dependencies, duplicate names and cycles are errors that name
- * the plugins involved.
+ * then the project itself; and the built-in plugins left on. Missing dependencies, duplicate names
+ * and cycles are errors that name the plugins involved. `name: true|false` is `{ enable }`, as egg's.
  */
-export async function resolveUnits(baseDir: string, env: string, appName: string): Promise<LoadUnit[]> {
+export async function resolveUnits(baseDir: string, env: string, appName: string): Promise<ResolvedPlugins> {
   const app: LoadUnit = { name: appName, path: baseDir, type: 'app' };
+  const builtins = new Set<BuiltinPlugin>(BUILTIN_PLUGINS);
   const file = await resolveModuleFile(join(baseDir, 'config', 'plugin'));
-  if (!file) return [app];
+  if (!file) return { units: [app], builtins };
   const declared = await importDefault(file, CoreErrorCode.CONFIG_LOAD_FAILED);
   if (!isPlainObject(declared)) throw new ClutchError(CoreErrorCode.CONFIG_INVALID, `${file} must export default { name: { enable, package | path, env } }`);
 
   const enabled: Plugin[] = [];
   const disabled = new Set<string>();
   for (const [key, raw] of Object.entries(declared)) {
-    if (!isPlainObject(raw)) throw new ClutchError(CoreErrorCode.CONFIG_INVALID, `${file}: plugin "${key}" must be an object { enable, package | path, env }`);
-    const entry = raw as PluginEntry;
+    const entry = (typeof raw === 'boolean' ? { enable: raw } : raw) as PluginEntry;
+    if (!isPlainObject(entry))
+      throw new ClutchError(CoreErrorCode.CONFIG_INVALID, `${file}: plugin "${key}" must be true, false or an object { enable, package | path, env }`);
     const on = entry.enable !== false && (!Array.isArray(entry.env) || entry.env.includes(env));
+    const builtin = builtinOf(key, entry);
+    if (builtin !== undefined) {
+      if (builtin && !on) builtins.delete(builtin);
+      continue;
+    }
     if (!on) {
       disabled.add(key);
       continue;
@@ -129,5 +188,5 @@ export async function resolveUnits(baseDir: string, env: string, appName: string
       throw new ClutchError(CoreErrorCode.PLUGIN_MISSING_DEPENDENCY, `Plugin "${p.name}" depends on plugin "${dep}", ${why}`);
     }
   }
-  return [...order(enabled), app];
+  return { units: [...order(enabled), app], builtins };
 }

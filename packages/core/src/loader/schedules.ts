@@ -1,5 +1,6 @@
 import { basename, join, relative } from 'node:path';
 import type { Cron } from 'croner';
+import type { Context } from '../context.js';
 import { ClutchError, CoreErrorCode } from '../errors.js';
 import { parseInterval, type Schedule, type ScheduleDefinition, type ScheduleOptions } from '../schedule.js';
 import { importDefault } from './import-module.js';
@@ -11,8 +12,26 @@ function bad(file: string, why: string): never {
   throw new ClutchError(CoreErrorCode.SCHEDULE_INVALID, `${file}: ${why}`);
 }
 
-async function check(unit: LoadUnit, file: string, exported: unknown): Promise<Schedule> {
-  if (!isPlainObject(exported)) bad(file, 'must export default { schedule: { … }, task(ctx) { … } }');
+/**
+ * egg's class form: `class extends Subscription { static get schedule() { … } async subscribe() { … } }`
+ * becomes `{ schedule, task }`, a new instance per run.
+ */
+function fromSubscription(exported: unknown): unknown {
+  if (typeof exported !== 'function') return exported;
+  const Cls = exported as (new (ctx: Context) => { subscribe?: (ctx: Context) => unknown }) & { schedule?: unknown };
+  if (typeof Cls.prototype?.subscribe !== 'function') return exported;
+  return {
+    schedule: Cls.schedule,
+    task: (ctx: Context) => {
+      const instance = new Cls(ctx);
+      return instance.subscribe!(ctx);
+    },
+  };
+}
+
+async function check(unit: LoadUnit, file: string, loaded: unknown): Promise<Schedule> {
+  const exported = fromSubscription(loaded);
+  if (!isPlainObject(exported)) bad(file, 'must export default { schedule: { … }, task(ctx) { … } } or a class extending Subscription');
   const { schedule, task } = exported as Partial<ScheduleDefinition>;
   if (typeof task !== 'function') bad(file, 'has no task function');
   if (!isPlainObject(schedule)) bad(file, 'has no schedule object');

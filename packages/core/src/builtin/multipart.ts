@@ -1,0 +1,170 @@
+import { extname } from 'node:path';
+import type { Readable } from 'node:stream';
+import type Koa from 'koa';
+import type { Context } from 'koa';
+import type { MultipartConfig } from '../config.js';
+import { ClutchError, CoreErrorCode } from '../errors.js';
+
+/** egg's list of the file extensions accepted by default. */
+const DEFAULT_EXTENSIONS = [
+  ...['.jpg', '.jpeg', '.png', '.gif', '.bmp', '.wbmp', '.webp', '.tif', '.psd'],
+  ...['.svg', '.js', '.jsx', '.json', '.css', '.less', '.html', '.htm', '.xml', '.txt', '.md', '.csv', '.pdf'],
+  ...['.zip', '.gz', '.tgz', '.gzip'],
+  ...['.mp3', '.mp4', '.avi'],
+];
+
+/** A file of a multipart request: its bytes, and what the form said of it. */
+export interface FileStream extends Readable {
+  fieldname: string;
+  filename: string;
+  encoding: string;
+  mime: string;
+  mimeType: string;
+  /** getFileStream(): the fields that came before the file. */
+  fields: Record<string, string>;
+  /** True when the file was cut at `multipart.fileSize` (the stream also fails with a 413). */
+  truncated?: boolean;
+}
+
+/** A field of a multipart request, as egg's co-busboy yields it: [name, value, valueTruncated, nameTruncated]. */
+export type FieldPart = [name: string, value: string, valueTruncated: boolean, nameTruncated: boolean];
+
+export interface MultipartOptions {
+  /** false: files only, fields are skipped. */
+  autoFields?: boolean;
+  /** Overrides of config.multipart for this call. */
+  limits?: Partial<Pick<MultipartConfig, 'fileSize' | 'files' | 'fields'>>;
+}
+
+function fail(status: number, message: string): ClutchError {
+  return Object.assign(new ClutchError(CoreErrorCode.MULTIPART_INVALID, message), { status, expose: true });
+}
+
+/**
+ * Reads a multipart body with busboy, part after part: a field is a FieldPart, a file a FileStream
+ * that must be read (or `resume()`d) before the next part comes — the body is never buffered.
+ */
+async function* parts(ctx: Context, config: MultipartConfig, options: MultipartOptions): AsyncGenerator<FieldPart | FileStream> {
+  if (!ctx.is('multipart')) throw fail(400, `${ctx.method} ${ctx.path}: Content-Type must be multipart/*`);
+  const accepted = new Set((config.whitelist ?? [...DEFAULT_EXTENSIONS, ...config.fileExtensions]).map((e) => e.toLowerCase()));
+  const { default: busboy } = await import('busboy');
+  const limits = {
+    fileSize: Number(options.limits?.fileSize ?? config.fileSize),
+    files: options.limits?.files ?? config.files,
+    fields: options.limits?.fields ?? config.fields,
+    fieldSize: Number(config.fieldSize),
+  };
+  const parser = busboy({ headers: ctx.req.headers, limits });
+  const queue: Array<FieldPart | FileStream> = [];
+  let failure: Error | null = null;
+  let finished = false;
+  /** The reader stopped early: what comes after is read and dropped. */
+  let stopped = false;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    wake?.();
+    wake = null;
+  };
+  parser.on('field', (name, value, info) => {
+    if (options.autoFields !== false && !stopped) queue.push([name, value, info.valueTruncated, info.nameTruncated]);
+    notify();
+  });
+  parser.on('file', (fieldname, stream, info) => {
+    if (stopped) {
+      stream.resume();
+      return;
+    }
+    const file = Object.assign(stream, {
+      fieldname,
+      filename: info.filename,
+      encoding: info.encoding,
+      mime: info.mimeType,
+      mimeType: info.mimeType,
+      fields: {},
+    }) as FileStream;
+    if (!accepted.has(extname(info.filename ?? '').toLowerCase())) {
+      stream.resume();
+      failure ??= fail(400, `Invalid filename: ${info.filename} (its extension is not accepted; see config.multipart.fileExtensions)`);
+    } else {
+      stream.once('limit', () => {
+        file.truncated = true;
+        stream.destroy(fail(413, `${info.filename}: larger than config.multipart.fileSize (${limits.fileSize} bytes)`));
+      });
+      queue.push(file);
+    }
+    notify();
+  });
+  const over = (what: string) => () => {
+    failure ??= fail(413, `Too many ${what} (config.multipart.${what}: ${limits[what as 'files' | 'fields']})`);
+    notify();
+  };
+  parser.on('filesLimit', over('files'));
+  parser.on('fieldsLimit', over('fields'));
+  parser.on('error', (err: Error) => {
+    failure ??= fail(400, `Malformed multipart body: ${err.message}`);
+    notify();
+  });
+  parser.on('close', () => {
+    finished = true;
+    notify();
+  });
+  ctx.req.pipe(parser);
+  try {
+    for (;;) {
+      if (failure) throw failure;
+      const next = queue.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      if (finished) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    // Stopped early (getFileStream has its file, or a throw): the parser goes on — the file handed
+    // out still flows — and the rest of the body is read and dropped, so the connection stays usable.
+    if (!finished) {
+      stopped = true;
+      for (const part of queue.splice(0)) if (!Array.isArray(part)) part.resume();
+    }
+  }
+}
+
+/**
+ * Built-in plugin **multipart**, as egg's in stream mode: `ctx.multipart()` yields each part;
+ * `ctx.getFileStream()` resolves with the first file, whose `fields` are the fields sent before it.
+ */
+export function multipart(config: MultipartConfig, app: Koa): void {
+  Object.defineProperties(app.context, {
+    multipart: {
+      configurable: true,
+      value(this: Context, options: MultipartOptions = {}) {
+        return parts(this, config, options);
+      },
+    },
+    getFileStream: {
+      configurable: true,
+      async value(this: Context, options: MultipartOptions = {}): Promise<FileStream> {
+        const fields: Record<string, string> = {};
+        for await (const part of parts(this, config, options)) {
+          if (Array.isArray(part)) {
+            fields[part[0]] = part[1];
+            continue;
+          }
+          part.fields = fields;
+          return part;
+        }
+        throw fail(400, `${this.method} ${this.path}: the multipart body has no file`);
+      },
+    },
+  });
+}
+
+declare module 'koa' {
+  interface DefaultContext {
+    /** Each part of a multipart body, in order (built-in plugin multipart). */
+    multipart(options?: MultipartOptions): AsyncGenerator<FieldPart | FileStream>;
+    /** The first file of a multipart body, with the fields sent before it. */
+    getFileStream(options?: MultipartOptions): Promise<FileStream>;
+  }
+}

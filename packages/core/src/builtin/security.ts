@@ -1,0 +1,90 @@
+import type Koa from 'koa';
+import type { Context, Middleware } from 'koa';
+import Tokens from 'csrf';
+import type { SecurityConfig } from '../config.js';
+import { ClutchError, CoreErrorCode } from '../errors.js';
+
+/** Methods that change nothing: never checked (RFC 9110 §9.2.1). */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+const SECRET = Symbol('clutch.csrfSecret');
+
+type WithSecret = Context & { [SECRET]?: string };
+
+function ignored(rules: SecurityConfig['csrf']['ignore'], path: string): boolean {
+  if (rules === undefined) return false;
+  return (Array.isArray(rules) ? rules : [rules]).some((r) =>
+    typeof r === 'string' ? path.startsWith(r) : new RegExp(r.source, r.flags.replace(/[gy]/g, '')).test(path),
+  );
+}
+
+/**
+ * Built-in plugin **security**, as egg's: every unsafe request (POST, PUT, PATCH, DELETE, …) must
+ * carry a CSRF token — in the `x-csrf-token` header, the `_csrf` query parameter or the `_csrf` body
+ * field — made from a secret kept in a cookie; else a 403 with CLUTCH_ERR_CSRF_INVALID. `ctx.csrf`
+ * is a fresh token for the page or the client to send back. The tokens are the `csrf` package's
+ * (pillarjs: a salted hash of the secret, compared in constant time). Every response also gets the
+ * safe default headers configured.
+ */
+export function security(config: SecurityConfig, app: Koa): Middleware {
+  const tokens = new Tokens();
+  const csrf = config.csrf;
+  const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: false, overwrite: true };
+  const secretOf = (ctx: WithSecret): string | undefined => (ctx[SECRET] ??= ctx.cookies.get(csrf.cookieName, { signed: false }) || undefined);
+  Object.defineProperties(app.context, {
+    csrf: {
+      configurable: true,
+      get(this: WithSecret) {
+        let secret = secretOf(this);
+        if (!secret) {
+          secret = this[SECRET] = tokens.secretSync();
+          this.cookies.set(csrf.cookieName, secret, cookie);
+        }
+        return tokens.create(secret);
+      },
+    },
+    /** A new secret (after a login, say): tokens made before it stop passing. */
+    rotateCsrfSecret: {
+      configurable: true,
+      value(this: WithSecret) {
+        this[SECRET] = tokens.secretSync();
+        this.cookies.set(csrf.cookieName, this[SECRET], cookie);
+      },
+    },
+  });
+  const headers: Array<[string, string]> = [];
+  if (config.xframe.enable) headers.push(['X-Frame-Options', config.xframe.value]);
+  if (config.nosniff.enable) headers.push(['X-Content-Type-Options', 'nosniff']);
+  if (config.noopen.enable) headers.push(['X-Download-Options', 'noopen']);
+  if (config.xssProtection.enable) headers.push(['X-XSS-Protection', config.xssProtection.value]);
+  if (config.hsts.enable)
+    headers.push(['Strict-Transport-Security', `max-age=${config.hsts.maxAge}${config.hsts.includeSubdomains ? '; includeSubDomains' : ''}`]);
+  return (ctx: WithSecret, next) => {
+    for (const [name, value] of headers) ctx.set(name, value);
+    if (!csrf.enable || SAFE_METHODS.has(ctx.method) || ignored(csrf.ignore, ctx.path)) return next();
+    const body = (ctx.request as { body?: unknown }).body;
+    const fromBody = body && typeof body === 'object' ? (body as Record<string, unknown>)[csrf.bodyName] : undefined;
+    const token = ctx.get(csrf.headerName) || ctx.query[csrf.queryName] || fromBody;
+    const secret = secretOf(ctx);
+    if (!secret || typeof token !== 'string' || !token || !tokens.verify(secret, token)) {
+      const why = !secret ? 'no CSRF secret cookie (read ctx.csrf on a page first)' : !token ? 'no CSRF token' : 'an invalid CSRF token';
+      ctx.throw(
+        403,
+        new ClutchError(
+          CoreErrorCode.CSRF_INVALID,
+          `${ctx.method} ${ctx.path}: ${why}; send ctx.csrf as the ${csrf.headerName} header or the ${csrf.bodyName} field`,
+        ),
+        { expose: true },
+      );
+    }
+    return next();
+  };
+}
+
+declare module 'koa' {
+  interface DefaultContext {
+    /** A CSRF token for this client (built-in plugin security): send it back as `x-csrf-token` or `_csrf`. */
+    readonly csrf: string;
+    /** Makes a new CSRF secret: tokens made before stop passing. */
+    rotateCsrfSecret(): void;
+  }
+}

@@ -1,0 +1,32 @@
+import { resolve } from 'node:path';
+import type { Middleware } from 'koa';
+import type { StaticConfig } from '../config.js';
+
+/**
+ * Built-in plugin **static**: GET and HEAD under `prefix` are files of `dir` (the first folder that
+ * has the file), sent by @koa/send — which refuses paths out of the folder, hidden files and
+ * directories. What no folder has goes on to the app (a 404 unless a route serves it).
+ */
+export function staticFiles(config: StaticConfig, baseDir: string): Middleware {
+  const prefix = config.prefix.endsWith('/') ? config.prefix : `${config.prefix}/`;
+  const roots = (Array.isArray(config.dir) ? config.dir : [config.dir]).map((d) => resolve(baseDir, d));
+  let send: Promise<typeof import('@koa/send').send> | null = null;
+  return async (ctx, next) => {
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || !ctx.path.startsWith(prefix)) return next();
+    send ??= import('@koa/send').then((m) => m.send);
+    const file = ctx.path.slice(prefix.length);
+    for (const root of roots) {
+      try {
+        // undefined: a folder or a hidden file, which are not served.
+        const sent = await (
+          await send
+        )(ctx, file, { root, maxage: config.maxAge * 1000, index: false, gzip: config.gzip !== false, brotli: config.brotli !== false });
+        if (sent) return;
+      } catch (err) {
+        // Not in this folder: try the next, then the app. A path out of the folder is @koa/send's 403.
+        if ((err as { status?: number }).status !== 404) throw err;
+      }
+    }
+    return next();
+  };
+}

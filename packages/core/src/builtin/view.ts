@@ -1,0 +1,143 @@
+import { stat } from 'node:fs/promises';
+import { extname, resolve, sep } from 'node:path';
+import type Koa from 'koa';
+import type { Context } from 'koa';
+import type { ClutchConfig, ViewConfig } from '../config.js';
+import { ClutchError, CoreErrorCode } from '../errors.js';
+
+export type ViewLocals = Record<string, unknown>;
+
+/** A template engine, as egg's view plugins provide one: given the file found, its HTML. */
+export interface ViewEngine {
+  render(file: string, locals: ViewLocals, options: { name: string; root: string }): Promise<string> | string;
+  renderString?(template: string, locals: ViewLocals): Promise<string> | string;
+}
+
+/** nunjucks (the engine egg-view-nunjucks wraps): one Environment over the view folders. */
+async function nunjucksEngine(roots: string[], options: ClutchConfig['nunjucks']): Promise<ViewEngine> {
+  const { default: nunjucks } = await import('nunjucks');
+  const { cache, ...envOptions } = options;
+  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(roots, { noCache: cache === false }), envOptions);
+  const done =
+    (resolveHtml: (html: string) => void, reject: (err: Error) => void) =>
+    (err: Error | null, html: string | null): void => {
+      if (err) reject(err);
+      else resolveHtml(html ?? '');
+    };
+  return {
+    render: (_file, locals, { name }) => new Promise((ok, fail) => env.render(name, locals, done(ok, fail))),
+    renderString: (template, locals) => new Promise((ok, fail) => env.renderString(template, locals, done(ok, fail))),
+  };
+}
+
+/**
+ * `app.view`: the engines by name, and how a name becomes a file — `<root>/<name>` plus
+ * `defaultExtension` when the name has none, in the first root that has it; the engine is the one
+ * `mapping` gives its extension, else `defaultViewEngine`. nunjucks is there by name, loaded when
+ * first used.
+ */
+export class ViewManager {
+  readonly roots: string[];
+  readonly #config: ViewConfig;
+  readonly #engines = new Map<string, ViewEngine | (() => Promise<ViewEngine>)>();
+
+  constructor(config: ViewConfig, nunjucks: ClutchConfig['nunjucks'], baseDir: string) {
+    this.#config = config;
+    this.roots = (Array.isArray(config.root) ? config.root : config.root.split(',')).map((r) => resolve(baseDir, r.trim()));
+    let made: Promise<ViewEngine> | null = null;
+    this.#engines.set('nunjucks', () => (made ??= nunjucksEngine(this.roots, nunjucks)));
+  }
+
+  /** Adds (or replaces) an engine: `app.view.use('ejs', { render(file, locals) { … } })`. */
+  use(name: string, engine: ViewEngine): void {
+    if (!engine || typeof engine.render !== 'function')
+      throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, `view engine ${name} must have render(file, locals)`);
+    this.#engines.set(name, engine);
+  }
+
+  async #engine(name: string, forWhat: string): Promise<ViewEngine> {
+    const found = this.#engines.get(name);
+    if (!found) throw new ClutchError(CoreErrorCode.VIEW_NOT_FOUND, `No view engine "${name}" for ${forWhat} (add one with app.view.use('${name}', engine))`);
+    return typeof found === 'function' ? found() : found;
+  }
+
+  /** The HTML of the template `name` with `locals`. */
+  async render(name: string, locals: ViewLocals): Promise<string> {
+    const file = extname(name) ? name : `${name}${this.#config.defaultExtension}`;
+    for (const root of this.roots) {
+      const full = resolve(root, file);
+      if (!full.startsWith(`${root}${sep}`)) break;
+      const info = await stat(full).catch(() => null);
+      if (!info?.isFile()) continue;
+      const engine = await this.#engine(this.#config.mapping[extname(file)] ?? this.#config.defaultViewEngine, file);
+      return engine.render(full, locals, { name: file, root });
+    }
+    throw new ClutchError(CoreErrorCode.VIEW_NOT_FOUND, `No template ${file} in ${this.roots.join(', ')}`);
+  }
+
+  /** The HTML of a template given as text, by the default engine. */
+  async renderString(template: string, locals: ViewLocals): Promise<string> {
+    const engine = await this.#engine(this.#config.defaultViewEngine, 'renderString');
+    if (!engine.renderString) throw new ClutchError(CoreErrorCode.VIEW_NOT_FOUND, `The view engine ${this.#config.defaultViewEngine} cannot render a string`);
+    return engine.renderString(template, locals);
+  }
+}
+
+/**
+ * Built-in plugin **view**: `ctx.render(name, locals)` sets the response to the page; `renderView`
+ * returns it. Templates see `ctx`, `request`, `helper`, `ctx.locals` (over `app.locals`) and the locals given.
+ */
+export function view(manager: ViewManager, app: Koa & { locals: ViewLocals }): void {
+  const LOCALS = Symbol('clutch.locals');
+  const localsOf = (ctx: Context, extra: ViewLocals | undefined): ViewLocals => ({
+    ctx,
+    request: ctx.request,
+    helper: ctx.helper,
+    ...(ctx as { locals: ViewLocals }).locals,
+    ...extra,
+  });
+  Object.defineProperties(app.context, {
+    locals: {
+      configurable: true,
+      get(this: Context & { [LOCALS]?: ViewLocals }) {
+        return (this[LOCALS] ??= Object.create(app.locals) as ViewLocals);
+      },
+      set(this: Context & { [LOCALS]?: ViewLocals }, value: ViewLocals) {
+        Object.assign(this.locals, value);
+      },
+    },
+    renderView: {
+      configurable: true,
+      value(this: Context, name: string, locals?: ViewLocals) {
+        return manager.render(name, localsOf(this, locals));
+      },
+    },
+    renderString: {
+      configurable: true,
+      value(this: Context, template: string, locals?: ViewLocals) {
+        return manager.renderString(template, localsOf(this, locals));
+      },
+    },
+    render: {
+      configurable: true,
+      async value(this: Context, name: string, locals?: ViewLocals) {
+        const html = await manager.render(name, localsOf(this, locals));
+        this.type = 'html';
+        this.body = html;
+      },
+    },
+  });
+}
+
+declare module 'koa' {
+  interface DefaultContext {
+    /** Renders the template `name` into the response (built-in plugin view). */
+    render(name: string, locals?: ViewLocals): Promise<void>;
+    /** The HTML of the template `name`. */
+    renderView(name: string, locals?: ViewLocals): Promise<string>;
+    /** The HTML of a template given as text. */
+    renderString(template: string, locals?: ViewLocals): Promise<string>;
+    /** What every template of this request sees (over `app.locals`). */
+    locals: ViewLocals;
+  }
+}

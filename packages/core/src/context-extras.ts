@@ -1,0 +1,162 @@
+import type { Logger } from '@clutch/cluster';
+import type Koa from 'koa';
+import type { Context } from 'koa';
+import type { Context as ClutchContext } from './context.js';
+import { ClutchError, CoreErrorCode } from './errors.js';
+
+const LOGGER = Symbol('clutch.ctxLogger');
+/** When the request began (performance.now()), set as its context is made. */
+export const STARTED = Symbol('clutch.started');
+/** A context made outside any request (schedules): no response to wait for. */
+export const ANONYMOUS = Symbol('clutch.anonymous');
+
+type Ctx = Context & { [LOGGER]?: Logger; [STARTED]?: number; [ANONYMOUS]?: boolean; schedule?: { name: string } };
+
+/** The request as egg's context logger shows it: `[ip method path +ms]`. */
+function prefix(ctx: Ctx): string {
+  if (ctx[ANONYMOUS]) return ctx.schedule ? `[schedule ${ctx.schedule.name}]` : '[-]';
+  const ms = ctx[STARTED] === undefined ? 0 : Math.round(performance.now() - ctx[STARTED]);
+  return `[${ctx.ip || '-'} ${ctx.method} ${ctx.path} +${ms}ms]`;
+}
+
+/** Jobs started by runInBackground and not yet settled: a stop waits for them before beforeClose. */
+export class BackgroundJobs {
+  readonly #pending = new Set<Promise<void>>();
+
+  add(job: Promise<void>): void {
+    this.#pending.add(job);
+    void job.finally(() => this.#pending.delete(job));
+  }
+
+  /** Resolves once every job has settled, or after `ms`; how many were still running. */
+  async settle(ms: number): Promise<number> {
+    if (this.#pending.size === 0) return 0;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([Promise.allSettled([...this.#pending]), late]);
+    clearTimeout(timer);
+    return this.#pending.size;
+  }
+}
+
+/**
+ * What egg's context has and Koa's lacks: `ctx.logger`, whose lines carry the request, and
+ * `ctx.runInBackground(fn)`, a job that runs once the response is sent and whose failure is logged
+ * with the request (never thrown at the client). A stop lets running jobs finish first.
+ */
+export function contextExtras(app: Koa, logger: Logger, jobs: BackgroundJobs): void {
+  Object.defineProperties(app.context, {
+    logger: {
+      configurable: true,
+      get(this: Ctx): Logger {
+        return (this[LOGGER] ??= {
+          debug: (m, ...a) => logger.debug(`${prefix(this)} ${m}`, ...a),
+          info: (m, ...a) => logger.info(`${prefix(this)} ${m}`, ...a),
+          warn: (m, ...a) => logger.warn(`${prefix(this)} ${m}`, ...a),
+          error: (m, ...a) => logger.error(`${prefix(this)} ${m}`, ...a),
+        });
+      },
+    },
+    runInBackground: {
+      configurable: true,
+      value(this: Ctx, fn: (ctx: ClutchContext) => unknown): void {
+        jobs.add(background(this, fn));
+      },
+    },
+  });
+}
+
+/** One runInBackground job: after the response, its outcome logged with the request. */
+function background(ctx: Ctx, fn: (ctx: ClutchContext) => unknown): Promise<void> {
+  const name = fn.name || 'anonymous';
+  return new Promise<void>((resolve) => {
+    const run = () => {
+      const began = performance.now();
+      const ms = () => Math.round(performance.now() - began);
+      Promise.resolve()
+        .then(() => fn(ctx as unknown as ClutchContext))
+        .then(
+          () => ctx.logger.debug('background job %s done in %dms', name, ms()),
+          (err: unknown) => ctx.logger.error('background job %s failed after %dms: %s', name, ms(), err instanceof Error ? (err.stack ?? err.message) : err),
+        )
+        .finally(resolve);
+    };
+    // After the response: 'close' comes once it is sent (or the client went away).
+    if (ctx[ANONYMOUS] || ctx.res.writableFinished || ctx.res.destroyed) setImmediate(run);
+    else ctx.res.once('close', run);
+  });
+}
+
+const SIGNING = Symbol('clutch.signing');
+
+/**
+ * `ctx.cookies` signed by default when the app has keys, as egg's: the `cookies` package signs and
+ * verifies only when it is given options, so a plain `ctx.cookies.set('a', 'b')` / `get('a')` gets
+ * `{}` — `signed` then defaults to the keys being there. `{ signed: false }` still opts out.
+ */
+export function signCookiesByDefault(app: Koa): void {
+  const koa = Object.getOwnPropertyDescriptor(app.context, 'cookies') ?? Object.getOwnPropertyDescriptor(Object.getPrototypeOf(app.context), 'cookies');
+  if (!koa?.get) return;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- Koa's accessor, called with each context as `this`
+  const { get: koaGet, set: koaSet } = koa;
+  Object.defineProperty(app.context, 'cookies', {
+    configurable: true,
+    get(this: Context) {
+      const cookies = Reflect.apply(koaGet, this, []) as Context['cookies'] & { [SIGNING]?: true };
+      if (!cookies[SIGNING]) {
+        // eslint-disable-next-line @typescript-eslint/unbound-method -- called with `this` given
+        const { get, set } = cookies;
+        // The package reads a cookie's `.sig` with `this.get(name)` and no options: that call must
+        // stay the package's own, or it would look for `.sig.sig`.
+        const own = Object.create(cookies, { get: { value: get }, set: { value: set } }) as typeof cookies;
+        cookies.get = (name, options = {} as Parameters<typeof get>[1]) => get.call(own, name, options);
+        cookies.set = (name, value, options = {}) => set.call(own, name, value, options);
+        cookies[SIGNING] = true;
+      }
+      return cookies;
+    },
+    ...(koaSet ? { set: koaSet } : {}),
+  });
+}
+
+/**
+ * egg's names that Clutch does not have: reading one fails with CLUTCH_ERR_NOT_PROVIDED saying what
+ * to use instead — never an `undefined` that fails later. An app/extend that defines the name wins.
+ */
+const NOT_PROVIDED: Record<string, string> = {
+  curl: "use fetch() (Node's own, undici) or an HTTP client of your choice",
+  httpclient: "use fetch() (Node's own, undici) or an HTTP client of your choice",
+  runSchedule: "call the task's function directly, or run it from a route in a test",
+  i18n: 'add an i18n library (koa-i18n, i18next) as middleware',
+  __: 'add an i18n library (koa-i18n, i18next) as middleware',
+  gettext: 'add an i18n library (koa-i18n, i18next) as middleware',
+  jsonp: 'add koa-jsonp as middleware',
+  watcher: 'app dev restarts the cluster on a change; watch files yourself with fs.watch',
+};
+
+export function notProvided(targets: Array<[object, string]>): void {
+  for (const [target, label] of targets) {
+    for (const [name, instead] of Object.entries(NOT_PROVIDED)) {
+      if (Object.prototype.hasOwnProperty.call(target, name)) continue;
+      Object.defineProperty(target, name, {
+        configurable: true,
+        get() {
+          throw new ClutchError(CoreErrorCode.NOT_PROVIDED, `${label}.${name} is egg's; Clutch does not provide it: ${instead} (docs/coming-from-egg.md)`);
+        },
+        // A library that brings its own (koa-i18n sets ctx.i18n) just sets it.
+        set(this: object, value: unknown) {
+          Object.defineProperty(this, name, { value, writable: true, configurable: true, enumerable: true });
+        },
+      });
+    }
+  }
+}
+
+declare module 'koa' {
+  interface DefaultContext {
+    /** The app's logger; each line begins with the request: `[ip method path +ms]`. */
+    readonly logger: Logger;
+    /** Runs `fn(ctx)` after the response is sent; a failure is logged, never thrown. A stop waits for it. */
+    runInBackground(fn: (ctx: ClutchContext) => unknown): void;
+  }
+}

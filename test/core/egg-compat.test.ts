@@ -1,0 +1,252 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import type { ClusterReadyInfo } from '@clutch/cluster';
+import { fixture, runApp, startFixture, type AppProcess } from '../helpers/cluster.ts';
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** One request on a fresh connection (so the two workers take turns), with the cookies of `jar`. */
+function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; jar?: Jar } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...options.headers, ...(options.jar?.size ? { cookie: options.jar.header() } : {}) };
+    const req = request(url, { method: options.method ?? 'GET', agent: false, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        options.jar?.take(res.headers['set-cookie']);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url}`)));
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** The cookies a browser would keep: name → value, as the server last set them. */
+class Jar extends Map<string, string> {
+  take(setCookie: string[] | undefined): void {
+    for (const line of setCookie ?? []) {
+      const [pair] = line.split(';');
+      const at = pair!.indexOf('=');
+      const name = pair!.slice(0, at);
+      const value = pair!.slice(at + 1);
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.delete(name);
+      else this.set(name, value);
+    }
+  }
+  header(): string {
+    return [...this].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+}
+
+const json = <T = Record<string, unknown>>(r: Reply): T => JSON.parse(r.body) as T;
+
+describe('an egg project with its imports renamed (CommonJS, egg layout)', { timeout: 90_000 }, () => {
+  let app: AppProcess;
+  let info: ClusterReadyInfo;
+  before(async () => {
+    ({ app, info } = await startFixture('egg-style', ['--workers', '2', '--env', 'unittest']));
+  });
+  after(() => app?.kill());
+
+  it('routes by controller name (and named), egg file-name casing, resources', async () => {
+    assert.equal((await send(`${info.url}/`)).body, 'hi, egg (42)');
+    assert.equal((await send(`${info.url}/home`)).body, 'hi, egg (42)');
+    assert.deepEqual(json(await send(`${info.url}/news`)), [{ id: 1, title: 'Clutch runs egg projects' }]);
+    assert.deepEqual(json(await send(`${info.url}/user-info?id=7`)), { id: '7', name: 'user 7' });
+    assert.deepEqual(json(await send(`${info.url}/posts`)), { action: 'index' });
+    assert.deepEqual(json(await send(`${info.url}/posts/12`)), { action: 'show', id: '12' });
+    // The controller has no `edit`: no route for it.
+    assert.equal((await send(`${info.url}/posts/12/edit`)).status, 404);
+  });
+
+  it('app/extend: context getters per request, the helper, the application', async () => {
+    const ios = json(await send(`${info.url}/ext`, { headers: { 'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0)' } }));
+    assert.deepEqual(ios, { isIOS: true, shout: 'HELLO! (/ext)', answer: 42 });
+    const desktop = json(await send(`${info.url}/ext`, { headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64)' } }));
+    assert.equal(desktop.isIOS, false);
+  });
+
+  it('a cookie session counts across both workers on fresh connections; a tampered cookie starts a new one', async () => {
+    const jar = new Jar();
+    const pids = new Set<number>();
+    for (let i = 1; i <= 8; i++) {
+      const r = json<{ views: number; pid: number }>(await send(`${info.url}/session`, { jar }));
+      assert.equal(r.views, i);
+      pids.add(r.pid);
+    }
+    assert.equal(pids.size, 2, 'both workers served the session');
+    assert.ok(jar.has('CLUTCH_SESS') && jar.has('CLUTCH_SESS.sig'), `signed session cookie: ${jar.header()}`);
+    // Change the session's value, keep its signature: the server must not trust it.
+    const forged = Buffer.from(JSON.stringify({ views: 1000, _expire: Date.now() + 3_600_000, _maxAge: 3_600_000 })).toString('base64');
+    jar.set('CLUTCH_SESS', forged);
+    assert.equal(json<{ views: number }>(await send(`${info.url}/session`, { jar })).views, 1);
+  });
+
+  it('signs cookies by default with config.keys; a tampered one reads as absent', async () => {
+    const jar = new Jar();
+    assert.deepEqual(json(await send(`${info.url}/cookie`, { jar })), { before: null });
+    assert.ok(jar.has('remember.sig'), `signed: ${jar.header()}`);
+    assert.deepEqual(json(await send(`${info.url}/cookie`, { jar })), { before: 'me' });
+    jar.set('remember', 'admin');
+    assert.deepEqual(json(await send(`${info.url}/cookie`, { jar })), { before: null });
+  });
+
+  it('serves app/public at /public, and nothing out of it', async () => {
+    const file = await send(`${info.url}/public/hello.txt`);
+    assert.equal(file.status, 200);
+    assert.equal(file.body, 'hello from app/public\n');
+    assert.match(String(file.headers['content-type']), /text\/plain/);
+    assert.equal((await send(`${info.url}/public/css/site.css`)).body, 'body { color: teal; }\n');
+    assert.equal((await send(`${info.url}/public/missing.txt`)).status, 404);
+    assert.notEqual((await send(`${info.url}/public/..%2f..%2fpackage.json`)).status, 200);
+  });
+
+  it('refuses an unsafe request without a CSRF token (403) and takes one from the header or the body', async () => {
+    const jar = new Jar();
+    const none = await send(`${info.url}/form`, { method: 'POST', jar, headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+    assert.equal(none.status, 403);
+    assert.equal(json<{ error: { code: string } }>(none).error.code, 'CLUTCH_ERR_CSRF_INVALID');
+    const { csrf } = json<{ csrf: string }>(await send(`${info.url}/csrf`, { jar }));
+    assert.ok(jar.has('csrfToken'));
+    const header = await send(`${info.url}/form`, {
+      method: 'POST',
+      jar,
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+      body: '{"a":1}',
+    });
+    assert.equal(header.status, 200, header.body);
+    assert.deepEqual(json(header), { ok: true, body: { a: 1 } });
+    const field = await send(`${info.url}/form`, {
+      method: 'POST',
+      jar,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `name=egg&_csrf=${encodeURIComponent(csrf)}`,
+    });
+    assert.equal(field.status, 200, field.body);
+    const wrong = await send(`${info.url}/form`, {
+      method: 'POST',
+      jar,
+      headers: { 'content-type': 'application/json', 'x-csrf-token': `${csrf}x` },
+      body: '{}',
+    });
+    assert.equal(wrong.status, 403);
+    // RESTful create needs it too; security.csrf.ignore lets a webhook through.
+    assert.equal((await send(`${info.url}/posts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":"x"}' })).status, 403);
+    assert.equal((await send(`${info.url}/hooks/github`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 200);
+    // Safe default headers on every response.
+    assert.equal(header.headers['x-frame-options'], 'SAMEORIGIN');
+    assert.equal(header.headers['x-content-type-options'], 'nosniff');
+  });
+
+  it('takes egg-shaped body parser options, and a route can opt out of the parser', async () => {
+    const jar = new Jar();
+    const { csrf } = json<{ csrf: string }>(await send(`${info.url}/csrf`, { jar }));
+    const custom = await send(`${info.url}/json`, {
+      method: 'POST',
+      jar,
+      headers: { 'content-type': 'application/x-egg-json', 'x-csrf-token': csrf },
+      body: '{"egg":true}',
+    });
+    assert.equal(custom.status, 200, custom.body);
+    assert.deepEqual(json(custom).body, { egg: true });
+    const text = '{"left":"alone"}';
+    const raw = await send(`${info.url}/raw`, { method: 'POST', jar, headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: text });
+    assert.equal(raw.status, 200, raw.body);
+    assert.deepEqual(json(raw), { parsed: null, bytes: text.length, sha256: createHash('sha256').update(text).digest('hex') });
+  });
+
+  it('reads a 300 KB multipart upload through getFileStream, and refuses a file type not accepted', async () => {
+    const jar = new Jar();
+    const { csrf } = json<{ csrf: string }>(await send(`${info.url}/csrf`, { jar }));
+    const file = randomBytes(300 * 1024);
+    const form = (name: string) => {
+      const boundary = `----clutch${randomBytes(8).toString('hex')}`;
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nholiday\r\n`),
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="photo"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+        file,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      return { body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'x-csrf-token': csrf } };
+    };
+    const ok = await send(`${info.url}/upload`, { method: 'POST', jar, ...form('photo.bin') });
+    assert.equal(ok.status, 200, ok.body);
+    assert.deepEqual(json(ok), {
+      filename: 'photo.bin',
+      fieldname: 'photo',
+      mime: 'application/octet-stream',
+      fields: { title: 'holiday' },
+      bytes: file.length,
+      sha256: createHash('sha256').update(file).digest('hex'),
+    });
+    const refused = await send(`${info.url}/upload`, { method: 'POST', jar, ...form('tool.exe') });
+    assert.equal(refused.status, 400);
+    assert.equal(json<{ error: { code: string } }>(refused).error.code, 'CLUTCH_ERR_MULTIPART_INVALID');
+  });
+
+  it('renders a nunjucks page with layout, helper and ctx.csrf', async () => {
+    const page = await send(`${info.url}/page`);
+    assert.equal(page.status, 200);
+    assert.match(String(page.headers['content-type']), /text\/html/);
+    assert.match(page.body, /^<!doctype html><html><body><h1>News &amp; views<\/h1><p>PAGE! \(\/page\)<\/p>/);
+    assert.match(page.body, /name="_csrf" value="[\w-]{20,}"/);
+    const missing = await send(`${info.url}/missing-page`, { headers: { accept: 'application/json' } });
+    assert.equal(missing.status, 500);
+    assert.equal(json<{ error: { code: string } }>(missing).error.code, 'CLUTCH_ERR_VIEW_NOT_FOUND');
+  });
+
+  it('ctx.logger lines carry the request; runInBackground runs after the response and logs its failure', async () => {
+    await send(`${info.url}/`, { headers: { 'user-agent': 'egg-test' } });
+    await app.waitForLine(/\[\S+ GET \/ \+\d+ms\] home visited by egg-test/, 10_000);
+    const id = randomBytes(4).toString('hex');
+    const r = await send(`${info.url}/bg?id=${id}`);
+    assert.equal(r.body, 'queued');
+    await app.waitForLine(new RegExp(`\\[\\S+ GET /bg \\+\\d+ms\\] background job ran after the response \\(${id}\\)`), 10_000);
+    await app.waitForLine(
+      new RegExp(`ERROR .*\\[\\S+ GET /bg \\+\\d+ms\\] background job anonymous failed after \\d+ms: Error: background failure ${id}`),
+      10_000,
+    );
+    // The class-form schedule ran, with a context logger of its own.
+    await app.waitForLine(/\[schedule egg-style:app\/schedule\/tick\.js\] subscription tick in egg-style/, 10_000);
+  });
+
+  it('beforeStart of a function-style app.js is done before the first request', async () => {
+    const r = json<{ beforeStartDone?: number }>(await send(`${info.url}/started`));
+    assert.equal(typeof r.beforeStartDone, 'number');
+  });
+
+  it('an egg idiom Clutch has not fails with a coded error, never silently', async () => {
+    const r = await send(`${info.url}/not-provided`);
+    assert.equal(r.status, 500);
+    const { error } = json<{ error: { code: string; message: string } }>(r);
+    assert.equal(error.code, 'CLUTCH_ERR_NOT_PROVIDED');
+    assert.match(error.message, /ctx\.curl is egg's.*fetch\(\).*docs\/coming-from-egg\.md/);
+  });
+});
+
+describe('egg-style start errors', { timeout: 60_000 }, () => {
+  it('a string route naming no action fails the start, naming it and what exists', async () => {
+    const r = await runApp(['start', fixture('egg-style'), '--port', '0', '--workers', '1', '--title', `bad-route-${process.pid}`], 30_000, {
+      EGG_STYLE_BAD_ROUTE: '1',
+    });
+    assert.equal(r.code, 1);
+    const out = `${r.stdout}${r.stderr}`;
+    assert.match(out, /router\.get\("\/bad", 'home\.nope'\): no controller action home\.nope .*it has: index, ext.*\[CLUTCH_ERR_ROUTER_UNKNOWN_ACTION\]/);
+  });
+
+  it('an egg plugin in config/plugin fails the start with CLUTCH_ERR_NOT_PROVIDED', async () => {
+    const r = await runApp(['start', fixture('egg-style'), '--port', '0', '--workers', '1', '--title', `egg-plugin-${process.pid}`], 30_000, {
+      EGG_STYLE_EGG_PLUGIN: '1',
+    });
+    assert.equal(r.code, 1);
+    assert.match(`${r.stdout}${r.stderr}`, /Plugin "eggOnly" .* is an egg plugin.*\[CLUTCH_ERR_NOT_PROVIDED\]/);
+  });
+});
