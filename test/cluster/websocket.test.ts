@@ -77,7 +77,14 @@ describe("WebSockets on the 'server' event, closed on 'draining'", { timeout: 90
 
     const again = await connect(info.url);
     assert.ok(!old.has(again.pid), `reconnected to ${again.pid}, a new worker`);
-    again.ws.close();
-    await again.closed;
+
+    // A stop with a socket open: as prompt, and the new worker's beforeClose runs too.
+    const stopAt = Date.now();
+    app.signal('SIGTERM');
+    const exit = await app.waitForExit(20_000);
+    assert.equal(exit.code, 0);
+    assert.ok(Date.now() - stopAt < 10_000, `the stop took ${Date.now() - stopAt} ms`);
+    assert.equal((await again.closed).code, 1001);
+    assert.ok(readFileSync(closeLog, 'utf8').split('\n').map(Number).includes(again.pid), 'beforeClose ran in the new worker');
   });
 });

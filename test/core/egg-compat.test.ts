@@ -141,6 +141,8 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
     // RESTful create needs it too; security.csrf.ignore lets a webhook through.
     assert.equal((await send(`${info.url}/posts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":"x"}' })).status, 403);
     assert.equal((await send(`${info.url}/hooks/github`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 200);
+    // ignore: '/hooks' is that path and what is under it, not every path that begins so.
+    assert.equal((await send(`${info.url}/hooksevil`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 403);
     // Safe default headers on every response.
     assert.equal(header.headers['x-frame-options'], 'SAMEORIGIN');
     assert.equal(header.headers['x-content-type-options'], 'nosniff');
@@ -190,13 +192,68 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
     const refused = await send(`${info.url}/upload`, { method: 'POST', jar, ...form('tool.exe') });
     assert.equal(refused.status, 400);
     assert.equal(json<{ error: { code: string } }>(refused).error.code, 'CLUTCH_ERR_MULTIPART_INVALID');
+    const noBoundary = await send(`${info.url}/upload`, {
+      method: 'POST',
+      jar,
+      headers: { 'content-type': 'multipart/form-data', 'x-csrf-token': csrf },
+      body: 'xxxx',
+    });
+    assert.equal(noBoundary.status, 400);
+  });
+
+  it('a file past multipart.fileSize fails the request (413), never the worker, and never hangs', async () => {
+    const jar = new Jar();
+    const { csrf } = json<{ csrf: string }>(await send(`${info.url}/csrf`, { jar }));
+    const files = (...sizes: number[]) => {
+      const boundary = `----clutch${randomBytes(8).toString('hex')}`;
+      const parts = sizes.map((n, i) =>
+        Buffer.concat([
+          Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="f${i}"; filename="f${i}.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+          randomBytes(n),
+          Buffer.from('\r\n'),
+        ]),
+      );
+      return {
+        body: Buffer.concat([...parts, Buffer.from(`--${boundary}--\r\n`)]),
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'x-csrf-token': csrf },
+      };
+    };
+    // getFileStream has its first file; the second, past 1 MB, is dropped — and must not crash the worker.
+    const first = await send(`${info.url}/upload-first`, { method: 'POST', jar, ...files(10_000, 1_500_000) });
+    assert.equal(first.status, 200, first.body);
+    assert.deepEqual(json(first), { filename: 'f0.bin', bytes: 10_000 });
+    // Every part through ctx.multipart(): the big one fails the request, it does not hang it.
+    const all = await send(`${info.url}/upload-all`, { method: 'POST', jar, ...files(10_000, 1_500_000, 10_000) });
+    assert.equal(all.status, 413, all.body);
+    assert.equal(json<{ error: { code: string } }>(all).error.code, 'CLUTCH_ERR_MULTIPART_INVALID');
+    // Both workers are the ones the start forked: none died.
+    const pids = new Set<number>();
+    for (let i = 0; i < 6; i++) pids.add(json<{ pid: number }>(await send(`${info.url}/started`)).pid);
+    assert.deepEqual([...pids].sort(), [...info.workers].sort());
+    assert.doesNotMatch(`${app.stdout}${app.stderr}`, /worker \d+ .*exited/);
+  });
+
+  it('a client that goes away mid-upload ends the handler (no request left waiting)', async () => {
+    const jar = new Jar();
+    const { csrf } = json<{ csrf: string }>(await send(`${info.url}/csrf`, { jar }));
+    const boundary = 'clutchabort';
+    const req = request(`${info.url}/upload`, {
+      method: 'POST',
+      agent: false,
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'x-csrf-token': csrf, cookie: jar.header(), 'content-length': '1000000' },
+    });
+    req.on('error', () => {});
+    req.write(`--${boundary}\r\nContent-Disposition: form-data; name="f"; filename="half.bin"\r\n\r\n${'x'.repeat(50_000)}`);
+    await app.waitForLine(/upload receiving half\.bin/, 10_000);
+    req.destroy();
+    await app.waitForLine(/\[\S+ POST \/upload \+\d+ms\] upload settled: .*closed the connection during the upload/, 10_000);
   });
 
   it('renders a nunjucks page with layout, helper and ctx.csrf', async () => {
     const page = await send(`${info.url}/page`);
     assert.equal(page.status, 200);
     assert.match(String(page.headers['content-type']), /text\/html/);
-    assert.match(page.body, /^<!doctype html><html><body><h1>News &amp; views<\/h1><p>PAGE! \(\/page\)<\/p>/);
+    assert.match(page.body, /^<!doctype html><html><body><h1>News &amp; views<\/h1><h2>Egg News<\/h2><p>PAGE! \(\/page\)<\/p>/);
     assert.match(page.body, /name="_csrf" value="[\w-]{20,}"/);
     const missing = await send(`${info.url}/missing-page`, { headers: { accept: 'application/json' } });
     assert.equal(missing.status, 500);
@@ -229,6 +286,26 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
     const { error } = json<{ error: { code: string; message: string } }>(r);
     assert.equal(error.code, 'CLUTCH_ERR_NOT_PROVIDED');
     assert.match(error.message, /ctx\.curl is egg's.*fetch\(\).*docs\/coming-from-egg\.md/);
+  });
+});
+
+describe('egg-style stop', { timeout: 60_000 }, () => {
+  it('a background job that outlives the stop timeout does not keep beforeClose from running', async () => {
+    const { app, info } = await startFixture('egg-style', ['--workers', '1', '--stop-timeout', '4000']);
+    try {
+      assert.equal((await send(`${info.url}/slow-bg`)).body, 'slow job queued');
+      const began = Date.now();
+      app.signal('SIGTERM');
+      const exit = await app.waitForExit(15_000);
+      assert.equal(exit.code, 0);
+      assert.ok(Date.now() - began < 6_000, `the stop took ${Date.now() - began} ms`);
+      const out = `${app.stdout}${app.stderr}`;
+      assert.match(out, /1 background jobs still running at the stop/);
+      assert.match(out, new RegExp(`egg-style beforeClose in ${info.workers[0]}`));
+      assert.doesNotMatch(out, /beforeClose did not finish/);
+    } finally {
+      app.kill();
+    }
   });
 });
 

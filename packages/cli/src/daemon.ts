@@ -3,7 +3,7 @@ import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ERROR_LOG, ExitCode, LOG_DIR_ENV, type ParentMessage } from '@clutch/cluster';
-import { DETACHED_ENV } from './run-master.js';
+import { DETACHED_ENV, failureText } from './run-master.js';
 
 const APP_BIN = fileURLToPath(new URL('../bin/app.js', import.meta.url));
 
@@ -44,8 +44,7 @@ export function launchDaemon(baseDir: string, startArgs: string[]): Promise<numb
         child.unref();
         resolve(ExitCode.OK);
       } else if (message.action === 'cluster-failed') {
-        const { code, message: text, cause } = message.data;
-        process.stderr.write(`app start failed [${code}]: ${text}\n${cause ? `caused by: ${cause}\n` : ''}logs in ${logs}\n`);
+        process.stderr.write(`app start failed ${failureText(message.data)}logs in ${logs}\n`);
         resolve(ExitCode.START_FAILED);
       }
     });

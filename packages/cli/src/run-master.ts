@@ -34,6 +34,20 @@ function describe(err: unknown): { code: string; message: string; cause?: string
 }
 
 /**
+ * A failed start as the app command prints it: the code and the message on one line, then where it
+ * happened — the cause's stack, without its first line when that only repeats the message.
+ */
+export function failureText(failure: { code: string; message: string; cause?: string }): string {
+  let where = '';
+  if (failure.cause) {
+    const [first = '', ...frames] = failure.cause.split('\n');
+    const repeats = frames.length > 0 && failure.message.includes(first.replace(/^\w*Error: /, ''));
+    where = repeats ? `${frames.join('\n')}\n` : `caused by: ${failure.cause}\n`;
+  }
+  return `[${failure.code}]: ${failure.message}\n${where}`;
+}
+
+/**
  * Runs a master in this process — the foreground of `app start`, a daemon's body, or `app dev` —
  * with everything around it: the control socket (opened first, so a second start of the same
  * project and title is refused before anything forks), stop signals, SIGUSR1, and the exit.
@@ -119,8 +133,11 @@ export async function runMaster(options: Partial<ClusterOptions> & Pick<ClusterO
       // A signal during the start is a stop, not a failure: onSignal exits once everything is gone.
       if (stopping) return false;
       const failure = describe(err);
-      logger.error('start failed [%s]: %s', failure.code, failure.message);
-      process.stderr.write(`app start failed [${failure.code}]: ${failure.message}\n${failure.cause ? `caused by: ${failure.cause}\n` : ''}`);
+      // Said once: in the foreground on stderr (the child that failed did not log it: the master
+      // reports it, with its stack); a daemon's in its log, which `app start --daemon` shows.
+      const text = failureText(failure);
+      if (logsToFiles()) logger.error('start failed %s', text.trimEnd());
+      else process.stderr.write(`app start failed ${text}`);
       if (process.send && process.connected) {
         process.send({ action: 'cluster-failed', data: failure }, () => exit(ExitCode.START_FAILED));
       } else {

@@ -35,13 +35,14 @@ export class Children extends EventEmitter<ChildrenEvents> {
   readonly #options: ClusterOptions;
   readonly #logger: Logger;
   /** How often the children send a heartbeat, ms: read at each fork (the watchdog's stall timeout may change). */
-  readonly #heartbeatMs: () => number;
+  /** What the master decides per fork: the heartbeat period, and whether it reports a boot error itself (during the start). */
+  readonly #forkSettings: () => Pick<ChildOptions, 'heartbeatMs' | 'bootErrorReported'>;
 
-  constructor(options: ClusterOptions, logger: Logger, heartbeatMs: () => number) {
+  constructor(options: ClusterOptions, logger: Logger, forkSettings: () => Pick<ChildOptions, 'heartbeatMs' | 'bootErrorReported'>) {
     super();
     this.#options = options;
     this.#logger = logger;
-    this.#heartbeatMs = heartbeatMs;
+    this.#forkSettings = forkSettings;
   }
 
   /** Points node:cluster at the worker entry; once, before the first worker. */
@@ -113,7 +114,7 @@ export class Children extends EventEmitter<ChildrenEvents> {
       env: this.#options.env,
       title: this.#options.title,
       stopTimeout: this.#options.stopTimeout,
-      heartbeatMs: this.#heartbeatMs(),
+      ...this.#forkSettings(),
       masterPid: process.pid,
       agentPid: this.#agent?.pid ?? null,
     };

@@ -83,7 +83,8 @@ export interface ProcessInstance {
   /** Runs once the whole cluster is ready (and in a worker that replaced a dead one). */
   serverDidReady(): Promise<void>;
   /** Runs beforeClose and releases resources; the process exits after. */
-  close(): Promise<void>;
+  /** Ends the process's work; `budgetMs`, when given, is what is left of the stop timeout. */
+  close(budgetMs?: number): Promise<void>;
 }
 
 export interface WorkerInstance extends ProcessInstance {

@@ -70,7 +70,10 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     this.logger = logger ?? createLogger('master');
     this.#supervisor = new Supervisor({ backoff, logger: this.logger, startTimeout: this.options.startTimeout });
     this.#relay = new Relay({ maxPending: this.options.maxPending, logger: this.logger });
-    this.#children = new Children(this.options, this.logger, () => this.#watchdog.heartbeatMs);
+    this.#children = new Children(this.options, this.logger, () => ({
+      heartbeatMs: this.#watchdog.heartbeatMs,
+      bootErrorReported: this.#state === 'starting',
+    }));
     this.#children.on('forked', (handle) => {
       if (handle instanceof WorkerProcess) this.#relay.addWorker(handle);
       else this.#relay.setAgent(handle);
@@ -214,7 +217,10 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       await deadline.race(Promise.all(workers.map((w) => w.boot.promise)));
     } catch (err) {
       deadline.end();
-      this.logger.error('start failed [%s]: %s', (err as { code?: string }).code ?? 'UNKNOWN', err instanceof Error ? err.message : err);
+      // The caller reports a failure (the app command: once, with the cause's stack); a stop asked
+      // during the start is not one, and is only noted here.
+      if ((err as { code?: string }).code === ClusterErrorCode.START_ABORTED)
+        this.logger.warn('start failed [%s]: %s', ClusterErrorCode.START_ABORTED, (err as Error).message);
       await this.stop();
       throw err;
     } finally {

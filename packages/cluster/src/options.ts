@@ -44,6 +44,8 @@ export interface ChildOptions {
   stopTimeout: number;
   /** How often the child sends a heartbeat, ms. */
   heartbeatMs: number;
+  /** Forked during the start: the master reports a boot error (with its stack), so the child does not log it too. */
+  bootErrorReported: boolean;
   masterPid: number;
   agentPid: number | null;
 }

@@ -56,6 +56,11 @@ export class Agent extends EventEmitter implements Bootable {
     this.#core.beforeStart(fn, this.logger);
   }
 
+  /** egg's `agent.beforeClose(fn)`: `fn` runs at the stop, with the beforeClose hooks (the latest first). */
+  beforeClose(fn: () => unknown): void {
+    this.#core.beforeClose(fn);
+  }
+
   async boot(): Promise<void> {
     await this.#core.boot(this, 'agent', {
       extend: async () => {

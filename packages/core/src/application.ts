@@ -109,6 +109,11 @@ export class Application extends Koa implements Bootable {
     this.#core.beforeStart(fn, this.logger);
   }
 
+  /** egg's `app.beforeClose(fn)`: `fn` runs at the stop, with the beforeClose hooks (the latest first). */
+  beforeClose(fn: () => unknown): void {
+    this.#core.beforeClose(fn);
+  }
+
   /** Boots the app: plugins, config, hooks, services, middleware, controllers, router, schedules. */
   async boot(): Promise<void> {
     await this.#core.boot(this, 'app', {
@@ -136,9 +141,14 @@ export class Application extends Koa implements Bootable {
     return ctx;
   }
 
-  /** Lets background jobs finish (within hookTimeout), runs beforeClose (in reverse load order), rejects pending messenger requests. */
-  async close(): Promise<void> {
-    const left = await this.#jobs.settle(this.config?.hookTimeout ?? 10_000);
+  /**
+   * Lets background jobs finish — within hookTimeout and half of `budgetMs` (what is left of the stop
+   * timeout), so beforeClose always gets its turn — then runs beforeClose (in reverse load order) and
+   * rejects pending messenger requests.
+   */
+  async close(budgetMs?: number): Promise<void> {
+    const hookTimeout = this.config?.hookTimeout ?? 10_000;
+    const left = await this.#jobs.settle(budgetMs === undefined ? hookTimeout : Math.min(hookTimeout, budgetMs / 2));
     if (left > 0) this.logger.warn('%d background jobs still running at the stop', left);
     await this.#core.close();
   }

@@ -26,6 +26,8 @@ export interface Bootable {
   builtins: Set<BuiltinPlugin>;
   /** Runs `fn` before the process is ready (after its files load), as egg's; the start waits for it. */
   beforeStart(fn: () => unknown): void;
+  /** Runs `fn` at the stop, with the beforeClose hooks, as egg's. */
+  beforeClose(fn: () => unknown): void;
 }
 
 function isClass(fn: (...args: never[]) => unknown): boolean {
@@ -161,6 +163,12 @@ export class ProcessCore {
       return;
     }
     this.lifecycle.add({ name: `beforeStart #${++this.#starts}${fn.name ? ` (${fn.name})` : ''}`, hooks: { willReady: fn } });
+  }
+
+  /** egg's `beforeClose(fn)`: `fn` runs at the stop with the boot classes' beforeClose hooks, the latest first. */
+  beforeClose(fn: () => unknown): void {
+    if (typeof fn !== 'function') throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, 'beforeClose(fn) takes a function');
+    this.lifecycle.add({ name: `beforeClose${fn.name ? ` (${fn.name})` : ''}`, hooks: { beforeClose: fn } });
   }
 
   /** Runs beforeClose (in reverse load order) and rejects pending messenger requests. */

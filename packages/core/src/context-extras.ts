@@ -110,7 +110,16 @@ export function signCookiesByDefault(app: Koa): void {
         // stay the package's own, or it would look for `.sig.sig`.
         const own = Object.create(cookies, { get: { value: get }, set: { value: set } }) as typeof cookies;
         cookies.get = (name, options = {} as Parameters<typeof get>[1]) => get.call(own, name, options);
-        cookies.set = (name, value, options = {}) => set.call(own, name, value, options);
+        cookies.set = (name, value, options = {}) => {
+          if ((options as { encrypt?: unknown }).encrypt) {
+            throw new ClutchError(
+              CoreErrorCode.NOT_PROVIDED,
+              `ctx.cookies.set('${name}', …, { encrypt: true }) is egg's; Clutch signs cookies but does not encrypt them: keep secrets server-side (docs/coming-from-egg.md)`,
+            );
+          }
+          set.call(own, name, value, options);
+          return cookies;
+        };
         cookies[SIGNING] = true;
       }
       return cookies;

@@ -79,6 +79,6 @@ export async function startWorker(options: FrameworkStartOptions): Promise<Worke
     serverDidReady: () => app.lifecycle.run('serverDidReady'),
     serverCreated: (server) => app.serverCreated(server as import('node:http').Server),
     draining: () => app.draining(),
-    close: () => app.close(),
+    close: (budgetMs) => app.close(budgetMs),
   };
 }

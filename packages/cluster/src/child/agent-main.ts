@@ -73,5 +73,5 @@ try {
   });
   transport.send({ clutch: 'ready', ...(instance.settings ? { settings: instance.settings } : {}) });
 } catch (err) {
-  failBoot(logger, err);
+  failBoot(logger, err, options.bootErrorReported);
 }

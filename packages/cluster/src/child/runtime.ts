@@ -204,10 +204,13 @@ function reportLogHealth(): void {
 }
 
 /** Tells the master why this child could not boot, then exits with BOOT_FAILED once the message is out. */
-export function failBoot(logger: Logger, err: unknown): void {
-  logger.error('boot failed: %s', err instanceof Error ? (err.stack ?? err.message) : String(err));
+export function failBoot(logger: Logger, err: unknown, reported = false): void {
+  const connected = process.connected && typeof process.send === 'function';
+  // During the start the master reports the error, once; after it (a replacement, a reload) this
+  // line is where its stack is read.
+  if (!reported || !connected) logger.error('boot failed: %s', err instanceof Error ? (err.stack ?? err.message) : String(err));
   const message: ChildMessage = { clutch: 'boot-error', error: serializeError(err) };
-  if (process.connected && process.send) {
+  if (connected && process.send) {
     // Exit once the error is written to the channel, so the master can name the cause.
     process.send(message, () => process.exit(ExitCode.BOOT_FAILED));
   } else {

@@ -69,7 +69,7 @@ graceful({
     if (!instance) return;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()))));
-    const outcome = await Promise.race([instance.close().then(() => 'done' as const), late]);
+    const outcome = await Promise.race([instance.close(Math.max(0, deadline - Date.now())).then(() => 'done' as const), late]);
     clearTimeout(timer);
     if (outcome === 'late') logger.error('beforeClose did not finish within the stop timeout (%dms); exiting', stopTimeout);
   },
@@ -99,5 +99,5 @@ try {
   // The master binds the address (its --port wins over the project's config) and hands this worker connections.
   await transport.listen(instance.listen);
 } catch (err) {
-  failBoot(logger, err);
+  failBoot(logger, err, options.bootErrorReported);
 }

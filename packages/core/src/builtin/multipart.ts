@@ -54,7 +54,14 @@ async function* parts(ctx: Context, config: MultipartConfig, options: MultipartO
     fields: options.limits?.fields ?? config.fields,
     fieldSize: Number(config.fieldSize),
   };
-  const parser = busboy({ headers: ctx.req.headers, limits });
+  let parser: ReturnType<typeof busboy>;
+  try {
+    parser = busboy({ headers: ctx.req.headers, limits });
+  } catch (err) {
+    throw fail(400, `${ctx.method} ${ctx.path}: ${(err as Error).message}`);
+  }
+  /** Files not yet fully read: a client that goes away fails them, so no reader waits for good. */
+  const open = new Set<FileStream>();
   const queue: Array<FieldPart | FileStream> = [];
   let failure: Error | null = null;
   let finished = false;
@@ -82,18 +89,38 @@ async function* parts(ctx: Context, config: MultipartConfig, options: MultipartO
       mimeType: info.mimeType,
       fields: {},
     }) as FileStream;
+    // A reader that does not listen for errors (or a file dropped unread) must not crash the
+    // worker: the error reaches whoever reads the stream, and the request fails with it.
+    stream.on('error', () => {});
     if (!accepted.has(extname(info.filename ?? '').toLowerCase())) {
       stream.resume();
       failure ??= fail(400, `Invalid filename: ${info.filename} (its extension is not accepted; see config.multipart.fileExtensions)`);
     } else {
+      open.add(file);
+      stream.once('end', () => open.delete(file));
       stream.once('limit', () => {
         file.truncated = true;
-        stream.destroy(fail(413, `${info.filename}: larger than config.multipart.fileSize (${limits.fileSize} bytes)`));
+        const err = fail(413, `${info.filename}: larger than config.multipart.fileSize (${limits.fileSize} bytes)`);
+        // The request fails (busboy never finishes a destroyed file, so nothing after it comes).
+        failure ??= err;
+        open.delete(file);
+        stream.destroy(err);
+        notify();
       });
       queue.push(file);
     }
     notify();
   });
+  // The client went away mid-body: every reader learns it, none waits for the rest.
+  const aborted = () => {
+    if (ctx.req.complete) return;
+    const err = fail(400, `${ctx.method} ${ctx.path}: the client closed the connection during the upload`);
+    failure ??= err;
+    for (const file of open) file.destroy(err);
+    open.clear();
+    notify();
+  };
+  ctx.req.once('close', aborted);
   const over = (what: string) => () => {
     failure ??= fail(413, `Too many ${what} (config.multipart.${what}: ${limits[what as 'files' | 'fields']})`);
     notify();
@@ -125,7 +152,12 @@ async function* parts(ctx: Context, config: MultipartConfig, options: MultipartO
     // out still flows — and the rest of the body is read and dropped, so the connection stays usable.
     if (!finished) {
       stopped = true;
-      for (const part of queue.splice(0)) if (!Array.isArray(part)) part.resume();
+      for (const part of queue.splice(0)) {
+        if (Array.isArray(part)) continue;
+        part.removeAllListeners('limit');
+        open.delete(part);
+        part.resume();
+      }
     }
   }
 }

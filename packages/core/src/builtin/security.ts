@@ -10,11 +10,27 @@ const SECRET = Symbol('clutch.csrfSecret');
 
 type WithSecret = Context & { [SECRET]?: string };
 
-function ignored(rules: SecurityConfig['csrf']['ignore'], path: string): boolean {
-  if (rules === undefined) return false;
-  return (Array.isArray(rules) ? rules : [rules]).some((r) =>
-    typeof r === 'string' ? path.startsWith(r) : new RegExp(r.source, r.flags.replace(/[gy]/g, '')).test(path),
-  );
+/**
+ * `csrf.ignore` as egg matches paths: a string is a path and everything under it (`'/api'` is `/api`
+ * and `/api/…`, never `/apiadmin`), a RegExp is tested on the path, a function is given the context.
+ * A rule of another kind fails the start.
+ */
+function ignoreRules(raw: unknown): (ctx: Context) => boolean {
+  if (raw === undefined) return () => false;
+  const rules = (Array.isArray(raw) ? raw : [raw]) as unknown[];
+  const tests = rules.map((r): ((ctx: Context) => boolean) => {
+    if (typeof r === 'string') {
+      const under = r.endsWith('/') ? r : `${r}/`;
+      return (ctx) => ctx.path === r || ctx.path.startsWith(under);
+    }
+    if (r instanceof RegExp) {
+      const re = new RegExp(r.source, r.flags.replace(/[gy]/g, ''));
+      return (ctx) => re.test(ctx.path);
+    }
+    if (typeof r === 'function') return (ctx) => (r as (ctx: Context) => unknown)(ctx) === true;
+    throw new ClutchError(CoreErrorCode.CONFIG_INVALID, `config.security.csrf.ignore must be paths, RegExps or functions (ctx) => boolean, got ${String(r)}`);
+  });
+  return (ctx) => tests.some((t) => t(ctx));
 }
 
 /**
@@ -28,6 +44,7 @@ function ignored(rules: SecurityConfig['csrf']['ignore'], path: string): boolean
 export function security(config: SecurityConfig, app: Koa): Middleware {
   const tokens = new Tokens();
   const csrf = config.csrf;
+  const ignored = ignoreRules(csrf.ignore);
   const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: false, overwrite: true };
   const secretOf = (ctx: WithSecret): string | undefined => (ctx[SECRET] ??= ctx.cookies.get(csrf.cookieName, { signed: false }) || undefined);
   Object.defineProperties(app.context, {
@@ -60,7 +77,7 @@ export function security(config: SecurityConfig, app: Koa): Middleware {
     headers.push(['Strict-Transport-Security', `max-age=${config.hsts.maxAge}${config.hsts.includeSubdomains ? '; includeSubDomains' : ''}`]);
   return (ctx: WithSecret, next) => {
     for (const [name, value] of headers) ctx.set(name, value);
-    if (!csrf.enable || SAFE_METHODS.has(ctx.method) || ignored(csrf.ignore, ctx.path)) return next();
+    if (!csrf.enable || SAFE_METHODS.has(ctx.method) || ignored(ctx)) return next();
     const body = (ctx.request as { body?: unknown }).body;
     const fromBody = body && typeof body === 'object' ? (body as Record<string, unknown>)[csrf.bodyName] : undefined;
     const token = ctx.get(csrf.headerName) || ctx.query[csrf.queryName] || fromBody;

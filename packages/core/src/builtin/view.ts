@@ -93,6 +93,8 @@ export function view(manager: ViewManager, app: Koa & { locals: ViewLocals }): v
     ctx,
     request: ctx.request,
     helper: ctx.helper,
+    // ctx.locals inherits app.locals; a spread copies own keys only, so both are spread.
+    ...app.locals,
     ...(ctx as { locals: ViewLocals }).locals,
     ...extra,
   });

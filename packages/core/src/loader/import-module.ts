@@ -48,6 +48,26 @@ export async function importDefault(file: string, code: CoreErrorCode = CoreErro
     return mod.default;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new ClutchError(code, `Failed to load ${file}: ${reason}`, { cause: err });
+    const where = err instanceof SyntaxError ? await syntaxErrorAt(file, err) : null;
+    throw new ClutchError(code, `Failed to load ${where ?? file}: ${reason}`, { cause: err });
   }
+}
+
+/**
+ * Where a syntax error is, as `file:line:column`. Node puts it atop the stack for CommonJS (the line,
+ * and a caret under the column), but not for an ES module: there esbuild (the TypeScript compiler's,
+ * already here) parses the file to find it. An error in a file it imports names only the file.
+ */
+async function syntaxErrorAt(file: string, err: SyntaxError): Promise<string | null> {
+  const head = /^(.+):(\d+)\n(.*)\n( *)\^/.exec(err.stack ?? '');
+  if (head) return `${head[1]!.replace(/^file:\/\//, '')}:${head[2]}:${head[4]!.length + 1}`;
+  try {
+    const { transform } = await import('esbuild');
+    const { readFile } = await import('node:fs/promises');
+    await transform(await readFile(file, 'utf8'), { loader: 'js', format: 'esm', sourcefile: file, logLevel: 'silent' });
+  } catch (parsed) {
+    const at = (parsed as { errors?: Array<{ location?: { file: string; line: number; column: number } | null }> }).errors?.[0]?.location;
+    if (at) return `${at.file}:${at.line}:${at.column + 1}`;
+  }
+  return null;
 }
