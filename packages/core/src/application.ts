@@ -199,7 +199,7 @@ export class Application extends Koa implements Bootable {
     const { enable, match, ignore } = config.bodyParser as { enable: boolean; match?: string | RegExp; ignore?: string | RegExp };
     if (enable !== false) this.use(scoped(lazyBodyParser(parserOptions(config.bodyParser), this.router as unknown as Router), { match, ignore }));
     if (builtins.has('session')) {
-      const mw = await session(config.session, this);
+      const mw = session(config.session, this);
       if (mw) this.use(mw);
     }
     if (builtins.has('security')) this.use(security(config.security, this));

@@ -1,6 +1,7 @@
 import type Koa from 'koa';
 import type { Context, Middleware } from 'koa';
-import Tokens from 'csrf';
+import { createRequire } from 'node:module';
+import type Tokens from 'csrf';
 import type { SecurityConfig } from '../config.js';
 import { ClutchError, CoreErrorCode } from '../errors.js';
 
@@ -42,7 +43,12 @@ function ignoreRules(raw: unknown): (ctx: Context) => boolean {
  * safe default headers configured.
  */
 export function security(config: SecurityConfig, app: Koa): Middleware {
-  const tokens = new Tokens();
+  // The csrf package is loaded the first time a token is made or checked (a worker serving only
+  // GETs never needs it); it is CommonJS, so it loads synchronously, as `ctx.csrf` needs.
+  let made: Tokens | null = null;
+  const tokens = {
+    get: (): Tokens => (made ??= new (createRequire(import.meta.url)('csrf') as typeof Tokens)()),
+  };
   const csrf = config.csrf;
   const ignored = ignoreRules(csrf.ignore);
   const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: false, overwrite: true };
@@ -53,17 +59,17 @@ export function security(config: SecurityConfig, app: Koa): Middleware {
       get(this: WithSecret) {
         let secret = secretOf(this);
         if (!secret) {
-          secret = this[SECRET] = tokens.secretSync();
+          secret = this[SECRET] = tokens.get().secretSync();
           this.cookies.set(csrf.cookieName, secret, cookie);
         }
-        return tokens.create(secret);
+        return tokens.get().create(secret);
       },
     },
     /** A new secret (after a login, say): tokens made before it stop passing. */
     rotateCsrfSecret: {
       configurable: true,
       value(this: WithSecret) {
-        this[SECRET] = tokens.secretSync();
+        this[SECRET] = tokens.get().secretSync();
         this.cookies.set(csrf.cookieName, this[SECRET], cookie);
       },
     },
@@ -82,7 +88,7 @@ export function security(config: SecurityConfig, app: Koa): Middleware {
     const fromBody = body && typeof body === 'object' ? (body as Record<string, unknown>)[csrf.bodyName] : undefined;
     const token = ctx.get(csrf.headerName) || ctx.query[csrf.queryName] || fromBody;
     const secret = secretOf(ctx);
-    if (!secret || typeof token !== 'string' || !token || !tokens.verify(secret, token)) {
+    if (!secret || typeof token !== 'string' || !token || !tokens.get().verify(secret, token)) {
       const why = !secret ? 'no CSRF secret cookie (read ctx.csrf on a page first)' : !token ? 'no CSRF token' : 'an invalid CSRF token';
       ctx.throw(
         403,

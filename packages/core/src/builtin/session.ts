@@ -8,7 +8,7 @@ import { ClutchError, CoreErrorCode } from '../errors.js';
  * in the cookie, so every worker — and every host — reads the same one. Without `config.keys` there
  * is nothing to sign with: the start goes on, and reading `ctx.session` throws CLUTCH_ERR_KEYS_MISSING.
  */
-export async function session(config: SessionConfig, app: Koa): Promise<Middleware | null> {
+export function session(config: SessionConfig, app: Koa): Middleware | null {
   if (!app.keys || (Array.isArray(app.keys) && app.keys.length === 0)) {
     Object.defineProperty(app.context, 'session', {
       configurable: true,
@@ -21,8 +21,14 @@ export async function session(config: SessionConfig, app: Koa): Promise<Middlewa
     });
     return null;
   }
-  const { default: createSession } = await import('koa-session');
-  return createSession(config as Parameters<typeof createSession>[0], app);
+  // koa-session (and the zod it validates its options with) costs ~65 ms and ~12 MB at start-up:
+  // it is imported on the first request instead, and is then what every request goes through.
+  // Its context getters land on app.context, so they reach the request that loaded it too.
+  let loaded: Promise<Middleware> | null = null;
+  return (ctx, next) => {
+    loaded ??= import('koa-session').then(({ default: createSession }) => createSession(config as Parameters<typeof createSession>[0], app));
+    return loaded.then((mw) => mw(ctx, next));
+  };
 }
 
 declare module 'koa' {
