@@ -285,7 +285,18 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
     assert.equal(r.status, 500);
     const { error } = json<{ error: { code: string; message: string } }>(r);
     assert.equal(error.code, 'CLUTCH_ERR_NOT_PROVIDED');
-    assert.match(error.message, /ctx\.curl is egg's.*fetch\(\).*docs\/coming-from-egg\.md/);
+    assert.match(error.message, /app\.runSchedule is egg's; Clutch does not provide it: .*docs\/coming-from-egg\.md/);
+  });
+
+  it("ctx.curl and app.httpclient speak egg's options, on Node's fetch", async () => {
+    const r = await send(`${info.url}/curl`);
+    assert.equal(r.status, 200, r.body);
+    assert.deepEqual(json(r), {
+      status: 200,
+      type: 'application/json; charset=utf-8',
+      data: [{ id: 1, title: 'Clutch runs egg projects' }],
+      posted: { ok: true, body: { a: 1 } },
+    });
   });
 });
 

@@ -5,6 +5,7 @@ import type { ClutchConfig } from './config.js';
 import { Leader } from './leader/leader.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Messenger } from './messenger.js';
+import { curl } from './httpclient.js';
 import { loadExtend } from './loader/extend.js';
 import type { BuiltinPlugin, LoadUnit } from './loader/plugins.js';
 import { loadSchedules } from './loader/schedules.js';
@@ -26,6 +27,9 @@ export class Agent extends EventEmitter implements Bootable {
   readonly logger: Logger;
   readonly messenger: Messenger;
   readonly lifecycle: Lifecycle;
+  /** egg's HTTP client (on Node's fetch): `agent.httpclient.request(url, options)`, also `agent.curl`. */
+  readonly httpclient = { request: curl, curl };
+  readonly curl = curl;
   /** Whether this agent leads every cluster of the project (config.cluster.leader); set once the config is loaded. */
   leader!: Leader;
   #scheduler: Scheduler | null = null;

@@ -24,6 +24,7 @@ import { staticFiles } from './builtin/static.js';
 import { view, ViewManager, type ViewLocals } from './builtin/view.js';
 import { ANONYMOUS, BackgroundJobs, STARTED, contextExtras, notProvided, signCookiesByDefault } from './context-extras.js';
 import { Helper } from './helper.js';
+import { curl } from './httpclient.js';
 import { loadExtend } from './loader/extend.js';
 import type { BuiltinPlugin } from './loader/plugins.js';
 import { eggRoutes, type ClutchRouter } from './router.js';
@@ -57,6 +58,9 @@ export class Application extends Koa implements Bootable {
   controller = {} as ControllerTree;
   /** The worker's HTTP server, once it is made (the `'server'` event says when). */
   server: Server | null = null;
+  /** egg's HTTP client (on Node's fetch): `app.httpclient.request(url, options)`, also `app.curl` and `ctx.curl`. */
+  readonly httpclient = { request: curl, curl };
+  readonly curl = curl;
   /** What every template sees (built-in plugin view). */
   locals: ViewLocals = {};
   /** The template engines (built-in plugin view); null when the plugin is off. */
@@ -79,6 +83,7 @@ export class Application extends Koa implements Bootable {
     cacheRouteMatches(router);
     this.router = eggRoutes(router, () => this.controller);
     contextExtras(this, this.logger, this.#jobs);
+    Object.defineProperty(this.context, 'curl', { configurable: true, writable: true, value: curl });
     notProvided([
       [this, 'app'],
       [this.context, 'ctx'],

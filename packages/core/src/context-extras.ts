@@ -133,8 +133,6 @@ export function signCookiesByDefault(app: Koa): void {
  * to use instead — never an `undefined` that fails later. An app/extend that defines the name wins.
  */
 const NOT_PROVIDED: Record<string, string> = {
-  curl: "use fetch() (Node's own, undici) or an HTTP client of your choice",
-  httpclient: "use fetch() (Node's own, undici) or an HTTP client of your choice",
   runSchedule: "call the task's function directly, or run it from a route in a test",
   i18n: 'add an i18n library (koa-i18n, i18next) as middleware',
   __: 'add an i18n library (koa-i18n, i18next) as middleware',
@@ -165,6 +163,8 @@ declare module 'koa' {
   interface DefaultContext {
     /** The app's logger; each line begins with the request: `[ip method path +ms]`. */
     readonly logger: Logger;
+    /** egg's `ctx.curl(url, options)`, on Node's fetch (see CurlOptions). */
+    curl: typeof import('./httpclient.js').curl;
     /** Runs `fn(ctx)` after the response is sent; a failure is logged, never thrown. A stop waits for it. */
     runInBackground(fn: (ctx: ClutchContext) => unknown): void;
   }

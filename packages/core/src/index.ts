@@ -9,6 +9,7 @@ export { Agent } from './agent.js';
 export { Controller, type ActionsOf, type ControllerAction, type ControllerTree } from './controller.js';
 export { Service, type ServiceTree } from './service.js';
 export { Helper } from './helper.js';
+export { curl, type CurlOptions, type CurlResult } from './httpclient.js';
 export { skipBodyParser } from './builtin/body-parser.js';
 export type { FileStream, FieldPart, MultipartOptions } from './builtin/multipart.js';
 export { ViewManager, type ViewEngine, type ViewLocals } from './builtin/view.js';
