@@ -60,12 +60,15 @@ export function watchProject(
     clearTimeout(timer);
     timer = setTimeout(flush, debounceMs);
   };
-  const add = (name: string) => {
+  const add = (name: string, isNew: boolean) => {
     if (watchers.has(name) || ignoredDir(name)) return;
     try {
       const w = watch(join(dir, name), { recursive: true }, (_event, file) => file && note(join(name, file)));
       w.on('error', options.onError);
       watchers.set(name, w);
+      // A folder that appeared while running (a checkout, a copy) may have its files already: they
+      // were written before this watch began, so they are changes no event will report.
+      if (isNew) for (const file of readdirSync(join(dir, name), { recursive: true, encoding: 'utf8' })) note(join(name, file));
     } catch (err) {
       options.onError(err as Error);
     }
@@ -79,11 +82,11 @@ export function watchProject(
     } catch {
       // The project folder itself went away; the error handler hears about it.
     }
-    if (isDir) add(name);
+    if (isDir) add(name, true);
     else note(name);
   });
   top.on('error', options.onError);
-  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) add(entry.name);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) add(entry.name, false);
   return {
     close() {
       clearTimeout(timer);
