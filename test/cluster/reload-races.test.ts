@@ -36,26 +36,32 @@ describe('reload races', { timeout: 120_000 }, () => {
     copies.push(project);
     const { app, info } = await startFixture(project.dir, ['--workers', String(workers), ...extra]);
     started.push(app);
-    writeFileSync(join(project.dir, 'slow-boot'), '');
-    return { project, app, info };
+    const gate = join(project.dir, 'slow-boot');
+    writeFileSync(gate, '');
+    /** Lets the new workers finish their boot. */
+    const open = () => rmSync(gate, { force: true });
+    return { project, app, info, open };
   }
 
   it('refuses a second reload while one runs', async () => {
-    const { project, app } = await slowCluster(1);
+    const { project, app, open } = await slowCluster(1);
     const first = runApp(['reload', project.dir], 60_000);
     await app.waitForLine(/reload: replacing/, 10_000);
+    // The first reload's new worker is held in its boot until the second has been refused.
     const second = await runApp(['reload', project.dir], 10_000);
+    open();
     assert.equal(second.code, ExitCode.RELOAD_FAILED);
     assert.match(second.stderr, /CLUTCH_ERR_CLUSTER_RELOAD_REFUSED/);
     assert.equal((await first).code, 0);
   });
 
   it('a stop during a reload ends the reload and stops everything, promptly', async () => {
-    const { project, app } = await slowCluster(2);
+    const { project, app, open } = await slowCluster(2);
     const reload = runApp(['reload', project.dir], 60_000);
     await app.waitForLine(/reload: replacing/, 10_000);
     const began = Date.now();
     app.signal('SIGTERM');
+    open();
     const exit = await app.waitForExit(15_000);
     assert.deepEqual(exit, { code: 0, signal: null });
     assert.ok(Date.now() - began < 6_000, `stopped in ${Date.now() - began}ms`);
@@ -65,11 +71,12 @@ describe('reload races', { timeout: 120_000 }, () => {
   });
 
   it('a worker that crashes during a reload is replaced once: the cluster keeps its size', async () => {
-    const { project, app } = await slowCluster(3);
+    const { project, app, open } = await slowCluster(3);
     const before = await appStatus(project.dir);
     const reload = runApp(['reload', project.dir], 60_000);
     await app.waitForLine(/reload: replacing/, 10_000);
     process.kill(before.workers.at(-1)!.pid, 'SIGKILL');
+    open();
     const done = await reload;
     assert.equal(done.code, 0, done.stderr);
     const after = await appStatus(project.dir);
