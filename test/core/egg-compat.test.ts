@@ -65,6 +65,26 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
     assert.deepEqual(json(await send(`${info.url}/posts/12`)), { action: 'show', id: '12' });
     // The controller has no `edit`: no route for it.
     assert.equal((await send(`${info.url}/posts/12/edit`)).status, 404);
+    // update answers PATCH and PUT, as egg's.
+    const jar = new Jar();
+    const { csrf } = json<{ csrf: string }>(await send(`${info.url}/csrf`, { jar }));
+    for (const method of ['PATCH', 'PUT']) {
+      const r = await send(`${info.url}/posts/5`, { method, jar, headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: '{}' });
+      assert.deepEqual(json(r), { action: 'update', id: '5', method });
+    }
+  });
+
+  it("egg's other app and context names: helper.escape, isAjax, acceptJSON, app.Controller, coreLogger, httpclient, app.url with egg's route names", async () => {
+    const r = await send(`${info.url}/extras`, { headers: { 'x-requested-with': 'XMLHttpRequest', accept: 'application/json' } });
+    assert.deepEqual(json(r), {
+      escaped: '&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;',
+      isAjax: true,
+      acceptJSON: true,
+      baseClasses: true,
+      coreLogger: true,
+      httpclient: true,
+      urls: { post: '/posts/3', posts: '/posts', destroy: '/posts/3' },
+    });
   });
 
   it('app/extend: context getters per request, the helper, the application', async () => {
@@ -159,6 +179,9 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
     });
     assert.equal(custom.status, 200, custom.body);
     assert.deepEqual(json(custom).body, { egg: true });
+    // egg's list form of bodyParser.ignore (CSRF is ignored under /hooks too).
+    const ignored = await send(`${info.url}/hooks/raw`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+    assert.deepEqual(json(ignored), { ok: true });
     const text = '{"left":"alone"}';
     const raw = await send(`${info.url}/raw`, { method: 'POST', jar, headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: text });
     assert.equal(raw.status, 200, raw.body);
@@ -281,11 +304,21 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
   });
 
   it('an egg idiom Clutch has not fails with a coded error, never silently', async () => {
-    const r = await send(`${info.url}/not-provided`);
-    assert.equal(r.status, 500);
-    const { error } = json<{ error: { code: string; message: string } }>(r);
-    assert.equal(error.code, 'CLUTCH_ERR_NOT_PROVIDED');
-    assert.match(error.message, /app\.runSchedule is egg's; Clutch does not provide it: .*docs\/coming-from-egg\.md/);
+    for (const name of ['app.runSchedule', 'app.getLogger', 'ctx.__', 'ctx.unsafeRedirect', 'helper.shtml', 'request.files']) {
+      const r = await send(`${info.url}/not-provided?name=${name}`);
+      assert.equal(r.status, 500, name);
+      const { error } = json<{ error: { code: string; message: string } }>(r);
+      assert.equal(error.code, 'CLUTCH_ERR_NOT_PROVIDED', name);
+      assert.match(error.message, /is egg's; Clutch does not provide it: .*docs\/coming-from-egg\.md/);
+    }
+  });
+
+  it('a view engine registered in the function-style app.js, as an egg view plugin class', async () => {
+    assert.equal((await send(`${info.url}/upper`)).body, 'HELLO EGG (/UPPER)');
+  });
+
+  it("ctx.curl's timeout covers the body: a stalled one is an HttpClientRequestTimeoutError", async () => {
+    assert.deepEqual(json(await send(`${info.url}/curl-stall`)), { name: 'HttpClientRequestTimeoutError' });
   });
 
   it("ctx.curl and app.httpclient speak egg's options, on Node's fetch", async () => {
@@ -328,6 +361,14 @@ describe('egg-style start errors', { timeout: 60_000 }, () => {
     assert.equal(r.code, 1);
     const out = `${r.stdout}${r.stderr}`;
     assert.match(out, /router\.get\("\/bad", 'home\.nope'\): no controller action home\.nope .*it has: index, ext.*\[CLUTCH_ERR_ROUTER_UNKNOWN_ACTION\]/);
+  });
+
+  it("egg's i18n plugin turned on fails the start with CLUTCH_ERR_NOT_PROVIDED, naming what to use", async () => {
+    const r = await runApp(['start', fixture('egg-style'), '--port', '0', '--workers', '1', '--title', `egg-i18n-${process.pid}`], 30_000, {
+      EGG_STYLE_I18N: '1',
+    });
+    assert.equal(r.code, 1);
+    assert.match(`${r.stdout}${r.stderr}`, /plugin "i18n" is egg's i18n; Clutch does not provide it: use an i18n library.*\[CLUTCH_ERR_NOT_PROVIDED\]/);
   });
 
   it('an egg plugin in config/plugin fails the start with CLUTCH_ERR_NOT_PROVIDED', async () => {

@@ -7,7 +7,7 @@ import type { FrameworkStartOptions, Logger } from '@clutch/cluster';
 import Koa from 'koa';
 import type { Context } from './context.js';
 import { ProcessCore, type Bootable } from './boot.js';
-import type { ClutchConfig } from './config.js';
+import type { ClutchConfig, MiddlewareOptions } from './config.js';
 import type { ControllerTree } from './controller.js';
 import { errorPage } from './error-page.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
@@ -22,7 +22,7 @@ import { security } from './builtin/security.js';
 import { session } from './builtin/session.js';
 import { staticFiles } from './builtin/static.js';
 import { view, ViewManager, type ViewLocals } from './builtin/view.js';
-import { ANONYMOUS, BackgroundJobs, STARTED, contextExtras, notProvided, signCookiesByDefault } from './context-extras.js';
+import { ANONYMOUS, BackgroundJobs, NOT_PROVIDED, STARTED, contextExtras, notProvided, signCookiesByDefault } from './context-extras.js';
 import { Helper } from './helper.js';
 import { curl } from './httpclient.js';
 import { loadExtend } from './loader/extend.js';
@@ -34,7 +34,9 @@ import type { LoadUnit } from './loader/plugins.js';
 import { loadSchedules } from './loader/schedules.js';
 import { SCHEDULE_ACTION, type ScheduleRun } from './scheduler.js';
 import { loadServices } from './loader/services.js';
-import { serviceAccessor, type ServiceTree } from './service.js';
+import { Service, serviceAccessor, type ServiceTree } from './service.js';
+import { Controller } from './controller.js';
+import { Subscription } from './schedule.js';
 
 const SERVICES = Symbol('clutch.services');
 const HELPER = Symbol('clutch.helper');
@@ -61,6 +63,10 @@ export class Application extends Koa implements Bootable {
   /** egg's HTTP client (on Node's fetch): `app.httpclient.request(url, options)`, also `app.curl` and `ctx.curl`. */
   readonly httpclient = { request: curl, curl };
   readonly curl = curl;
+  /** egg's base classes on the app: `class extends app.Controller`. */
+  readonly Controller = Controller;
+  readonly Service = Service;
+  readonly Subscription = Subscription;
   /** What every template sees (built-in plugin view). */
   locals: ViewLocals = {};
   /** The template engines (built-in plugin view); null when the plugin is off. */
@@ -85,8 +91,9 @@ export class Application extends Koa implements Bootable {
     contextExtras(this, this.logger, this.#jobs);
     Object.defineProperty(this.context, 'curl', { configurable: true, writable: true, value: curl });
     notProvided([
-      [this, 'app'],
-      [this.context, 'ctx'],
+      [this, 'app', NOT_PROVIDED.app],
+      [this.context, 'ctx', { ...NOT_PROVIDED.app, ...NOT_PROVIDED.context }],
+      [this.request, 'ctx.request', NOT_PROVIDED.request],
     ]);
     // First of all middleware, so errors of anything added later — even in the earliest hooks — get a
     // proper page. What it cannot handle (a response stream failing mid-body) reaches Koa's 'error'.
@@ -109,6 +116,18 @@ export class Application extends Koa implements Bootable {
     return ready;
   }
 
+  /** egg's `app.url(name, params)`: the path of a named route. */
+  url(name: string, params?: Record<string, unknown>): string {
+    const url = this.router.url(name, params ?? {});
+    if (url instanceof Error) throw new ClutchError(CoreErrorCode.ROUTER_UNKNOWN_ACTION, `app.url('${name}'): ${url.message}`);
+    return url;
+  }
+
+  /** egg's `app.coreLogger`: Clutch has one logger per process. */
+  get coreLogger(): Logger {
+    return this.logger;
+  }
+
   /** egg's `app.beforeStart(fn)`: `fn` runs after every file has loaded, and the app serves once it is done. */
   beforeStart(fn: () => unknown): void {
     this.#core.beforeStart(fn, this.logger);
@@ -122,7 +141,10 @@ export class Application extends Koa implements Bootable {
   /** Boots the app: plugins, config, hooks, services, middleware, controllers, router, schedules. */
   async boot(): Promise<void> {
     await this.#core.boot(this, 'app', {
-      extend: () => this.#loadExtends(),
+      extend: () => {
+        this.#prepareBuiltins();
+        return this.#loadExtends();
+      },
       loadFiles: () => this.#loadFiles(),
       // The router goes last, so middleware added in didLoad or willReady runs before it.
       finish: () => this.use(this.router.routes()).use(this.router.allowedMethods()),
@@ -177,6 +199,7 @@ export class Application extends Koa implements Bootable {
     await loadExtend(units, 'request', this.request);
     await loadExtend(units, 'response', this.response);
     const AppHelper = class extends Helper {};
+    notProvided([[AppHelper.prototype, 'ctx.helper', NOT_PROVIDED.helper]]);
     await loadExtend(units, 'helper', AppHelper.prototype);
     this.#Helper = AppHelper;
     const Made = this.#Helper;
@@ -189,7 +212,11 @@ export class Application extends Koa implements Bootable {
   }
 
   /** The built-in plugins config/plugin left on, in egg's order: static, body parser, session, security. */
-  async #useBuiltins(): Promise<void> {
+  /**
+   * What the built-ins give the app before its own files run (app.ts may use them, as egg's
+   * app.js does): `app.keys`, signed cookies, `app.view`, the multipart and view context methods.
+   */
+  #prepareBuiltins(): void {
     const { config, builtins } = this;
     const keys = config.keys
       .split(',')
@@ -200,19 +227,31 @@ export class Application extends Koa implements Bootable {
       this.keys = keys;
       signCookiesByDefault(this);
     }
-    if (builtins.has('static')) this.use(staticFiles(config.static, this.baseDir));
-    const { enable, match, ignore } = config.bodyParser as { enable: boolean; match?: string | RegExp; ignore?: string | RegExp };
-    if (enable !== false) this.use(scoped(lazyBodyParser(parserOptions(config.bodyParser), this.router as unknown as Router), { match, ignore }));
-    if (builtins.has('session')) {
-      const mw = session(config.session, this);
-      if (mw) this.use(mw);
-    }
-    if (builtins.has('security')) this.use(security(config.security, this));
     if (builtins.has('multipart')) multipart(config.multipart, this);
     if (builtins.has('view')) {
       this.view = new ViewManager(config.view, config.nunjucks, this.baseDir);
       view(this.view, this);
     }
+  }
+
+  /** The built-in middleware config/plugin left on, in egg's order: static, body parser, session, security. */
+  #useBuiltins(): void {
+    const { config, builtins } = this;
+    if (builtins.has('static')) this.use(staticFiles(config.static, this.baseDir));
+    const { enable, match, ignore } = config.bodyParser as { enable: boolean } & MiddlewareOptions;
+    if (enable !== false)
+      this.use(
+        scoped(
+          lazyBodyParser(parserOptions(config.bodyParser), this.router as unknown as Router),
+          { ...(match ? { match } : {}), ...(ignore ? { ignore } : {}) },
+          'bodyParser',
+        ),
+      );
+    if (builtins.has('session')) {
+      const mw = session(config.session, this);
+      if (mw) this.use(mw);
+    }
+    if (builtins.has('security')) this.use(security(config.security, this));
   }
 
   async #loadFiles(): Promise<void> {
@@ -222,7 +261,7 @@ export class Application extends Koa implements Bootable {
         return (this[SERVICES] ??= new Services(this));
       },
     });
-    await this.#useBuiltins();
+    this.#useBuiltins();
     await useMiddleware(this, this.units);
 
     const project = this.units.find((u) => u.type === 'app')!;

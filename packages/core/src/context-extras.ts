@@ -3,6 +3,7 @@ import type Koa from 'koa';
 import type { Context } from 'koa';
 import type { Context as ClutchContext } from './context.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
+import { curl } from './httpclient.js';
 
 const LOGGER = Symbol('clutch.ctxLogger');
 /** When the request began (performance.now()), set as its context is made. */
@@ -55,6 +56,28 @@ export function contextExtras(app: Koa, logger: Logger, jobs: BackgroundJobs): v
           warn: (m, ...a) => logger.warn(`${prefix(this)} ${m}`, ...a),
           error: (m, ...a) => logger.error(`${prefix(this)} ${m}`, ...a),
         });
+      },
+    },
+    /** egg's: Clutch has one logger per process, so the core logger is the context logger. */
+    coreLogger: {
+      configurable: true,
+      get(this: Ctx): Logger {
+        return this.logger;
+      },
+    },
+    httpclient: { configurable: true, writable: true, value: { request: curl, curl } },
+    /** egg's: the request came from XMLHttpRequest. */
+    isAjax: {
+      configurable: true,
+      get(this: Ctx): boolean {
+        return this.get('x-requested-with') === 'XMLHttpRequest';
+      },
+    },
+    /** egg's: the client wants JSON — a `.json` path, a JSON response type set, or Accept preferring it. */
+    acceptJSON: {
+      configurable: true,
+      get(this: Ctx): boolean {
+        return this.path.endsWith('.json') || (this.response.type ?? '').includes('json') || this.accepts('html', 'text', 'json') === 'json';
       },
     },
     runInBackground: {
@@ -132,18 +155,34 @@ export function signCookiesByDefault(app: Koa): void {
  * egg's names that Clutch does not have: reading one fails with CLUTCH_ERR_NOT_PROVIDED saying what
  * to use instead — never an `undefined` that fails later. An app/extend that defines the name wins.
  */
-const NOT_PROVIDED: Record<string, string> = {
-  runSchedule: "call the task's function directly, or run it from a route in a test",
-  i18n: 'add an i18n library (koa-i18n, i18next) as middleware',
-  __: 'add an i18n library (koa-i18n, i18next) as middleware',
-  gettext: 'add an i18n library (koa-i18n, i18next) as middleware',
-  jsonp: 'add koa-jsonp as middleware',
-  watcher: 'app dev restarts the cluster on a change; watch files yourself with fs.watch',
-};
+const I18N = 'add an i18n library (koa-i18n, i18next) as middleware';
+export const NOT_PROVIDED = {
+  /** On the app and every context. */
+  app: {
+    runSchedule: "call the task's function directly, or run it from a route in a test",
+    i18n: I18N,
+    __: I18N,
+    gettext: I18N,
+    jsonp: 'add koa-jsonp as middleware',
+    watcher: 'app dev restarts the cluster on a change; watch files yourself with fs.watch',
+    getLogger: 'use app.logger (or ctx.logger): Clutch has one logger per process',
+  },
+  context: {
+    unsafeRedirect: 'use ctx.redirect (Koa), checking the target yourself',
+  },
+  request: {
+    files: "egg's multipart file mode is not there: read uploads with ctx.getFileStream() or ctx.multipart()",
+  },
+  helper: {
+    shtml: 'nunjucks escapes by default; sanitize HTML with a library (sanitize-html, DOMPurify)',
+    surl: 'encode with encodeURI / encodeURIComponent',
+    sjs: 'pass data to scripts as JSON (JSON.stringify) in a data- attribute',
+  },
+} satisfies Record<string, Record<string, string>>;
 
-export function notProvided(targets: Array<[object, string]>): void {
-  for (const [target, label] of targets) {
-    for (const [name, instead] of Object.entries(NOT_PROVIDED)) {
+export function notProvided(targets: Array<[object, string, Record<string, string>]>): void {
+  for (const [target, label, names] of targets) {
+    for (const [name, instead] of Object.entries(names)) {
       if (Object.prototype.hasOwnProperty.call(target, name)) continue;
       Object.defineProperty(target, name, {
         configurable: true,
@@ -165,6 +204,14 @@ declare module 'koa' {
     readonly logger: Logger;
     /** egg's `ctx.curl(url, options)`, on Node's fetch (see CurlOptions). */
     curl: typeof import('./httpclient.js').curl;
+    /** egg's `ctx.httpclient.request(url, options)`, the same client as ctx.curl. */
+    httpclient: { request: typeof import('./httpclient.js').curl; curl: typeof import('./httpclient.js').curl };
+    /** egg's: the same logger as ctx.logger. */
+    readonly coreLogger: Logger;
+    /** egg's: `X-Requested-With: XMLHttpRequest`. */
+    readonly isAjax: boolean;
+    /** egg's: a `.json` path, a JSON response type, or an Accept that prefers JSON. */
+    readonly acceptJSON: boolean;
     /** Runs `fn(ctx)` after the response is sent; a failure is logged, never thrown. A stop waits for it. */
     runInBackground(fn: (ctx: ClutchContext) => unknown): void;
   }

@@ -18,7 +18,14 @@ export class Helper {
     this.ctx = ctx;
     this.app = ctx.app;
   }
+
+  /** egg's `helper.escape`: text made safe inside HTML (& < > " ' escaped). */
+  escape(text: unknown): string {
+    return String(text).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+  }
 }
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 declare module 'koa' {
   interface DefaultContext {

@@ -58,7 +58,9 @@ export async function curl<T = unknown>(url: string | URL, options: CurlOptions 
   const timeout = Array.isArray(options.timeout) ? options.timeout[0] + options.timeout[1] : (options.timeout ?? 5_000);
   const began = performance.now();
   let response: Response;
+  let raw: Buffer;
   try {
+    // The timeout covers the whole exchange: the headers and the body.
     response = await fetch(target, {
       method,
       headers,
@@ -66,6 +68,7 @@ export async function curl<T = unknown>(url: string | URL, options: CurlOptions 
       redirect: options.followRedirect ? 'follow' : 'manual',
       signal: AbortSignal.timeout(timeout),
     });
+    raw = Buffer.from(await response.arrayBuffer());
   } catch (err) {
     const timedOut = (err as Error).name === 'TimeoutError';
     throw Object.assign(
@@ -78,7 +81,6 @@ export async function curl<T = unknown>(url: string | URL, options: CurlOptions 
       },
     );
   }
-  const raw = Buffer.from(await response.arrayBuffer());
   let data: unknown = raw;
   if (options.dataType === 'text') data = raw.toString('utf8');
   else if (options.dataType === 'json') {

@@ -12,7 +12,7 @@ export { Helper } from './helper.js';
 export { curl, type CurlOptions, type CurlResult } from './httpclient.js';
 export { skipBodyParser } from './builtin/body-parser.js';
 export type { FileStream, FieldPart, MultipartOptions } from './builtin/multipart.js';
-export { ViewManager, type ViewEngine, type ViewLocals } from './builtin/view.js';
+export { ViewManager, type ViewEngine, type ViewEngineClass, type ViewLocals } from './builtin/view.js';
 export type { ClutchRouter, RouteHandler, RouteVerb } from './router.js';
 export type { BuiltinPlugin } from './loader/plugins.js';
 export { Messenger, CLUSTER_PIDS } from './messenger.js';
@@ -39,6 +39,7 @@ export type {
   FrameworkConfig,
   MiddlewareOptions,
   MultipartConfig,
+  PathRule,
   SecurityConfig,
   SessionConfig,
   StaticConfig,

@@ -22,22 +22,34 @@ export type ClutchRouter = {
   /**
    * egg's RESTful routes: `resources('posts', '/posts', 'posts')` maps GET /posts → posts.index,
    * GET /posts/new → new, GET /posts/:id → show, GET /posts/:id/edit → edit, POST /posts → create,
-   * PUT /posts/:id → update, DELETE /posts/:id → destroy — each only where the controller has it.
+   * PATCH and PUT /posts/:id → update, DELETE /posts/:id → destroy — each only where the controller
+   * has it — named as egg's: `posts`, `new_post`, `post`, `edit_post`, `destroy_post`.
    */
   resources(name: string, path: string, ...handlers: RouteHandler[]): ClutchRouter;
   resources(path: string, ...handlers: RouteHandler[]): ClutchRouter;
 } & Router;
 
-/** egg's resources: the action, the verb, the path under the prefix, and the route's name suffix. */
+/**
+ * egg's resources: the action, its verbs, the path under the prefix, and how the route is named
+ * from the resource's name — `posts` for the collection, the singular (`post`) for one, as egg's.
+ */
 const REST = [
-  ['index', 'get', '', ''],
-  ['new', 'get', '/new', 'new_'],
-  ['show', 'get', '/:id', ''],
-  ['edit', 'get', '/:id/edit', 'edit_'],
-  ['create', 'post', '', ''],
-  ['update', 'put', '/:id', ''],
-  ['destroy', 'delete', '/:id', ''],
+  ['index', ['get'], '', (plural: string) => plural],
+  ['new', ['get'], '/new', (_: string, one: string) => `new_${one}`],
+  ['show', ['get'], '/:id', (_: string, one: string) => one],
+  ['edit', ['get'], '/:id/edit', (_: string, one: string) => `edit_${one}`],
+  ['create', ['post'], '', (plural: string) => plural],
+  ['update', ['patch', 'put'], '/:id', (_: string, one: string) => one],
+  ['destroy', ['delete'], '/:id', (_: string, one: string) => `destroy_${one}`],
 ] as const;
+
+/** English plural to singular, for route names: posts → post, categories → category, news → news. */
+function singular(name: string): string {
+  if (/ies$/.test(name)) return name.replace(/ies$/, 'y');
+  if (/(ss|us|news)$/.test(name)) return name;
+  if (/(x|ch|sh|ss)es$/.test(name)) return name.replace(/es$/, '');
+  return name.replace(/s$/, '');
+}
 
 function lookup(tree: ControllerTree, ref: string): unknown {
   let node: unknown = tree;
@@ -105,11 +117,13 @@ export function eggRoutes(router: Router, controllers: () => ControllerTree): Cl
       );
     }
     const base = prefix.replace(/\/$/, '');
-    for (const [action, verb, suffix, namePrefix] of REST) {
+    for (const [action, verbs, suffix, routeName] of REST) {
       if (typeof (controller as Record<string, unknown>)[action] !== 'function') continue;
       const route = [`${base}${suffix}` || '/', ...handlers, `${target}.${action}`];
-      if (name) self[verb]!(`${namePrefix}${name}`, ...route);
-      else self[verb]!(...route);
+      for (const verb of verbs) {
+        if (name) self[verb]!(routeName(name, singular(name)), ...route);
+        else self[verb]!(...route);
+      }
     }
     return router;
   };

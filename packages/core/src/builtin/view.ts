@@ -7,11 +7,14 @@ import { ClutchError, CoreErrorCode } from '../errors.js';
 
 export type ViewLocals = Record<string, unknown>;
 
-/** A template engine, as egg's view plugins provide one: given the file found, its HTML. */
+/** A template engine: given the file found, its HTML. */
 export interface ViewEngine {
   render(file: string, locals: ViewLocals, options: { name: string; root: string }): Promise<string> | string;
   renderString?(template: string, locals: ViewLocals): Promise<string> | string;
 }
+
+/** An engine as egg's view plugins write one: a class made per request with its context. */
+export type ViewEngineClass = new (ctx: Context) => ViewEngine;
 
 /** nunjucks (the engine egg-view-nunjucks wraps): one Environment over the view folders. */
 async function nunjucksEngine(roots: string[], options: ClutchConfig['nunjucks']): Promise<ViewEngine> {
@@ -39,45 +42,58 @@ async function nunjucksEngine(roots: string[], options: ClutchConfig['nunjucks']
 export class ViewManager {
   readonly roots: string[];
   readonly #config: ViewConfig;
-  readonly #engines = new Map<string, ViewEngine | (() => Promise<ViewEngine>)>();
+  readonly #engines = new Map<string, ViewEngine | ViewEngineClass | (() => Promise<ViewEngine>)>();
+  /** Engines loaded on first use (nunjucks), as opposed to classes made per request. */
+  readonly #lazy = new Set<string>();
 
   constructor(config: ViewConfig, nunjucks: ClutchConfig['nunjucks'], baseDir: string) {
     this.#config = config;
     this.roots = (Array.isArray(config.root) ? config.root : config.root.split(',')).map((r) => resolve(baseDir, r.trim()));
     let made: Promise<ViewEngine> | null = null;
     this.#engines.set('nunjucks', () => (made ??= nunjucksEngine(this.roots, nunjucks)));
+    this.#lazy.add('nunjucks');
   }
 
-  /** Adds (or replaces) an engine: `app.view.use('ejs', { render(file, locals) { … } })`. */
-  use(name: string, engine: ViewEngine): void {
-    if (!engine || typeof engine.render !== 'function')
-      throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, `view engine ${name} must have render(file, locals)`);
+  /**
+   * Adds (or replaces) an engine: an object `{ render(file, locals, options) }`, or — as egg's view
+   * plugins are — a class made per request with its context. `config.view.mapping` says which
+   * extensions it renders (`{ '.ejs': 'ejs' }`), unless it is the `defaultViewEngine`.
+   */
+  use(name: string, engine: ViewEngine | ViewEngineClass): void {
+    const ok =
+      typeof engine === 'function' ? typeof (engine.prototype as Partial<ViewEngine> | undefined)?.render === 'function' : typeof engine?.render === 'function';
+    if (!ok)
+      throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, `view engine ${name} must have render(file, locals), or be a class whose instances have it`);
     this.#engines.set(name, engine);
+    this.#lazy.delete(name);
   }
 
-  async #engine(name: string, forWhat: string): Promise<ViewEngine> {
+  async #engine(name: string, forWhat: string, ctx: Context | undefined): Promise<ViewEngine> {
     const found = this.#engines.get(name);
     if (!found) throw new ClutchError(CoreErrorCode.VIEW_NOT_FOUND, `No view engine "${name}" for ${forWhat} (add one with app.view.use('${name}', engine))`);
-    return typeof found === 'function' ? found() : found;
+    if (typeof found !== 'function') return found;
+    if (this.#lazy.has(name)) return (found as () => Promise<ViewEngine>)();
+    if (!ctx) throw new ClutchError(CoreErrorCode.VIEW_NOT_FOUND, `The view engine ${name} is made per request: render through ctx.render`);
+    return new (found as ViewEngineClass)(ctx);
   }
 
-  /** The HTML of the template `name` with `locals`. */
-  async render(name: string, locals: ViewLocals): Promise<string> {
+  /** The HTML of the template `name` with `locals` (`ctx`: the request, for engines made per request). */
+  async render(name: string, locals: ViewLocals, ctx?: Context): Promise<string> {
     const file = extname(name) ? name : `${name}${this.#config.defaultExtension}`;
     for (const root of this.roots) {
       const full = resolve(root, file);
       if (!full.startsWith(`${root}${sep}`)) break;
       const info = await stat(full).catch(() => null);
       if (!info?.isFile()) continue;
-      const engine = await this.#engine(this.#config.mapping[extname(file)] ?? this.#config.defaultViewEngine, file);
+      const engine = await this.#engine(this.#config.mapping[extname(file)] ?? this.#config.defaultViewEngine, file, ctx);
       return engine.render(full, locals, { name: file, root });
     }
     throw new ClutchError(CoreErrorCode.VIEW_NOT_FOUND, `No template ${file} in ${this.roots.join(', ')}`);
   }
 
   /** The HTML of a template given as text, by the default engine. */
-  async renderString(template: string, locals: ViewLocals): Promise<string> {
-    const engine = await this.#engine(this.#config.defaultViewEngine, 'renderString');
+  async renderString(template: string, locals: ViewLocals, ctx?: Context): Promise<string> {
+    const engine = await this.#engine(this.#config.defaultViewEngine, 'renderString', ctx);
     if (!engine.renderString) throw new ClutchError(CoreErrorCode.VIEW_NOT_FOUND, `The view engine ${this.#config.defaultViewEngine} cannot render a string`);
     return engine.renderString(template, locals);
   }
@@ -111,19 +127,19 @@ export function view(manager: ViewManager, app: Koa & { locals: ViewLocals }): v
     renderView: {
       configurable: true,
       value(this: Context, name: string, locals?: ViewLocals) {
-        return manager.render(name, localsOf(this, locals));
+        return manager.render(name, localsOf(this, locals), this);
       },
     },
     renderString: {
       configurable: true,
       value(this: Context, template: string, locals?: ViewLocals) {
-        return manager.renderString(template, localsOf(this, locals));
+        return manager.renderString(template, localsOf(this, locals), this);
       },
     },
     render: {
       configurable: true,
       async value(this: Context, name: string, locals?: ViewLocals) {
-        const html = await manager.render(name, localsOf(this, locals));
+        const html = await manager.render(name, localsOf(this, locals), this);
         this.type = 'html';
         this.body = html;
       },

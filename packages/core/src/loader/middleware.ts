@@ -11,23 +11,37 @@ import type { LoadUnit } from './plugins.js';
 /** app/middleware/<name>.ts: `export default (options, app) => koaMiddleware`. */
 export type MiddlewareFactory<O = Record<string, unknown>> = (options: O & MiddlewareOptions, app: Application) => Middleware;
 
-function matches(rule: string | RegExp, path: string): boolean {
-  return typeof rule === 'string' ? path.startsWith(rule) : rule.test(path);
+type Rule = NonNullable<MiddlewareOptions['match']>;
+
+/**
+ * A `match`/`ignore` option as a test of the request: a string is a path prefix, a RegExp is tested
+ * on the path (without the g and y flags, which make `test` stateful), a function is given the
+ * context; a list matches when one of them does. Anything else fails the start, naming `label`.
+ */
+function ruleTest(rule: Rule, label: string): (ctx: Context) => boolean {
+  const tests = (Array.isArray(rule) ? rule : [rule]).map((r: unknown): ((ctx: Context) => boolean) => {
+    if (typeof r === 'string') return (ctx) => ctx.path.startsWith(r);
+    if (r instanceof RegExp) {
+      const re = /[gy]/.test(r.flags) ? new RegExp(r.source, r.flags.replace(/[gy]/g, '')) : r;
+      return (ctx) => re.test(ctx.path);
+    }
+    if (typeof r === 'function') return (ctx) => (r as (ctx: Context) => unknown)(ctx) === true;
+    throw new ClutchError(
+      CoreErrorCode.MIDDLEWARE_INVALID,
+      `${label} must be a path prefix, a RegExp, a function (ctx) => boolean, or a list of them; got ${String(r)}`,
+    );
+  });
+  return (ctx) => tests.some((t) => t(ctx));
 }
 
-/** A RegExp without the g and y flags: those make `test` stateful (it would match every other call). */
-function stateless(rule: string | RegExp | undefined): string | RegExp | undefined {
-  return rule instanceof RegExp && /[gy]/.test(rule.flags) ? new RegExp(rule.source, rule.flags.replace(/[gy]/g, '')) : rule;
-}
-
-/** Wraps a middleware so it runs only where `match`/`ignore` say. */
-export function scoped(mw: Middleware, options: MiddlewareOptions): Middleware {
-  const match = stateless(options.match);
-  const ignore = stateless(options.ignore);
+/** Wraps a middleware so it runs only where `match`/`ignore` say (`label` names it in errors). */
+export function scoped(mw: Middleware, options: MiddlewareOptions, label = 'middleware'): Middleware {
+  const match = options.match === undefined ? undefined : ruleTest(options.match, `config.${label}.match`);
+  const ignore = options.ignore === undefined ? undefined : ruleTest(options.ignore, `config.${label}.ignore`);
   if (match === undefined && ignore === undefined) return mw;
   return (ctx: Context, next) => {
-    if (match !== undefined && !matches(match, ctx.path)) return next();
-    if (ignore !== undefined && matches(ignore, ctx.path)) return next();
+    if (match !== undefined && !match(ctx)) return next();
+    if (ignore !== undefined && ignore(ctx)) return next();
     return mw(ctx, next);
   };
 }
@@ -65,7 +79,7 @@ export async function useMiddleware(app: Application, units: LoadUnit[]): Promis
     if (options.enable === false) continue;
     const mw = found.factory(options, app);
     if (typeof mw !== 'function') throw new ClutchError(CoreErrorCode.MIDDLEWARE_INVALID, `${found.file} returned ${typeof mw}, not a middleware function`);
-    app.use(scoped(mw, options));
+    app.use(scoped(mw, options, name));
     mounted.push(name);
   }
   return mounted;

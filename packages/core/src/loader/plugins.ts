@@ -65,6 +65,19 @@ const EGG_KEYS: Record<string, BuiltinPlugin | null> = {
   logrotator: null,
 };
 
+/** egg's plugins with no Clutch counterpart, by key and by package: what to use instead. */
+const EGG_ELSEWHERE: Record<string, string> = {
+  i18n: 'an i18n library (koa-i18n, i18next) as middleware',
+  jsonp: 'koa-jsonp as middleware',
+};
+
+function eggElsewhere(key: string, entry: PluginEntry): string | undefined {
+  if (entry.path) return undefined;
+  const name = entry.package ? entry.package.replace(/^(@eggjs\/|egg-)/, '') : key;
+  if (entry.package && entry.package === name) return undefined;
+  return EGG_ELSEWHERE[name];
+}
+
 function builtinOf(key: string, entry: PluginEntry): BuiltinPlugin | null | undefined {
   if (entry.path) return undefined;
   if (entry.package) return entry.package in EGG_PACKAGES ? EGG_PACKAGES[entry.package] : undefined;
@@ -86,6 +99,12 @@ async function readPlugin(key: string, entry: PluginEntry, baseDir: string): Pro
     // a package whose `exports` does not list its package.json is still a plugin.
     const lookup = createRequire(join(baseDir, 'package.json')).resolve.paths(pkg) ?? [];
     const found = lookup.map((dir) => join(dir, pkg)).find((dir) => existsSync(join(dir, 'package.json')));
+    if (!found && /^(egg-|@eggjs\/)/.test(pkg)) {
+      throw new ClutchError(
+        CoreErrorCode.NOT_PROVIDED,
+        `Plugin "${key}": ${pkg} is an egg plugin (and is not installed): egg's plugins do not load in Clutch. See docs/coming-from-egg.md for what is built in and what replaces the rest`,
+      );
+    }
     if (!found) throw new ClutchError(CoreErrorCode.PLUGIN_INVALID, `Plugin "${key}": package ${pkg} is not installed in ${baseDir}`);
     path = found;
   }
@@ -163,6 +182,13 @@ export async function resolveUnits(baseDir: string, env: string, appName: string
     if (!isPlainObject(entry))
       throw new ClutchError(CoreErrorCode.CONFIG_INVALID, `${file}: plugin "${key}" must be true, false or an object { enable, package | path, env }`);
     const on = entry.enable !== false && (!Array.isArray(entry.env) || entry.env.includes(env));
+    const elsewhere = eggElsewhere(key, entry);
+    if (elsewhere && on) {
+      throw new ClutchError(
+        CoreErrorCode.NOT_PROVIDED,
+        `${file}: plugin "${key}" is egg's ${key}; Clutch does not provide it: use ${elsewhere} (docs/coming-from-egg.md)`,
+      );
+    }
     const builtin = builtinOf(key, entry);
     if (builtin !== undefined) {
       if (builtin && !on) builtins.delete(builtin);
