@@ -104,6 +104,7 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
     }
     assert.equal(pids.size, 2, 'both workers served the session');
     assert.ok(jar.has('CLUTCH_SESS') && jar.has('CLUTCH_SESS.sig'), `signed session cookie: ${jar.header()}`);
+    assert.match(`${app.stdout}${app.stderr}`, /config\.session\.encrypt is egg's: Clutch signs the session cookie .* does not encrypt it/);
     // Change the session's value, keep its signature: the server must not trust it.
     const forged = Buffer.from(JSON.stringify({ views: 1000, _expire: Date.now() + 3_600_000, _maxAge: 3_600_000 })).toString('base64');
     jar.set('CLUTCH_SESS', forged);

@@ -248,7 +248,7 @@ export class Application extends Koa implements Bootable {
         ),
       );
     if (builtins.has('session')) {
-      const mw = session(config.session, this);
+      const mw = session(config.session, this, this.logger);
       if (mw) this.use(mw);
     }
     if (builtins.has('security')) this.use(security(config.security, this));
