@@ -1,6 +1,6 @@
 /** `app dev`'s project watcher, on a real folder: what counts as a change, debouncing, no interleaving. */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -93,6 +93,29 @@ describe('watchProject', { timeout: 20_000 }, () => {
     const second = r.next();
     writeFileSync(join(dir, 'lib', 'cache.js'), 'v1');
     assert.deepEqual(await second, [join('lib', 'cache.js')]);
+  });
+
+  it('never follows a symbolic link into a loop, and watches a folder removed and made again', async () => {
+    const dir = project();
+    const r = recorder();
+    watchers.push(watchProject(dir, r.onChange, { onError: () => {}, debounceMs: 50 }));
+    // A new folder with links back up: its walk must end, and report only its own files.
+    const first = r.next();
+    mkdirSync(join(dir, 'lib', 'sub'), { recursive: true });
+    symlinkSync('..', join(dir, 'lib', 'sub', 'up'));
+    symlinkSync('../..', join(dir, 'lib', 'sub', 'top'));
+    writeFileSync(join(dir, 'lib', 'sub', 'a.js'), '1');
+    assert.deepEqual(await first, [join('lib', 'sub', 'a.js')]);
+    // app/ goes away and comes back: what is written in the new one is seen.
+    rmSync(join(dir, 'app'), { recursive: true });
+    mkdirSync(join(dir, 'app'));
+    let files: string[] = [];
+    for (let i = 0; !files.includes(join('app', 'router.js')); i++) {
+      assert.ok(i < 10, `app/router.js never reported: ${JSON.stringify(r.calls)}`);
+      const delivered = r.next();
+      writeFileSync(join(dir, 'app', 'router.js'), `v${i}`);
+      files = await delivered;
+    }
   });
 
   it('holds changes made while onChange runs and delivers them after it, never interleaved', async () => {

@@ -216,6 +216,10 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
     const refused = await send(`${info.url}/upload`, { method: 'POST', jar, ...form('tool.exe') });
     assert.equal(refused.status, 400);
     assert.equal(json<{ error: { code: string } }>(refused).error.code, 'CLUTCH_ERR_MULTIPART_INVALID');
+    // A body cut short in the middle of a file: the client's fault, a 400 — never a 500.
+    const whole = form('cut.bin');
+    const cut = await send(`${info.url}/upload`, { method: 'POST', jar, headers: whole.headers, body: whole.body.subarray(0, whole.body.length - 200_000) });
+    assert.equal(cut.status, 400, cut.body);
     const noBoundary = await send(`${info.url}/upload`, {
       method: 'POST',
       jar,
@@ -330,14 +334,21 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
       type: 'application/json; charset=utf-8',
       data: [{ id: 1, title: 'Clutch runs egg projects' }],
       posted: { ok: true, body: { a: 1 } },
+      // A cookie and its signature: two Set-Cookie headers, kept apart.
+      setCookies: 2,
     });
   });
 });
 
-describe('egg-style stop', { timeout: 60_000 }, () => {
-  it('a background job that outlives the stop timeout does not keep beforeClose from running', async () => {
+describe('egg-style, one worker from its first request to its stop', { timeout: 60_000 }, () => {
+  it('the session is there for a middleware before the built-ins, from the first request; a long background job does not keep beforeClose from running', async () => {
     const { app, info } = await startFixture('egg-style', ['--workers', '1', '--stop-timeout', '4000']);
     try {
+      const jar = new Jar();
+      assert.deepEqual(json(await send(`${info.url}/early-session`, { jar })), { type: 'object', views: null });
+      // A session saved by a later request is what it reads then.
+      assert.equal(json<{ views: number }>(await send(`${info.url}/session`, { jar })).views, 1);
+      assert.deepEqual(json(await send(`${info.url}/early-session`, { jar })), { type: 'object', views: 1 });
       assert.equal((await send(`${info.url}/slow-bg`)).body, 'slow job queued');
       const began = Date.now();
       app.signal('SIGTERM');
@@ -362,6 +373,14 @@ describe('egg-style start errors', { timeout: 60_000 }, () => {
     assert.equal(r.code, 1);
     const out = `${r.stdout}${r.stderr}`;
     assert.match(out, /router\.get\("\/bad", 'home\.nope'\): no controller action home\.nope .*it has: index, ext.*\[CLUTCH_ERR_ROUTER_UNKNOWN_ACTION\]/);
+  });
+
+  it('a session option of the wrong kind fails the start, not every request', async () => {
+    const r = await runApp(['start', fixture('egg-style'), '--port', '0', '--workers', '1', '--title', `bad-session-${process.pid}`], 30_000, {
+      EGG_STYLE_BAD_SESSION: '1',
+    });
+    assert.equal(r.code, 1);
+    assert.match(`${r.stdout}${r.stderr}`, /config\.session\.maxAge must be a number of ms or 'session', got "1d".*\[CLUTCH_ERR_CONFIG_INVALID\]/);
   });
 
   it("egg's i18n plugin turned on fails the start with CLUTCH_ERR_NOT_PROVIDED, naming what to use", async () => {

@@ -1,4 +1,4 @@
-import { readdirSync, watch, type FSWatcher } from 'node:fs';
+import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { extname, join, sep } from 'node:path';
 
 const IGNORED_DIRS = new Set(['node_modules', 'logs', 'run', 'dist', 'coverage']);
@@ -38,7 +38,8 @@ export function watchProject(
   options: { onError: (err: Error) => void; debounceMs?: number },
 ): ProjectWatcher {
   const debounceMs = options.debounceMs ?? 300;
-  const watchers = new Map<string, FSWatcher>();
+  /** Each watched top-level folder, with the inode it had: one removed and made again is watched anew. */
+  const watchers = new Map<string, { watcher: FSWatcher; ino: number }>();
   let changed = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let running = false;
@@ -60,15 +61,43 @@ export function watchProject(
     clearTimeout(timer);
     timer = setTimeout(flush, debounceMs);
   };
+  /**
+   * The files a folder came with, walked by hand: ignored folders skipped, symbolic links never
+   * followed (a link to `..` would make the walk endless, and it runs in the master).
+   */
+  const walk = (rel: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(join(dir, rel), { withFileTypes: true });
+    } catch {
+      return; // Gone already.
+    }
+    for (const entry of entries) {
+      if (entry.isSymbolicLink()) continue;
+      if (entry.isDirectory()) {
+        if (!ignoredDir(entry.name)) walk(join(rel, entry.name));
+      } else if (entry.isFile()) note(join(rel, entry.name));
+    }
+  };
   const add = (name: string, isNew: boolean) => {
-    if (watchers.has(name) || ignoredDir(name)) return;
+    if (ignoredDir(name)) return;
+    let ino: number;
+    try {
+      ino = statSync(join(dir, name)).ino;
+    } catch {
+      return; // Gone already.
+    }
+    const seen = watchers.get(name);
+    if (seen?.ino === ino) return;
+    // Removed and made again: the old watch is dead.
+    seen?.watcher.close();
     try {
       const w = watch(join(dir, name), { recursive: true }, (_event, file) => file && note(join(name, file)));
       w.on('error', options.onError);
-      watchers.set(name, w);
+      watchers.set(name, { watcher: w, ino });
       // A folder that appeared while running (a checkout, a copy) may have its files already: they
       // were written before this watch began, so they are changes no event will report.
-      if (isNew) for (const file of readdirSync(join(dir, name), { recursive: true, encoding: 'utf8' })) note(join(name, file));
+      if (isNew) walk(name);
     } catch (err) {
       options.onError(err as Error);
     }
@@ -83,7 +112,15 @@ export function watchProject(
       // The project folder itself went away; the error handler hears about it.
     }
     if (isDir) add(name, true);
-    else note(name);
+    else {
+      const gone = watchers.get(name);
+      if (gone) {
+        // A watched folder was removed: its watch goes with it, and one made again is added anew.
+        gone.watcher.close();
+        watchers.delete(name);
+      }
+      note(name);
+    }
   });
   top.on('error', options.onError);
   for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) add(entry.name, false);
@@ -91,7 +128,7 @@ export function watchProject(
     close() {
       clearTimeout(timer);
       top.close();
-      for (const w of watchers.values()) w.close();
+      for (const { watcher } of watchers.values()) watcher.close();
     },
   };
 }

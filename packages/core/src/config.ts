@@ -23,16 +23,16 @@ export interface AppInfo {
  */
 export interface AppConfig {}
 
-/** A `match`/`ignore` rule: a path prefix, a RegExp tested on the path, or a function of the context. */
+/** A `match`/`ignore` rule: a path (and what is under it), a RegExp tested on the path, or a function of the context. */
 export type PathRule = string | RegExp | ((ctx: import('./context.js').Context) => boolean);
 
 /** Options every middleware accepts besides its own (`config[name]`). */
 export interface MiddlewareOptions {
   /** false turns the middleware off. */
   enable?: boolean;
-  /** Run only for requests whose path starts with this string, matches this RegExp or this function returns true for (or any of a list). */
+  /** Run only for requests under this path, matching this RegExp, or for which this function is true (or any of a list). */
   match?: PathRule | PathRule[];
-  /** Skip requests whose path starts with this string, matches this RegExp or this function returns true for (or any of a list). */
+  /** Skip requests under this path, matching this RegExp, or for which this function is true (or any of a list). */
   ignore?: PathRule | PathRule[];
 }
 

@@ -18,9 +18,10 @@ export interface CurlOptions {
 
 export interface CurlResult<T = unknown> {
   status: number;
-  headers: Record<string, string>;
+  /** Each header's value; `set-cookie` is a list. */
+  headers: Record<string, string | string[]>;
   data: T;
-  res: { status: number; statusCode: number; headers: Record<string, string>; rt: number };
+  res: { status: number; statusCode: number; headers: Record<string, string | string[]>; rt: number };
 }
 
 function form(data: Record<string, unknown>): URLSearchParams {
@@ -46,8 +47,10 @@ export async function curl<T = unknown>(url: string | URL, options: CurlOptions 
   const target = new URL(url);
   const headers = new Headers(options.headers);
   let body: string | Uint8Array | URLSearchParams | undefined;
-  if (options.content !== undefined) body = options.content;
-  else if (options.data && (method === 'GET' || method === 'HEAD')) for (const [k, v] of form(options.data)) target.searchParams.append(k, v);
+  if (options.content !== undefined) {
+    body = options.content;
+    if (options.contentType === 'json' && !headers.has('content-type')) headers.set('content-type', 'application/json');
+  } else if (options.data && (method === 'GET' || method === 'HEAD')) for (const [k, v] of form(options.data)) target.searchParams.append(k, v);
   else if (options.data && options.contentType === 'json') {
     body = JSON.stringify(options.data);
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
@@ -92,7 +95,10 @@ export async function curl<T = unknown>(url: string | URL, options: CurlOptions 
       });
     }
   }
-  const head = Object.fromEntries(response.headers);
+  const head: Record<string, string | string[]> = Object.fromEntries(response.headers);
+  // Several Set-Cookie headers do not fold into one: a list, as urllib gives.
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) head['set-cookie'] = cookies;
   const status = response.status;
   return { status, headers: head, data: data as T, res: { status, statusCode: status, headers: head, rt: Math.round(performance.now() - began) } };
 }

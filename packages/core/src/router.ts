@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { singularize } from 'inflection';
 import type { Middleware } from 'koa';
 import type { ControllerTree } from './controller.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
@@ -23,7 +24,7 @@ export type ClutchRouter = {
    * egg's RESTful routes: `resources('posts', '/posts', 'posts')` maps GET /posts → posts.index,
    * GET /posts/new → new, GET /posts/:id → show, GET /posts/:id/edit → edit, POST /posts → create,
    * PATCH and PUT /posts/:id → update, DELETE /posts/:id → destroy — each only where the controller
-   * has it — named as egg's: `posts`, `new_post`, `post`, `edit_post`, `destroy_post`.
+   * has it — named as egg's (the singular by inflection, as egg's): `posts`, `new_post`, `post`, `edit_post`, `destroy_post`.
    */
   resources(name: string, path: string, ...handlers: RouteHandler[]): ClutchRouter;
   resources(path: string, ...handlers: RouteHandler[]): ClutchRouter;
@@ -42,14 +43,6 @@ const REST = [
   ['update', ['patch', 'put'], '/:id', (_: string, one: string) => one],
   ['destroy', ['delete'], '/:id', (_: string, one: string) => `destroy_${one}`],
 ] as const;
-
-/** English plural to singular, for route names: posts → post, categories → category, news → news. */
-function singular(name: string): string {
-  if (/ies$/.test(name)) return name.replace(/ies$/, 'y');
-  if (/(ss|us|news)$/.test(name)) return name;
-  if (/(x|ch|sh|ss)es$/.test(name)) return name.replace(/es$/, '');
-  return name.replace(/s$/, '');
-}
 
 function lookup(tree: ControllerTree, ref: string): unknown {
   let node: unknown = tree;
@@ -121,7 +114,7 @@ export function eggRoutes(router: Router, controllers: () => ControllerTree): Cl
       if (typeof (controller as Record<string, unknown>)[action] !== 'function') continue;
       const route = [`${base}${suffix}` || '/', ...handlers, `${target}.${action}`];
       for (const verb of verbs) {
-        if (name) self[verb]!(routeName(name, singular(name)), ...route);
+        if (name) self[verb]!(routeName(name, singularize(name)), ...route);
         else self[verb]!(...route);
       }
     }

@@ -91,7 +91,10 @@ async function* parts(ctx: Context, config: MultipartConfig, options: MultipartO
     }) as FileStream;
     // A reader that does not listen for errors (or a file dropped unread) must not crash the
     // worker: the error reaches whoever reads the stream, and the request fails with it.
-    stream.on('error', () => {});
+    // busboy's own errors (a body cut short: "Unexpected end of form") are the client's: a 400.
+    stream.on('error', (err: Error & { status?: number }) => {
+      if (err.status === undefined) Object.assign(err, { status: 400, expose: true, code: CoreErrorCode.MULTIPART_INVALID });
+    });
     if (!accepted.has(extname(info.filename ?? '').toLowerCase())) {
       stream.resume();
       failure ??= fail(400, `Invalid filename: ${info.filename} (its extension is not accepted; see config.multipart.fileExtensions)`);

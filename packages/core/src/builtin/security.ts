@@ -28,7 +28,7 @@ function ignoreRules(raw: unknown): (ctx: Context) => boolean {
       const re = new RegExp(r.source, r.flags.replace(/[gy]/g, ''));
       return (ctx) => re.test(ctx.path);
     }
-    if (typeof r === 'function') return (ctx) => (r as (ctx: Context) => unknown)(ctx) === true;
+    if (typeof r === 'function') return (ctx) => Boolean((r as (ctx: Context) => unknown)(ctx));
     throw new ClutchError(CoreErrorCode.CONFIG_INVALID, `config.security.csrf.ignore must be paths, RegExps or functions (ctx) => boolean, got ${String(r)}`);
   });
   return (ctx) => tests.some((t) => t(ctx));

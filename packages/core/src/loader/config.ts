@@ -6,6 +6,7 @@ import bytes from 'bytes';
 import type { AppInfo, ClutchConfig } from '../config.js';
 import { ClutchError, CoreErrorCode } from '../errors.js';
 import type { LeaderOptions } from '../leader/lease-store.js';
+import { checkSessionConfig } from '../builtin/session.js';
 import { parseInterval } from '../schedule.js';
 import { importDefault, resolveModuleFile } from './import-module.js';
 import { isPlainObject, mergeConfig, type PlainObject } from './merge-config.js';
@@ -89,6 +90,7 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
   if (typeof config.bodyParser === 'boolean') config.bodyParser = { enable: config.bodyParser };
   for (const key of ['cluster', 'messenger', 'bodyParser', 'onerror', 'static', 'session', 'security', 'multipart', 'view', 'nunjucks'] as const)
     if (!isPlainObject(config[key])) fail(key, 'an object', config[key]);
+  checkSessionConfig(config.session as PlainObject, fail);
   // egg writes keys as one comma-separated string; a list of them is taken too.
   if (Array.isArray(config.keys) && config.keys.every((k) => typeof k === 'string')) config.keys = config.keys.join(',');
   if (typeof config.keys !== 'string') fail('keys', "a string of comma-separated keys, like 'key1,key2'", config.keys);
