@@ -79,7 +79,7 @@ export function watchProject(
       } else if (entry.isFile()) note(join(rel, entry.name));
     }
   };
-  const add = (name: string, isNew: boolean) => {
+  const add = (name: string, isNew: boolean, renew = false) => {
     if (ignoredDir(name)) return;
     let ino: number;
     try {
@@ -88,7 +88,7 @@ export function watchProject(
       return; // Gone already.
     }
     const seen = watchers.get(name);
-    if (seen?.ino === ino) return;
+    if (seen?.ino === ino && !renew) return;
     // Removed and made again: the old watch is dead.
     seen?.watcher.close();
     try {
@@ -103,7 +103,7 @@ export function watchProject(
     }
   };
   // The project's own top level: its files, and folders that appear later.
-  const top = watch(dir, (_event, name) => {
+  const top = watch(dir, (event, name) => {
     if (!name) return;
     let isDir = false;
     try {
@@ -111,7 +111,9 @@ export function watchProject(
     } catch {
       // The project folder itself went away; the error handler hears about it.
     }
-    if (isDir) add(name, true);
+    // A 'rename' of a folder is it appearing or going: a watched one may have been removed and made
+    // again between two looks (even with the same inode number), so its watch is made anew.
+    if (isDir) add(name, true, event === 'rename');
     else {
       const gone = watchers.get(name);
       if (gone) {
