@@ -103,6 +103,7 @@ function peersOn(node, suffix) {
     [`node:cluster + Koa + @koa/router${suffix}`]: nodeClusterPeer(node, 'router', ['keep', 'close']),
     [`Clutch${suffix}`]: clutchPeer(node, { measure: ['start', 'keep', 'close', 'clutch-msg'] }),
     [`Clutch, no request metrics${suffix}`]: clutchPeer(node, { env: { CLUTCH_HTTP_METRICS: '0' }, measure: ['keep'] }),
+    [`Clutch, built-in plugins off${suffix}`]: clutchPeer(node, { env: { BENCH_BUILTINS: 'off' }, measure: ['keep'] }),
     [`Clutch --scheduling os${suffix}`]: clutchPeer(node, { flags: ['--scheduling', 'os'], measure: ['keep', 'close'] }),
     [`Clutch (TypeScript app)${suffix}`]: clutchPeer(node, { app: 'clutch-ts', measure: ['start'] }),
     [`raw relay${suffix}`]: rawRelayPeer(node),
@@ -323,6 +324,15 @@ for (const sx of suffixes) {
     ratio(m(`Clutch${sx}`, 'rps'), m(`Clutch, no request metrics${sx}`, 'rps')),
   );
   row(`Clutch, CLUTCH_HTTP_METRICS=0${sx}`, fmt(m(`Clutch, no request metrics${sx}`, 'rps')), '1.00×');
+}
+table('What the built-in plugins cost per request (static, session, security on by default; hello route, keep-alive, 50 connections)', ['', 'req/s', 'vs off']);
+for (const sx of suffixes) {
+  row(
+    `Clutch, built-in plugins on (the default)${sx}`,
+    fmt(m(`Clutch${sx}`, 'rps')),
+    ratio(m(`Clutch${sx}`, 'rps'), m(`Clutch, built-in plugins off${sx}`, 'rps')),
+  );
+  row(`Clutch, built-in plugins off${sx}`, fmt(m(`Clutch, built-in plugins off${sx}`, 'rps')), '1.00×');
 }
 table('Failed requests across a reload under load (8 keep-alive + 8 Connection: close, 12 s)', ['', 'failed', 'of requests']);
 for (const p of ['Clutch', 'pm2']) row(p === 'Clutch' ? 'Clutch (app reload)' : 'pm2 (pm2 reload)', fmt(m(p, 'reloadFailed')), fmt(m(p, 'reloadTotal')));

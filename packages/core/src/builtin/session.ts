@@ -33,13 +33,27 @@ export function session(config: SessionConfig, app: Koa, logger?: Logger): Middl
   // of ctx.session — even by a middleware that runs before this one (`app.use` in app.ts). It is
   // CommonJS too, so it loads synchronously and no request ever sees ctx.session missing.
   const { encrypt: _encrypt, ...options } = config;
+  const TOUCHED = Symbol('clutch.sessionTouched');
+  type Touched = Koa.Context & { [TOUCHED]?: true };
   let mw: Middleware | null = null;
   const load = (): Middleware => {
-    if (!mw) {
-      const createSession = (createRequire(import.meta.url)('koa-session') as typeof import('koa-session')).default;
-      // It defines ctx.session (and ctx.sessionOptions) on app.context, in place of the stand-in below.
-      mw = createSession(options as Parameters<typeof createSession>[0], app);
-    }
+    if (mw) return mw;
+    const createSession = (createRequire(import.meta.url)('koa-session') as typeof import('koa-session')).default;
+    // It defines ctx.session on app.context in place of the stand-in below; that is wrapped in
+    // turn, so a request that reads or writes its session is known.
+    mw = createSession(options as Parameters<typeof createSession>[0], app);
+    const real = Object.getOwnPropertyDescriptor(app.context, 'session')!;
+    Object.defineProperty(app.context, 'session', {
+      configurable: true,
+      get(this: Touched) {
+        this[TOUCHED] = true;
+        return real.get!.call(this) as unknown;
+      },
+      set(this: Touched, value: unknown) {
+        this[TOUCHED] = true;
+        real.set!.call(this, value);
+      },
+    });
     return mw;
   };
   Object.defineProperty(app.context, 'session', {
@@ -53,7 +67,16 @@ export function session(config: SessionConfig, app: Koa, logger?: Logger): Middl
       this.session = value as Koa.Context['session'];
     },
   });
-  return (ctx, next) => load()(ctx, next);
+  const cookie = `${config.key}=`;
+  const done = () => Promise.resolve();
+  // The fast path: a request that brings no session cookie and never touches ctx.session has
+  // nothing to load or save — koa-session's work (a session object, a commit) is skipped. One that
+  // touches it is committed after the app, exactly as koa-session's own middleware would.
+  return (ctx: Touched, next) => {
+    if (options.store || ctx.get('cookie').includes(cookie)) return load()(ctx, next);
+    // As koa-session's: committed after the app even when it threw (finally).
+    return next().finally(() => (ctx[TOUCHED] ? load()(ctx, done) : undefined));
+  };
 }
 
 /**

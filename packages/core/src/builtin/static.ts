@@ -11,8 +11,12 @@ export function staticFiles(config: StaticConfig, baseDir: string): Middleware {
   const prefix = config.prefix.endsWith('/') ? config.prefix : `${config.prefix}/`;
   const roots = (Array.isArray(config.dir) ? config.dir : [config.dir]).map((d) => resolve(baseDir, d));
   let send: Promise<typeof import('@koa/send').send> | null = null;
-  return async (ctx, next) => {
+  // Not async: a request outside the prefix passes through without a promise of its own.
+  return (ctx, next) => {
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || !ctx.path.startsWith(prefix)) return next();
+    return serve(ctx, next);
+  };
+  async function serve(ctx: Parameters<Middleware>[0], next: () => Promise<unknown>): Promise<unknown> {
     send ??= import('@koa/send').then((m) => m.send);
     const file = ctx.path.slice(prefix.length);
     for (const root of roots) {
@@ -28,5 +32,5 @@ export function staticFiles(config: StaticConfig, baseDir: string): Middleware {
       }
     }
     return next();
-  };
+  }
 }
