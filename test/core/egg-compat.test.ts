@@ -48,6 +48,35 @@ class Jar extends Map<string, string> {
 
 const json = <T = Record<string, unknown>>(r: Reply): T => JSON.parse(r.body) as T;
 
+/** A client with its cookies and a CSRF token, as a page would have them. */
+async function withToken(url: string): Promise<{ jar: Jar; csrf: string }> {
+  const jar = new Jar();
+  const { csrf } = json<{ csrf: string }>(await send(`${url}/csrf`, { jar }));
+  return { jar, csrf };
+}
+
+type Part = { name: string; value: string } | { name: string; filename: string; data: Buffer };
+
+/** A multipart/form-data body of `parts`, with the headers to send it (the CSRF token among them). */
+function multipartBody(parts: Part[], csrf: string): { body: Buffer; headers: Record<string, string> } {
+  const boundary = `----clutch${randomBytes(8).toString('hex')}`;
+  const body = Buffer.concat([
+    ...parts.map((p) =>
+      'value' in p
+        ? Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"\r\n\r\n${p.value}\r\n`)
+        : Buffer.concat([
+            Buffer.from(
+              `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"; filename="${p.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+            ),
+            p.data,
+            Buffer.from('\r\n'),
+          ]),
+    ),
+    Buffer.from(`--${boundary}--\r\n`),
+  ]);
+  return { body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'x-csrf-token': csrf } };
+}
+
 describe('an egg project with its imports renamed (CommonJS, egg layout)', { timeout: 90_000 }, () => {
   let app: AppProcess;
   let info: ClusterReadyInfo;
@@ -66,8 +95,7 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
     // The controller has no `edit`: no route for it.
     assert.equal((await send(`${info.url}/posts/12/edit`)).status, 404);
     // update answers PATCH and PUT, as egg's.
-    const jar = new Jar();
-    const { csrf } = json<{ csrf: string }>(await send(`${info.url}/csrf`, { jar }));
+    const { jar, csrf } = await withToken(info.url);
     for (const method of ['PATCH', 'PUT']) {
       const r = await send(`${info.url}/posts/5`, { method, jar, headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: '{}' });
       assert.deepEqual(json(r), { action: 'update', id: '5', method });
@@ -170,8 +198,7 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
   });
 
   it('takes egg-shaped body parser options, and a route can opt out of the parser', async () => {
-    const jar = new Jar();
-    const { csrf } = json<{ csrf: string }>(await send(`${info.url}/csrf`, { jar }));
+    const { jar, csrf } = await withToken(info.url);
     const custom = await send(`${info.url}/json`, {
       method: 'POST',
       jar,
@@ -190,19 +217,16 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
   });
 
   it('reads a 300 KB multipart upload through getFileStream, and refuses a file type not accepted', async () => {
-    const jar = new Jar();
-    const { csrf } = json<{ csrf: string }>(await send(`${info.url}/csrf`, { jar }));
+    const { jar, csrf } = await withToken(info.url);
     const file = randomBytes(300 * 1024);
-    const form = (name: string) => {
-      const boundary = `----clutch${randomBytes(8).toString('hex')}`;
-      const body = Buffer.concat([
-        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nholiday\r\n`),
-        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="photo"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`),
-        file,
-        Buffer.from(`\r\n--${boundary}--\r\n`),
-      ]);
-      return { body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'x-csrf-token': csrf } };
-    };
+    const form = (name: string) =>
+      multipartBody(
+        [
+          { name: 'title', value: 'holiday' },
+          { name: 'photo', filename: name, data: file },
+        ],
+        csrf,
+      );
     const ok = await send(`${info.url}/upload`, { method: 'POST', jar, ...form('photo.bin') });
     assert.equal(ok.status, 200, ok.body);
     assert.deepEqual(json(ok), {
@@ -230,22 +254,12 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
   });
 
   it('a file past multipart.fileSize fails the request (413), never the worker, and never hangs', async () => {
-    const jar = new Jar();
-    const { csrf } = json<{ csrf: string }>(await send(`${info.url}/csrf`, { jar }));
-    const files = (...sizes: number[]) => {
-      const boundary = `----clutch${randomBytes(8).toString('hex')}`;
-      const parts = sizes.map((n, i) =>
-        Buffer.concat([
-          Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="f${i}"; filename="f${i}.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`),
-          randomBytes(n),
-          Buffer.from('\r\n'),
-        ]),
+    const { jar, csrf } = await withToken(info.url);
+    const files = (...sizes: number[]) =>
+      multipartBody(
+        sizes.map((n, i) => ({ name: `f${i}`, filename: `f${i}.bin`, data: randomBytes(n) })),
+        csrf,
       );
-      return {
-        body: Buffer.concat([...parts, Buffer.from(`--${boundary}--\r\n`)]),
-        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'x-csrf-token': csrf },
-      };
-    };
     // getFileStream has its first file; the second, past 1 MB, is dropped — and must not crash the worker.
     const first = await send(`${info.url}/upload-first`, { method: 'POST', jar, ...files(10_000, 1_500_000) });
     assert.equal(first.status, 200, first.body);
@@ -262,8 +276,7 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
   });
 
   it('a client that goes away mid-upload ends the handler (no request left waiting)', async () => {
-    const jar = new Jar();
-    const { csrf } = json<{ csrf: string }>(await send(`${info.url}/csrf`, { jar }));
+    const { jar, csrf } = await withToken(info.url);
     const boundary = 'clutchabort';
     const req = request(`${info.url}/upload`, {
       method: 'POST',
@@ -322,8 +335,11 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
     assert.equal((await send(`${info.url}/upper`)).body, 'HELLO EGG (/UPPER)');
   });
 
-  it("ctx.curl's timeout covers the body: a stalled one is an HttpClientRequestTimeoutError", async () => {
-    assert.deepEqual(json(await send(`${info.url}/curl-stall`)), { name: 'HttpClientRequestTimeoutError' });
+  it("ctx.curl's failures are egg's, coded: a stalled body times out (HttpClientRequestTimeoutError), a refused connection is a RequestError", async () => {
+    assert.deepEqual(json(await send(`${info.url}/curl-stall`)), {
+      stalled: { name: 'HttpClientRequestTimeoutError', code: 'CLUTCH_ERR_HTTPCLIENT_TIMEOUT' },
+      refused: { name: 'RequestError', code: 'CLUTCH_ERR_HTTPCLIENT_FAILED' },
+    });
   });
 
   it("ctx.curl and app.httpclient speak egg's options, on Node's fetch", async () => {

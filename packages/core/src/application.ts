@@ -73,7 +73,6 @@ export class Application extends Koa implements Bootable {
   view: ViewManager | null = null;
   readonly #core: ProcessCore;
   readonly #jobs = new BackgroundJobs();
-  #Helper: new (ctx: Context) => Helper = Helper;
 
   constructor(options: FrameworkStartOptions) {
     super();
@@ -89,7 +88,6 @@ export class Application extends Koa implements Bootable {
     cacheRouteMatches(router);
     this.router = eggRoutes(router, () => this.controller);
     contextExtras(this, this.logger, this.#jobs);
-    Object.defineProperty(this.context, 'curl', { configurable: true, writable: true, value: curl });
     notProvided([
       [this, 'app', NOT_PROVIDED.app],
       [this.context, 'ctx', { ...NOT_PROVIDED.app, ...NOT_PROVIDED.context }],
@@ -201,12 +199,10 @@ export class Application extends Koa implements Bootable {
     const AppHelper = class extends Helper {};
     notProvided([[AppHelper.prototype, 'ctx.helper', NOT_PROVIDED.helper]]);
     await loadExtend(units, 'helper', AppHelper.prototype);
-    this.#Helper = AppHelper;
-    const Made = this.#Helper;
     Object.defineProperty(this.context, 'helper', {
       configurable: true,
       get(this: Context & { [HELPER]?: Helper }) {
-        return (this[HELPER] ??= new Made(this));
+        return (this[HELPER] ??= new AppHelper(this));
       },
     });
   }

@@ -130,9 +130,6 @@ export interface SessionConfig {
   [option: string]: unknown;
 }
 
-/** A `security.csrf.ignore` rule: a path (and what is under it), a RegExp tested on the path, or a function of the context. */
-export type CsrfRule = string | RegExp | ((ctx: import('./context.js').Context) => boolean);
-
 export interface SecurityConfig {
   csrf: {
     enable: boolean;
@@ -143,7 +140,7 @@ export interface SecurityConfig {
     /** The cookie holding the secret the tokens are made from. */
     cookieName: string;
     /** Paths not checked (a prefix string or a RegExp, or a list of them), e.g. a webhook. */
-    ignore?: CsrfRule | CsrfRule[];
+    ignore?: PathRule | PathRule[];
   };
   /** X-Frame-Options (default SAMEORIGIN). */
   xframe: { enable: boolean; value: string };

@@ -65,6 +65,7 @@ export function contextExtras(app: Koa, logger: Logger, jobs: BackgroundJobs): v
         return this.logger;
       },
     },
+    curl: { configurable: true, writable: true, value: curl },
     httpclient: { configurable: true, writable: true, value: { request: curl, curl } },
     /** egg's: the request came from XMLHttpRequest. */
     isAjax: {

@@ -66,6 +66,10 @@ export const CoreErrorCode = {
   MULTIPART_INVALID: 'CLUTCH_ERR_MULTIPART_INVALID',
   /** `ctx.render` found no template of that name, or no engine for its extension. */
   VIEW_NOT_FOUND: 'CLUTCH_ERR_VIEW_NOT_FOUND',
+  /** ctx.curl / app.httpclient: no whole answer within `timeout` (the error's name is egg's HttpClientRequestTimeoutError). */
+  HTTPCLIENT_TIMEOUT: 'CLUTCH_ERR_HTTPCLIENT_TIMEOUT',
+  /** ctx.curl / app.httpclient: the connection failed (RequestError), or a `dataType: 'json'` body did not parse (JSONResponseFormatError). */
+  HTTPCLIENT_FAILED: 'CLUTCH_ERR_HTTPCLIENT_FAILED',
 } as const;
 
 export type CoreErrorCode = (typeof CoreErrorCode)[keyof typeof CoreErrorCode];

@@ -1,3 +1,5 @@
+import { CoreErrorCode } from './errors.js';
+
 /** egg's (urllib's) request options, as `ctx.curl(url, options)` takes them. */
 export interface CurlOptions {
   method?: string;
@@ -40,7 +42,8 @@ function form(data: Record<string, unknown>): URLSearchParams {
  * egg's `app.curl` / `ctx.curl` / `app.httpclient.request`, on Node's own fetch (undici): the same
  * options and result shape (`{ status, headers, data, res }`), and egg's error names: a timeout is an
  * `HttpClientRequestTimeoutError`, a refused or broken connection a `RequestError`, a `dataType:
- * 'json'` body that does not parse a `JSONResponseFormatError`. Any status is a result, never a throw.
+ * 'json'` body that does not parse a `JSONResponseFormatError` — coded CLUTCH_ERR_HTTPCLIENT_TIMEOUT
+ * or CLUTCH_ERR_HTTPCLIENT_FAILED. Any status is a result, never a throw.
  */
 export async function curl<T = unknown>(url: string | URL, options: CurlOptions = {}): Promise<CurlResult<T>> {
   const method = (options.method ?? 'GET').toUpperCase();
@@ -81,6 +84,7 @@ export async function curl<T = unknown>(url: string | URL, options: CurlOptions 
       ),
       {
         name: timedOut ? 'HttpClientRequestTimeoutError' : 'RequestError',
+        code: timedOut ? CoreErrorCode.HTTPCLIENT_TIMEOUT : CoreErrorCode.HTTPCLIENT_FAILED,
       },
     );
   }
@@ -92,6 +96,7 @@ export async function curl<T = unknown>(url: string | URL, options: CurlOptions 
     } catch (err) {
       throw Object.assign(new Error(`${method} ${target.href}: the response (status ${response.status}) is not JSON`, { cause: err }), {
         name: 'JSONResponseFormatError',
+        code: CoreErrorCode.HTTPCLIENT_FAILED,
       });
     }
   }

@@ -4,35 +4,13 @@ import { createRequire } from 'node:module';
 import type Tokens from 'csrf';
 import type { SecurityConfig } from '../config.js';
 import { ClutchError, CoreErrorCode } from '../errors.js';
+import { ruleTest } from '../loader/middleware.js';
 
 /** Methods that change nothing: never checked (RFC 9110 §9.2.1). */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 const SECRET = Symbol('clutch.csrfSecret');
 
 type WithSecret = Context & { [SECRET]?: string };
-
-/**
- * `csrf.ignore` as egg matches paths: a string is a path and everything under it (`'/api'` is `/api`
- * and `/api/…`, never `/apiadmin`), a RegExp is tested on the path, a function is given the context.
- * A rule of another kind fails the start.
- */
-function ignoreRules(raw: unknown): (ctx: Context) => boolean {
-  if (raw === undefined) return () => false;
-  const rules = (Array.isArray(raw) ? raw : [raw]) as unknown[];
-  const tests = rules.map((r): ((ctx: Context) => boolean) => {
-    if (typeof r === 'string') {
-      const under = r.endsWith('/') ? r : `${r}/`;
-      return (ctx) => ctx.path === r || ctx.path.startsWith(under);
-    }
-    if (r instanceof RegExp) {
-      const re = new RegExp(r.source, r.flags.replace(/[gy]/g, ''));
-      return (ctx) => re.test(ctx.path);
-    }
-    if (typeof r === 'function') return (ctx) => Boolean((r as (ctx: Context) => unknown)(ctx));
-    throw new ClutchError(CoreErrorCode.CONFIG_INVALID, `config.security.csrf.ignore must be paths, RegExps or functions (ctx) => boolean, got ${String(r)}`);
-  });
-  return (ctx) => tests.some((t) => t(ctx));
-}
 
 /**
  * Built-in plugin **security**, as egg's: every unsafe request (POST, PUT, PATCH, DELETE, …) must
@@ -50,7 +28,8 @@ export function security(config: SecurityConfig, app: Koa): Middleware {
     get: (): Tokens => (made ??= new (createRequire(import.meta.url)('csrf') as typeof Tokens)()),
   };
   const csrf = config.csrf;
-  const ignored = ignoreRules(csrf.ignore);
+  // Paths as every match/ignore option reads them: '/api' is /api and what is under it, never /apiadmin.
+  const ignored = csrf.ignore === undefined ? () => false : ruleTest(csrf.ignore, 'config.security.csrf.ignore', CoreErrorCode.CONFIG_INVALID);
   const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: false, overwrite: true };
   const secretOf = (ctx: WithSecret): string | undefined => (ctx[SECRET] ??= ctx.cookies.get(csrf.cookieName, { signed: false }) || undefined);
   Object.defineProperties(app.context, {

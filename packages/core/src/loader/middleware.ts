@@ -16,9 +16,10 @@ type Rule = NonNullable<MiddlewareOptions['match']>;
 /**
  * A `match`/`ignore` option as a test of the request: a string is a path and what is under it, a RegExp is tested
  * on the path (without the g and y flags, which make `test` stateful), a function is given the
- * context; a list matches when one of them does. Anything else fails the start, naming `label`.
+ * context; a list matches when one of them does. Anything else fails the start with `code`, naming
+ * `label`. The built-ins' path options (`security.csrf.ignore`) are read the same way.
  */
-function ruleTest(rule: Rule, label: string): (ctx: Context) => boolean {
+export function ruleTest(rule: Rule, label: string, code: CoreErrorCode = CoreErrorCode.MIDDLEWARE_INVALID): (ctx: Context) => boolean {
   const tests = (Array.isArray(rule) ? rule : [rule]).map((r: unknown): ((ctx: Context) => boolean) => {
     if (typeof r === 'string') {
       // A path and what is under it, as egg's path matching: '/public' is /public and /public/…, never /publicity.
@@ -30,10 +31,7 @@ function ruleTest(rule: Rule, label: string): (ctx: Context) => boolean {
       return (ctx) => re.test(ctx.path);
     }
     if (typeof r === 'function') return (ctx) => Boolean((r as (ctx: Context) => unknown)(ctx));
-    throw new ClutchError(
-      CoreErrorCode.MIDDLEWARE_INVALID,
-      `${label} must be a path, a RegExp, a function (ctx) => boolean, or a list of them; got ${String(r)}`,
-    );
+    throw new ClutchError(code, `${label} must be a path, a RegExp, a function (ctx) => boolean, or a list of them; got ${String(r)}`);
   });
   return (ctx) => tests.some((t) => t(ctx));
 }
