@@ -44,6 +44,15 @@ async function projectMetrics(baseDir: string): Promise<unknown[] | null> {
 export async function prepare(options: { baseDir: string; logger: Logger }): Promise<void> {
   const { compileProject, CACHE_DIR } = await import('./typescript/cache.js');
   const result = await compileProject(options.baseDir);
+  if (result.unwritable) {
+    const { CoreErrorCode } = await import('./errors.js');
+    options.logger.warn(
+      '[%s] typescript: %s cannot be written (%s): the agent and the workers compile what changed in memory (esbuild in each), and serve the code on disk',
+      CoreErrorCode.TYPESCRIPT_CACHE_UNWRITABLE,
+      CACHE_DIR,
+      result.unwritable.code ?? result.unwritable.message,
+    );
+  }
   if (result.files > 0)
     options.logger.info(
       'typescript: %d files, %d compiled now in %dms (esbuild, into %s); the agent and workers load JavaScript',

@@ -3,18 +3,14 @@
  * (Node 20). They read compiled JavaScript from the cache; only a cache miss loads esbuild, here.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { transformFile, transformSettings } from './cache.js';
-import { cachedSource, isTsUrl, readManifest, tsCandidates, type HookState } from './resolve-ts.js';
-import { fileURLToPath } from 'node:url';
-import { readFile } from 'node:fs/promises';
+import { transformFile, type TransformSettings } from './cache.js';
+import { isTsUrl, lookUp, tsCandidates, type HookState } from './resolve-ts.js';
 
-let state: HookState = { cacheDir: '', manifest: {} };
-let baseDir = '';
+let state: HookState = { cacheDir: '', settings: { tsconfigRaw: { compilerOptions: {} } } };
 let port: MessagePort | undefined;
 
-export function initialize(data: { cacheDir: string; baseDir: string; port?: MessagePort }): void {
-  state = { cacheDir: data.cacheDir, manifest: readManifest(data.cacheDir) };
-  baseDir = data.baseDir;
+export function initialize(data: { cacheDir: string; settings: TransformSettings; port?: MessagePort }): void {
+  state = { cacheDir: data.cacheDir, settings: data.settings };
   port = data.port;
 }
 
@@ -39,10 +35,8 @@ export async function resolve(specifier: string, context: { parentURL?: string }
 
 export async function load(url: string, context: object, next: Next<[string, object], Loaded>): Promise<Loaded> {
   if (!isTsUrl(url)) return next(url, context);
-  const cached = cachedSource(state, url);
-  if (cached !== null) return { format: 'module', source: cached, shortCircuit: true };
-  const file = fileURLToPath(url);
+  const { file, source, code } = lookUp(state, url);
+  if (code !== null) return { format: 'module', source: code, shortCircuit: true };
   port?.postMessage(file);
-  const code = await transformFile(file, await readFile(file, 'utf8'), await transformSettings(baseDir));
-  return { format: 'module', source: code, shortCircuit: true };
+  return { format: 'module', source: await transformFile(file, source, state.settings), shortCircuit: true };
 }

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import module from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '@clutch/cluster';
 import { CACHE_DIR, esbuildOptions, settingsFromTsconfig, type TransformSettings } from './cache.js';
-import { cachedSource, isTsUrl, readManifest, tsCandidates, type HookState } from './resolve-ts.js';
+import { isTsUrl, lookUp, tsCandidates, type HookState } from './resolve-ts.js';
 
 type SyncHooks = {
   resolve(specifier: string, context: { parentURL?: string }, next: (s: string, c: { parentURL?: string }) => { url: string }): { url: string };
@@ -23,8 +22,8 @@ type SyncHooks = {
  */
 export async function installTypeScript(baseDir: string, logger: Logger | null): Promise<void> {
   const cacheDir = join(baseDir, CACHE_DIR);
-  const manifest = readManifest(cacheDir);
-  const count = Object.keys(manifest).length;
+  // Read once, as the master read it when it compiled: part of every entry's key.
+  const settings = settingsFromTsconfig(readOrNull(join(baseDir, 'tsconfig.json')));
   const misses = new Set<string>();
   const miss = (file: string) => {
     if (misses.size === 0) logger?.warn('typescript: %s is not in the compiled cache; compiling it in this process (esbuild)', file);
@@ -32,8 +31,7 @@ export async function installTypeScript(baseDir: string, logger: Logger | null):
   };
   const registerHooks = (module as unknown as { registerHooks?: (hooks: SyncHooks) => void }).registerHooks;
   if (registerHooks) {
-    const state: HookState = { cacheDir, manifest };
-    let settings: TransformSettings | null = null;
+    const state: HookState = { cacheDir, settings };
     registerHooks({
       resolve(specifier, context, next) {
         try {
@@ -51,12 +49,10 @@ export async function installTypeScript(baseDir: string, logger: Logger | null):
       },
       load(url, context, next) {
         if (!isTsUrl(url)) return next(url, context);
-        const cached = cachedSource(state, url);
-        if (cached !== null) return { format: 'module', source: cached, shortCircuit: true };
-        const file = fileURLToPath(url);
+        const { file, source, code } = lookUp(state, url);
+        if (code !== null) return { format: 'module', source: code, shortCircuit: true };
         miss(file);
-        settings ??= settingsFromTsconfig(readOrNull(join(baseDir, 'tsconfig.json')));
-        return { format: 'module', source: compileSync(file, settings), shortCircuit: true };
+        return { format: 'module', source: compileSync(file, source, state.settings), shortCircuit: true };
       },
     });
   } else {
@@ -64,13 +60,12 @@ export async function installTypeScript(baseDir: string, logger: Logger | null):
     const { port1, port2 } = new MessageChannel();
     port1.on('message', (file: string) => miss(file));
     port1.unref();
-    module.register(new URL('./hooks-async.js', import.meta.url), { data: { cacheDir, baseDir, port: port2 }, transferList: [port2] });
+    module.register(new URL('./hooks-async.js', import.meta.url), { data: { cacheDir, settings, port: port2 }, transferList: [port2] });
   }
   // Stack traces show the .ts lines (the cache carries inline source maps).
   process.setSourceMapsEnabled(true);
   logger?.info(
-    'typescript: loaded as the JavaScript the master compiled (%d files in %s; %s hooks, no transpiler here)',
-    count,
+    'typescript: loaded as the JavaScript the master compiled (from %s; %s hooks, no transpiler here)',
     CACHE_DIR,
     registerHooks ? 'in-thread' : 'off-thread',
   );
@@ -78,10 +73,10 @@ export async function installTypeScript(baseDir: string, logger: Logger | null):
 
 let esbuildSync: typeof import('esbuild') | null = null;
 
-function compileSync(file: string, settings: TransformSettings): string {
+function compileSync(file: string, source: string, settings: TransformSettings): string {
   // Loaded on the first miss only, with require: a load hook cannot await an import.
   esbuildSync ??= module.createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
-  return esbuildSync.transformSync(readFileSync(file, 'utf8'), esbuildOptions(file, settings)).code;
+  return esbuildSync.transformSync(source, esbuildOptions(file, settings)).code;
 }
 
 function readOrNull(file: string): string | null {

@@ -5,38 +5,28 @@
  * as TypeScript's own resolution does.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Manifest } from './cache.js';
+import { cacheKey, readEntrySync, type TransformSettings } from './cache.js';
 
 export interface HookState {
   cacheDir: string;
-  manifest: Manifest['files'];
-}
-
-/** Reads the manifest the master wrote; none yet (no master: a test's own process) is an empty one. */
-export function readManifest(cacheDir: string): Manifest['files'] {
-  try {
-    return (JSON.parse(readFileSync(join(cacheDir, 'manifest.json'), 'utf8')) as Manifest).files;
-  } catch {
-    return {};
-  }
+  /** The project's compiler settings, as the master read them from tsconfig.json (part of every entry's key). */
+  settings: TransformSettings;
 }
 
 export function isTsUrl(url: string): boolean {
   return url.startsWith('file:') && /\.m?ts$/.test(url) && !/\.d\.m?ts$/.test(url);
 }
 
-/** The compiled JavaScript of a `.ts` URL from the cache, or null on a miss (a file the master did not see, or changed since). */
-export function cachedSource(state: HookState, url: string): string | null {
+/**
+ * A `.ts` URL's file, its source as it is on disk now, and the compiled JavaScript of exactly that
+ * source from the cache — or null: a file the master did not compile (it changed since, the cache
+ * could not be written, no master ran), or an entry that is not intact. The caller compiles then.
+ */
+export function lookUp(state: HookState, url: string): { file: string; source: string; code: string | null } {
   const file = fileURLToPath(url);
-  const name = state.manifest[file];
-  if (!name) return null;
-  try {
-    return readFileSync(join(state.cacheDir, name), 'utf8');
-  } catch {
-    return null;
-  }
+  const source = readFileSync(file, 'utf8');
+  return { file, source, code: readEntrySync(state.cacheDir, cacheKey(file, source, state.settings)) };
 }
 
 /** Other specifiers to try for a relative one that did not resolve: `./x.js` → `./x.ts`, `./x` → `./x.ts`, `./x/index.ts`. */
