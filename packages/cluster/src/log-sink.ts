@@ -167,7 +167,10 @@ export class StreamSink implements LineSink {
 
 function isFile(fd: number): boolean {
   try {
-    return fstatSync(fd).isFile();
+    // bigint: Node 20's plain fstat leaves a pipe's mode in the buffer that realpathSync's cache
+    // path reads back, and every module under a symlinked node_modules then resolves unresolved —
+    // a CommonJS package imported from ESM loads twice and its default export comes back empty.
+    return fstatSync(fd, { bigint: true }).isFile();
   } catch {
     return false;
   }

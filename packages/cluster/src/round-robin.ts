@@ -39,7 +39,8 @@ type NativeServerHandle = { onconnection: (err: number, handle: RawHandle | unde
 /** True when `path` is a unix socket that refuses connections: no process listens on it. */
 async function staleSocket(path: string): Promise<boolean> {
   try {
-    if (!lstatSync(path).isSocket()) return false;
+    // bigint: a plain lstat of a socket would mislead Node 20's realpathSync cache (see log-sink.ts).
+    if (!lstatSync(path, { bigint: true }).isSocket()) return false;
   } catch {
     return false;
   }
