@@ -15,14 +15,13 @@ import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { NOBODY } from './users.ts';
 
 const cleanups = new Set<() => void>();
 process.on('exit', () => {
   for (const c of cleanups) c();
 });
 
-/** PostgreSQL refuses to run as root: a test process running as root runs it as nobody, a user every Linux has (nothing is created, so nothing is left to undo). */
-const NOBODY = 65534;
 /** How much of a server's output is kept for an error message. */
 const OUTPUT_TAIL = 16 * 1024;
 
@@ -132,7 +131,7 @@ async function postgresBinaries(): Promise<PostgresBinaries> {
   return (await import(pathToFileURL(entry).href)) as PostgresBinaries;
 }
 
-/** Run as this user, or as nobody when this is root (PostgreSQL refuses root). */
+/** Run as this user, or as nobody when this is root: PostgreSQL refuses root, and nobody needs no user created (nothing is left to undo). */
 function postgresUser(): { uid?: number; gid?: number } {
   return process.getuid?.() === 0 ? { uid: NOBODY, gid: NOBODY } : {};
 }
