@@ -143,7 +143,12 @@ function postgresHint(binaries: PostgresBinaries): string {
     : '';
 }
 
-/** PostgreSQL from the npm registry (no system PostgreSQL needed), trust auth on 127.0.0.1, fsync off. */
+/**
+ * PostgreSQL from the npm registry (no system PostgreSQL needed), trust auth on 127.0.0.1. fsync is
+ * off: a commit reaches the OS, not the disk, so it survives the server's crash but not the
+ * machine's. synchronous_commit stays on: off, the last commits (a lease, a token) are lost when
+ * `halt()` stops the server as a crash would, and the leader tests hold that tokens only grow.
+ */
 export async function startPostgres(): Promise<StoreServer> {
   const binaries = await postgresBinaries();
   const user = postgresUser();
@@ -167,7 +172,7 @@ export async function startPostgres(): Promise<StoreServer> {
     throw new ServerStartError(`initdb failed: ${e.stderr ?? e.message}${libs}`, { cause: err });
   }
   const port = await freePort();
-  const args = ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'synchronous_commit=off'];
+  const args = ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', dir, '-c', 'fsync=off'];
   let child: ChildProcess | null = null;
   const start = async () => {
     child = await spawnUntilReady('postgres', binaries.postgres, args, { ...user, env }, 'database system is ready to accept connections', 20_000, hint);
