@@ -1,9 +1,12 @@
 // Runs every test/**/*.test.ts and apps/*/test/*.test.ts with node's test runner. Node 20's `--test` expands no globs, so the
 // files are listed here; TypeScript runs through tsx. Process tests start real clusters, so files
 // run two at a time (this is sized for a 2-core machine) and each test sets its own deadlines.
+// Before any suite, the servers they need that no npm package ships (redis-server) are installed
+// or the run stops at once, saying what to install (test/system-servers.js).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureSystemServers } from './system-servers.js';
 
 const root = new URL('.', import.meta.url).pathname;
 const only = process.argv.slice(2);
@@ -23,5 +26,7 @@ if (files.length === 0) {
   console.error('test/run.js: no test files found');
   process.exit(1);
 }
+const servers = ensureSystemServers(files);
+if (servers !== 0) process.exit(servers);
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

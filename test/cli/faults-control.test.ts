@@ -1,18 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { controlSocketPath, pidFilePath, type ClusterStatus } from '@clutch/cluster';
 import { APP_BIN, AppProcess, appStatus, isAlive, runApp, waitGone } from '../helpers/cluster.ts';
 import { getJson } from '../helpers/http.ts';
 import { copyFixture } from '../helpers/project.ts';
+import { NOBODY, nodeForOthers } from '../helpers/users.ts';
 
 const allPids = (s: ClusterStatus) => [s.master.pid, ...(s.agent ? [s.agent.pid] : []), ...s.workers.map((w) => w.pid)];
-/** The unprivileged user the tests act as when they need another user; it owns nothing here. */
-const NOBODY = 65534;
-
 /** /proc/<pid>/stat, or '' once the pid is gone. */
 function statOf(pid: number): string {
   try {
@@ -20,22 +18,6 @@ function statOf(pid: number): string {
   } catch {
     return '';
   }
-}
-
-/** True when any user may run `file`: it and every folder above it are open to others. */
-function openToOthers(file: string): boolean {
-  for (let p = file; ; p = dirname(p)) {
-    if ((statSync(p).mode & 0o001) === 0) return false;
-    if (p === dirname(p)) return true;
-  }
-}
-
-/** A node binary another user can run: this one, unless it lives in a private folder (npx's cache under /root). */
-function nodeForOthers(): string {
-  const candidates = [process.execPath, ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'node'))];
-  const found = candidates.find((c) => existsSync(c) && openToOthers(c));
-  if (!found) throw new Error(`no node binary that uid ${NOBODY} may run (tried ${candidates.join(', ')})`);
-  return found;
 }
 
 /** Runs `app <args>` as another user; resolves with its exit code and output. */
