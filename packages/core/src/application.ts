@@ -22,7 +22,9 @@ import { security } from './builtin/security.js';
 import { session } from './builtin/session.js';
 import { staticFiles } from './builtin/static.js';
 import { view, ViewManager, type ViewLocals } from './builtin/view.js';
-import { ANONYMOUS, BackgroundJobs, NOT_PROVIDED, STARTED, contextExtras, notProvided, signCookiesByDefault } from './context-extras.js';
+import { BackgroundJobs } from './background-jobs.js';
+import { ANONYMOUS, STARTED, contextLogger } from './context-logger.js';
+import { NOT_PROVIDED, contextExtras, notProvided, signCookiesByDefault } from './context-extras.js';
 import { Helper } from './helper.js';
 import { curl } from './httpclient.js';
 import { loadExtend } from './loader/extend.js';
@@ -31,8 +33,7 @@ import { eggRoutes, type ClutchRouter } from './router.js';
 import { RequestErrorLog } from './request-errors.js';
 import { cacheRouteMatches } from './route-cache.js';
 import type { LoadUnit } from './loader/plugins.js';
-import { loadSchedules } from './loader/schedules.js';
-import { SCHEDULE_ACTION, type ScheduleRun } from './scheduler.js';
+import { serveSchedules } from './schedule-runner.js';
 import { loadServices } from './loader/services.js';
 import { Service, serviceAccessor, type ServiceTree } from './service.js';
 import { Controller } from './controller.js';
@@ -87,7 +88,9 @@ export class Application extends Koa implements Bootable {
     const router = new Router();
     cacheRouteMatches(router);
     this.router = eggRoutes(router, () => this.controller);
-    contextExtras(this, this.logger, this.#jobs);
+    contextLogger(this, this.logger);
+    this.#jobs.attach(this);
+    contextExtras(this);
     notProvided([
       [this, 'app', NOT_PROVIDED.app],
       [this.context, 'ctx', { ...NOT_PROVIDED.app, ...NOT_PROVIDED.context }],
@@ -271,24 +274,6 @@ export class Application extends Koa implements Bootable {
       await (define as (app: Application) => unknown)(this);
     }
 
-    // The agent times the schedules; this worker runs a task when asked.
-    const tasks = new Map((await loadSchedules(this.units)).map((s) => [s.key, s]));
-    // The worker's own guard against overlap: an agent that replaced another (a reload) does not
-    // know about runs the old one started; a task still running here answers false (skipped).
-    const running = new Set<string>();
-    this.messenger.handle(SCHEDULE_ACTION, async ({ key, tick, token }: ScheduleRun) => {
-      const schedule = tasks.get(key);
-      if (!schedule) throw new ClutchError(CoreErrorCode.SCHEDULE_INVALID, `No schedule ${key} in this worker`);
-      if (running.has(key)) return false;
-      running.add(key);
-      try {
-        const ctx = this.createAnonymousContext();
-        ctx.schedule = { name: key, tick: tick ?? Date.now(), token: token ?? null };
-        await schedule.task(ctx);
-      } finally {
-        running.delete(key);
-      }
-      return true;
-    });
+    await serveSchedules(this);
   }
 }

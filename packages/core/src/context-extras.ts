@@ -1,67 +1,19 @@
 import type { Logger } from '@clutch/cluster';
 import type Koa from 'koa';
 import type { Context } from 'koa';
-import type { Context as ClutchContext } from './context.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
 import { curl } from './httpclient.js';
 
-const LOGGER = Symbol('clutch.ctxLogger');
-/** When the request began (performance.now()), set as its context is made. */
-export const STARTED = Symbol('clutch.started');
-/** A context made outside any request (schedules): no response to wait for. */
-export const ANONYMOUS = Symbol('clutch.anonymous');
-
-type Ctx = Context & { [LOGGER]?: Logger; [STARTED]?: number; [ANONYMOUS]?: boolean; schedule?: { name: string } };
-
-/** The request as egg's context logger shows it: `[ip method path +ms]`. */
-function prefix(ctx: Ctx): string {
-  if (ctx[ANONYMOUS]) return ctx.schedule ? `[schedule ${ctx.schedule.name}]` : '[-]';
-  const ms = ctx[STARTED] === undefined ? 0 : Math.round(performance.now() - ctx[STARTED]);
-  return `[${ctx.ip || '-'} ${ctx.method} ${ctx.path} +${ms}ms]`;
-}
-
-/** Jobs started by runInBackground and not yet settled: a stop waits for them before beforeClose. */
-export class BackgroundJobs {
-  readonly #pending = new Set<Promise<void>>();
-
-  add(job: Promise<void>): void {
-    this.#pending.add(job);
-    void job.finally(() => this.#pending.delete(job));
-  }
-
-  /** Resolves once every job has settled, or after `ms`; how many were still running. */
-  async settle(ms: number): Promise<number> {
-    if (this.#pending.size === 0) return 0;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-    await Promise.race([Promise.allSettled([...this.#pending]), late]);
-    clearTimeout(timer);
-    return this.#pending.size;
-  }
-}
-
 /**
- * What egg's context has and Koa's lacks: `ctx.logger`, whose lines carry the request, and
- * `ctx.runInBackground(fn)`, a job that runs once the response is sent and whose failure is logged
- * with the request (never thrown at the client). A stop lets running jobs finish first.
+ * What egg's context has and Koa's lacks: `ctx.coreLogger`, `ctx.curl` and `ctx.httpclient`,
+ * `ctx.isAjax`, `ctx.acceptJSON`.
  */
-export function contextExtras(app: Koa, logger: Logger, jobs: BackgroundJobs): void {
+export function contextExtras(app: Koa): void {
   Object.defineProperties(app.context, {
-    logger: {
-      configurable: true,
-      get(this: Ctx): Logger {
-        return (this[LOGGER] ??= {
-          debug: (m, ...a) => logger.debug(`${prefix(this)} ${m}`, ...a),
-          info: (m, ...a) => logger.info(`${prefix(this)} ${m}`, ...a),
-          warn: (m, ...a) => logger.warn(`${prefix(this)} ${m}`, ...a),
-          error: (m, ...a) => logger.error(`${prefix(this)} ${m}`, ...a),
-        });
-      },
-    },
     /** egg's: Clutch has one logger per process, so the core logger is the context logger. */
     coreLogger: {
       configurable: true,
-      get(this: Ctx): Logger {
+      get(this: Context): Logger {
         return this.logger;
       },
     },
@@ -70,44 +22,17 @@ export function contextExtras(app: Koa, logger: Logger, jobs: BackgroundJobs): v
     /** egg's: the request came from XMLHttpRequest. */
     isAjax: {
       configurable: true,
-      get(this: Ctx): boolean {
+      get(this: Context): boolean {
         return this.get('x-requested-with') === 'XMLHttpRequest';
       },
     },
     /** egg's: the client wants JSON — a `.json` path, a JSON response type set, or Accept preferring it. */
     acceptJSON: {
       configurable: true,
-      get(this: Ctx): boolean {
+      get(this: Context): boolean {
         return this.path.endsWith('.json') || (this.response.type ?? '').includes('json') || this.accepts('html', 'text', 'json') === 'json';
       },
     },
-    runInBackground: {
-      configurable: true,
-      value(this: Ctx, fn: (ctx: ClutchContext) => unknown): void {
-        jobs.add(background(this, fn));
-      },
-    },
-  });
-}
-
-/** One runInBackground job: after the response, its outcome logged with the request. */
-function background(ctx: Ctx, fn: (ctx: ClutchContext) => unknown): Promise<void> {
-  const name = fn.name || 'anonymous';
-  return new Promise<void>((resolve) => {
-    const run = () => {
-      const began = performance.now();
-      const ms = () => Math.round(performance.now() - began);
-      Promise.resolve()
-        .then(() => fn(ctx as unknown as ClutchContext))
-        .then(
-          () => ctx.logger.debug('background job %s done in %dms', name, ms()),
-          (err: unknown) => ctx.logger.error('background job %s failed after %dms: %s', name, ms(), err instanceof Error ? (err.stack ?? err.message) : err),
-        )
-        .finally(resolve);
-    };
-    // After the response: 'close' comes once it is sent (or the client went away).
-    if (ctx[ANONYMOUS] || ctx.res.writableFinished || ctx.res.destroyed) setImmediate(run);
-    else ctx.res.once('close', run);
   });
 }
 
@@ -201,8 +126,6 @@ export function notProvided(targets: Array<[object, string, Record<string, strin
 
 declare module 'koa' {
   interface DefaultContext {
-    /** The app's logger; each line begins with the request: `[ip method path +ms]`. */
-    readonly logger: Logger;
     /** egg's `ctx.curl(url, options)`, on Node's fetch (see CurlOptions). */
     curl: typeof import('./httpclient.js').curl;
     /** egg's `ctx.httpclient.request(url, options)`, the same client as ctx.curl. */
@@ -213,7 +136,5 @@ declare module 'koa' {
     readonly isAjax: boolean;
     /** egg's: a `.json` path, a JSON response type, or an Accept that prefers JSON. */
     readonly acceptJSON: boolean;
-    /** Runs `fn(ctx)` after the response is sent; a failure is logged, never thrown. A stop waits for it. */
-    runInBackground(fn: (ctx: ClutchContext) => unknown): void;
   }
 }

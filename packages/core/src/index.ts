@@ -4,6 +4,8 @@
 export type {} from './builtin/session.js';
 export type {} from './builtin/security.js';
 export type {} from './context-extras.js';
+export type {} from './context-logger.js';
+export type {} from './background-jobs.js';
 export { Application } from './application.js';
 export { Agent } from './agent.js';
 export { Controller, type ActionsOf, type ControllerAction, type ControllerTree } from './controller.js';

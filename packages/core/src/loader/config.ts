@@ -166,7 +166,7 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
   if (showDetails !== undefined && typeof showDetails !== 'boolean') fail('onerror.showDetails', 'true or false', showDetails);
 }
 
-/** Checks `cluster.leader` and fills its defaults (SPEC §9): 15 s, 10 s, 2 s, the project's name. */
+/** Checks `cluster.leader` and fills its defaults (docs/scaling.md): 15 s, 10 s, 2 s, the project's name. */
 function checkLeader(raw: unknown, projectName: string, fail: (path: string, expected: string, value: unknown) => never): LeaderOptions {
   const input = raw === undefined ? {} : raw;
   if (!isPlainObject(input))
@@ -195,7 +195,7 @@ function checkLeader(raw: unknown, projectName: string, fail: (path: string, exp
 export type ConfigSources = Record<string, string>;
 
 /**
- * Loads the config of every unit in the order SPEC §2 sets — the framework's defaults, each
+ * Loads the config of every unit in the order docs/concepts.md#config gives — the framework's defaults, each
  * plugin's config.default, the project's config.default, each plugin's config.<env>, the
  * project's config.<env> — deep-merging each over the last (arrays replace), and records which
  * file set each key. A plugin's `middleware` list is its own: it goes to `coreMiddleware`, in

@@ -3,6 +3,7 @@ import type { Context, Middleware } from 'koa';
 import type { Application } from '../application.js';
 import type { MiddlewareOptions } from '../config.js';
 import { ClutchError, CoreErrorCode } from '../errors.js';
+import { ruleTest } from '../path-rules.js';
 import { importDefault } from './import-module.js';
 import { camelCase, listModules } from './list-modules.js';
 import { isPlainObject } from './merge-config.js';
@@ -10,31 +11,6 @@ import type { LoadUnit } from './plugins.js';
 
 /** app/middleware/<name>.ts: `export default (options, app) => koaMiddleware`. */
 export type MiddlewareFactory<O = Record<string, unknown>> = (options: O & MiddlewareOptions, app: Application) => Middleware;
-
-type Rule = NonNullable<MiddlewareOptions['match']>;
-
-/**
- * A `match`/`ignore` option as a test of the request: a string is a path and what is under it, a RegExp is tested
- * on the path (without the g and y flags, which make `test` stateful), a function is given the
- * context; a list matches when one of them does. Anything else fails the start with `code`, naming
- * `label`. The built-ins' path options (`security.csrf.ignore`) are read the same way.
- */
-export function ruleTest(rule: Rule, label: string, code: CoreErrorCode = CoreErrorCode.MIDDLEWARE_INVALID): (ctx: Context) => boolean {
-  const tests = (Array.isArray(rule) ? rule : [rule]).map((r: unknown): ((ctx: Context) => boolean) => {
-    if (typeof r === 'string') {
-      // A path and what is under it, as egg's path matching: '/public' is /public and /public/…, never /publicity.
-      const under = r.endsWith('/') ? r : `${r}/`;
-      return (ctx) => ctx.path === r || ctx.path.startsWith(under);
-    }
-    if (r instanceof RegExp) {
-      const re = /[gy]/.test(r.flags) ? new RegExp(r.source, r.flags.replace(/[gy]/g, '')) : r;
-      return (ctx) => re.test(ctx.path);
-    }
-    if (typeof r === 'function') return (ctx) => Boolean((r as (ctx: Context) => unknown)(ctx));
-    throw new ClutchError(code, `${label} must be a path, a RegExp, a function (ctx) => boolean, or a list of them; got ${String(r)}`);
-  });
-  return (ctx) => tests.some((t) => t(ctx));
-}
 
 /** Wraps a middleware so it runs only where `match`/`ignore` say (`label` names it in errors). */
 export function scoped(mw: Middleware, options: MiddlewareOptions, label = 'middleware'): Middleware {
