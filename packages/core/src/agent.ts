@@ -5,7 +5,7 @@ import type { ClutchConfig } from './config.js';
 import { Leader } from './leader/leader.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Messenger } from './messenger.js';
-import { curl } from './httpclient.js';
+import { curl } from './egg/httpclient.js';
 import { loadExtend } from './loader/extend.js';
 import type { BuiltinPlugin, LoadUnit } from './loader/plugins.js';
 import { loadSchedules } from './loader/schedules.js';

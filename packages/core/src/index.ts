@@ -1,21 +1,21 @@
 /// <reference types="@koa/bodyparser" preserve="true" />
 // The body parser runs in every app: its `ctx.request.body` typing is part of ours.
 // So are the built-ins' additions to Koa's context (ctx.session, ctx.csrf, ctx.logger, …).
-export type {} from './builtin/session.js';
-export type {} from './builtin/security.js';
-export type {} from './context-extras.js';
+export type {} from './egg/plugins/session.js';
+export type {} from './egg/plugins/security.js';
+export type {} from './egg/context-extras.js';
 export type {} from './context-logger.js';
 export type {} from './background-jobs.js';
 export { Application } from './application.js';
 export { Agent } from './agent.js';
 export { Controller, type ActionsOf, type ControllerAction, type ControllerTree } from './controller.js';
 export { Service, type ServiceTree } from './service.js';
-export { Helper } from './helper.js';
-export { curl, type CurlOptions, type CurlResult } from './httpclient.js';
-export { skipBodyParser } from './builtin/body-parser.js';
-export type { FileStream, FieldPart, MultipartOptions } from './builtin/multipart.js';
-export { ViewManager, type ViewEngine, type ViewEngineClass, type ViewLocals } from './builtin/view.js';
-export type { ClutchRouter, RouteHandler, RouteVerb } from './router.js';
+export { Helper } from './egg/helper.js';
+export { curl, type CurlOptions, type CurlResult } from './egg/httpclient.js';
+export { skipBodyParser } from './body-parser.js';
+export type { FileStream, FieldPart, MultipartOptions } from './egg/plugins/multipart.js';
+export { ViewManager, type ViewEngine, type ViewEngineClass, type ViewLocals } from './egg/plugins/view.js';
+export type { ClutchRouter, RouteHandler, RouteVerb } from './egg/router.js';
 export type { BuiltinPlugin } from './loader/plugins.js';
 export { Messenger, CLUSTER_PIDS } from './messenger.js';
 export type {

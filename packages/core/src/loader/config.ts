@@ -6,7 +6,7 @@ import bytes from 'bytes';
 import type { AppInfo, ClutchConfig } from '../config.js';
 import { ClutchError, CoreErrorCode } from '../errors.js';
 import type { LeaderOptions } from '../leader/lease-store.js';
-import { checkSessionConfig } from '../builtin/session.js';
+import { checkSessionConfig } from '../egg/plugins/session.js';
 import { parseInterval } from '../schedule.js';
 import { importDefault, resolveModuleFile } from './import-module.js';
 import { isPlainObject, mergeConfig, type PlainObject } from './merge-config.js';

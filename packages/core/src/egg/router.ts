@@ -1,8 +1,8 @@
 import Router from '@koa/router';
 import { singularize } from 'inflection';
 import type { Middleware } from 'koa';
-import type { ControllerTree } from './controller.js';
-import { ClutchError, CoreErrorCode } from './errors.js';
+import type { ControllerTree } from '../controller.js';
+import { ClutchError, CoreErrorCode } from '../errors.js';
 
 /** A route's handler as egg writes it: a middleware, or a controller action by name (`'home.index'`, `'admin.user.show'`). */
 export type RouteHandler = Middleware | string;

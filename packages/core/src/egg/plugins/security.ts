@@ -2,9 +2,9 @@ import type Koa from 'koa';
 import type { Context, Middleware } from 'koa';
 import { createRequire } from 'node:module';
 import type Tokens from 'csrf';
-import type { SecurityConfig } from '../config.js';
-import { ClutchError, CoreErrorCode } from '../errors.js';
-import { ruleTest } from '../path-rules.js';
+import type { SecurityConfig } from '../../config.js';
+import { ClutchError, CoreErrorCode } from '../../errors.js';
+import { ruleTest } from '../../path-rules.js';
 
 /** Methods that change nothing: never checked (RFC 9110 §9.2.1). */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);

@@ -2,8 +2,8 @@ import { stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import type Koa from 'koa';
 import type { Context } from 'koa';
-import type { ClutchConfig, ViewConfig } from '../config.js';
-import { ClutchError, CoreErrorCode } from '../errors.js';
+import type { ClutchConfig, ViewConfig } from '../../config.js';
+import { ClutchError, CoreErrorCode } from '../../errors.js';
 
 export type ViewLocals = Record<string, unknown>;
 

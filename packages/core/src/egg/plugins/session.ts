@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 import type { Logger } from '@clutch/cluster';
 import type Koa from 'koa';
 import type { Middleware } from 'koa';
-import type { SessionConfig } from '../config.js';
-import { ClutchError, CoreErrorCode } from '../errors.js';
+import type { SessionConfig } from '../../config.js';
+import { ClutchError, CoreErrorCode } from '../../errors.js';
 
 /**
  * Built-in plugin **session**: koa-session's signed cookie sessions (`ctx.session`). The session is

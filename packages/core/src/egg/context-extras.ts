@@ -1,7 +1,7 @@
 import type { Logger } from '@clutch/cluster';
 import type Koa from 'koa';
 import type { Context } from 'koa';
-import { ClutchError, CoreErrorCode } from './errors.js';
+import { ClutchError, CoreErrorCode } from '../errors.js';
 import { curl } from './httpclient.js';
 
 /**

@@ -2,8 +2,8 @@ import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Koa from 'koa';
 import type { Context } from 'koa';
-import type { MultipartConfig } from '../config.js';
-import { ClutchError, CoreErrorCode } from '../errors.js';
+import type { MultipartConfig } from '../../config.js';
+import { ClutchError, CoreErrorCode } from '../../errors.js';
 
 /** egg's list of the file extensions accepted by default. */
 const DEFAULT_EXTENSIONS = [

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Middleware } from 'koa';
-import type { StaticConfig } from '../config.js';
+import type { StaticConfig } from '../../config.js';
 
 /**
  * Built-in plugin **static**: GET and HEAD under `prefix` are files of `dir` (the first folder that

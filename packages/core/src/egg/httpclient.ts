@@ -1,4 +1,4 @@
-import { CoreErrorCode } from './errors.js';
+import { CoreErrorCode } from '../errors.js';
 
 /** egg's (urllib's) request options, as `ctx.curl(url, options)` takes them. */
 export interface CurlOptions {
