@@ -107,3 +107,9 @@ export async function curl<T = unknown>(url: string | URL, options: CurlOptions 
   const status = response.status;
   return { status, headers: head, data: data as T, res: { status, statusCode: status, headers: head, rt: Math.round(performance.now() - began) } };
 }
+
+/** egg's `app.httpclient` (also on the agent and `ctx`): the same client as `curl`. */
+export interface HttpClient {
+  request: typeof curl;
+  curl: typeof curl;
+}
