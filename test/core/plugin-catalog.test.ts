@@ -167,11 +167,27 @@ describe("the egg wing's catalog", () => {
         'config/plugin.js': "export default { static: false, session: { enable: false }, v: { package: 'egg-view-nunjucks', enable: false } };",
       }),
     );
-    after(() => Promise.all([on.close(), off.close()]));
-    assert.equal((await on.request().get('/public/a.txt')).text, 'a');
-    assert.deepEqual((await on.request().get('/probe')).body, { session: 'object', view: true, csrf: 'string', prefix: '/public/' });
-    assert.equal((await off.request().get('/public/a.txt')).status, 404);
-    assert.deepEqual((await off.request().get('/probe')).body, { session: 'undefined', view: false, csrf: 'string', prefix: '/public/' });
+    try {
+      assert.equal((await on.request().get('/public/a.txt')).text, 'a');
+      assert.deepEqual((await on.request().get('/probe')).body, { session: 'object', view: true, csrf: 'string', prefix: '/public/' });
+      assert.equal((await off.request().get('/public/a.txt')).status, 404);
+      assert.deepEqual((await off.request().get('/probe')).body, { session: 'undefined', view: false, csrf: 'string', prefix: '/public/' });
+    } finally {
+      await Promise.all([on.close(), off.close()]);
+    }
+  });
+
+  it("a built-in's middleware takes enable, match and ignore in its config key, as every middleware does", async () => {
+    const files = { 'app/public/a.txt': 'a', 'app/public/b.txt': 'b', 'app/router.js': ROUTER };
+    const ignoring = await createApp(project({ ...files, 'config/config.default.js': "export default { static: { ignore: '/public/a.txt' } };" }));
+    const disabled = await createApp(project({ ...files, 'config/config.default.js': 'export default { static: { enable: false } };' }));
+    try {
+      assert.equal((await ignoring.request().get('/public/a.txt')).status, 404);
+      assert.equal((await ignoring.request().get('/public/b.txt')).text, 'b');
+      assert.equal((await disabled.request().get('/public/b.txt')).status, 404);
+    } finally {
+      await Promise.all([ignoring.close(), disabled.close()]);
+    }
   });
 });
 
