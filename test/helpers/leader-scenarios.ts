@@ -1,5 +1,5 @@
 /**
- * The leader-election scenarios of SPEC §9, run against one real store: three clusters of one
+ * The leader-election scenarios of docs/scaling.md, run against one real store: three clusters of one
  * project on three ports share one lease; a `type: 'cluster'` schedule ticks every 300 ms and
  * every run is written down with its tick and token. Each scenario does to the leader what happens
  * in production — SIGKILL, SIGSTOP past its ttl, a graceful stop, a one-sided partition, the store

@@ -2,7 +2,7 @@
  * Type tests: this file is type-checked with the rest of test/ by `npm test` (tsc -b) and never
  * run. Each `@ts-expect-error` must meet an error, or the build fails.
  */
-import { defineConfig, defineSchedule, Service, skipBodyParser, type Application, type Context, type MiddlewareFactory } from '@clutch/core';
+import { defineConfig, defineSchedule, Service, skipBodyParser, type Agent, type Application, type Context, type MiddlewareFactory } from '@clutch/core';
 
 class TypesUserService extends Service {
   name(): string {
@@ -130,3 +130,30 @@ export async function eggStyle(app: Application, ctx: Context): Promise<void> {
   // @ts-expect-error render's locals are an object
   await ctx.render('page', 'not locals');
 }
+
+/** The built-ins' config keys and egg's app and agent members come from the egg wing by declaration merging: typed all the same. */
+export async function eggWing(app: Application, agent: Agent): Promise<void> {
+  const cookie: string = app.config.session.key;
+  const maxAge: number | 'session' = app.config.session.maxAge;
+  const prefix: string = app.config.static.prefix;
+  const header: string = app.config.security.csrf.headerName;
+  const fileSize: number | string = app.config.multipart.fileSize;
+  const engine: string = app.config.view.defaultViewEngine;
+  const keys: string = app.config.keys;
+  // @ts-expect-error a built-in's config key has its declared type
+  const wrong: number = app.config.static.prefix;
+  void [cookie, maxAge, prefix, header, fileSize, engine, keys, wrong];
+  const html: string | undefined = await app.view?.render('page', {});
+  const { status } = await app.curl<{ ok: boolean }>('http://127.0.0.1/');
+  const reply = await agent.httpclient.request('http://127.0.0.1/', { dataType: 'json' });
+  const path: string = app.url('post', { id: 1 });
+  const controller: typeof app.Controller = app.Controller;
+  app.coreLogger.info('%s %d %d %s', html, status, reply.status, path);
+  void controller;
+  // @ts-expect-error the agent has no router
+  void agent.router;
+}
+
+export const builtinConfig = defineConfig({ keys: 'a,b', session: { maxAge: 'session' }, static: { maxAge: 60 }, security: { csrf: { ignore: '/hooks' } } });
+// @ts-expect-error a built-in's keys are checked by defineConfig too
+export const badBuiltinConfig = defineConfig({ session: { maxAge: true } });

@@ -5,9 +5,9 @@ import type { ClutchConfig } from './config.js';
 import { Leader } from './leader/leader.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Messenger } from './messenger.js';
-import { curl } from './httpclient.js';
 import { loadExtend } from './loader/extend.js';
-import type { BuiltinPlugin, LoadUnit } from './loader/plugins.js';
+import type { FrameworkPlugin, PluginCatalog } from './loader/framework-plugin.js';
+import type { LoadUnit } from './loader/plugins.js';
 import { loadSchedules } from './loader/schedules.js';
 import { Scheduler } from './scheduler.js';
 
@@ -22,14 +22,12 @@ export class Agent extends EventEmitter implements Bootable {
   name: string;
   config!: ClutchConfig;
   units: LoadUnit[] = [];
-  /** The built-in plugins are the workers' (HTTP); the agent only knows which are on. */
-  builtins = new Set<BuiltinPlugin>();
+  /** The framework's plugins (a wing installs its own); in the agent they bring config and, at most, app/extend/agent. */
+  catalog: PluginCatalog = { plugins: [] };
+  builtins: readonly FrameworkPlugin[] = [];
   readonly logger: Logger;
   readonly messenger: Messenger;
   readonly lifecycle: Lifecycle;
-  /** egg's HTTP client (on Node's fetch): `agent.httpclient.request(url, options)`, also `agent.curl`. */
-  readonly httpclient = { request: curl, curl };
-  readonly curl = curl;
   /** Whether this agent leads every cluster of the project (config.cluster.leader); set once the config is loaded. */
   leader!: Leader;
   #scheduler: Scheduler | null = null;
@@ -68,6 +66,7 @@ export class Agent extends EventEmitter implements Bootable {
   async boot(): Promise<void> {
     await this.#core.boot(this, 'agent', {
       extend: async () => {
+        for (const plugin of this.builtins) await plugin.extendAgent?.(this);
         await loadExtend(this.units, 'agent', this);
       },
       loadFiles: async () => {

@@ -2,48 +2,38 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import Router from '@koa/router';
 import type { FrameworkStartOptions, Logger } from '@clutch/cluster';
 import Koa from 'koa';
-import type { Context } from './context.js';
+import { createRouter, type ClutchRouter } from './app-router.js';
+import { BackgroundJobs } from './background-jobs.js';
+import { bodyParser } from './body-parser.js';
 import { ProcessCore, type Bootable } from './boot.js';
-import type { ClutchConfig, MiddlewareOptions } from './config.js';
+import type { ClutchConfig } from './config.js';
+import { ANONYMOUS, STARTED, contextLogger } from './context-logger.js';
+import type { Context } from './context.js';
 import type { ControllerTree } from './controller.js';
 import { errorPage } from './error-page.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
-import { importDefault, resolveModuleFile } from './loader/import-module.js';
 import type { Lifecycle } from './lifecycle.js';
 import { loadControllers } from './loader/controllers.js';
-import type { Messenger } from './messenger.js';
-import { scoped, useMiddleware } from './loader/middleware.js';
-import { lazyBodyParser, parserOptions } from './builtin/body-parser.js';
-import { multipart } from './builtin/multipart.js';
-import { security } from './builtin/security.js';
-import { session } from './builtin/session.js';
-import { staticFiles } from './builtin/static.js';
-import { view, ViewManager, type ViewLocals } from './builtin/view.js';
-import { ANONYMOUS, BackgroundJobs, NOT_PROVIDED, STARTED, contextExtras, notProvided, signCookiesByDefault } from './context-extras.js';
-import { Helper } from './helper.js';
-import { curl } from './httpclient.js';
 import { loadExtend } from './loader/extend.js';
-import type { BuiltinPlugin } from './loader/plugins.js';
-import { eggRoutes, type ClutchRouter } from './router.js';
-import { RequestErrorLog } from './request-errors.js';
-import { cacheRouteMatches } from './route-cache.js';
+import type { FrameworkPlugin, PluginCatalog } from './loader/framework-plugin.js';
+import { importDefault, resolveModuleFile } from './loader/import-module.js';
+import { frameworkMiddleware, useMiddleware } from './loader/middleware.js';
 import type { LoadUnit } from './loader/plugins.js';
-import { loadSchedules } from './loader/schedules.js';
-import { SCHEDULE_ACTION, type ScheduleRun } from './scheduler.js';
 import { loadServices } from './loader/services.js';
-import { Service, serviceAccessor, type ServiceTree } from './service.js';
-import { Controller } from './controller.js';
-import { Subscription } from './schedule.js';
+import type { Messenger } from './messenger.js';
+import { RequestErrorLog } from './request-errors.js';
+import { serveSchedules } from './schedule-runner.js';
+import { serviceAccessor, type ServiceTree } from './service.js';
 
 const SERVICES = Symbol('clutch.services');
-const HELPER = Symbol('clutch.helper');
 
 /**
  * The app a worker runs: a Koa application with the project's config, plugins, services,
  * middleware, router, controllers and messenger, booted through the lifecycle hooks of app.ts.
+ * What egg compatibility adds (the built-in plugins, string routes, egg's names) comes as framework
+ * plugins through `catalog` (installEgg), not from here.
  */
 export class Application extends Koa implements Bootable {
   readonly type = 'application' as const;
@@ -52,7 +42,8 @@ export class Application extends Koa implements Bootable {
   name: string;
   config!: ClutchConfig;
   units: LoadUnit[] = [];
-  builtins = new Set<BuiltinPlugin>();
+  catalog: PluginCatalog = { plugins: [] };
+  builtins: readonly FrameworkPlugin[] = [];
   readonly logger: Logger;
   readonly messenger: Messenger;
   readonly lifecycle: Lifecycle;
@@ -60,17 +51,6 @@ export class Application extends Koa implements Bootable {
   controller = {} as ControllerTree;
   /** The worker's HTTP server, once it is made (the `'server'` event says when). */
   server: Server | null = null;
-  /** egg's HTTP client (on Node's fetch): `app.httpclient.request(url, options)`, also `app.curl` and `ctx.curl`. */
-  readonly httpclient = { request: curl, curl };
-  readonly curl = curl;
-  /** egg's base classes on the app: `class extends app.Controller`. */
-  readonly Controller = Controller;
-  readonly Service = Service;
-  readonly Subscription = Subscription;
-  /** What every template sees (built-in plugin view). */
-  locals: ViewLocals = {};
-  /** The template engines (built-in plugin view); null when the plugin is off. */
-  view: ViewManager | null = null;
   readonly #core: ProcessCore;
   readonly #jobs = new BackgroundJobs();
 
@@ -83,16 +63,10 @@ export class Application extends Koa implements Bootable {
     this.#core = new ProcessCore(options);
     this.lifecycle = this.#core.lifecycle;
     this.messenger = this.#core.messenger;
+    this.router = createRouter();
+    contextLogger(this, this.logger);
+    this.#jobs.attach(this);
     const requestErrors = new RequestErrorLog(this.logger);
-    const router = new Router();
-    cacheRouteMatches(router);
-    this.router = eggRoutes(router, () => this.controller);
-    contextExtras(this, this.logger, this.#jobs);
-    notProvided([
-      [this, 'app', NOT_PROVIDED.app],
-      [this.context, 'ctx', { ...NOT_PROVIDED.app, ...NOT_PROVIDED.context }],
-      [this.request, 'ctx.request', NOT_PROVIDED.request],
-    ]);
     // First of all middleware, so errors of anything added later — even in the earliest hooks — get a
     // proper page. What it cannot handle (a response stream failing mid-body) reaches Koa's 'error'.
     this.use(
@@ -114,18 +88,6 @@ export class Application extends Koa implements Bootable {
     return ready;
   }
 
-  /** egg's `app.url(name, params)`: the path of a named route. */
-  url(name: string, params?: Record<string, unknown>): string {
-    const url = this.router.url(name, params ?? {});
-    if (url instanceof Error) throw new ClutchError(CoreErrorCode.ROUTER_UNKNOWN_ACTION, `app.url('${name}'): ${url.message}`);
-    return url;
-  }
-
-  /** egg's `app.coreLogger`: Clutch has one logger per process. */
-  get coreLogger(): Logger {
-    return this.logger;
-  }
-
   /** egg's `app.beforeStart(fn)`: `fn` runs after every file has loaded, and the app serves once it is done. */
   beforeStart(fn: () => unknown): void {
     this.#core.beforeStart(fn, this.logger);
@@ -139,10 +101,7 @@ export class Application extends Koa implements Bootable {
   /** Boots the app: plugins, config, hooks, services, middleware, controllers, router, schedules. */
   async boot(): Promise<void> {
     await this.#core.boot(this, 'app', {
-      extend: () => {
-        this.#prepareBuiltins();
-        return this.#loadExtends();
-      },
+      extend: () => this.#loadExtends(),
       loadFiles: () => this.#loadFiles(),
       // The router goes last, so middleware added in didLoad or willReady runs before it.
       finish: () => this.use(this.router.routes()).use(this.router.allowedMethods()),
@@ -189,65 +148,16 @@ export class Application extends Koa implements Bootable {
     this.emit('draining');
   }
 
-  /** app/extend of every unit, onto the app, Koa's prototypes and the helper; before app.ts runs, as egg's. */
-  async #loadExtends(): Promise<void> {
-    const units = this.units;
-    await loadExtend(units, 'application', this);
-    await loadExtend(units, 'context', this.context);
-    await loadExtend(units, 'request', this.request);
-    await loadExtend(units, 'response', this.response);
-    const AppHelper = class extends Helper {};
-    notProvided([[AppHelper.prototype, 'ctx.helper', NOT_PROVIDED.helper]]);
-    await loadExtend(units, 'helper', AppHelper.prototype);
-    Object.defineProperty(this.context, 'helper', {
-      configurable: true,
-      get(this: Context & { [HELPER]?: Helper }) {
-        return (this[HELPER] ??= new AppHelper(this));
-      },
-    });
-  }
-
-  /** The built-in plugins config/plugin left on, in egg's order: static, body parser, session, security. */
   /**
-   * What the built-ins give the app before its own files run (app.ts may use them, as egg's
-   * app.js does): `app.keys`, signed cookies, `app.view`, the multipart and view context methods.
+   * app/extend, before app.ts runs (app.ts may use it, as egg's app.js does): the framework plugins'
+   * first, then every unit's files onto the app and Koa's prototypes, a later unit winning a name.
    */
-  #prepareBuiltins(): void {
-    const { config, builtins } = this;
-    const keys = config.keys
-      .split(',')
-      .map((k) => k.trim())
-      .filter(Boolean);
-    // No keys: Koa's cookies stay unsigned (an empty list would make every ctx.cookies throw).
-    if (keys.length > 0) {
-      this.keys = keys;
-      signCookiesByDefault(this);
-    }
-    if (builtins.has('multipart')) multipart(config.multipart, this);
-    if (builtins.has('view')) {
-      this.view = new ViewManager(config.view, config.nunjucks, this.baseDir);
-      view(this.view, this);
-    }
-  }
-
-  /** The built-in middleware config/plugin left on, in egg's order: static, body parser, session, security. */
-  #useBuiltins(): void {
-    const { config, builtins } = this;
-    if (builtins.has('static')) this.use(staticFiles(config.static, this.baseDir));
-    const { enable, match, ignore } = config.bodyParser as { enable: boolean } & MiddlewareOptions;
-    if (enable !== false)
-      this.use(
-        scoped(
-          lazyBodyParser(parserOptions(config.bodyParser), this.router as unknown as Router),
-          { ...(match ? { match } : {}), ...(ignore ? { ignore } : {}) },
-          'bodyParser',
-        ),
-      );
-    if (builtins.has('session')) {
-      const mw = session(config.session, this, this.logger);
-      if (mw) this.use(mw);
-    }
-    if (builtins.has('security')) this.use(security(config.security, this));
+  async #loadExtends(): Promise<void> {
+    for (const plugin of this.builtins) await plugin.extendApp?.(this);
+    await loadExtend(this.units, 'application', this);
+    await loadExtend(this.units, 'context', this.context);
+    await loadExtend(this.units, 'request', this.request);
+    await loadExtend(this.units, 'response', this.response);
   }
 
   async #loadFiles(): Promise<void> {
@@ -257,8 +167,7 @@ export class Application extends Koa implements Bootable {
         return (this[SERVICES] ??= new Services(this));
       },
     });
-    this.#useBuiltins();
-    await useMiddleware(this, this.units);
+    await useMiddleware(this, this.units, frameworkMiddleware([bodyParser], this.builtins));
 
     const project = this.units.find((u) => u.type === 'app')!;
     this.controller = await loadControllers(join(project.path, 'app', 'controller'));
@@ -270,25 +179,6 @@ export class Application extends Koa implements Bootable {
       }
       await (define as (app: Application) => unknown)(this);
     }
-
-    // The agent times the schedules; this worker runs a task when asked.
-    const tasks = new Map((await loadSchedules(this.units)).map((s) => [s.key, s]));
-    // The worker's own guard against overlap: an agent that replaced another (a reload) does not
-    // know about runs the old one started; a task still running here answers false (skipped).
-    const running = new Set<string>();
-    this.messenger.handle(SCHEDULE_ACTION, async ({ key, tick, token }: ScheduleRun) => {
-      const schedule = tasks.get(key);
-      if (!schedule) throw new ClutchError(CoreErrorCode.SCHEDULE_INVALID, `No schedule ${key} in this worker`);
-      if (running.has(key)) return false;
-      running.add(key);
-      try {
-        const ctx = this.createAnonymousContext();
-        ctx.schedule = { name: key, tick: tick ?? Date.now(), token: token ?? null };
-        await schedule.task(ctx);
-      } finally {
-        running.delete(key);
-      }
-      return true;
-    });
+    await serveSchedules(this);
   }
 }

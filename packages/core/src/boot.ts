@@ -9,7 +9,8 @@ import { configureTypeScript, importDefault, resolveModuleFile } from './loader/
 import { Ready } from 'get-ready';
 import { Lifecycle, type BootHooks } from './lifecycle.js';
 import { Messenger } from './messenger.js';
-import { resolveUnits, type BuiltinPlugin, type LoadUnit } from './loader/plugins.js';
+import type { FrameworkPlugin, PluginCatalog } from './loader/framework-plugin.js';
+import { resolveUnits, type LoadUnit } from './loader/plugins.js';
 
 /** What the Application and the Agent share for booting. */
 export interface Bootable {
@@ -22,8 +23,10 @@ export interface Bootable {
   name: string;
   /** The plugins in load order, then the project. */
   units: LoadUnit[];
-  /** The built-in plugins config/plugin left on. */
-  builtins: Set<BuiltinPlugin>;
+  /** The framework's own plugins, and how config/plugin names them: set before the boot by a wing (installEgg). */
+  catalog: PluginCatalog;
+  /** The framework's plugins config/plugin left on, in load order (before `units`). */
+  builtins: readonly FrameworkPlugin[];
   /** Runs `fn` before the process is ready (after its files load), as egg's; the start waits for it. */
   beforeStart(fn: () => unknown): void;
   /** Runs `fn` at the stop, with the beforeClose hooks, as egg's. */
@@ -71,7 +74,7 @@ async function writeSources(host: Bootable, sources: Record<string, string>): Pr
   }
 }
 
-/** What a role adds to the boot: app/extend (before app.ts runs), its files, the last step before ready. */
+/** What a role adds to the boot: app/extend (the framework plugins', then the units'; before app.ts runs), its files, the last step before ready. */
 export interface BootSteps {
   extend?: () => Promise<void>;
   loadFiles: () => Promise<void>;
@@ -84,10 +87,11 @@ export interface BootSteps {
  */
 export async function bootProcess(host: Bootable, bootFile: 'app' | 'agent', steps: BootSteps & { markReady: () => void }): Promise<void> {
   configureTypeScript(host.baseDir, host.logger);
-  const plugins = await resolveUnits(host.baseDir, host.env, await projectName(host.baseDir));
+  const plugins = await resolveUnits(host.baseDir, host.env, await projectName(host.baseDir), host.catalog);
   host.units = plugins.units;
   host.builtins = plugins.builtins;
-  const { config, sources } = await loadConfig(host.baseDir, host.env, host.units);
+  // Every framework plugin's defaults, on or off: its keys are part of the config's type.
+  const { config, sources } = await loadConfig(host.baseDir, host.env, host.units, host.catalog.plugins);
   host.config = config;
   host.name = config.name;
   host.lifecycle.timeout = config.hookTimeout;

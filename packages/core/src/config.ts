@@ -36,7 +36,10 @@ export interface MiddlewareOptions {
   ignore?: PathRule | PathRule[];
 }
 
-/** The framework's own config keys. */
+/**
+ * The framework's own config keys. The framework's plugins (the egg wing's built-ins) add theirs
+ * by declaration merging, next to the code that reads them.
+ */
 export interface FrameworkConfig {
   cluster: {
     /** Where workers listen. The CLI's `--port` wins over `listen.port`. */
@@ -87,95 +90,6 @@ export interface FrameworkConfig {
   bodyParser: { enable: boolean } & Record<string, unknown>;
   /** Error pages: whether 5xx responses show the message and stack (default: env local or unittest). */
   onerror: { showDetails?: boolean };
-  /** The keys cookies are signed with, comma-separated as egg's (the first signs, every one verifies); `app.keys`. */
-  keys: string;
-  /** Built-in plugin **static**: files of `dir` served under `prefix`. */
-  static: StaticConfig;
-  /** Built-in plugin **session**: koa-session's options (signed cookie sessions). */
-  session: SessionConfig;
-  /** Built-in plugin **security**: CSRF on unsafe methods, and safe default headers. */
-  security: SecurityConfig;
-  /** Built-in plugin **multipart**: `ctx.getFileStream()` and `ctx.multipart()` (busboy). */
-  multipart: MultipartConfig;
-  /** Built-in plugin **view**: `ctx.render()`; the engine by file extension, nunjucks provided. */
-  view: ViewConfig;
-  /** The nunjucks engine's options (its Environment's, and `cache`). */
-  nunjucks: { autoescape?: boolean; throwOnUndefined?: boolean; trimBlocks?: boolean; lstripBlocks?: boolean; cache?: boolean };
-}
-
-export interface StaticConfig {
-  /** The URL prefix (default `/public/`). */
-  prefix: string;
-  /** Where the files are: a folder, or several searched in order (default `app/public`). */
-  dir: string | string[];
-  /** Cache-Control max-age in seconds (default: a year in env prod, else 0). */
-  maxAge: number;
-  /** Serve `<file>.gz` / `.br` when the client accepts them (default true). */
-  gzip?: boolean;
-  brotli?: boolean;
-}
-
-export interface SessionConfig {
-  /** The cookie's name (default `CLUTCH_SESS`). */
-  key: string;
-  /** ms, or `'session'` for a browser-session cookie (default one day). */
-  maxAge: number | 'session';
-  httpOnly: boolean;
-  signed: boolean;
-  /** Renew the cookie on every response / when half of maxAge has passed. */
-  rolling?: boolean;
-  renew?: boolean;
-  sameSite?: 'strict' | 'lax' | 'none' | boolean | null;
-  secure?: boolean;
-  [option: string]: unknown;
-}
-
-export interface SecurityConfig {
-  csrf: {
-    enable: boolean;
-    /** Where the token may come from: a header, a query parameter, a body field. */
-    headerName: string;
-    queryName: string;
-    bodyName: string;
-    /** The cookie holding the secret the tokens are made from. */
-    cookieName: string;
-    /** Paths not checked (a prefix string or a RegExp, or a list of them), e.g. a webhook. */
-    ignore?: PathRule | PathRule[];
-  };
-  /** X-Frame-Options (default SAMEORIGIN). */
-  xframe: { enable: boolean; value: string };
-  /** X-Content-Type-Options: nosniff. */
-  nosniff: { enable: boolean };
-  /** X-Download-Options: noopen. */
-  noopen: { enable: boolean };
-  /** X-XSS-Protection (default `0`: the filter browsers had is itself a risk; CSP replaces it). */
-  xssProtection: { enable: boolean; value: string };
-  /** Strict-Transport-Security; off by default (turn it on behind TLS). */
-  hsts: { enable: boolean; maxAge: number; includeSubdomains: boolean };
-}
-
-export interface MultipartConfig {
-  /** The largest file, bytes or a size like `'10mb'` (default 10 MB). */
-  fileSize: number | string;
-  /** At most this many files and fields per request, and this many bytes per field. */
-  files: number;
-  fields: number;
-  fieldSize: number | string;
-  /** File extensions accepted besides the default list (egg's), e.g. `['.apk']`. */
-  fileExtensions: string[];
-  /** When set, exactly these extensions are accepted (replaces the default list). */
-  whitelist?: string[];
-}
-
-export interface ViewConfig {
-  /** Where templates are: a folder or several (default `app/view`). */
-  root: string | string[];
-  /** The engine for an extension `mapping` does not name (default `nunjucks`). */
-  defaultViewEngine: string;
-  /** Added to a name without one (default `.html`). */
-  defaultExtension: string;
-  /** Extension → engine name, e.g. `{ '.nj': 'nunjucks' }`. */
-  mapping: Record<string, string>;
 }
 
 /** The configuration every process of the cluster reads: the framework's keys, the project's declared keys (AppConfig), anything else as unknown. */

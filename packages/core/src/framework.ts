@@ -1,6 +1,7 @@
 /**
  * The entry the cluster's processes load (`@clutch/core/framework`). Each role imports only its
  * own half: the agent never loads Koa, the router or the body parser unless project code does.
+ * Both install the egg wing (egg compatibility is on by default) before they boot.
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -65,8 +66,9 @@ export async function prepare(options: { baseDir: string; logger: Logger }): Pro
 
 /** Boots the agent; the master calls this in the agent process. */
 export async function startAgent(options: FrameworkStartOptions): Promise<ProcessInstance> {
-  const { Agent } = await import('./agent.js');
+  const [{ Agent }, { installEgg }] = await Promise.all([import('./agent.js'), import('./egg/install.js')]);
   const agent = new Agent(options);
+  installEgg(agent);
   await agent.boot();
   return {
     settings: clusterSettings(agent.config),
@@ -77,8 +79,9 @@ export async function startAgent(options: FrameworkStartOptions): Promise<Proces
 
 /** Boots an app worker; the master calls this in each worker process, then serves its callback. */
 export async function startWorker(options: FrameworkStartOptions): Promise<WorkerInstance> {
-  const { Application } = await import('./application.js');
+  const [{ Application }, { installEgg }] = await Promise.all([import('./application.js'), import('./egg/install.js')]);
   const app = new Application(options);
+  installEgg(app);
   await app.boot();
   return {
     callback: app.callback(),

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { createLogger, type Logger } from '@clutch/cluster';
-import { Agent, Application } from '@clutch/core';
+import { Agent, Application, installEgg } from '@clutch/core';
 import supertest from 'supertest';
 import { Bridge } from './bridge.js';
 
@@ -38,9 +38,12 @@ export async function createApp(baseDir: string, options: CreateAppOptions = {})
   const loggers = options.logger ?? { agent: createLogger('agent', 'warn'), app: createLogger('worker', 'warn') };
   const bridge = new Bridge(createLogger('master', 'warn'));
   const agent = new Agent({ baseDir: dir, env, title: 'mock', logger: loggers.agent, transport: bridge.transport('agent'), pids: bridge.pids() });
+  // Egg compatibility, as the framework entry gives every process of a cluster.
+  installEgg(agent);
   await agent.boot();
   bridge.ready('agent');
   const app = new Application({ baseDir: dir, env, title: 'mock', logger: loggers.app, transport: bridge.transport('app'), pids: bridge.pids() });
+  installEgg(app);
   try {
     await app.boot();
   } catch (err) {

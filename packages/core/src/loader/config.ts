@@ -6,28 +6,15 @@ import bytes from 'bytes';
 import type { AppInfo, ClutchConfig } from '../config.js';
 import { ClutchError, CoreErrorCode } from '../errors.js';
 import type { LeaderOptions } from '../leader/lease-store.js';
-import { checkSessionConfig } from '../builtin/session.js';
 import { parseInterval } from '../schedule.js';
 import { importDefault, resolveModuleFile } from './import-module.js';
 import { isPlainObject, mergeConfig, type PlainObject } from './merge-config.js';
+import type { ConfigFail, FrameworkPlugin } from './framework-plugin.js';
 import type { LoadUnit } from './plugins.js';
 
-function frameworkDefaults(env: string, baseDir: string): PlainObject {
+/** The kernel's own keys; the framework's plugins bring theirs (FrameworkPlugin.config). */
+function frameworkDefaults(): PlainObject {
   return {
-    keys: '',
-    static: { prefix: '/public/', dir: join(baseDir, 'app', 'public'), maxAge: env === 'prod' ? 31_536_000 : 0, gzip: true, brotli: true },
-    session: { key: 'CLUTCH_SESS', maxAge: 24 * 3600 * 1000, httpOnly: true, signed: true, sameSite: 'lax' },
-    security: {
-      csrf: { enable: true, headerName: 'x-csrf-token', queryName: '_csrf', bodyName: '_csrf', cookieName: 'csrfToken' },
-      xframe: { enable: true, value: 'SAMEORIGIN' },
-      nosniff: { enable: true },
-      noopen: { enable: true },
-      xssProtection: { enable: true, value: '0' },
-      hsts: { enable: false, maxAge: 365 * 24 * 3600, includeSubdomains: false },
-    },
-    multipart: { fileSize: '10mb', files: 10, fields: 100, fieldSize: '100kb', fileExtensions: [] },
-    view: { root: join(baseDir, 'app', 'view'), defaultViewEngine: 'nunjucks', defaultExtension: '.html', mapping: {} },
-    nunjucks: { autoescape: true, cache: env !== 'local' },
     cluster: { listen: { port: 7001 }, keepAliveTimeout: 5_000 },
     hookTimeout: 10_000,
     messenger: { requestTimeout: 5_000, maxMessageBytes: 8 * 1024 * 1024, maxPendingBytes: 32 * 1024 * 1024 },
@@ -72,39 +59,26 @@ async function loadConfigFile(file: string, appInfo: AppInfo): Promise<PlainObje
 }
 
 /**
- * Checks the framework's own keys after the merge, so a wrong one fails the start with a coded
- * error naming the key and the file that set it, not a TypeError later. `bodyParser: false` (or
- * true) is accepted as `{ enable: false }`.
+ * Checks the framework's own keys after the merge — the kernel's, then each framework plugin's —
+ * so a wrong one fails the start with a coded error naming the key and the file that set it, not a
+ * TypeError later. `bodyParser: false` (or true) is accepted as `{ enable: false }`.
  */
-function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
+function checkFrameworkKeys(config: PlainObject, sources: ConfigSources, framework: readonly FrameworkPlugin[]): void {
   const where = (path: string) => {
     const file = sources[path] ?? Object.entries(sources).find(([k]) => k.startsWith(`${path}.`))?.[1];
     return file && file !== 'framework' ? ` (set in ${file})` : '';
   };
-  const fail = (path: string, expected: string, value: unknown): never => {
+  const fail: ConfigFail = (path, expected, value) => {
     throw new ClutchError(CoreErrorCode.CONFIG_INVALID, `config.${path} must be ${expected}, got ${JSON.stringify(value)}${where(path)}`);
   };
   const positive = (path: string, value: unknown) => {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(path, 'a positive number of milliseconds', value);
   };
   if (typeof config.bodyParser === 'boolean') config.bodyParser = { enable: config.bodyParser };
-  for (const key of ['cluster', 'messenger', 'bodyParser', 'onerror', 'static', 'session', 'security', 'multipart', 'view', 'nunjucks'] as const)
-    if (!isPlainObject(config[key])) fail(key, 'an object', config[key]);
-  checkSessionConfig(config.session as PlainObject, fail);
-  // egg writes keys as one comma-separated string; a list of them is taken too.
-  if (Array.isArray(config.keys) && config.keys.every((k) => typeof k === 'string')) config.keys = config.keys.join(',');
-  if (typeof config.keys !== 'string') fail('keys', "a string of comma-separated keys, like 'key1,key2'", config.keys);
-  for (const key of ['fileSize', 'fieldSize'] as const) {
-    const multipart = config.multipart as PlainObject;
-    const raw = multipart[key];
-    const value = typeof raw === 'string' ? bytes.parse(raw) : raw;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
-      fail(`multipart.${key}`, "a positive number of bytes or a size like '10mb'", raw);
-    multipart[key] = value;
-  }
+  for (const key of ['cluster', 'messenger', 'bodyParser', 'onerror'] as const) if (!isPlainObject(config[key])) fail(key, 'an object', config[key]);
   const cluster = config.cluster as PlainObject;
   if (!isPlainObject(cluster.listen)) fail('cluster.listen', 'an object { port, hostname, path }', cluster.listen);
-  const listen = cluster.listen as PlainObject;
+  const listen = cluster.listen;
   if (listen.port !== undefined && (!Number.isInteger(listen.port) || (listen.port as number) < 0 || (listen.port as number) > 65535))
     fail('cluster.listen.port', 'an integer from 0 to 65535', listen.port);
   for (const key of ['hostname', 'path'] as const)
@@ -144,7 +118,7 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
   }
   cluster.leader = checkLeader(cluster.leader, config.name as string, fail);
   if (!isPlainObject(config.logger)) fail('logger', 'an object', config.logger);
-  const { format } = config.logger as PlainObject;
+  const { format } = config.logger;
   if (format !== undefined && format !== 'text' && format !== 'json') fail('logger.format', "'text' or 'json'", format);
   positive('hookTimeout', config.hookTimeout);
   const messenger = config.messenger as PlainObject;
@@ -164,10 +138,11 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources): void {
     fail('middleware', 'an array of middleware names', config.middleware);
   const { showDetails } = config.onerror as PlainObject;
   if (showDetails !== undefined && typeof showDetails !== 'boolean') fail('onerror.showDetails', 'true or false', showDetails);
+  for (const plugin of framework) plugin.checkConfig?.(config, fail);
 }
 
-/** Checks `cluster.leader` and fills its defaults (SPEC §9): 15 s, 10 s, 2 s, the project's name. */
-function checkLeader(raw: unknown, projectName: string, fail: (path: string, expected: string, value: unknown) => never): LeaderOptions {
+/** Checks `cluster.leader` and fills its defaults (docs/scaling.md): 15 s, 10 s, 2 s, the project's name. */
+function checkLeader(raw: unknown, projectName: string, fail: ConfigFail): LeaderOptions {
   const input = raw === undefined ? {} : raw;
   if (!isPlainObject(input))
     fail('cluster.leader', "an object { store: 'local' | 'postgres' | 'redis', url?, name?, ttl?, renewDeadline?, retryPeriod? }", raw);
@@ -195,16 +170,18 @@ function checkLeader(raw: unknown, projectName: string, fail: (path: string, exp
 export type ConfigSources = Record<string, string>;
 
 /**
- * Loads the config of every unit in the order SPEC §2 sets — the framework's defaults, each
- * plugin's config.default, the project's config.default, each plugin's config.<env>, the
- * project's config.<env> — deep-merging each over the last (arrays replace), and records which
- * file set each key. A plugin's `middleware` list is its own: it goes to `coreMiddleware`, in
- * plugin order, and never replaces the project's `middleware`.
+ * Loads the config of every unit in the order docs/concepts.md#config gives — the framework's
+ * defaults (the kernel's, then its plugins' in `framework` order), each plugin's config.default,
+ * the project's config.default, each plugin's config.<env>, the project's config.<env> —
+ * deep-merging each over the last (arrays replace), and records which file set each key. A
+ * plugin's `middleware` list is its own: it goes to `coreMiddleware`, in plugin order, and never
+ * replaces the project's `middleware`.
  */
 export async function loadConfig(
   baseDir: string,
   env: string,
   units: LoadUnit[] = [{ name: '', path: baseDir, type: 'app' }],
+  framework: readonly FrameworkPlugin[] = [],
 ): Promise<{ config: ClutchConfig; appInfo: AppInfo; sources: ConfigSources }> {
   const pkg = await readPackage(baseDir);
   const name = typeof pkg.name === 'string' && pkg.name ? pkg.name : basename(baseDir);
@@ -216,7 +193,8 @@ export async function loadConfig(
     for (const key of Object.keys(sources)) if (key.startsWith(`${path}.`) || path.startsWith(`${key}.`)) delete sources[key];
     sources[path] = file;
   };
-  const config = mergeConfig({}, frameworkDefaults(env, baseDir), recordFrom('framework'));
+  const config = mergeConfig({}, frameworkDefaults(), recordFrom('framework'));
+  for (const plugin of framework) if (plugin.config) mergeConfig(config, plugin.config(appInfo), recordFrom('framework'));
   const pluginMiddleware = new Map<string, string[]>();
   const plugins = units.filter((u) => u.type === 'plugin');
   const project = units.filter((u) => u.type === 'app');
@@ -241,6 +219,6 @@ export async function loadConfig(
   }
   config.coreMiddleware = plugins.flatMap((u) => pluginMiddleware.get(u.name) ?? []);
   Object.assign(config, { env, name, baseDir });
-  checkFrameworkKeys(config, sources);
+  checkFrameworkKeys(config, sources, framework);
   return { config: config as ClutchConfig, appInfo, sources };
 }

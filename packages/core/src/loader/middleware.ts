@@ -3,38 +3,15 @@ import type { Context, Middleware } from 'koa';
 import type { Application } from '../application.js';
 import type { MiddlewareOptions } from '../config.js';
 import { ClutchError, CoreErrorCode } from '../errors.js';
+import { ruleTest } from '../path-rules.js';
 import { importDefault } from './import-module.js';
 import { camelCase, listModules } from './list-modules.js';
 import { isPlainObject } from './merge-config.js';
+import type { FrameworkMiddleware, FrameworkPlugin } from './framework-plugin.js';
 import type { LoadUnit } from './plugins.js';
 
 /** app/middleware/<name>.ts: `export default (options, app) => koaMiddleware`. */
 export type MiddlewareFactory<O = Record<string, unknown>> = (options: O & MiddlewareOptions, app: Application) => Middleware;
-
-type Rule = NonNullable<MiddlewareOptions['match']>;
-
-/**
- * A `match`/`ignore` option as a test of the request: a string is a path and what is under it, a RegExp is tested
- * on the path (without the g and y flags, which make `test` stateful), a function is given the
- * context; a list matches when one of them does. Anything else fails the start with `code`, naming
- * `label`. The built-ins' path options (`security.csrf.ignore`) are read the same way.
- */
-export function ruleTest(rule: Rule, label: string, code: CoreErrorCode = CoreErrorCode.MIDDLEWARE_INVALID): (ctx: Context) => boolean {
-  const tests = (Array.isArray(rule) ? rule : [rule]).map((r: unknown): ((ctx: Context) => boolean) => {
-    if (typeof r === 'string') {
-      // A path and what is under it, as egg's path matching: '/public' is /public and /public/…, never /publicity.
-      const under = r.endsWith('/') ? r : `${r}/`;
-      return (ctx) => ctx.path === r || ctx.path.startsWith(under);
-    }
-    if (r instanceof RegExp) {
-      const re = /[gy]/.test(r.flags) ? new RegExp(r.source, r.flags.replace(/[gy]/g, '')) : r;
-      return (ctx) => re.test(ctx.path);
-    }
-    if (typeof r === 'function') return (ctx) => Boolean((r as (ctx: Context) => unknown)(ctx));
-    throw new ClutchError(code, `${label} must be a path, a RegExp, a function (ctx) => boolean, or a list of them; got ${String(r)}`);
-  });
-  return (ctx) => tests.some((t) => t(ctx));
-}
 
 /** Wraps a middleware so it runs only where `match`/`ignore` say (`label` names it in errors). */
 export function scoped(mw: Middleware, options: MiddlewareOptions, label = 'middleware'): Middleware {
@@ -49,11 +26,41 @@ export function scoped(mw: Middleware, options: MiddlewareOptions, label = 'midd
 }
 
 /**
- * Loads app/middleware of every unit (a later unit's file wins a name) and mounts, in order, the
- * plugins' `coreMiddleware` and then the project's `middleware`, each with its options from
- * `config[name]`. A name with no file is a start error naming it.
+ * The framework's middleware in egg's order, as egg builds its coreMiddleware list: the kernel's
+ * own (`first`: the body parser), then each framework plugin's in load order — placed just before
+ * the one it names in `before` (as egg-static splices itself in before bodyParser), else after the
+ * rest (as egg-session and egg-security push theirs). Built-ins on: static, bodyParser, session, security.
  */
-export async function useMiddleware(app: Application, units: LoadUnit[]): Promise<string[]> {
+export function frameworkMiddleware(first: readonly FrameworkMiddleware[], plugins: readonly FrameworkPlugin[]): FrameworkMiddleware[] {
+  const chain = [...first];
+  for (const mw of plugins.flatMap((p) => p.middleware ?? [])) {
+    const at = mw.before === undefined ? -1 : chain.findIndex((m) => m.name === mw.before);
+    if (at < 0) chain.push(mw);
+    else chain.splice(at, 0, mw);
+  }
+  return chain;
+}
+
+function optionsOf(raw: unknown): MiddlewareOptions & Record<string, unknown> {
+  return isPlainObject(raw) ? raw : {};
+}
+
+/**
+ * Mounts, in order, the framework's middleware (`framework`, see frameworkMiddleware), then — from
+ * app/middleware of every unit (a later unit's file wins a name) — the plugins' `coreMiddleware`
+ * and the project's `middleware`; each with its options from `config[name]`. A name with no file
+ * is a start error naming it.
+ */
+export async function useMiddleware(app: Application, units: LoadUnit[], framework: readonly FrameworkMiddleware[] = []): Promise<string[]> {
+  const mounted: string[] = [];
+  for (const own of framework) {
+    const options = optionsOf(app.config[own.name]);
+    if (options.enable === false) continue;
+    const mw = await own.create(options, app);
+    if (mw === null) continue;
+    app.use(scoped(mw, options, own.name));
+    mounted.push(own.name);
+  }
   const factories = new Map<string, { factory: MiddlewareFactory; file: string }>();
   for (const unit of units) {
     for (const file of await listModules(join(unit.path, 'app', 'middleware'))) {
@@ -66,7 +73,6 @@ export async function useMiddleware(app: Application, units: LoadUnit[]): Promis
   if (!Array.isArray(middleware) || !middleware.every((m) => typeof m === 'string')) {
     throw new ClutchError(CoreErrorCode.MIDDLEWARE_INVALID, 'config.middleware must be an array of middleware names');
   }
-  const mounted: string[] = [];
   for (const name of [...coreMiddleware, ...middleware]) {
     const found = factories.get(name);
     if (!found) {
@@ -76,8 +82,7 @@ export async function useMiddleware(app: Application, units: LoadUnit[]): Promis
         `Middleware "${name}" is enabled in config but no app/middleware/${name} file exists (found: ${known})`,
       );
     }
-    const raw = app.config[name];
-    const options = (isPlainObject(raw) ? raw : {}) as MiddlewareOptions & Record<string, unknown>;
+    const options = optionsOf(app.config[name]);
     if (options.enable === false) continue;
     const mw = found.factory(options, app);
     if (typeof mw !== 'function') throw new ClutchError(CoreErrorCode.MIDDLEWARE_INVALID, `${found.file} returned ${typeof mw}, not a middleware function`);

@@ -3,8 +3,9 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ClutchError, CoreErrorCode } from '../errors.js';
+import type { FrameworkPlugin, PluginCatalog, PluginMeta } from './framework-plugin.js';
 import { importDefault, resolveModuleFile } from './import-module.js';
-import { isPlainObject } from './merge-config.js';
+import { isPlainObject, type PlainObject } from './merge-config.js';
 
 /** One entry of config/plugin.{ts,js}. */
 export interface PluginEntry {
@@ -33,63 +34,11 @@ interface Plugin extends LoadUnit {
   key: string;
 }
 
-/** The plugins Clutch has built in: on unless config/plugin turns them off (`static: false` or `{ enable: false }`). */
-export const BUILTIN_PLUGINS = ['static', 'session', 'security', 'multipart', 'view'] as const;
-export type BuiltinPlugin = (typeof BUILTIN_PLUGINS)[number];
-
-/**
- * egg's own plugin packages, as an egg project's config/plugin names them: each is one of the
- * built-ins, or a part of Clutch that is always there (null).
- */
-const EGG_PACKAGES: Record<string, BuiltinPlugin | null> = {
-  'egg-static': 'static',
-  'egg-session': 'session',
-  'egg-security': 'security',
-  'egg-multipart': 'multipart',
-  'egg-view': 'view',
-  'egg-view-nunjucks': 'view',
-  'egg-schedule': null,
-  'egg-onerror': null,
-  'egg-watcher': null,
-  'egg-development': null,
-  'egg-logrotator': null,
-};
-
-/** egg's own plugin keys, as an egg project turns them on or off. */
-const EGG_KEYS: Record<string, BuiltinPlugin | null> = {
-  nunjucks: 'view',
-  schedule: null,
-  onerror: null,
-  watcher: null,
-  development: null,
-  logrotator: null,
-};
-
-/** egg's plugins with no Clutch counterpart, by key and by package: what to use instead. */
-const EGG_ELSEWHERE: Record<string, string> = {
-  i18n: 'an i18n library (koa-i18n, i18next) as middleware',
-  jsonp: 'koa-jsonp as middleware',
-};
-
-function eggElsewhere(key: string, entry: PluginEntry): string | undefined {
-  if (entry.path) return undefined;
-  const name = entry.package ? entry.package.replace(/^(@eggjs\/|egg-)/, '') : key;
-  if (entry.package && entry.package === name) return undefined;
-  return EGG_ELSEWHERE[name];
-}
-
-function builtinOf(key: string, entry: PluginEntry): BuiltinPlugin | null | undefined {
-  if (entry.path) return undefined;
-  if (entry.package) return entry.package in EGG_PACKAGES ? EGG_PACKAGES[entry.package] : undefined;
-  if ((BUILTIN_PLUGINS as readonly string[]).includes(key)) return key as BuiltinPlugin;
-  return key in EGG_KEYS ? EGG_KEYS[key] : undefined;
-}
-
 function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-async function readPlugin(key: string, entry: PluginEntry, baseDir: string): Promise<Plugin> {
+async function readPlugin(key: string, entry: PluginEntry, baseDir: string, catalog: PluginCatalog): Promise<Plugin> {
   let path: string;
   if (entry.path) {
     path = isAbsolute(entry.path) ? entry.path : resolve(baseDir, entry.path);
@@ -99,32 +48,34 @@ async function readPlugin(key: string, entry: PluginEntry, baseDir: string): Pro
     // a package whose `exports` does not list its package.json is still a plugin.
     const lookup = createRequire(join(baseDir, 'package.json')).resolve.paths(pkg) ?? [];
     const found = lookup.map((dir) => join(dir, pkg)).find((dir) => existsSync(join(dir, 'package.json')));
-    if (!found && /^(egg-|@eggjs\/)/.test(pkg)) {
-      throw new ClutchError(
-        CoreErrorCode.NOT_PROVIDED,
-        `Plugin "${key}": ${pkg} is an egg plugin (and is not installed): egg's plugins do not load in Clutch. See docs/coming-from-egg.md for what is built in and what replaces the rest`,
-      );
+    if (!found) {
+      catalog.missing?.(key, pkg);
+      throw new ClutchError(CoreErrorCode.PLUGIN_INVALID, `Plugin "${key}": package ${pkg} is not installed in ${baseDir}`);
     }
-    if (!found) throw new ClutchError(CoreErrorCode.PLUGIN_INVALID, `Plugin "${key}": package ${pkg} is not installed in ${baseDir}`);
     path = found;
   }
-  let meta: unknown;
-  let eggPlugin: unknown;
+  let json: PlainObject;
   try {
-    ({ clutchPlugin: meta, eggPlugin } = JSON.parse(await readFile(join(path, 'package.json'), 'utf8')) as { clutchPlugin?: unknown; eggPlugin?: unknown });
+    const parsed: unknown = JSON.parse(await readFile(join(path, 'package.json'), 'utf8'));
+    json = isPlainObject(parsed) ? parsed : {};
   } catch {
     throw new ClutchError(CoreErrorCode.PLUGIN_INVALID, `Plugin "${key}": no readable package.json in ${path}`);
   }
-  if (meta === undefined && eggPlugin !== undefined) {
-    throw new ClutchError(
-      CoreErrorCode.NOT_PROVIDED,
-      `Plugin "${key}" (${path}) is an egg plugin: egg's plugins do not load in Clutch. See docs/coming-from-egg.md for what is built in and what replaces the rest`,
-    );
-  }
+  const meta: unknown = json.clutchPlugin === undefined ? catalog.foreign?.(key, path, json) : json.clutchPlugin;
   if (!isPlainObject(meta) || typeof meta.name !== 'string' || !meta.name) {
     throw new ClutchError(CoreErrorCode.PLUGIN_INVALID, `Plugin "${key}": ${join(path, 'package.json')} needs "clutchPlugin": { "name": … }`);
   }
-  return { name: meta.name, path, type: 'plugin', key, dependencies: strings(meta.dependencies), optionalDependencies: strings(meta.optionalDependencies) };
+  const { name, dependencies, optionalDependencies } = meta as PlainObject & PluginMeta;
+  return { name, path, type: 'plugin', key, dependencies: strings(dependencies), optionalDependencies: strings(optionalDependencies) };
+}
+
+/**
+ * Which of the framework's plugins a config/plugin entry turns on or off: one named by its key
+ * alone (not a folder or a package), else what the catalog makes of it; undefined when none.
+ */
+function frameworkPluginOf(catalog: PluginCatalog, key: string, entry: PluginEntry, at: { on: boolean; file: string }): string | null | undefined {
+  if (!entry.path && !entry.package && catalog.plugins.some((p) => p.name === key && !p.alwaysOn)) return key;
+  return catalog.alias?.(key, entry, at);
 }
 
 /**
@@ -156,22 +107,25 @@ function order(plugins: Plugin[]): Plugin[] {
   return sorted;
 }
 
-/** What config/plugin says: the load units, and which built-in plugins are on. */
+/** What config/plugin says: the load units, and which of the framework's plugins are on. */
 export interface ResolvedPlugins {
   units: LoadUnit[];
-  builtins: Set<BuiltinPlugin>;
+  /** The framework's plugins config/plugin left on, in catalog order; they load before `units`. */
+  builtins: FrameworkPlugin[];
 }
 
 /**
  * Reads config/plugin.{ts,js} and returns the load units: the enabled plugins in dependency order,
- * then the project itself; and the built-in plugins left on. Missing dependencies, duplicate names
- * and cycles are errors that name the plugins involved. `name: true|false` is `{ enable }`, as egg's.
+ * then the project itself; and the framework's plugins (`catalog`) left on. Missing dependencies,
+ * duplicate names and cycles are errors that name the plugins involved. `name: true|false` is
+ * `{ enable }`, as egg's.
  */
-export async function resolveUnits(baseDir: string, env: string, appName: string): Promise<ResolvedPlugins> {
+export async function resolveUnits(baseDir: string, env: string, appName: string, catalog: PluginCatalog = { plugins: [] }): Promise<ResolvedPlugins> {
   const app: LoadUnit = { name: appName, path: baseDir, type: 'app' };
-  const builtins = new Set<BuiltinPlugin>(BUILTIN_PLUGINS);
+  const off = new Set<string>();
+  const builtins = () => catalog.plugins.filter((p) => p.alwaysOn || !off.has(p.name));
   const file = await resolveModuleFile(join(baseDir, 'config', 'plugin'));
-  if (!file) return { units: [app], builtins };
+  if (!file) return { units: [app], builtins: builtins() };
   const declared = await importDefault(file, CoreErrorCode.CONFIG_LOAD_FAILED);
   if (!isPlainObject(declared)) throw new ClutchError(CoreErrorCode.CONFIG_INVALID, `${file} must export default { name: { enable, package | path, env } }`);
 
@@ -182,23 +136,16 @@ export async function resolveUnits(baseDir: string, env: string, appName: string
     if (!isPlainObject(entry))
       throw new ClutchError(CoreErrorCode.CONFIG_INVALID, `${file}: plugin "${key}" must be true, false or an object { enable, package | path, env }`);
     const on = entry.enable !== false && (!Array.isArray(entry.env) || entry.env.includes(env));
-    const elsewhere = eggElsewhere(key, entry);
-    if (elsewhere && on) {
-      throw new ClutchError(
-        CoreErrorCode.NOT_PROVIDED,
-        `${file}: plugin "${key}" is egg's ${key}; Clutch does not provide it: use ${elsewhere} (docs/coming-from-egg.md)`,
-      );
-    }
-    const builtin = builtinOf(key, entry);
-    if (builtin !== undefined) {
-      if (builtin && !on) builtins.delete(builtin);
+    const ours = frameworkPluginOf(catalog, key, entry, { on, file });
+    if (ours !== undefined) {
+      if (ours !== null && !on) off.add(ours);
       continue;
     }
     if (!on) {
       disabled.add(key);
       continue;
     }
-    enabled.push(await readPlugin(key, entry, baseDir));
+    enabled.push(await readPlugin(key, entry, baseDir, catalog));
   }
   const seen = new Map<string, Plugin>();
   for (const p of enabled) {
@@ -214,5 +161,5 @@ export async function resolveUnits(baseDir: string, env: string, appName: string
       throw new ClutchError(CoreErrorCode.PLUGIN_MISSING_DEPENDENCY, `Plugin "${p.name}" depends on plugin "${dep}", ${why}`);
     }
   }
-  return { units: [...order(enabled), app], builtins };
+  return { units: [...order(enabled), app], builtins: builtins() };
 }

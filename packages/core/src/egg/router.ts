@@ -1,8 +1,8 @@
-import Router from '@koa/router';
 import { singularize } from 'inflection';
 import type { Middleware } from 'koa';
-import type { ControllerTree } from './controller.js';
-import { ClutchError, CoreErrorCode } from './errors.js';
+import type { ClutchRouter } from '../app-router.js';
+import type { ControllerTree } from '../controller.js';
+import { ClutchError, CoreErrorCode } from '../errors.js';
 
 /** A route's handler as egg writes it: a middleware, or a controller action by name (`'home.index'`, `'admin.user.show'`). */
 export type RouteHandler = Middleware | string;
@@ -16,8 +16,8 @@ export interface RouteVerb {
 
 const VERBS = ['get', 'post', 'put', 'patch', 'delete', 'del', 'head', 'options', 'all'] as const;
 
-/** `app.router`: @koa/router, whose verbs also take controller actions by name, plus egg's `resources`. */
-export type ClutchRouter = {
+/** What egg's router adds to @koa/router's: its verbs take controller actions by name, and `resources`. */
+type EggRoutes = {
   [V in (typeof VERBS)[number]]: RouteVerb;
 } & {
   /**
@@ -28,7 +28,11 @@ export type ClutchRouter = {
    */
   resources(name: string, path: string, ...handlers: RouteHandler[]): ClutchRouter;
   resources(path: string, ...handlers: RouteHandler[]): ClutchRouter;
-} & Router;
+};
+
+declare module '../app-router.js' {
+  interface RouterExtensions extends EggRoutes {}
+}
 
 /**
  * egg's resources: the action, its verbs, the path under the prefix, and how the route is named
@@ -63,7 +67,7 @@ function describe(tree: ControllerTree, ref: string): string {
  * added, so a name that does not exist fails the start (@koa/router alone would read
  * `get('/', 'home.index')` as a route named '/' at the path 'home.index': a silent 404).
  */
-export function eggRoutes(router: Router, controllers: () => ControllerTree): ClutchRouter {
+export function eggRoutes(router: ClutchRouter, controllers: () => ControllerTree): void {
   const resolve = (verb: string, path: unknown, handler: RouteHandler): Middleware => {
     if (typeof handler === 'function') return handler;
     if (typeof handler !== 'string') {
@@ -120,5 +124,4 @@ export function eggRoutes(router: Router, controllers: () => ControllerTree): Cl
     }
     return router;
   };
-  return router as unknown as ClutchRouter;
 }

@@ -2,8 +2,7 @@ import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Koa from 'koa';
 import type { Context } from 'koa';
-import type { MultipartConfig } from '../config.js';
-import { ClutchError, CoreErrorCode } from '../errors.js';
+import { ClutchError, CoreErrorCode } from '../../errors.js';
 
 /** egg's list of the file extensions accepted by default. */
 const DEFAULT_EXTENSIONS = [
@@ -201,5 +200,25 @@ declare module 'koa' {
     multipart(options?: MultipartOptions): AsyncGenerator<FieldPart | FileStream>;
     /** The first file of a multipart body, with the fields sent before it. */
     getFileStream(options?: MultipartOptions): Promise<FileStream>;
+  }
+}
+
+export interface MultipartConfig {
+  /** The largest file, bytes or a size like `'10mb'` (default 10 MB). */
+  fileSize: number | string;
+  /** At most this many files and fields per request, and this many bytes per field. */
+  files: number;
+  fields: number;
+  fieldSize: number | string;
+  /** File extensions accepted besides the default list (egg's), e.g. `['.apk']`. */
+  fileExtensions: string[];
+  /** When set, exactly these extensions are accepted (replaces the default list). */
+  whitelist?: string[];
+}
+
+declare module '../../config.js' {
+  interface FrameworkConfig {
+    /** Built-in plugin **multipart**: `ctx.getFileStream()` and `ctx.multipart()` (busboy). */
+    multipart: MultipartConfig;
   }
 }

@@ -2,9 +2,9 @@ import type Koa from 'koa';
 import type { Context, Middleware } from 'koa';
 import { createRequire } from 'node:module';
 import type Tokens from 'csrf';
-import type { SecurityConfig } from '../config.js';
-import { ClutchError, CoreErrorCode } from '../errors.js';
-import { ruleTest } from '../loader/middleware.js';
+import type { PathRule } from '../../config.js';
+import { ClutchError, CoreErrorCode } from '../../errors.js';
+import { ruleTest } from '../../path-rules.js';
 
 /** Methods that change nothing: never checked (RFC 9110 §9.2.1). */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
@@ -88,5 +88,36 @@ declare module 'koa' {
     readonly csrf: string;
     /** Makes a new CSRF secret: tokens made before stop passing. */
     rotateCsrfSecret(): void;
+  }
+}
+
+export interface SecurityConfig {
+  csrf: {
+    enable: boolean;
+    /** Where the token may come from: a header, a query parameter, a body field. */
+    headerName: string;
+    queryName: string;
+    bodyName: string;
+    /** The cookie holding the secret the tokens are made from. */
+    cookieName: string;
+    /** Paths not checked (a prefix string or a RegExp, or a list of them), e.g. a webhook. */
+    ignore?: PathRule | PathRule[];
+  };
+  /** X-Frame-Options (default SAMEORIGIN). */
+  xframe: { enable: boolean; value: string };
+  /** X-Content-Type-Options: nosniff. */
+  nosniff: { enable: boolean };
+  /** X-Download-Options: noopen. */
+  noopen: { enable: boolean };
+  /** X-XSS-Protection (default `0`: the filter browsers had is itself a risk; CSP replaces it). */
+  xssProtection: { enable: boolean; value: string };
+  /** Strict-Transport-Security; off by default (turn it on behind TLS). */
+  hsts: { enable: boolean; maxAge: number; includeSubdomains: boolean };
+}
+
+declare module '../../config.js' {
+  interface FrameworkConfig {
+    /** Built-in plugin **security**: CSRF on unsafe methods, and safe default headers. */
+    security: SecurityConfig;
   }
 }

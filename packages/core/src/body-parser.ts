@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
+import type { FrameworkMiddleware } from './loader/framework-plugin.js';
 
 /** The methods the body parser reads (its default); it passes every other request through untouched. */
 const PARSED_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -35,7 +36,7 @@ const PARSER_TYPES: Record<string, string[]> = {
  * (egg's) or a list, and are added to the parser's own; `strict` is `jsonStrict`. The rest
  * (jsonLimit, formLimit, textLimit, enableTypes, encoding) have the same names.
  */
-export function parserOptions(config: Record<string, unknown>): Record<string, unknown> {
+function parserOptions(config: Record<string, unknown>): Record<string, unknown> {
   const { enable: _enable, match: _match, ignore: _ignore, strict, extendTypes, ...rest } = config;
   const options: Record<string, unknown> = { ...rest };
   if (strict !== undefined && options.jsonStrict === undefined) options.jsonStrict = strict;
@@ -55,7 +56,7 @@ export function parserOptions(config: Record<string, unknown>): Record<string, u
  * start-up, which a worker serving only GETs never needs to pay. Skips what opted out: a request with
  * `ctx.disableBodyParser` (the parser's own flag) and one whose route holds `skipBodyParser`.
  */
-export function lazyBodyParser(options: Record<string, unknown>, router: Router): Middleware {
+function lazyBodyParser(options: Record<string, unknown>, router: Router): Middleware {
   let parser: Promise<Middleware> | null = null;
   // Not async: a GET passes straight through without a promise of its own.
   return (ctx, next) => {
@@ -65,3 +66,13 @@ export function lazyBodyParser(options: Record<string, unknown>, router: Router)
     return parser.then((parse) => parse(ctx, next));
   };
 }
+
+/**
+ * The body parser, the kernel's own framework middleware (egg's coreMiddleware has it too, and the
+ * built-ins place theirs around it): `config.bodyParser` holds its options, `enable: false` (or
+ * `bodyParser: false`) turns it off, `match`/`ignore` scope it.
+ */
+export const bodyParser: FrameworkMiddleware = {
+  name: 'bodyParser',
+  create: (options, app) => lazyBodyParser(parserOptions(options), app.router),
+};

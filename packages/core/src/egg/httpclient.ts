@@ -1,4 +1,4 @@
-import { CoreErrorCode } from './errors.js';
+import { CoreErrorCode } from '../errors.js';
 
 /** egg's (urllib's) request options, as `ctx.curl(url, options)` takes them. */
 export interface CurlOptions {
@@ -106,4 +106,10 @@ export async function curl<T = unknown>(url: string | URL, options: CurlOptions 
   if (cookies.length > 0) head['set-cookie'] = cookies;
   const status = response.status;
   return { status, headers: head, data: data as T, res: { status, statusCode: status, headers: head, rt: Math.round(performance.now() - began) } };
+}
+
+/** egg's `app.httpclient` (also on the agent and `ctx`): the same client as `curl`. */
+export interface HttpClient {
+  request: typeof curl;
+  curl: typeof curl;
 }

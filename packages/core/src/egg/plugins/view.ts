@@ -2,8 +2,7 @@ import { stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import type Koa from 'koa';
 import type { Context } from 'koa';
-import type { ClutchConfig, ViewConfig } from '../config.js';
-import { ClutchError, CoreErrorCode } from '../errors.js';
+import { ClutchError, CoreErrorCode } from '../../errors.js';
 
 export type ViewLocals = Record<string, unknown>;
 
@@ -17,7 +16,7 @@ export interface ViewEngine {
 export type ViewEngineClass = new (ctx: Context) => ViewEngine;
 
 /** nunjucks (the engine egg-view-nunjucks wraps): one Environment over the view folders. */
-async function nunjucksEngine(roots: string[], options: ClutchConfig['nunjucks']): Promise<ViewEngine> {
+async function nunjucksEngine(roots: string[], options: NunjucksConfig): Promise<ViewEngine> {
   const { default: nunjucks } = await import('nunjucks');
   const { cache, ...envOptions } = options;
   const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(roots, { noCache: cache === false }), envOptions);
@@ -46,7 +45,7 @@ export class ViewManager {
   /** Engines loaded on first use (nunjucks), as opposed to classes made per request. */
   readonly #lazy = new Set<string>();
 
-  constructor(config: ViewConfig, nunjucks: ClutchConfig['nunjucks'], baseDir: string) {
+  constructor(config: ViewConfig, nunjucks: NunjucksConfig, baseDir: string) {
     this.#config = config;
     this.roots = (Array.isArray(config.root) ? config.root : config.root.split(',')).map((r) => resolve(baseDir, r.trim()));
     let made: Promise<ViewEngine> | null = null;
@@ -157,5 +156,43 @@ declare module 'koa' {
     renderString(template: string, locals?: ViewLocals): Promise<string>;
     /** What every template of this request sees (over `app.locals`). */
     locals: ViewLocals;
+  }
+}
+
+export interface ViewConfig {
+  /** Where templates are: a folder or several (default `app/view`). */
+  root: string | string[];
+  /** The engine for an extension `mapping` does not name (default `nunjucks`). */
+  defaultViewEngine: string;
+  /** Added to a name without one (default `.html`). */
+  defaultExtension: string;
+  /** Extension → engine name, e.g. `{ '.nj': 'nunjucks' }`. */
+  mapping: Record<string, string>;
+}
+
+/** The nunjucks engine's options (its Environment's, and `cache`). */
+export interface NunjucksConfig {
+  autoescape?: boolean;
+  throwOnUndefined?: boolean;
+  trimBlocks?: boolean;
+  lstripBlocks?: boolean;
+  cache?: boolean;
+}
+
+declare module '../../config.js' {
+  interface FrameworkConfig {
+    /** Built-in plugin **view**: `ctx.render()`; the engine by file extension, nunjucks provided. */
+    view: ViewConfig;
+    /** The nunjucks engine's options (its Environment's, and `cache`). */
+    nunjucks: NunjucksConfig;
+  }
+}
+
+declare module '../../application.js' {
+  interface Application {
+    /** What every template sees (built-in plugin view). */
+    locals: ViewLocals;
+    /** The template engines (built-in plugin view); null when the plugin is off. */
+    view: ViewManager | null;
   }
 }

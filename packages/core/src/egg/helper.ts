@@ -1,5 +1,5 @@
-import type { Application } from './application.js';
-import type { Context } from './context.js';
+import type { Application } from '../application.js';
+import type { Context } from '../context.js';
 
 /**
  * `ctx.helper`: one per request, made the first time it is read, with app/extend/helper of every

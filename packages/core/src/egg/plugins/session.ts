@@ -2,8 +2,7 @@ import { createRequire } from 'node:module';
 import type { Logger } from '@clutch/cluster';
 import type Koa from 'koa';
 import type { Middleware } from 'koa';
-import type { SessionConfig } from '../config.js';
-import { ClutchError, CoreErrorCode } from '../errors.js';
+import { ClutchError, CoreErrorCode } from '../../errors.js';
 
 /**
  * Built-in plugin **session**: koa-session's signed cookie sessions (`ctx.session`). The session is
@@ -79,24 +78,26 @@ export function session(config: SessionConfig, app: Koa, logger?: Logger): Middl
   };
 }
 
-/**
- * Checks config.session's common options at the start: koa-session checks them only when it loads,
- * on the first request, where a mistake would be a 500 on every request.
- */
-export function checkSessionConfig(config: Record<string, unknown>, fail: (path: string, expected: string, value: unknown) => never): void {
-  const { key, maxAge, sameSite } = config;
-  if (typeof key !== 'string' || key === '') fail('session.key', 'a cookie name', key);
-  if (maxAge !== 'session' && (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge <= 0))
-    fail('session.maxAge', "a number of ms or 'session'", maxAge);
-  for (const flag of ['httpOnly', 'signed', 'rolling', 'renew', 'secure', 'overwrite', 'autoCommit', 'encrypt'] as const)
-    if (config[flag] !== undefined && typeof config[flag] !== 'boolean') fail(`session.${flag}`, 'true or false', config[flag]);
-  if (
-    sameSite !== undefined &&
-    sameSite !== null &&
-    typeof sameSite !== 'boolean' &&
-    !(typeof sameSite === 'string' && ['strict', 'lax', 'none'].includes(sameSite))
-  )
-    fail('session.sameSite', "'strict', 'lax', 'none', a boolean or null", sameSite);
+export interface SessionConfig {
+  /** The cookie's name (default `CLUTCH_SESS`). */
+  key: string;
+  /** ms, or `'session'` for a browser-session cookie (default one day). */
+  maxAge: number | 'session';
+  httpOnly: boolean;
+  signed: boolean;
+  /** Renew the cookie on every response / when half of maxAge has passed. */
+  rolling?: boolean;
+  renew?: boolean;
+  sameSite?: 'strict' | 'lax' | 'none' | boolean | null;
+  secure?: boolean;
+  [option: string]: unknown;
+}
+
+declare module '../../config.js' {
+  interface FrameworkConfig {
+    /** Built-in plugin **session**: koa-session's options (signed cookie sessions). */
+    session: SessionConfig;
+  }
 }
 
 declare module 'koa' {

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import type { Middleware } from 'koa';
-import type { StaticConfig } from '../config.js';
 
 /**
  * Built-in plugin **static**: GET and HEAD under `prefix` are files of `dir` (the first folder that
@@ -32,5 +31,24 @@ export function staticFiles(config: StaticConfig, baseDir: string): Middleware {
       }
     }
     return next();
+  }
+}
+
+export interface StaticConfig {
+  /** The URL prefix (default `/public/`). */
+  prefix: string;
+  /** Where the files are: a folder, or several searched in order (default `app/public`). */
+  dir: string | string[];
+  /** Cache-Control max-age in seconds (default: a year in env prod, else 0). */
+  maxAge: number;
+  /** Serve `<file>.gz` / `.br` when the client accepts them (default true). */
+  gzip?: boolean;
+  brotli?: boolean;
+}
+
+declare module '../../config.js' {
+  interface FrameworkConfig {
+    /** Built-in plugin **static**: files of `dir` served under `prefix`. */
+    static: StaticConfig;
   }
 }
