@@ -94,6 +94,18 @@ export class ListenBroker {
     this.#listeners.leave(worker);
   }
 
+  /**
+   * The worker missed its heartbeats: round-robin hands it nothing new until it answers. ('os' and
+   * reusePort cannot: the kernel picks the worker there.)
+   */
+  suspend(worker: WorkerProcess): void {
+    this.#listeners.suspend(worker);
+  }
+
+  resume(worker: WorkerProcess): void {
+    this.#listeners.resume(worker);
+  }
+
   /** The worker exited: what it never received goes to another worker; a bind it never finished holds nobody up. */
   exited(worker: WorkerProcess): void {
     this.#binding.get(worker)?.done();

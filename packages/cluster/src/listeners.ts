@@ -49,6 +49,15 @@ export class Listeners {
     this.#of.get(target)?.remove(target);
   }
 
+  /** The worker stopped answering (missed heartbeats): no new connection for it, until `resume()`. */
+  suspend(target: ConnectionTarget): void {
+    this.#of.get(target)?.suspend(target);
+  }
+
+  resume(target: ConnectionTarget): void {
+    this.#of.get(target)?.resume(target);
+  }
+
   /** The worker exited: its rotation forgets it and re-routes what it never received. */
   exited(target: ConnectionTarget): void {
     const listener = this.#of.get(target);
@@ -57,14 +66,14 @@ export class Listeners {
     this.#closeSuperseded();
   }
 
-  /** How many connections wait in the master for a worker, across every socket. */
-  /** Workers in a rotation, over every socket. */
+  /** Workers in a rotation and answering, over every socket. */
   inRotation(): number {
     let n = 0;
     for (const listener of this.#open.values()) n += listener.members;
     return n;
   }
 
+  /** How many connections wait in the master for a worker, across every socket. */
   waiting(): number {
     let n = 0;
     for (const listener of this.#open.values()) n += listener.waiting;

@@ -108,6 +108,21 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       stallTimeout: this.#settings.stallTimeout,
       maxMemory: this.#settings.maxMemory,
       onStall: (handle, silent) => this.#recycler.stalled(handle, silent),
+      onUnresponsive: (handle, silent) => {
+        if (!(handle instanceof WorkerProcess)) return;
+        this.#listen.suspend(handle);
+        this.logger.warn(
+          'worker %d (slot %d) missed its heartbeats (%dms silent): it gets no new connection until it answers',
+          handle.pid,
+          this.#children.slotOf(handle),
+          silent,
+        );
+      },
+      onResponsive: (handle) => {
+        if (!(handle instanceof WorkerProcess)) return;
+        this.#listen.resume(handle);
+        this.logger.info('worker %d (slot %d) answers again: back in the rotation', handle.pid, this.#children.slotOf(handle));
+      },
       onMemory: (handle, rss) => {
         const limit = (this.#settings.maxMemory ?? 0) / 1048576;
         if (handle instanceof WorkerProcess)

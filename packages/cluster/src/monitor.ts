@@ -112,6 +112,7 @@ export class Monitor {
         cpu: own.cpu,
         loopDelay: own.loopDelay,
         logs: logHealth(),
+        responsive: true,
         title: this.#host.title,
         baseDir: this.#host.baseDir,
         env: this.#host.env,

@@ -76,6 +76,8 @@ export class RoundRobinListener {
   readonly address: ListenAddress;
   readonly #server: Server;
   readonly #rotation: ConnectionTarget[] = [];
+  /** Members that missed their heartbeats (frozen, blocked): skipped until they answer again. */
+  readonly #suspended = new Set<ConnectionTarget>();
   #next = 0;
   /** Per worker, connections handed to it that are not written to its channel yet. */
   readonly #unsent = new Map<ConnectionTarget, Set<RawHandle>>();
@@ -136,9 +138,18 @@ export class RoundRobinListener {
     });
   }
 
-  /** How many workers are in the rotation. */
+  /** How many workers are in the rotation and answering (a suspended one is not counted). */
   get members(): number {
-    return this.#rotation.length;
+    return this.#rotation.length - this.#suspended.size;
+  }
+
+  /** A worker that stopped answering gets no new connection until `resume()`; what it holds stays with it. */
+  suspend(target: ConnectionTarget): void {
+    if (this.#rotation.includes(target)) this.#suspended.add(target);
+  }
+
+  resume(target: ConnectionTarget): void {
+    if (this.#suspended.delete(target)) this.#drainQueue();
   }
 
   /** Connections waiting in the master for a worker. */
@@ -158,6 +169,7 @@ export class RoundRobinListener {
   remove(target: ConnectionTarget): void {
     const i = this.#rotation.indexOf(target);
     if (i < 0) return;
+    this.#suspended.delete(target);
     this.#rotation.splice(i, 1);
     if (this.#next > i) this.#next--;
   }
@@ -203,7 +215,7 @@ export class RoundRobinListener {
     for (let i = 0; i < n; i++) {
       const index = (this.#next + i) % n;
       const target = this.#rotation[index]!;
-      if (this.#unsent.get(target)!.size < MAX_UNSENT) {
+      if (!this.#suspended.has(target) && this.#unsent.get(target)!.size < MAX_UNSENT) {
         this.#next = (index + 1) % n;
         return target;
       }

@@ -40,6 +40,8 @@ export interface ProcessStatus {
   loopDelay: { mean: number; p99: number; max: number } | null;
   /** Log lines the process could not write (a full or read-only disk), and the last write error. */
   logs: LogHealth;
+  /** False while the process misses its heartbeats (frozen or blocked): a worker then gets no new connection. */
+  responsive: boolean;
 }
 
 export interface ClusterStatus {
@@ -91,6 +93,7 @@ export async function childStatus(
     cpu: beat && vitals!.cpuPercent !== undefined ? round(vitals!.cpuPercent) : null,
     loopDelay: beat ? { mean: round(beat.loop.mean, 2), p99: round(beat.loop.p99, 2), max: round(beat.loop.max, 2) } : null,
     logs: handle.logHealth,
+    responsive: vitals?.responsive ?? true,
   };
 }
 

@@ -5,8 +5,16 @@ import type { HeartbeatMessage } from './protocol.js';
 export interface Vitals {
   /** The last heartbeat (its figures), or null before the first. */
   last: HeartbeatMessage | null;
-  /** When the last heartbeat came (ms since epoch); the boot's end before the first. */
+  /** When the last heartbeat came (ms since epoch); the boot's end before the first; 0 while not watched. */
   heardAt: number;
+  /**
+   * How long the master has been awake and listening since the last heartbeat (or since watching
+   * began), ms: time the master itself was frozen (SIGSTOP, a paused container, a VM stall) is not
+   * counted, so on a resume nobody is taken for stalled. null while not watched.
+   */
+  silentMs: number | null;
+  /** False once the process missed two heartbeats in a row: a worker gets no new connection until it answers again. */
+  responsive: boolean;
   /** CPU use over the last heartbeat interval, percent of one core. */
   cpuPercent: number;
   /** Heartbeats in a row with RSS over the limit. */
@@ -24,7 +32,24 @@ export interface WatchdogOptions {
   memorySamples?: number;
   onStall(handle: ChildHandle, silentMs: number): void;
   onMemory(handle: ChildHandle, rss: number): void;
+  /** The process missed two heartbeats: it may be frozen (SIGSTOP) or blocked; no new work for it until it answers. */
+  onUnresponsive?(handle: ChildHandle, silentMs: number): void;
+  /** An unresponsive process sent a heartbeat again. */
+  onResponsive?(handle: ChildHandle): void;
+  /** The monotonic clock, ms (tests give their own). */
+  now?: () => number;
 }
+
+/** How often the watchdog looks, ms. */
+const CHECK_MS = 250;
+/**
+ * The most one look may count as time the children were silent. A look that comes later than this
+ * after the previous one means the master itself did not run — frozen with its host, or alone — and
+ * what it missed is nobody's silence: their heartbeats may be waiting, unread, in its channels.
+ */
+const MAX_STEP_MS = 4 * CHECK_MS;
+/** Heartbeats missed (in heartbeat periods) before a process counts as unresponsive. */
+const UNRESPONSIVE_BEATS = 2.5;
 
 /**
  * The master's watchdog: every process proves with heartbeats that its event loop turns. A
@@ -35,10 +60,13 @@ export interface WatchdogOptions {
 export class Watchdog {
   readonly #options: WatchdogOptions;
   readonly #vitals = new Map<ChildHandle, Vitals>();
+  readonly #now: () => number;
   #timer: NodeJS.Timeout | null = null;
+  #lastCheck = 0;
 
   constructor(options: WatchdogOptions) {
     this.#options = { memorySamples: 3, ...options };
+    this.#now = options.now ?? (() => performance.now());
   }
 
   /** Changes the limits (the project's config arrives with the agent). */
@@ -60,9 +88,14 @@ export class Watchdog {
   /** Starts watching a process that has booted: its silence counts from now. */
   watch(handle: ChildHandle): void {
     const vitals = this.#vitals.get(handle);
-    if (vitals) vitals.heardAt = Date.now();
-    else this.#vitals.set(handle, { last: null, heardAt: Date.now(), cpuPercent: 0, overMemory: 0, flagged: null });
-    this.#timer ??= setInterval(() => this.#check(), 250).unref();
+    if (vitals) {
+      vitals.heardAt = Date.now();
+      vitals.silentMs = 0;
+    } else this.#vitals.set(handle, { last: null, heardAt: Date.now(), silentMs: 0, responsive: true, cpuPercent: 0, overMemory: 0, flagged: null });
+    if (!this.#timer) {
+      this.#lastCheck = this.#now();
+      this.#timer = setInterval(() => this.check(), CHECK_MS).unref();
+    }
   }
 
   /** The process is gone (or leaving on purpose): it is watched no more. */
@@ -74,7 +107,7 @@ export class Watchdog {
     let vitals = this.#vitals.get(handle);
     if (!vitals) {
       // Beats before the boot ends only feed the figures; watching starts with watch().
-      vitals = { last: null, heardAt: 0, cpuPercent: 0, overMemory: 0, flagged: null };
+      vitals = { last: null, heardAt: 0, silentMs: null, responsive: true, cpuPercent: 0, overMemory: 0, flagged: null };
       this.#vitals.set(handle, vitals);
     }
     const now = Date.now();
@@ -84,7 +117,14 @@ export class Watchdog {
       vitals.cpuPercent = wall > 0 ? Math.max(0, (100 * used) / wall) : 0;
     }
     vitals.last = message;
-    if (vitals.heardAt > 0 || this.#watched(handle)) vitals.heardAt = now;
+    if (vitals.silentMs !== null) {
+      vitals.heardAt = now;
+      vitals.silentMs = 0;
+      if (!vitals.responsive) {
+        vitals.responsive = true;
+        this.#options.onResponsive?.(handle);
+      }
+    }
     const max = this.#options.maxMemory;
     if (handle.role === 'worker' && max !== undefined && message.rss > max) vitals.overMemory++;
     else vitals.overMemory = 0;
@@ -103,24 +143,30 @@ export class Watchdog {
     this.#timer = null;
   }
 
-  #watched(handle: ChildHandle): boolean {
-    return (this.#vitals.get(handle)?.heardAt ?? 0) > 0;
-  }
-
   #inService(handle: ChildHandle): boolean {
     return takesMessages(handle.state) && !handle.retired;
   }
 
-  #check(): void {
+  /**
+   * One look (every 250 ms): each watched process's silence grows by the time since the last look —
+   * at most MAX_STEP_MS, so a master that was frozen counts only what it saw awake. Public for tests.
+   */
+  check(): void {
+    const now = this.#now();
+    const step = Math.min(Math.max(0, now - this.#lastCheck), MAX_STEP_MS);
+    this.#lastCheck = now;
     const timeout = this.#options.stallTimeout;
-    if (timeout <= 0) return;
-    const now = Date.now();
+    const unresponsiveAfter = UNRESPONSIVE_BEATS * this.heartbeatMs;
     for (const [handle, vitals] of this.#vitals) {
-      if (vitals.flagged !== null || vitals.heardAt === 0 || !this.#inService(handle)) continue;
-      const silent = now - vitals.heardAt;
-      if (silent > timeout) {
+      if (vitals.silentMs === null || vitals.flagged !== null || !this.#inService(handle)) continue;
+      vitals.silentMs += step;
+      if (vitals.responsive && vitals.silentMs > unresponsiveAfter) {
+        vitals.responsive = false;
+        this.#options.onUnresponsive?.(handle, Math.round(vitals.silentMs));
+      }
+      if (timeout > 0 && vitals.silentMs > timeout) {
         vitals.flagged = 'stalled';
-        this.#options.onStall(handle, silent);
+        this.#options.onStall(handle, Math.round(vitals.silentMs));
       }
     }
   }

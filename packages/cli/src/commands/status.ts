@@ -25,7 +25,7 @@ function duration(ms: number): string {
 const COLUMNS = [
   ['role', 10],
   ['pid', 8],
-  ['state', 10],
+  ['state', 16],
   ['uptime', 8],
   ['restarts', 16],
   ['memory', 10],
@@ -38,7 +38,7 @@ function row(role: string, p: ProcessStatus, drops: boolean): string {
   const cells = [
     role,
     String(p.pid),
-    p.state,
+    p.responsive ? p.state : `${p.state} (silent)`,
     duration(p.uptime),
     restarts,
     p.rss === null ? '-' : `${(p.rss / 1024 / 1024).toFixed(1)} MB`,
