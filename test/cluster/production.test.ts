@@ -62,12 +62,20 @@ describe('production: health, drain delay, JSON logs, watchdog, memory, metrics'
     const { app, info } = await startFixture('production', ['--workers', '2', '--log-format', 'json']);
     started.push(app);
     for (let i = 0; i < 4; i++) assert.equal((await getJson(`${info.url}/log`)).status, 200);
+    assert.equal((await getJson(`${info.url}/fail`)).status, 500);
     app.signal('SIGTERM');
     assert.equal((await app.waitForExit(15_000)).code, 0);
     const lines = `${app.stdout}${app.stderr}`.split('\n').filter((l) => l.trim() !== '');
     const records = lines.map((line) => {
       try {
-        return JSON.parse(line) as { time: string; level: string; role: string; pid: number; msg: string; err?: { message: string; stack: string } };
+        return JSON.parse(line) as {
+          time: string;
+          level: string;
+          role: string;
+          pid: number;
+          msg: string;
+          err?: { name: string; message: string; code?: string; stack: string; cause?: { message: string } };
+        };
       } catch {
         assert.fail(`not JSON: ${line}`);
       }
@@ -79,6 +87,17 @@ describe('production: health, drain delay, JSON logs, watchdog, memory, metrics'
     assert.deepEqual([...new Set(records.map((r) => r.role))].sort(), ['agent', 'master', 'worker']);
     const failure = records.find((r) => r.err?.message === 'a logged failure');
     assert.ok(failure && /at .*router\.js/.test(failure.err!.stack), 'the error line carries the stack');
+    // A request's error: the sentence in msg, the error whole in err (its code, stack and cause), never a stack inside msg.
+    const request = records.find((r) => r.err?.message === 'the route failed');
+    assert.ok(request, `a record for the failed request: ${lines.filter((l) => l.includes('fail')).join('\n')}`);
+    assert.equal(request.level, 'error');
+    assert.match(request.msg, /GET \/fail → 500: the route failed$/);
+    assert.deepEqual(
+      { name: request.err!.name, code: request.err!.code, cause: request.err!.cause?.message },
+      { name: 'Error', code: 'FIXTURE_FAILED', cause: 'the cause below' },
+    );
+    assert.match(request.err!.stack, /^Error: the route failed\n\s+at .*router\.js/);
+    assert.ok(!records.some((r) => /\n\s+at /.test(r.msg)), 'no stack inside any msg');
     assert.ok(
       records.some((r) => r.msg === 'printed with console.log' && r.role === 'worker'),
       "the project's console.log became JSON",

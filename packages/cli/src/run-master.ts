@@ -123,7 +123,7 @@ export async function runMaster(options: Partial<ClusterOptions> & Pick<ClusterO
   });
   // The master keeps the service up: a bug in its own code is logged loudly, not fatal. Were the
   // master to die anyway, its children notice the closed IPC channel and exit on their own.
-  const uncaught = (err: unknown) => logger.error('[%s] %s', ClusterErrorCode.MASTER_UNCAUGHT, err instanceof Error ? (err.stack ?? err.message) : String(err));
+  const uncaught = (err: unknown) => logger.error('[%s] %s', ClusterErrorCode.MASTER_UNCAUGHT, err);
   process.on('uncaughtException', uncaught);
   process.on('unhandledRejection', uncaught);
 

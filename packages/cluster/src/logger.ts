@@ -8,12 +8,17 @@ export type ProcessRole = 'master' | 'agent' | 'worker';
 /** `text`: one readable line per entry; `json`: one JSON object per line (for containers and log shippers). */
 export type LogFormat = 'text' | 'json';
 
-/** The logger every process of the cluster writes with. Each process writes its own lines; none of it ever throws. */
+/**
+ * The logger every process of the cluster writes with. Each process writes its own lines; none of it
+ * ever throws. `message` is a format string (`%s`, `%d`, as util.format's); pass an error itself
+ * (`logger.error('sync failed: %s', err)`, or egg's `logger.error(err)`), not its stack: a text line
+ * then shows its whole stack and causes, a JSON line carries it as `err { name, message, code?, stack, cause? }`.
+ */
 export interface Logger {
-  debug(message: string, ...args: unknown[]): void;
-  info(message: string, ...args: unknown[]): void;
-  warn(message: string, ...args: unknown[]): void;
-  error(message: string, ...args: unknown[]): void;
+  debug(message: string | Error, ...args: unknown[]): void;
+  info(message: string | Error, ...args: unknown[]): void;
+  warn(message: string | Error, ...args: unknown[]): void;
+  error(message: string | Error, ...args: unknown[]): void;
 }
 
 /** Where a daemon's processes write their logs (set by `app start --daemon`). */
@@ -51,16 +56,38 @@ function processOutput(role: ProcessRole): Output {
   return output;
 }
 
-/** The `err` of a JSON line: what an error carries that a log reader needs. */
-function errorFields(err: Error): Record<string, unknown> {
+/** An error's stack with its causes below it, as a reader of a text log wants it. */
+function stackOf(err: Error): string {
+  let text = err.stack ?? `${err.name}: ${err.message}`;
+  let cause: unknown = err.cause;
+  for (let depth = 0; cause instanceof Error && depth < 5; depth++, cause = cause.cause) text += `\ncaused by: ${cause.stack ?? cause.message}`;
+  return text;
+}
+
+/** The `err` of a JSON line: what an error carries that a log reader needs, its whole stack and its cause. */
+function errorFields(err: Error, depth = 0): Record<string, unknown> {
   const code = (err as { code?: unknown }).code;
-  return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}), ...(err.stack ? { stack: err.stack } : {}) };
+  const cause = err.cause instanceof Error && depth < 5 ? { cause: errorFields(err.cause, depth + 1) } : {};
+  return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}), stack: err.stack ?? `${err.name}: ${err.message}`, ...cause };
 }
 
 function jsonLine(level: LogLevel, role: ProcessRole, msg: string, err?: Error): string {
   const record: Record<string, unknown> = { time: new Date().toISOString(), level, role, pid: process.pid, msg };
   if (err) record.err = errorFields(err);
   return `${JSON.stringify(record)}\n`;
+}
+
+/**
+ * One entry's text and error. An Error among the arguments (or as the message, as egg's
+ * `logger.error(err)`) is its stack in a text line; in JSON the sentence carries its message and
+ * `err` the rest.
+ */
+function render(message: unknown, args: unknown[], json: boolean): { text: string; err: Error | undefined } {
+  const all = [message, ...args];
+  const err = all.find((a): a is Error => a instanceof Error);
+  const shown = err ? all.map((a) => (a instanceof Error ? (json ? a.message : stackOf(a)) : a)) : all;
+  const [first, ...rest] = shown;
+  return { text: typeof first === 'string' ? format(first, ...rest) : format('%s', ...shown), err };
 }
 
 /**
@@ -75,22 +102,17 @@ export function createLogger(role: ProcessRole, level?: LogLevel): Logger {
   const envLevel = process.env.CLUTCH_LOG_LEVEL;
   const min = LEVELS[level ?? (isLogLevel(envLevel) ? envLevel : 'info')];
   const out = processOutput(role);
-  const write = (lvl: LogLevel, message: string, args: unknown[]) => {
+  const write = (lvl: LogLevel, message: unknown, args: unknown[]) => {
     if (LEVELS[lvl] < min) return;
     const isError = LEVELS[lvl] >= LEVELS.warn;
     let line: string;
     try {
-      if (out.format === 'json') {
-        const err = args.find((a): a is Error => a instanceof Error);
-        // The message reads as a sentence; the stack goes to `err`.
-        const plain = err ? args.map((a) => (a instanceof Error ? a.message : a)) : args;
-        line = jsonLine(lvl, role, format(message, ...plain), err);
-      } else {
-        line = `${timestamp(new Date())} ${lvl.toUpperCase().padEnd(5)} [${role}:${process.pid}] ${format(message, ...args)}\n`;
-      }
+      const json = out.format === 'json';
+      const { text, err } = render(message, args, json);
+      line = json ? jsonLine(lvl, role, text, err) : `${timestamp(new Date())} ${lvl.toUpperCase().padEnd(5)} [${role}:${process.pid}] ${text}\n`;
     } catch (err) {
       // A value whose inspection throws (a hostile getter) must not turn a log call into a crash.
-      line = `${timestamp(new Date())} ${lvl.toUpperCase().padEnd(5)} [${role}:${process.pid}] ${message} (could not format: ${(err as Error).message})\n`;
+      line = `${timestamp(new Date())} ${lvl.toUpperCase().padEnd(5)} [${role}:${process.pid}] ${String(message)} (could not format: ${(err as Error).message})\n`;
     }
     out.sink.write(line, isError);
   };

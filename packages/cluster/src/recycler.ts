@@ -78,7 +78,7 @@ export class Recycler {
           await old.exited;
         });
       } catch (err) {
-        this.#reload.logger.error('recycling worker %d failed: %s', worker.pid, err instanceof Error ? err.message : err);
+        this.#reload.logger.error('recycling worker %d failed: %s', worker.pid, err);
         // A stalled worker serves nobody: it goes anyway, and supervision replaces it with backoff.
         if (reason === 'stalled') kill();
       }

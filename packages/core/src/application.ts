@@ -77,7 +77,7 @@ export class Application extends Koa implements Bootable {
     );
     this.on('error', (err: Error & { status?: number; expose?: boolean }) => {
       if (err.status === 404 || err.expose) return;
-      requestErrors.error(err, 'request failed: %s', err.stack ?? err.message);
+      requestErrors.error(err, 'request failed: %s', err);
     });
   }
 

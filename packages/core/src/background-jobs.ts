@@ -16,7 +16,7 @@ function background(ctx: Ctx, fn: (ctx: ClutchContext) => unknown): Promise<void
         .then(() => fn(ctx as unknown as ClutchContext))
         .then(
           () => ctx.logger.debug('background job %s done in %dms', name, ms()),
-          (err: unknown) => ctx.logger.error('background job %s failed after %dms: %s', name, ms(), err instanceof Error ? (err.stack ?? err.message) : err),
+          (err: unknown) => ctx.logger.error('background job %s failed after %dms: %s', name, ms(), err),
         )
         .finally(resolve);
     };

@@ -163,7 +163,7 @@ export class ProcessCore {
     if (this.#isReady) {
       Promise.resolve()
         .then(fn)
-        .catch((err: unknown) => logger.error('beforeStart after the start failed: %s', err instanceof Error ? (err.stack ?? err.message) : err));
+        .catch((err: unknown) => logger.error('beforeStart after the start failed: %s', err));
       return;
     }
     this.lifecycle.add({ name: `beforeStart #${++this.#starts}${fn.name ? ` (${fn.name})` : ''}`, hooks: { willReady: fn } });

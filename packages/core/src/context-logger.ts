@@ -25,11 +25,15 @@ export function contextLogger(app: Koa, logger: Logger): void {
   Object.defineProperty(app.context, 'logger', {
     configurable: true,
     get(this: Ctx): Logger {
+      // egg's `ctx.logger.error(err)`: the error is an argument of the line, so its stack (or, in
+      // JSON, its `err` record) is kept whole.
+      const line = (m: string | Error, a: unknown[]): [string, ...unknown[]] =>
+        typeof m === 'string' ? [`${prefix(this)} ${m}`, ...a] : [`${prefix(this)} %s`, m, ...a];
       return (this[LOGGER] ??= {
-        debug: (m, ...a) => logger.debug(`${prefix(this)} ${m}`, ...a),
-        info: (m, ...a) => logger.info(`${prefix(this)} ${m}`, ...a),
-        warn: (m, ...a) => logger.warn(`${prefix(this)} ${m}`, ...a),
-        error: (m, ...a) => logger.error(`${prefix(this)} ${m}`, ...a),
+        debug: (m, ...a) => logger.debug(...line(m, a)),
+        info: (m, ...a) => logger.info(...line(m, a)),
+        warn: (m, ...a) => logger.warn(...line(m, a)),
+        error: (m, ...a) => logger.error(...line(m, a)),
       });
     },
   });

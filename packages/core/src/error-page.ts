@@ -31,7 +31,7 @@ export function errorPage(options: { showDetails: () => boolean; log: RequestErr
       const err = (caught instanceof Error ? caught : new Error(String(caught))) as HttpishError;
       let status = err.status ?? err.statusCode ?? 500;
       if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
-      if (status >= 500) options.log.error(err, '%s %s → %d: %s', ctx.method, ctx.path, status, err.stack ?? err.message);
+      if (status >= 500) options.log.error(err, '%s %s → %d: %s', ctx.method, ctx.path, status, err);
       if (ctx.headerSent || !ctx.writable) return;
       // Koa's rule: a message is for the client only when the error says so (`expose`, which
       // ctx.throw sets for 4xx) — or, for a 5xx, when details are on (env local, unittest).

@@ -290,7 +290,7 @@ export class Messenger {
   }
 
   #listenerFailed(action: string, err: unknown): void {
-    this.#logger.error('listener for message "%s" failed: %s', action, err instanceof Error ? (err.stack ?? err.message) : err);
+    this.#logger.error('listener for message "%s" failed: %s', action, err);
   }
 
   async #answer(action: string, data: unknown, meta: MessageMeta, rid: number): Promise<void> {

@@ -208,7 +208,7 @@ export function failBoot(logger: Logger, err: unknown, reported = false): void {
   const connected = process.connected && typeof process.send === 'function';
   // During the start the master reports the error, once; after it (a replacement, a reload) this
   // line is where its stack is read.
-  if (!reported || !connected) logger.error('boot failed: %s', err instanceof Error ? (err.stack ?? err.message) : String(err));
+  if (!reported || !connected) logger.error('boot failed: %s', err);
   const message: ChildMessage = { clutch: 'boot-error', error: serializeError(err) };
   if (connected && process.send) {
     // Exit once the error is written to the channel, so the master can name the cause.

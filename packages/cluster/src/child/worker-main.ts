@@ -63,7 +63,7 @@ graceful({
     try {
       instance?.draining?.();
     } catch (err) {
-      logger.error('a draining listener failed: %s', err instanceof Error ? (err.stack ?? err.message) : err);
+      logger.error('a draining listener failed: %s', err);
     }
     await server?.drain(drainMode, stopTimeout / 2, () => transport.barrier(1_000));
     if (!instance) return;

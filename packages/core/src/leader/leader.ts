@@ -119,7 +119,7 @@ export class Leader extends EventEmitter<{ elected: [token: number]; lost: [] }>
     Promise.resolve()
       .then(() => job({ token, signal: term.signal }))
       .catch((err: unknown) => {
-        if (!term.signal.aborted) this.#logger.error('leader job failed: %s', err instanceof Error ? (err.stack ?? err.message) : err);
+        if (!term.signal.aborted) this.#logger.error('leader job failed: %s', err);
       });
   }
 }
