@@ -1,4 +1,5 @@
-import { chmodSync, linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { type ControlRequest, type ControlResponse } from './control.js';
@@ -112,18 +113,52 @@ function isRequest(value: unknown): value is ControlRequest {
   return Number.isSafeInteger(r.id) && (r.cmd === 'status' || r.cmd === 'stop' || r.cmd === 'reload');
 }
 
+/** How often the master checks that its socket and lock are still there (a tmp cleaner may remove them), ms. */
+const GUARD_MS = 1_000;
+
+/** Listens on `path` (a unix socket only its user may use) and resolves with the server. */
+async function listenOn(path: string): Promise<Server> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  chmodSync(path, 0o600);
+  return server;
+}
+
+/** The socket file's inode, or null when there is none (bigint: see log-sink.ts on Node 20's stat buffer). */
+function inodeOf(path: string): bigint | null {
+  try {
+    return lstatSync(path, { bigint: true }).ino;
+  } catch {
+    return null;
+  }
+}
+
 /** The master's end of the control channel (see control.ts). */
 export class ControlServer {
   readonly path: string;
-  readonly #server: Server;
+  #server: Server;
+  #inode: bigint | null;
+  readonly #mine: string;
+  readonly #guard: NodeJS.Timeout;
   readonly #logger: Logger;
   readonly #dispatch: Dispatch;
   readonly #afterStop: () => void;
 
-  private constructor(path: string, server: Server, handlers: ControlHandlers, logger: Logger) {
+  private constructor(path: string, server: Server, mine: string, handlers: ControlHandlers, logger: Logger) {
     this.path = path;
     this.#server = server;
+    this.#inode = inodeOf(path);
+    this.#mine = mine;
     this.#logger = logger;
+    // A tmp cleaner (systemd-tmpfiles, tmpreaper) may delete the socket or its directory while the
+    // cluster runs; without it `app stop`, `reload` and `status` could not reach the master.
+    this.#guard = setInterval(() => void this.#restore(), GUARD_MS).unref();
     this.#afterStop = () => handlers.afterStop();
     this.#dispatch = {
       status: () => handlers.status(),
@@ -131,6 +166,34 @@ export class ControlServer {
       reload: (r) => handlers.reload({ workers: r.workers !== false, agent: r.agent !== false }),
     };
     server.on('connection', (socket) => this.#serve(socket));
+  }
+
+  /** Makes the socket (and the lock) again if they vanished; gives up the socket if another master took the lock meanwhile. */
+  async #restore(): Promise<void> {
+    const inode = inodeOf(this.path);
+    if (inode !== null && inode === this.#inode) return;
+    const lock = `${this.path}.lock`;
+    try {
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      if (!stillMine(lock, this.#mine)) {
+        if (readOwner(lock)) {
+          this.#logger.error('[%s] another master holds %s now; this one gives up its control socket', ClusterErrorCode.ALREADY_RUNNING, lock);
+          clearInterval(this.#guard);
+          return;
+        }
+        writeFileSync(lock, this.#mine, { mode: 0o600, flag: 'wx' });
+      }
+      // Closed first: closing a unix-socket server unlinks its path, which would take the new socket with it.
+      this.#server.close();
+      if (inodeOf(this.path) !== null) unlinkSync(this.path);
+      const server = await listenOn(this.path);
+      server.on('connection', (socket) => this.#serve(socket));
+      this.#server = server;
+      this.#inode = inodeOf(this.path);
+      this.#logger.warn('[%s] the control socket %s was removed (a tmp cleaner?); it listens again', ClusterErrorCode.CONTROL_RESTORED, this.path);
+    } catch (err) {
+      this.#logger.error('[%s] could not make the control socket %s again: %s', ClusterErrorCode.CONTROL_RESTORED, this.path, err);
+    }
   }
 
   /**
@@ -151,24 +214,17 @@ export class ControlServer {
     } catch {
       // No stale socket.
     }
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(path, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    chmodSync(path, 0o600);
+    const server = await listenOn(path);
     if (!stillMine(lock, mine)) {
       server.close();
       throw lost();
     }
-    return new ControlServer(path, server, handlers, logger);
+    return new ControlServer(path, server, mine, handlers, logger);
   }
 
   /** Closes the socket and releases the lock; only the master holding the lock ever gets here. */
   close(): void {
+    clearInterval(this.#guard);
     this.#server.close();
     for (const file of [this.path, `${this.path}.lock`]) {
       try {

@@ -41,6 +41,8 @@ export const ClusterErrorCode = {
   NOT_RUNNING: 'CLUTCH_ERR_CONTROL_NOT_RUNNING',
   /** A cluster from this directory runs (its pid file says so), but this user cannot reach its control socket. */
   UNREACHABLE: 'CLUTCH_ERR_CONTROL_UNREACHABLE',
+  /** (a log line) the control socket (or its directory or lock) was removed while the master ran, and was made again — or could not be. */
+  CONTROL_RESTORED: 'CLUTCH_ERR_CONTROL_RESTORED',
   /** A control request was malformed or named an unknown command. */
   CONTROL_BAD_REQUEST: 'CLUTCH_ERR_CONTROL_BAD_REQUEST',
   /** The cluster was not ready within the start timeout. */
