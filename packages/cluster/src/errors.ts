@@ -43,6 +43,8 @@ export const ClusterErrorCode = {
   UNREACHABLE: 'CLUTCH_ERR_CONTROL_UNREACHABLE',
   /** (a log line) the control socket (or its directory or lock) was removed while the master ran, and was made again — or could not be. */
   CONTROL_RESTORED: 'CLUTCH_ERR_CONTROL_RESTORED',
+  /** (a log line) a process could not read its own figures (memory): out of file descriptors, most often. It goes on. */
+  SAMPLE_FAILED: 'CLUTCH_ERR_CLUSTER_SAMPLE_FAILED',
   /** A control request was malformed or named an unknown command. */
   CONTROL_BAD_REQUEST: 'CLUTCH_ERR_CONTROL_BAD_REQUEST',
   /** The cluster was not ready within the start timeout. */

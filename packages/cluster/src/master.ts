@@ -141,6 +141,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
         workersInRotation: () => this.#listen.inRotation(),
         waitingConnections: () => this.#listen.waiting(),
         messenger: () => this.#relay.stats(),
+        logger: this.logger,
       },
       this.#watchdog,
       this.#restarts,

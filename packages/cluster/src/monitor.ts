@@ -2,7 +2,9 @@ import { takesMessages, type ChildHandle } from './child-handle.js';
 import type { Children } from './children.js';
 import { HealthServer } from './health-server.js';
 import type { HttpCounts } from './http-stats.js';
-import { logHealth } from './logger.js';
+import { logHealth, type Logger } from './logger.js';
+import { ClusterErrorCode } from './errors.js';
+import { MemorySampler, describeSampleError } from './memory-sample.js';
 import { addHttp, emptyHttp, renderClusterMetrics, renderProjectMetrics, type ProcessFigures } from './metrics.js';
 import type { LeaderMessage, MetricsMessage } from './protocol.js';
 import type { RestartLog, SlotKey } from './restart-log.js';
@@ -24,6 +26,8 @@ export interface MonitorHost {
   workersInRotation(): number;
   waitingConnections(): number;
   messenger(): { queued: number; refused: number };
+  /** Where the master's own sampling failures are said. */
+  readonly logger: Logger;
 }
 
 /** Responses counted in `http`. */
@@ -41,7 +45,7 @@ export class Monitor {
   readonly #host: MonitorHost;
   readonly #watchdog: Watchdog;
   readonly #restarts: RestartLog;
-  readonly #own = new OwnVitals();
+  readonly #own: OwnVitals;
   /** HTTP counts of workers that exited, so that the cluster's counters only grow. */
   readonly #retiredHttp: HttpCounts = emptyHttp();
   /** Each live worker's HTTP counts as the last scrape got them (fresher than its last heartbeat). */
@@ -57,6 +61,7 @@ export class Monitor {
     this.#host = host;
     this.#watchdog = watchdog;
     this.#restarts = restarts;
+    this.#own = new OwnVitals(new MemorySampler(describeSampleError(host.logger, ClusterErrorCode.SAMPLE_FAILED)));
   }
 
   get healthUrl(): string | null {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { ChildHandle, ChildState } from './child-handle.js';
 import type { LogHealth } from './log-sink.js';
+import type { MemorySampler } from './memory-sample.js';
 import type { RestartRecord } from './restart-log.js';
 import type { Vitals } from './watchdog.js';
 
@@ -114,8 +115,10 @@ export class OwnVitals {
   #at = Date.now();
   #latest: OwnSample;
   readonly #timer: NodeJS.Timeout;
+  readonly #memory: MemorySampler;
 
-  constructor() {
+  constructor(memory: MemorySampler) {
+    this.#memory = memory;
     this.#delay.enable();
     this.#latest = this.#sample();
     this.#timer = setInterval(() => (this.#latest = this.#sample()), 1_000).unref();
@@ -135,7 +138,7 @@ export class OwnVitals {
     const ms = (ns: number) => round(Number.isFinite(ns) ? ns / 1e6 : 0, 2);
     const loopDelay = { mean: ms(this.#delay.mean), p99: ms(this.#delay.percentile(99)), max: ms(this.#delay.max) };
     this.#delay.reset();
-    const mem = process.memoryUsage();
+    const mem = this.#memory.sample();
     return { cpu: round((100 * used) / wall), cpuSeconds: (total.user + total.system) / 1e6, loopDelay, heapUsed: mem.heapUsed, rss: mem.rss };
   }
 

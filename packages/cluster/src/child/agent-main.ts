@@ -42,7 +42,7 @@ const transport = createTransport(options.masterPid, {
   onStop: (_reason, timeout) => shutdown(ExitCode.OK, 'ordered by the master', timeout),
 });
 
-startHeartbeat((m) => transport.send(m), options.heartbeatMs);
+startHeartbeat((m) => transport.send(m), options.heartbeatMs, logger);
 
 // The agent stops after the workers. The agent does not use graceful-process, whose SIGTERM
 // handler exits at once: a SIGTERM sent to the whole process group (systemd, `timeout`) would end

@@ -1,5 +1,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { ClusterErrorCode } from '../errors.js';
 import type { HttpStats } from '../http-stats.js';
+import type { Logger } from '../logger.js';
+import { MemorySampler, describeSampleError } from '../memory-sample.js';
 import type { ChildMessage } from '../protocol.js';
 
 /**
@@ -8,12 +11,13 @@ import type { ChildMessage } from '../protocol.js';
  * notices. A loop that is busy but turns still runs its timers, so it is never taken for stalled.
  * Each beat carries what status and metrics show: CPU, memory, event-loop delay, HTTP counts.
  */
-export function startHeartbeat(send: (message: ChildMessage) => boolean, intervalMs: number, http?: HttpStats): void {
+export function startHeartbeat(send: (message: ChildMessage) => boolean, intervalMs: number, logger: Logger, http?: HttpStats): void {
   const delay = monitorEventLoopDelay({ resolution: 20 });
   delay.enable();
+  const memory = new MemorySampler(describeSampleError(logger, ClusterErrorCode.SAMPLE_FAILED));
   const beat = () => {
     const cpu = process.cpuUsage();
-    const mem = process.memoryUsage();
+    const mem = memory.sample();
     const ms = (ns: number) => (Number.isFinite(ns) ? ns / 1e6 : 0);
     const message: ChildMessage = {
       clutch: 'heartbeat',
