@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
 import { after, describe, it } from 'node:test';
-import { startFixture, waitGroupGone, type AppProcess } from '../helpers/cluster.ts';
+import { ExitCode } from '@clutch/cluster';
+import { runApp, startFixture, waitGroupGone, type AppProcess } from '../helpers/cluster.ts';
 import { getJson } from '../helpers/http.ts';
+import { copyFixture } from '../helpers/project.ts';
 
 /** The order in which the cluster's beforeClose hooks ran, from the fixture's EVENT lines. */
 function closeOrder(stdout: string): string[] {
@@ -14,8 +16,10 @@ function closeOrder(stdout: string): string[] {
 
 describe('graceful stop', { timeout: 90_000 }, () => {
   const started: AppProcess[] = [];
+  const copies: Array<{ remove(): void }> = [];
   after(() => {
     for (const app of started) app.kill();
+    for (const c of copies) c.remove();
   });
 
   const ways = [
@@ -84,6 +88,21 @@ describe('graceful stop', { timeout: 90_000 }, () => {
     assert.ok(Date.now() - began < 4_000, 'the stop timeout bounded the stop');
     assert.deepEqual(closeOrder(app.stdout), ['worker', 'agent']);
     await waitGroupGone(app.pid, 5_000);
+  });
+
+  it('app stop that had to SIGKILL a worker (its loop blocked past the timeout) exits 6 naming it, not 0', async () => {
+    const project = copyFixture('production');
+    copies.push(project);
+    const { app, info } = await startFixture(project.dir, ['--workers', '1']);
+    started.push(app);
+    // The worker's loop is blocked for 8 s: it cannot even hear the stop order.
+    const blocked = getJson(`${info.url}/busy?ms=8000`, { timeoutMs: 15_000 }).catch(() => null);
+    await new Promise((r) => setTimeout(r, 200));
+    const stop = await runApp(['stop', project.dir, '--timeout', '1000'], 20_000);
+    assert.equal(stop.code, ExitCode.STOP_FORCED, stop.stderr);
+    assert.match(stop.stderr, new RegExp(`worker ${info.workers[0]} did not stop within the stop timeout and had to be killed`));
+    assert.equal(await blocked, null, 'the blocked request was cut');
+    assert.equal((await app.waitForExit(5_000)).code, 0);
   });
 
   it('a large response still being sent to a slow client is not cut by the stop', async () => {

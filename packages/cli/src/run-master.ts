@@ -73,7 +73,7 @@ export async function runMaster(options: Partial<ClusterOptions> & Pick<ClusterO
   let stopping = false;
   const stop = (timeout?: number) => {
     stopping = true;
-    return master.stop(timeout).then(() => ({ pid: process.pid }));
+    return master.stop(timeout).then(({ killed }) => ({ pid: process.pid, killed }));
   };
   control = await ControlServer.open(
     controlSocketPath(options.baseDir, options.title, (dir, why) =>

@@ -12,6 +12,8 @@ export const ExitCode = {
   UNREACHABLE: 4,
   /** `app reload`: a new process failed to boot; the old workers keep serving. */
   RELOAD_FAILED: 5,
+  /** `app stop`: the cluster stopped, but a process outlived the stop timeout and was killed (its requests in flight were cut). */
+  STOP_FORCED: 6,
   /** A child (agent or worker) failed while booting; the master reads why from its boot-error message. */
   BOOT_FAILED: 70,
   /** A child lost its master (the IPC channel closed) and exited on its own. */

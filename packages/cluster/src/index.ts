@@ -1,4 +1,4 @@
-export { Master, type ClusterReadyInfo, type MasterState } from './master.js';
+export { Master, type ClusterReadyInfo, type MasterState, type StopResult } from './master.js';
 export { normalizeOptions, DEFAULTS, type ClusterOptions } from './options.js';
 export { ClutchError, ClusterErrorCode, codedError, serializeError, deserializeError, type ErrorCode, type SerializedError } from './errors.js';
 export { ExitCode } from './exit-codes.js';

@@ -28,6 +28,11 @@ export type MasterState = 'idle' | 'starting' | 'ready' | 'stopping' | 'stopped'
 /** The master's state as `app status` says it. */
 const MASTER_STATUS = { idle: 'starting', starting: 'starting', ready: 'ready', stopping: 'stopping', stopped: 'dead' } as const;
 
+/** How a stop went: the processes that outlived the stop timeout and were killed (their work in flight was lost). */
+export interface StopResult {
+  killed: Array<{ role: 'agent' | 'worker'; pid: number }>;
+}
+
 /** What `start()` resolves with, and what an IPC parent receives as `cluster-ready`. */
 export type ClusterReadyInfo = ParentReadyMessage['data'];
 
@@ -50,7 +55,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   readonly #listen: ListenBroker;
   readonly #recycler: Recycler;
   #readyInfo: ClusterReadyInfo | null = null;
-  #stopping: Promise<void> | null = null;
+  #stopping: Promise<StopResult> | null = null;
   /** The start's wait, while it runs: a death, a stop or the start timeout ends it. */
   #starting: Deadline | null = null;
   readonly #supervisor: Supervisor;
@@ -273,11 +278,11 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
    * outlives its stop timeout (`timeout`, else the stopTimeout option) gets SIGKILL. Safe to call
    * more than once, and during the start.
    */
-  stop(timeout = this.options.stopTimeout): Promise<void> {
+  stop(timeout = this.options.stopTimeout): Promise<StopResult> {
     if (this.#stopping) return this.#stopping;
     this.#stopAsked = true;
     const delay = this.#state === 'ready' ? this.#settings.drainDelay : 0;
-    this.#stopping = (async () => {
+    this.#stopping = (async (): Promise<StopResult> => {
       if (delay > 0) {
         // Readiness fails at once; the workers go on serving while the orchestrator takes this
         // instance out of its endpoints (Kubernetes does both at the same time on a delete).
@@ -290,12 +295,23 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       this.#watchdog.stop();
       // No new connection is accepted; the workers finish what they have.
       this.#listen.closeAll();
-      await Promise.all(this.#children.workers.map((w) => this.#terminate(w, timeout)));
+      const killed: StopResult['killed'] = [];
+      const note = (handle: ChildProcessHandle) => (exit: { killed: boolean }) => {
+        if (exit.killed) killed.push({ role: handle.role, pid: handle.pid });
+      };
+      await Promise.all(this.#children.workers.map((w) => this.#terminate(w, timeout).then(note(w))));
       const agent = this.#children.agent;
-      if (agent) await terminate(agent, timeout, this.logger);
+      if (agent) await terminate(agent, timeout, this.logger).then(note(agent));
       this.#state = 'stopped';
       this.#monitor.close();
-      this.logger.info('%s stopped', this.options.title);
+      if (killed.length > 0)
+        this.logger.warn(
+          '%s stopped; %s outlived the stop timeout and had to be killed',
+          this.options.title,
+          killed.map((k) => `${k.role} ${k.pid}`).join(', '),
+        );
+      else this.logger.info('%s stopped', this.options.title);
+      return { killed };
     })();
     return this.#stopping;
   }

@@ -62,9 +62,11 @@ export async function reload(host: ReloadHost, options: ReloadOptions): Promise<
         result.workers.push(pid);
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
+        // A stop asked for meanwhile ends the reload too: then nobody keeps serving anything.
+        const rest = host.state() === 'ready' ? 'the others keep serving the old code' : 'the cluster is stopping';
         throw new ClutchError(
           ClusterErrorCode.RELOAD_FAILED,
-          `Reload stopped: ${reason}. ${result.workers.length} of ${slots.length} workers were replaced; the others keep serving the old code`,
+          `Reload stopped: ${reason}. ${result.workers.length} of ${slots.length} workers were replaced; ${rest}`,
           { cause: err },
         );
       }
