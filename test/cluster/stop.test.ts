@@ -105,6 +105,21 @@ describe('graceful stop', { timeout: 90_000 }, () => {
     assert.equal((await app.waitForExit(5_000)).code, 0);
   });
 
+  it('a reload lets a 6 s response finish under the default 10 s stop timeout (requests get all of it but a reserve, not half)', async () => {
+    const project = copyFixture('production');
+    copies.push(project);
+    const { app, info } = await startFixture(project.dir, ['--workers', '1']);
+    started.push(app);
+    // Busy in slices: the loop turns, so the worker hears the reload's stop order at once.
+    const slow = getJson<{ pid: number }>(`${info.url}/slices?total=6000`, { timeoutMs: 15_000 });
+    await new Promise((r) => setTimeout(r, 200));
+    const reload = await runApp(['reload', project.dir], 30_000);
+    assert.equal(reload.code, 0, reload.stderr);
+    const answer = await slow;
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body.pid, info.workers[0], 'the old worker finished it');
+  });
+
   it('a large response still being sent to a slow client is not cut by the stop', async () => {
     const { app, info } = await startFixture('basic', ['--workers', '1']);
     started.push(app);

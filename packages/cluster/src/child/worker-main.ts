@@ -8,6 +8,7 @@ import type { WorkerInstance } from '../framework.js';
 import { createLogger, reopenLogs, setUpProcessLogs } from '../logger.js';
 import { HttpStats } from '../http-stats.js';
 import { startHeartbeat } from './heartbeat.js';
+import { requestBudget } from './stop-budget.js';
 import { DrainableServer, type DrainMode } from './http-server.js';
 import { failBoot, createTransport, ignoreGroupSignals, loadFramework, readChildOptions } from './runtime.js';
 
@@ -54,7 +55,8 @@ graceful({
   beforeExit: async () => {
     const deadline = Date.now() + stopTimeout;
     // Requests in flight finish before beforeClose runs, so they still see a working app. They get
-    // half the stop timeout; then what is still open is cut, so beforeClose always gets its turn.
+    // the stop timeout but a reserve (stop-budget.ts); then what is still open is cut, so beforeClose
+    // always gets its turn.
     // The master took this worker out of the rotation before it ordered the stop; the barrier's echo
     // comes after every connection it handed this worker before that, so none is left unserved.
     // A SIGTERM from someone else: the master learns it here, and hands this worker nothing more.
@@ -65,7 +67,7 @@ graceful({
     } catch (err) {
       logger.error('a draining listener failed: %s', err);
     }
-    await server?.drain(drainMode, stopTimeout / 2, () => transport.barrier(1_000));
+    await server?.drain(drainMode, requestBudget(stopTimeout), () => transport.barrier(1_000));
     if (!instance) return;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()))));
