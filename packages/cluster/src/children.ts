@@ -36,9 +36,9 @@ export class Children extends EventEmitter<ChildrenEvents> {
   readonly #logger: Logger;
   /** How often the children send a heartbeat, ms: read at each fork (the watchdog's stall timeout may change). */
   /** What the master decides per fork: the heartbeat period, and whether it reports a boot error itself (during the start). */
-  readonly #forkSettings: () => Pick<ChildOptions, 'heartbeatMs' | 'bootErrorReported'>;
+  readonly #forkSettings: () => Pick<ChildOptions, 'heartbeatMs' | 'bootErrorReported' | 'maxMemory'>;
 
-  constructor(options: ClusterOptions, logger: Logger, forkSettings: () => Pick<ChildOptions, 'heartbeatMs' | 'bootErrorReported'>) {
+  constructor(options: ClusterOptions, logger: Logger, forkSettings: () => Pick<ChildOptions, 'heartbeatMs' | 'bootErrorReported' | 'maxMemory'>) {
     super();
     this.#options = options;
     this.#logger = logger;

@@ -78,6 +78,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     this.#children = new Children(this.options, this.logger, () => ({
       heartbeatMs: this.#watchdog.heartbeatMs,
       bootErrorReported: this.#state === 'starting',
+      ...(this.#settings.maxMemory !== undefined ? { maxMemory: this.#settings.maxMemory } : {}),
     }));
     this.#children.on('forked', (handle) => {
       if (handle instanceof WorkerProcess) this.#relay.addWorker(handle);
@@ -108,7 +109,12 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       admits,
       serving: (worker, where, admitted) => this.#serving(worker, where, admitted),
     });
-    this.#recycler = new Recycler(reloadHost, { canRecycle: () => !this.#reloader.running, leave: (worker) => this.#listen.leave(worker) });
+    this.#recycler = new Recycler(reloadHost, {
+      canRecycle: () => !this.#reloader.running,
+      leave: (worker) => this.#listen.leave(worker),
+      suspend: (worker) => this.#listen.suspend(worker),
+      resume: (worker) => this.#listen.resume(worker),
+    });
     this.#watchdog = new Watchdog({
       stallTimeout: this.#settings.stallTimeout,
       maxMemory: this.#settings.maxMemory,

@@ -44,6 +44,8 @@ export interface ChildOptions {
   stopTimeout: number;
   /** How often the child sends a heartbeat, ms. */
   heartbeatMs: number;
+  /** A worker's memory limit (bytes), when one is set: the worker watches its RSS itself, every 100 ms, and reports crossing it at once. */
+  maxMemory?: number;
   /** Forked during the start: the master reports a boot error (with its stack), so the child does not log it too. */
   bootErrorReported: boolean;
   masterPid: number;

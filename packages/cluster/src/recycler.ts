@@ -9,6 +9,9 @@ export interface RecyclerHost {
   canRecycle(): boolean;
   /** Takes a worker out of the rotation (no new connection). */
   leave(worker: WorkerProcess): void;
+  /** Hands a worker no new connection for now / again. */
+  suspend(worker: WorkerProcess): void;
+  resume(worker: WorkerProcess): void;
 }
 
 /**
@@ -62,10 +65,14 @@ export class Recycler {
       worker.killedFor = 'stalled';
       worker.kill('SIGKILL');
     };
+    // Over its memory limit, a worker takes no new connection from now on: under a fast leak each
+    // one would grow it further while its replacement boots. The others, or the master's queue, take them.
+    if (reason === 'memory') this.#host.suspend(worker);
     this.#queue = this.#queue.then(async () => {
       if (!this.#ready() || worker.state === 'dead' || worker.retired) return;
       if (!this.#host.canRecycle() || worker.candidate) {
         if (reason === 'stalled') kill();
+        else this.#host.resume(worker);
         return;
       }
       const slot = this.#reload.children.slotOf(worker);
@@ -81,6 +88,7 @@ export class Recycler {
         this.#reload.logger.error('recycling worker %d failed: %s', worker.pid, err);
         // A stalled worker serves nobody: it goes anyway, and supervision replaces it with backoff.
         if (reason === 'stalled') kill();
+        else this.#host.resume(worker);
       }
     });
   }

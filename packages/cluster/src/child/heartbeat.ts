@@ -11,7 +11,7 @@ import type { ChildMessage } from '../protocol.js';
  * notices. A loop that is busy but turns still runs its timers, so it is never taken for stalled.
  * Each beat carries what status and metrics show: CPU, memory, event-loop delay, HTTP counts.
  */
-export function startHeartbeat(send: (message: ChildMessage) => boolean, intervalMs: number, logger: Logger, http?: HttpStats): void {
+export function startHeartbeat(send: (message: ChildMessage) => boolean, intervalMs: number, logger: Logger, http?: HttpStats, maxMemory?: number): void {
   const delay = monitorEventLoopDelay({ resolution: 20 });
   delay.enable();
   const memory = new MemorySampler(describeSampleError(logger, ClusterErrorCode.SAMPLE_FAILED));
@@ -37,4 +37,19 @@ export function startHeartbeat(send: (message: ChildMessage) => boolean, interva
   };
   setInterval(beat, intervalMs).unref();
   beat();
+  // A leak can add hundreds of MB between two heartbeats: with a memory limit, the RSS is read every
+  // 100 ms (one read of /proc/self/stat), and a beat goes at once — and every 100 ms while it stays
+  // over — so the master acts within a tenth of a second, not within seconds.
+  if (maxMemory !== undefined)
+    setInterval(() => {
+      let rss: number;
+      try {
+        rss = process.memoryUsage.rss();
+      } catch {
+        return; // Out of descriptors: the heartbeat says so.
+      }
+      if (rss > maxMemory) beat();
+    }, MEMORY_WATCH_MS).unref();
 }
+
+const MEMORY_WATCH_MS = 100;

@@ -43,7 +43,7 @@ const transport = createTransport(options.masterPid, {
     process.emit('SIGTERM', 'SIGTERM');
   },
 });
-startHeartbeat((m) => transport.send(m), options.heartbeatMs, logger, stats);
+startHeartbeat((m) => transport.send(m), options.heartbeatMs, logger, stats, options.maxMemory);
 // sigterm 'always' keeps the handler: a second SIGTERM (the group's, then the master's) must not
 // fall back to Node's default and kill the worker mid-drain. Its own timeout is only a backstop:
 // the stop is bounded below by the timeout that came with the master's order (`app stop --timeout`).
