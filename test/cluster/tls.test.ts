@@ -38,7 +38,8 @@ function h2get(session: ClientHttp2Session): Promise<{ status: number; body: { p
 /**
  * HTTP/2 load as a browser makes it: `loops` clients, each on a session until the server sends
  * GOAWAY (then a new session), each request sent at once after the last. A stream the server
- * refused (it came after the GOAWAY) is sent again, as clients do; anything else is a failure.
+ * refused (REFUSED_STREAM: never processed, so safe to send again — RFC 9113 §8.7) is sent again, as
+ * browsers do; anything else is a failure.
  */
 async function h2load(url: string, loops: number, durationMs: number): Promise<{ ok: number; failed: number; errors: string[]; pids: Set<number> }> {
   const result = { ok: 0, failed: 0, errors: [] as string[], pids: new Set<number>() };

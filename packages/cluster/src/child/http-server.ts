@@ -1,5 +1,5 @@
 import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
+import { constants as h2constants, createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import { Server as NetServer, Socket } from 'node:net';
 import type { ListenConfig } from '../framework.js';
@@ -69,7 +69,7 @@ export class DrainableServer {
       h2.on('session', (session) => {
         this.#sessions.add(session);
         session.once('close', () => this.#sessions.delete(session));
-        if (this.#mode) session.close();
+        if (this.#mode) goAway(session);
       });
       h2.on('secureConnection', (tls: TLSSocket) => {
         if (tls.alpnProtocol === 'h2') return;
@@ -196,7 +196,7 @@ export class DrainableServer {
     if (this.server.listening) NetServer.prototype.close.call(this.server);
     await settle();
     // HTTP/2: a GOAWAY to every session; streams in flight finish, new ones go to another worker.
-    for (const session of this.#sessions) session.close();
+    for (const session of this.#sessions) goAway(session);
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(cut);
@@ -226,5 +226,36 @@ export class DrainableServer {
         }, RELOAD_IDLE_GRACE_MS).unref();
       }
     });
+  }
+}
+
+/** The largest stream id: a GOAWAY naming it tells the client to stop opening streams while refusing none. */
+const MAX_STREAM_ID = 2 ** 31 - 1;
+/** How long the first GOAWAY's round trip may take before the session is closed anyway, ms. */
+const GOAWAY_ROUND_TRIP_MS = 1_000;
+
+/**
+ * Ends an HTTP/2 session without refusing a stream, as RFC 9113 §6.8 describes a graceful shutdown:
+ * first a GOAWAY with the largest stream id (open no more streams, every one you sent is taken),
+ * then a PING — its answer comes after the client has read that GOAWAY, so no stream of its is
+ * still on the way — and only then `close()`, whose GOAWAY names the last stream really received.
+ * A single GOAWAY refused the streams a busy client had in flight (20 of 34,456 in a reload).
+ */
+function goAway(session: ServerHttp2Session): void {
+  if (session.closed || session.destroyed) return;
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearTimeout(timer);
+    if (!session.closed && !session.destroyed) session.close();
+  };
+  const timer = setTimeout(close, GOAWAY_ROUND_TRIP_MS);
+  timer.unref();
+  try {
+    session.goaway(h2constants.NGHTTP2_NO_ERROR, MAX_STREAM_ID);
+    if (!session.ping(() => close())) close();
+  } catch {
+    close();
   }
 }
