@@ -132,6 +132,28 @@ describe('a dead master blocks nothing, and other users cannot interfere', { tim
     assert.deepEqual(await app.waitForExit(10_000), { code: 0, signal: null });
   });
 
+  it('with that directory taken and no writable home, the start still succeeds: a private directory of its own under TMPDIR, found again by stop', async () => {
+    const tmp = join(scratch, 'tmp-nohome');
+    mkdirSync(tmp, { recursive: true });
+    const hostile = join(tmp, `clutch-${process.getuid!()}`);
+    mkdirSync(hostile, { mode: 0o777 });
+    chownSync(hostile, NOBODY, NOBODY);
+    // A home that is a file: ~/.clutch/run cannot be made, even by root.
+    const env = { TMPDIR: tmp, HOME: '/dev/null', XDG_RUNTIME_DIR: '', CLUTCH_RUN_DIR: '' };
+    const app = new AppProcess(['start', project.dir, '--port', '0', '--workers', '1'], env);
+    apps.push(app);
+    const info = await app.waitForReady(20_000);
+    const own = readdirSync(tmp).filter((n) => n.startsWith(`clutch-${process.getuid!()}.`));
+    assert.equal(own.length, 1, `one private directory: ${readdirSync(tmp).join(', ')}`);
+    assert.ok(readdirSync(join(tmp, own[0]!)).some((f) => f.endsWith('.sock')), 'the socket lives there');
+    const status = await runApp(['status', project.dir, '--json'], 10_000, env);
+    assert.equal(status.code, 0, status.stderr);
+    assert.equal((JSON.parse(status.stdout) as ClusterStatus).master.pid, info.pid);
+    const stop = await runApp(['stop', project.dir], 20_000, env);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.deepEqual(await app.waitForExit(10_000), { code: 0, signal: null });
+  });
+
   it('app stop, reload and status run by another user exit non-zero and touch nothing; a stale pid file is removed', async () => {
     const start = await runApp(['start', project.dir, '--daemon', '--port', '0', '--workers', '1'], 30_000);
     assert.equal(start.code, 0, start.stderr);

@@ -5,7 +5,7 @@
  * exactly the cluster started from that directory with that title. One JSON object per line.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterErrorCode, ClutchError, type SerializedError } from './errors.js';
@@ -45,7 +45,7 @@ function unsafe(dir: string, ours: boolean): string | null {
 /**
  * The per-user directory holding every control socket, in the first of these places that is
  * safe: `$CLUTCH_RUN_DIR` (if set, it must be), `$XDG_RUNTIME_DIR/clutch`, `$TMPDIR/clutch-<uid>`,
- * `~/.clutch/run`. Anyone can create a name in the shared temp directory before you do; such a
+ * `~/.clutch/run`, and last `$TMPDIR/clutch-<uid>.<random>` (made with mkdtemp, found again by its owner). Anyone can create a name in the shared temp directory before you do; such a
  * directory is passed over (`onSkip` says so), never trusted and never a reason not to start.
  */
 export function controlDir(onSkip?: (dir: string, why: string) => void): string {
@@ -67,10 +67,32 @@ export function controlDir(onSkip?: (dir: string, why: string) => void): string 
     skipped.push(`${dir} (${why})`);
     onSkip?.(dir, why);
   }
+  // Every usual place is taken or unwritable (another user made $TMPDIR/clutch-<uid> first, and
+  // there is no writable home): a directory of our own with a name nobody could guess beforehand,
+  // found again by whoever of this user looks next (only this user can own such a directory).
+  const own = privateTmpDir();
+  if (own) return own;
   throw new ClutchError(
     ClusterErrorCode.CONTROL_UNSAFE,
     `No safe directory for control sockets: ${skipped.join('; ')}. Set ${RUN_DIR_ENV} to a directory only you can write`,
   );
+}
+
+/** `$TMPDIR/clutch-<uid>.<random>`: the first such directory this user owns and only it may enter, else a new one; null when none can be made. */
+function privateTmpDir(): string | null {
+  const prefix = `clutch-${myUid() ?? 'user'}.`;
+  const uid = myUid();
+  try {
+    for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(prefix)).sort()) {
+      const dir = join(tmpdir(), name);
+      const info = lstatSync(dir, { bigint: true });
+      if (info.isDirectory() && (uid === null || Number(info.uid) === uid) && (Number(info.mode) & 0o077) === 0) return dir;
+    }
+    // mkdtemp makes it 0700, atomically, under a name it picked: it cannot be someone else's.
+    return mkdtempSync(join(tmpdir(), prefix));
+  } catch {
+    return null;
+  }
 }
 
 /** The control socket of the cluster started from `baseDir` with `title`. */
