@@ -145,7 +145,10 @@ describe('a dead master blocks nothing, and other users cannot interfere', { tim
     const info = await app.waitForReady(20_000);
     const own = readdirSync(tmp).filter((n) => n.startsWith(`clutch-${process.getuid!()}.`));
     assert.equal(own.length, 1, `one private directory: ${readdirSync(tmp).join(', ')}`);
-    assert.ok(readdirSync(join(tmp, own[0]!)).some((f) => f.endsWith('.sock')), 'the socket lives there');
+    assert.ok(
+      readdirSync(join(tmp, own[0]!)).some((f) => f.endsWith('.sock')),
+      'the socket lives there',
+    );
     const status = await runApp(['status', project.dir, '--json'], 10_000, env);
     assert.equal(status.code, 0, status.stderr);
     assert.equal((JSON.parse(status.stdout) as ClusterStatus).master.pid, info.pid);
@@ -185,5 +188,29 @@ describe('a dead master blocks nothing, and other users cannot interfere', { tim
     const status = await runApp(['status', project.dir], 10_000);
     assert.equal(status.code, 3);
     assert.ok(!existsSync(pidFile), 'the stale pid file was removed');
+  });
+
+  it('app stop by a user who cannot read the project folder exits 4 and says why, never "not running"', async () => {
+    const start = await runApp(['start', project.dir, '--daemon', '--port', '0', '--workers', '1'], 30_000);
+    assert.equal(start.code, 0, start.stderr);
+    const s = await appStatus(project.dir);
+    leftovers.push(...allPids(s));
+    const theirs = join(scratch, 'nobody-tmp2');
+    mkdirSync(theirs, { mode: 0o777 });
+    chmodSync(theirs, 0o777);
+    const env = { TMPDIR: theirs, HOME: theirs, XDG_RUNTIME_DIR: '', CLUTCH_RUN_DIR: '' };
+    chmodSync(join(project.dir, 'run'), 0o700);
+    try {
+      const r = await runAs(NOBODY, ['stop', project.dir], env);
+      assert.equal(r.code, 4, `${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /CLUTCH_ERR_CONTROL_UNREACHABLE.*cannot be read \(EACCES\)/);
+      assert.doesNotMatch(r.stdout, /not running/);
+    } finally {
+      chmodSync(join(project.dir, 'run'), 0o755);
+    }
+    assert.deepEqual(allPids(await appStatus(project.dir)), allPids(s), 'the cluster was not touched');
+    const stop = await runApp(['stop', project.dir], 30_000);
+    assert.equal(stop.code, 0, stop.stderr);
+    await waitGone(allPids(s), 5_000);
   });
 });

@@ -83,7 +83,9 @@ function privateTmpDir(): string | null {
   const prefix = `clutch-${myUid() ?? 'user'}.`;
   const uid = myUid();
   try {
-    for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(prefix)).sort()) {
+    for (const name of readdirSync(tmpdir())
+      .filter((n) => n.startsWith(prefix))
+      .sort()) {
       const dir = join(tmpdir(), name);
       const info = lstatSync(dir, { bigint: true });
       if (info.isDirectory() && (uid === null || Number(info.uid) === uid) && (Number(info.mode) & 0o077) === 0) return dir;
@@ -133,8 +135,15 @@ export function masterFromPidFile(baseDir: string, title: string): UnreachableMa
   let pid: number;
   try {
     pid = Number(readFileSync(file, 'utf8').split('\n')[0]!.trim());
-  } catch {
-    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // Not there: nothing runs. There but not ours to read: something may well run — never say "not running".
+    if (code !== 'EACCES' && code !== 'EPERM') return null;
+    throw new ClutchError(
+      ClusterErrorCode.UNREACHABLE,
+      `Cannot tell whether the cluster started from ${baseDir} with title ${title} runs: ${file} cannot be read (${code}); run this command as the user who started it`,
+      { cause: err },
+    );
   }
   const command = commandOf(pid);
   const isOurs = isRunning(pid) && (command === null || command.startsWith(masterTitle(title)));
