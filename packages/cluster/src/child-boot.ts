@@ -13,6 +13,9 @@ export interface Boot {
   error?: SerializedError;
 }
 
+/** A boot as everyone but its handle sees it: awaited and read, never settled. */
+export type BootView = Readonly<Pick<Boot, 'promise' | 'done' | 'error'>>;
+
 export function deferBoot(): Boot {
   const boot = { done: false } as Boot;
   boot.promise = new Promise<void>((resolve, reject) => {
@@ -36,7 +39,7 @@ export function urlOf(address: ListenAddress, secure = false): { url: string; po
 }
 
 /** Why a child exited before it was ready: its own boot error if it sent one, else how it exited. */
-export function exitError(handle: ChildProcessHandle, code: number | null, signal: string | null): ClutchError {
+export function exitError(handle: Pick<ChildProcessHandle, 'boot' | 'role' | 'pid'>, code: number | null, signal: string | null): ClutchError {
   const { boot, role: who } = handle;
   if (boot.error?.code === ClusterErrorCode.PORT_IN_USE) {
     return new ClutchError(ClusterErrorCode.PORT_IN_USE, boot.error.message, { cause: deserializeError(boot.error) });

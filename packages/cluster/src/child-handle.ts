@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { deferBoot, type Boot } from './child-boot.js';
+import { deferBoot, exitError, type Boot, type BootView } from './child-boot.js';
+import type { SerializedError } from './errors.js';
 import type { LogHealth } from './log-sink.js';
 import type { MasterMessage, StopMessage } from './protocol.js';
 
@@ -36,14 +37,14 @@ export interface Peer {
   send(message: MasterMessage, written?: (err: Error | null) => void): boolean;
 }
 
-/** The master's view of one child process, agent or worker. */
+/** The master's view of one child process, agent or worker. Read-only: only the handle changes what it holds. */
 export interface ChildHandle extends Peer {
-  /** Set when the process said it is draining without the master's order (a SIGTERM from someone else). */
-  leftOnItsOwn: boolean;
-  /** Set when the master kills this process because its watchdog found it stalled: the reason of its replacement. */
-  killedFor: 'stalled' | null;
+  /** True when the process said it is draining without the master's order (a SIGTERM from someone else). */
+  readonly leftOnItsOwn: boolean;
+  /** Set when the master killed this process because its watchdog found it stalled: the reason of its replacement. */
+  readonly killedFor: 'stalled' | null;
   /** Lines this process could not write, as it last reported (a full disk). */
-  logHealth: LogHealth;
+  readonly logHealth: LogHealth;
   /** Whether the master ends this process on purpose (a reload, a recycle): its exit is not a crash. */
   readonly retired: boolean;
   /** When the process was forked (ms since epoch). */
@@ -61,18 +62,20 @@ export interface ChildEvents {
 
 /**
  * The one owner of a child's state: its place in the life above, its boot (what the master waits
- * for), its stop order, and whether its exit is expected. Every transition happens here.
+ * for — settled here, as the child reaches `bootedAt` or dies), its stop order, and whether its exit
+ * is expected. Every transition and every flag is set here; the rest of the master only reads them.
  */
 export abstract class ChildProcessHandle extends EventEmitter<ChildEvents> implements ChildHandle {
   abstract readonly role: 'agent' | 'worker';
+  /** The state in which this child counts as booted: `ready` for the agent, `listening` for a worker. */
+  protected abstract readonly bootedAt: 'ready' | 'listening';
   readonly pid: number;
   readonly startedAt = Date.now();
   readonly exited: Promise<ExitInfo>;
-  /** Settles when the child is ready (agent) or listening (worker), or with why it died before. */
-  readonly boot: Boot = deferBoot();
-  logHealth: LogHealth = { dropped: 0, lastError: null };
-  killedFor: 'stalled' | null = null;
-  leftOnItsOwn = false;
+  readonly #boot: Boot = deferBoot();
+  #logHealth: LogHealth = { dropped: 0, lastError: null };
+  #killedFor: 'stalled' | null = null;
+  #leftOnItsOwn = false;
   #state: ChildState = 'booting';
   #stopOrder: StopMessage | null = null;
   #retired = false;
@@ -94,6 +97,8 @@ export abstract class ChildProcessHandle extends EventEmitter<ChildEvents> imple
       source.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
         this.#state = 'dead';
         const info = { code, signal };
+        // A death before the boot ended fails it, with the child's own boot error when it sent one.
+        if (!this.#boot.done) this.#boot.reject(exitError(this, code, signal));
         // Resolve first: a throwing exit listener must not leave terminate() waiting forever.
         resolve(info);
         this.emit('exit', info);
@@ -105,9 +110,27 @@ export abstract class ChildProcessHandle extends EventEmitter<ChildEvents> imple
     return this.#state;
   }
 
+  /** Settles when the child is ready (agent) or listening (worker), or with why it died before. */
+  get boot(): BootView {
+    return this.#boot;
+  }
+
+  get logHealth(): LogHealth {
+    return this.#logHealth;
+  }
+
+  get killedFor(): 'stalled' | null {
+    return this.#killedFor;
+  }
+
+  get leftOnItsOwn(): boolean {
+    return this.#leftOnItsOwn;
+  }
+
   #to(next: ChildState): boolean {
     if (ORDER[next] <= ORDER[this.#state]) return false;
     this.#state = next;
+    if (next === this.bootedAt) this.#boot.resolve();
     return true;
   }
 
@@ -121,6 +144,27 @@ export abstract class ChildProcessHandle extends EventEmitter<ChildEvents> imple
   listening(): boolean {
     if (this.#state === 'stopping') this.resendStop();
     return this.#to('listening');
+  }
+
+  /** The child said why it cannot boot (`boot-error`); its exit follows, and fails its boot with it. */
+  bootFailed(error: SerializedError): void {
+    this.#boot.error = error;
+  }
+
+  /** The child said it drains; without the master's order, it was someone else's SIGTERM. */
+  leaving(): void {
+    if (this.#state !== 'stopping') this.#leftOnItsOwn = true;
+  }
+
+  /** The child reported the lines it could not write. */
+  reportLogHealth(health: LogHealth): void {
+    this.#logHealth = health;
+  }
+
+  /** The watchdog found it stalled: it is killed, and `stalled` is the reason of its replacement. */
+  killStalled(): void {
+    this.#killedFor = 'stalled';
+    this.kill('SIGKILL');
   }
 
   /** The master orders this child to stop: over IPC, else with SIGTERM. */

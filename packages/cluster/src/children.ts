@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { AgentProcess } from './agent-process.js';
-import type { ChildProcessHandle, ExitInfo } from './child-handle.js';
+import type { ExitInfo } from './child-handle.js';
 import type { Logger } from './logger.js';
 import { CHILD_OPTIONS_ENV, type ChildOptions, type ClusterOptions } from './options.js';
 import { WorkerProcess } from './worker-process.js';
@@ -13,11 +13,18 @@ const WORKER_ENTRY = fileURLToPath(new URL('./child/worker-main.js', import.meta
 /** A worker's slot, or 'agent': a replacement takes the slot (and the backoff) of the dead. */
 export type Slot = number | 'agent';
 
+/** A child of the master, told apart by its `role`. */
+export type Child = AgentProcess | WorkerProcess;
+
+/** One event per role: each has its own handler in the master, and none needs to ask which it got. */
 export interface ChildrenEvents {
-  forked: [handle: ChildProcessHandle, slot: Slot];
-  message: [handle: ChildProcessHandle, raw: unknown, socket: unknown];
-  /** A child exited; it is already out of the registry. */
-  exit: [handle: ChildProcessHandle, info: ExitInfo, slot: Slot];
+  'agent-forked': [agent: AgentProcess];
+  'worker-forked': [worker: WorkerProcess, slot: number];
+  message: [child: Child, raw: unknown, socket: unknown];
+  /** The agent exited (it is already out of the registry). */
+  'agent-exit': [agent: AgentProcess, info: ExitInfo];
+  /** A worker exited (it is already out of the registry). */
+  'worker-exit': [worker: WorkerProcess, info: ExitInfo, slot: number];
 }
 
 /** Drops inspector flags so children do not fight over the master's debug port. */
@@ -59,7 +66,7 @@ export class Children extends EventEmitter<ChildrenEvents> {
   }
 
   /** The agent (if any) and every worker. */
-  all(): ChildProcessHandle[] {
+  all(): Child[] {
     return this.#agent ? [this.#agent, ...this.#slots.keys()] : [...this.#slots.keys()];
   }
 
@@ -85,7 +92,10 @@ export class Children extends EventEmitter<ChildrenEvents> {
   forkAgent(): AgentProcess {
     const agent = new AgentProcess(AGENT_ENTRY, this.#env(), childExecArgv());
     this.#agent = agent;
-    this.#track(agent, 'agent');
+    agent.on('message', (raw, socket) => this.emit('message', agent, raw, socket));
+    agent.once('exit', (info) => this.emit('agent-exit', agent, info));
+    this.emit('agent-forked', agent);
+    this.#logger.debug('forked agent %d', agent.pid);
     return agent;
   }
 
@@ -93,18 +103,14 @@ export class Children extends EventEmitter<ChildrenEvents> {
   forkWorker(slot: number, candidate = false): WorkerProcess {
     const worker = new WorkerProcess(this.#env(), candidate);
     this.#slots.set(worker, slot);
-    this.#track(worker, slot);
-    return worker;
-  }
-
-  #track(handle: AgentProcess | WorkerProcess, slot: Slot): void {
-    handle.on('message', (raw, socket) => this.emit('message', handle, raw, socket));
-    handle.once('exit', (info) => {
-      if (handle instanceof WorkerProcess) this.#slots.delete(handle);
-      this.emit('exit', handle, info, slot);
+    worker.on('message', (raw, socket) => this.emit('message', worker, raw, socket));
+    worker.once('exit', (info) => {
+      this.#slots.delete(worker);
+      this.emit('worker-exit', worker, info, slot);
     });
-    this.emit('forked', handle, slot);
-    this.#logger.debug('forked %s %d%s', handle.role, handle.pid, slot === 'agent' ? '' : ` (slot ${slot})`);
+    this.emit('worker-forked', worker, slot);
+    this.#logger.debug('forked worker %d (slot %d)', worker.pid, slot);
+    return worker;
   }
 
   #env(): NodeJS.ProcessEnv {

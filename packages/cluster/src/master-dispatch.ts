@@ -1,5 +1,5 @@
-import type { ChildProcessHandle } from './child-handle.js';
-import type { Children } from './children.js';
+import type { AgentProcess } from './agent-process.js';
+import type { Child, Children } from './children.js';
 import { ClusterErrorCode } from './errors.js';
 import type { ClusterSettings } from './framework.js';
 import type { ListenBroker } from './listen-broker.js';
@@ -9,13 +9,15 @@ import { checkChildMessage, type ChildMessage } from './protocol.js';
 import type { Relay } from './relay.js';
 import type { RawHandle } from './round-robin.js';
 import type { Watchdog } from './watchdog.js';
-import { WorkerProcess } from './worker-process.js';
+import type { WorkerProcess } from './worker-process.js';
 
-/** One handler per kind of child message, checked by the compiler against the protocol. */
-export type Dispatch = { [K in ChildMessage['clutch']]: (handle: ChildProcessHandle, message: Extract<ChildMessage, { clutch: K }>, socket?: unknown) => void };
+type Handler<C, K extends ChildMessage['clutch']> = (child: C, message: Extract<ChildMessage, { clutch: K }>, socket?: unknown) => void;
+
+/** One handler per kind of child message, checked by the compiler against the protocol; one table per role. */
+export type Dispatch<C extends Child> = { [K in ChildMessage['clutch']]: Handler<C, K> };
 
 /** The parts of the master a child's message goes to. */
-export interface MasterParts {
+export interface DispatchParts {
   readonly relay: Relay;
   readonly watchdog: Watchdog;
   readonly listen: ListenBroker;
@@ -26,58 +28,78 @@ export interface MasterParts {
   applySettings(settings: ClusterSettings): void;
 }
 
-/** The master's dispatch table: where each message from a child goes. */
-export function masterDispatch(parts: MasterParts): Dispatch {
+/** What both roles send alike. */
+function common<C extends Child>(parts: DispatchParts): Omit<Dispatch<C>, 'ready' | 'bound' | 'listen' | 'leaving' | 'leader'> {
   return {
-    ready: (handle, message) => {
-      if (!handle.booted()) return;
-      parts.relay.markReady(handle);
-      if (handle.role === 'agent') {
-        if (message.settings) parts.applySettings(message.settings);
-        parts.watchdog.watch(handle);
-        handle.boot.resolve();
-      }
+    heartbeat: (child, message) => parts.watchdog.beat(child, message),
+    metrics: (_child, message) => parts.monitor.received(message),
+    ack: (child, message) => parts.relay.ack(child, message.seq),
+    barrier: (child, message) => {
+      child.send({ clutch: 'barrier', id: message.id });
     },
-    heartbeat: (handle, message) => parts.watchdog.beat(handle, message),
-    bound: (handle, message, socket) => {
-      if (handle instanceof WorkerProcess) void parts.listen.bound(handle, message, socket as RawHandle | undefined);
-    },
-    leaving: (handle) => {
-      if (handle.state !== 'stopping') handle.leftOnItsOwn = true;
-      if (handle instanceof WorkerProcess) parts.listen.leave(handle);
-    },
-    metrics: (_handle, message) => parts.monitor.received(message),
-    leader: (handle, message) => {
-      if (handle === parts.children.agent) parts.monitor.leader(handle, message);
-    },
-    ack: (handle, message) => parts.relay.ack(handle, message.seq),
-    barrier: (handle, message) => {
-      handle.send({ clutch: 'barrier', id: message.id });
-    },
-    'boot-error': (handle, message) => {
-      handle.boot.error = message.error;
-    },
-    send: (handle, message) => parts.relay.route(handle, message),
-    reply: (handle, message) => parts.relay.reply(handle, message),
-    listen: (handle, message) => {
-      if (handle instanceof WorkerProcess) void parts.listen.listen(handle, message.listen);
-      else parts.logger.warn('[%s] the agent asked to listen; only workers serve HTTP', ClusterErrorCode.IPC_MALFORMED);
-    },
-    'log-health': (handle, message) => {
-      handle.logHealth = { dropped: message.dropped, lastError: message.error };
-    },
+    'boot-error': (child, message) => child.bootFailed(message.error),
+    send: (child, message) => parts.relay.route(child, message),
+    reply: (child, message) => parts.relay.reply(child, message),
+    'log-health': (child, message) => child.reportLogHealth({ dropped: message.dropped, lastError: message.error }),
   };
 }
 
-/** Checks a child's message against the protocol (a bad one is logged and dropped, never thrown) and dispatches it. */
-export function dispatchChildMessage(table: Dispatch, parts: MasterParts, handle: ChildProcessHandle, raw: unknown, socket: unknown): void {
+/** Where each message from the agent goes. */
+export function agentDispatch(parts: DispatchParts): Dispatch<AgentProcess> {
+  const workersOnly = (child: AgentProcess, message: ChildMessage) =>
+    parts.logger.warn('[%s] the agent %d sent "%s"; only workers serve HTTP', ClusterErrorCode.IPC_MALFORMED, child.pid, message.clutch);
+  return {
+    ...common<AgentProcess>(parts),
+    ready: (agent, message) => {
+      if (!agent.booted()) return;
+      parts.relay.markReady(agent);
+      if (message.settings) parts.applySettings(message.settings);
+      parts.watchdog.watch(agent);
+    },
+    leaving: (agent) => agent.leaving(),
+    leader: (agent, message) => {
+      if (agent === parts.children.agent) parts.monitor.leader(agent, message);
+    },
+    bound: workersOnly,
+    listen: workersOnly,
+  };
+}
+
+/** Where each message from a worker goes. */
+export function workerDispatch(parts: DispatchParts): Dispatch<WorkerProcess> {
+  return {
+    ...common<WorkerProcess>(parts),
+    // A worker's boot ends once it listens (the listen broker), not here.
+    ready: (worker) => {
+      if (worker.booted()) parts.relay.markReady(worker);
+    },
+    leaving: (worker) => {
+      worker.leaving();
+      parts.listen.leave(worker);
+    },
+    leader: (worker) => parts.logger.warn('[%s] worker %d sent "leader"; only the agent leads', ClusterErrorCode.IPC_MALFORMED, worker.pid),
+    bound: (worker, message, socket) => void parts.listen.bound(worker, message, socket as RawHandle | undefined),
+    listen: (worker, message) => void parts.listen.listen(worker, message.listen),
+  };
+}
+
+/** Checks a child's message against the protocol (a bad one is logged and dropped, never thrown) and dispatches it by the child's role. */
+export function dispatchChildMessage(
+  tables: { agent: Dispatch<AgentProcess>; worker: Dispatch<WorkerProcess> },
+  parts: DispatchParts,
+  child: Child,
+  raw: unknown,
+  socket: unknown,
+): void {
   const problem = checkChildMessage(raw);
   if (problem !== null) {
-    parts.logger.warn('[%s] ignored a message from %s %d: %s', ClusterErrorCode.IPC_MALFORMED, handle.role, handle.pid, problem);
+    parts.logger.warn('[%s] ignored a message from %s %d: %s', ClusterErrorCode.IPC_MALFORMED, child.role, child.pid, problem);
     return;
   }
   const message = raw as ChildMessage;
   // Acks ride on messages the child sends anyway.
-  if ((message.clutch === 'send' || message.clutch === 'reply') && message.ack !== undefined) parts.relay.ack(handle, message.ack);
-  (table[message.clutch] as (h: ChildProcessHandle, m: ChildMessage, socket: unknown) => void)(handle, message, socket);
+  if ((message.clutch === 'send' || message.clutch === 'reply') && message.ack !== undefined) parts.relay.ack(child, message.ack);
+  type Any = (c: Child, m: ChildMessage, socket: unknown) => void;
+  if (child.role === 'agent') (tables.agent[message.clutch] as Any)(child, message, socket);
+  else (tables.worker[message.clutch] as Any)(child, message, socket);
 }

@@ -1,26 +1,30 @@
-import type { ChildHandle } from './child-handle.js';
+import type { Child } from './children.js';
 import { ClusterErrorCode } from './errors.js';
 import { replaceInSlot, type ReloadHost } from './reload.js';
-import { WorkerProcess } from './worker-process.js';
+import type { WatchdogReactions } from './watchdog.js';
+import type { WorkerProcess } from './worker-process.js';
 
 /** What the recycler needs of the master besides what a reload needs. */
 export interface RecyclerHost {
   /** True while no reload runs: a recycle may begin. */
   canRecycle(): boolean;
-  /** Takes a worker out of the rotation (no new connection). */
+  /** Takes a worker out of the rotation for good (no new connection; it is about to go). */
   leave(worker: WorkerProcess): void;
   /** Hands a worker no new connection for now / again. */
   suspend(worker: WorkerProcess): void;
   resume(worker: WorkerProcess): void;
+  /** The memory limit in force, bytes (for the log line). */
+  maxMemory(): number | undefined;
 }
 
 /**
  * What the master does when the watchdog speaks: a stalled worker leaves the rotation at once, is
  * replaced as one step of a reload, and is killed once its replacement listens; a worker over its
  * memory limit is replaced the same way and drains gracefully; a stalled agent is killed and
- * replaced as after a crash. One recycle at a time, so capacity never drops by more than one worker.
+ * replaced as after a crash; a worker that misses its heartbeats gets no new connection until it
+ * answers. One recycle at a time, so capacity never drops by more than one worker.
  */
-export class Recycler {
+export class Recycler implements WatchdogReactions<Child> {
   readonly #reload: ReloadHost;
   readonly #host: RecyclerHost;
   #queue: Promise<void> = Promise.resolve();
@@ -34,25 +38,47 @@ export class Recycler {
     return this.#reload.state() === 'ready';
   }
 
-  stalled(handle: ChildHandle, silent: number): void {
+  onStall(child: Child, silent: number): void {
     if (!this.#ready()) return;
     const { logger } = this.#reload;
-    if (handle instanceof WorkerProcess) {
-      const slot = this.#reload.children.slotOf(handle);
-      logger.error(
-        '[%s] worker %d (slot %d) sent no heartbeat for %dms; it leaves the rotation and is replaced',
-        ClusterErrorCode.WORKER_STALLED,
-        handle.pid,
-        slot,
-        silent,
-      );
-      this.#host.leave(handle);
-      this.recycle(handle, 'stalled', `it stalled for ${silent}ms`);
-    } else {
-      logger.error('[%s] the agent %d sent no heartbeat for %dms; it is killed and replaced', ClusterErrorCode.AGENT_STALLED, handle.pid, silent);
-      handle.killedFor = 'stalled';
-      handle.kill('SIGKILL');
+    if (child.role === 'agent') {
+      logger.error('[%s] the agent %d sent no heartbeat for %dms; it is killed and replaced', ClusterErrorCode.AGENT_STALLED, child.pid, silent);
+      child.killStalled();
+      return;
     }
+    const slot = this.#reload.children.slotOf(child);
+    logger.error(
+      '[%s] worker %d (slot %d) sent no heartbeat for %dms; it leaves the rotation and is replaced',
+      ClusterErrorCode.WORKER_STALLED,
+      child.pid,
+      slot,
+      silent,
+    );
+    this.#host.leave(child);
+    this.recycle(child, 'stalled', `it stalled for ${silent}ms`);
+  }
+
+  onMemory(child: Child, rss: number): void {
+    if (child.role !== 'worker') return;
+    const limit = (this.#host.maxMemory() ?? 0) / 1048576;
+    this.recycle(child, 'memory', `its RSS is ${(rss / 1048576).toFixed(0)} MB, over the limit of ${limit.toFixed(0)} MB`);
+  }
+
+  onUnresponsive(child: Child, silent: number): void {
+    if (child.role !== 'worker') return;
+    this.#host.suspend(child);
+    this.#reload.logger.warn(
+      'worker %d (slot %d) missed its heartbeats (%dms silent): it gets no new connection until it answers',
+      child.pid,
+      this.#reload.children.slotOf(child),
+      silent,
+    );
+  }
+
+  onResponsive(child: Child): void {
+    if (child.role !== 'worker') return;
+    this.#host.resume(child);
+    this.#reload.logger.info('worker %d (slot %d) answers again: back in the rotation', child.pid, this.#reload.children.slotOf(child));
   }
 
   /**
@@ -61,34 +87,29 @@ export class Recycler {
    * replaces it).
    */
   recycle(worker: WorkerProcess, reason: 'memory' | 'stalled', why: string): void {
-    const kill = () => {
-      worker.killedFor = 'stalled';
-      worker.kill('SIGKILL');
-    };
     // Over its memory limit, a worker takes no new connection from now on: under a fast leak each
     // one would grow it further while its replacement boots. The others, or the master's queue, take them.
     if (reason === 'memory') this.#host.suspend(worker);
+    // A worker that cannot be replaced now serves again if it can (memory), or goes (stalled: it serves nobody).
+    const giveUp = () => (reason === 'stalled' ? worker.killStalled() : this.#host.resume(worker));
     this.#queue = this.#queue.then(async () => {
       if (!this.#ready() || worker.state === 'dead' || worker.retired) return;
       if (!this.#host.canRecycle() || worker.candidate) {
-        if (reason === 'stalled') kill();
-        else this.#host.resume(worker);
+        giveUp();
         return;
       }
       const slot = this.#reload.children.slotOf(worker);
       this.#reload.logger.warn('recycling worker %d (slot %d): %s', worker.pid, slot, why);
       try {
         await replaceInSlot(this.#reload, slot, [worker], reason, async (old) => {
-          if (reason !== 'stalled') return this.#reload.retire(old, 'reload');
+          if (reason !== 'stalled') return this.#reload.stopper.retire(old, 'reload');
           old.retire();
-          old.kill('SIGKILL');
+          old.killStalled();
           await old.exited;
         });
       } catch (err) {
         this.#reload.logger.error('recycling worker %d failed: %s', worker.pid, err);
-        // A stalled worker serves nobody: it goes anyway, and supervision replaces it with backoff.
-        if (reason === 'stalled') kill();
-        else this.#host.resume(worker);
+        giveUp();
       }
     });
   }

@@ -1,10 +1,10 @@
-import type { ChildProcessHandle } from './child-handle.js';
 import type { Children } from './children.js';
 import { ClusterErrorCode, ClutchError } from './errors.js';
 import type { Logger } from './logger.js';
 import { withTimeout } from './with-timeout.js';
 import type { MasterState } from './master.js';
 import type { RestartLog } from './restart-log.js';
+import type { Stopper } from './stopper.js';
 import type { WorkerProcess } from './worker-process.js';
 
 /** What the reload needs from the master. */
@@ -20,8 +20,8 @@ export interface ReloadHost {
   url(): string;
   /** Framework work done once in the master before new processes boot (compiling TypeScript). */
   prepare(): Promise<void>;
-  /** Stops a process for good: out of the rotation, drained, no refork. */
-  retire(handle: ChildProcessHandle, reason: 'stop' | 'reload'): Promise<void>;
+  /** How a process is ended for good: out of the rotation, drained, no refork. */
+  readonly stopper: Stopper;
   /** A pending refork of a dead agent must not fork a second one: the reload forks it. */
   cancelAgentRefork(): void;
 }
@@ -58,7 +58,7 @@ export async function reload(host: ReloadHost, options: ReloadOptions): Promise<
       const old = host.children.inService(slot).filter((w) => w.startedAt < began);
       if (old.length === 0) continue;
       try {
-        const pid = await replaceInSlot(host, slot, old, 'reload', (w) => host.retire(w, 'reload'));
+        const pid = await replaceInSlot(host, slot, old, 'reload', (w) => host.stopper.retire(w, 'reload'));
         result.workers.push(pid);
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
@@ -99,7 +99,7 @@ export async function replaceInSlot(
   slot: number,
   old: WorkerProcess[],
   reason: RestartReason,
-  retire: (worker: WorkerProcess) => Promise<void>,
+  retire: (worker: WorkerProcess) => Promise<unknown>,
 ): Promise<number> {
   stillReady(host);
   const candidate = host.children.forkWorker(slot, true);
@@ -114,7 +114,7 @@ export async function replaceInSlot(
     host.restarts.record(slot, reason);
     candidate.send({ clutch: 'cluster-ready', url: host.url() });
   } catch (err) {
-    await host.retire(candidate, 'stop');
+    await host.stopper.retire(candidate, 'stop');
     throw err;
   }
   host.logger.info('%s: worker %d replaces worker %s (slot %d)', reason, candidate.pid, old.map((w) => w.pid).join(', '), slot);
@@ -131,7 +131,7 @@ export async function replaceInSlot(
 export async function replaceAgent(host: ReloadHost): Promise<number> {
   host.cancelAgentRefork();
   const old = host.children.agent;
-  if (old && old.state !== 'dead') await host.retire(old, 'reload');
+  if (old && old.state !== 'dead') await host.stopper.retire(old, 'reload');
   stillReady(host);
   const agent = host.children.forkAgent();
   try {

@@ -23,19 +23,23 @@ export interface Vitals {
   flagged: 'stalled' | 'memory' | null;
 }
 
-export interface WatchdogOptions {
+/** What the watchdog reports: the master's reactions (recycler.ts). */
+export interface WatchdogReactions<H extends ChildHandle = ChildHandle> {
+  onStall(handle: H, silentMs: number): void;
+  onMemory(handle: H, rss: number): void;
+  /** The process missed two heartbeats: it may be frozen (SIGSTOP) or blocked; no new work for it until it answers. */
+  onUnresponsive?(handle: H, silentMs: number): void;
+  /** An unresponsive process sent a heartbeat again. */
+  onResponsive?(handle: H): void;
+}
+
+export interface WatchdogOptions<H extends ChildHandle = ChildHandle> extends WatchdogReactions<H> {
   /** A process silent this long (ms) is stalled; 0 turns stall detection off. */
   stallTimeout: number;
   /** A worker whose RSS stays above this (bytes) is recycled; undefined turns it off. */
   maxMemory: number | undefined;
   /** Heartbeats in a row over `maxMemory` before a worker counts as over it (a spike is not a leak). */
   memorySamples?: number;
-  onStall(handle: ChildHandle, silentMs: number): void;
-  onMemory(handle: ChildHandle, rss: number): void;
-  /** The process missed two heartbeats: it may be frozen (SIGSTOP) or blocked; no new work for it until it answers. */
-  onUnresponsive?(handle: ChildHandle, silentMs: number): void;
-  /** An unresponsive process sent a heartbeat again. */
-  onResponsive?(handle: ChildHandle): void;
   /** The monotonic clock, ms (tests give their own). */
   now?: () => number;
 }
@@ -57,14 +61,14 @@ const UNRESPONSIVE_BEATS = 2.5;
  * cause: a busy loop, SIGSTOP, a native deadlock — and a worker whose RSS stays above `maxMemory`
  * is reported over it. It decides; the master replaces.
  */
-export class Watchdog {
-  readonly #options: WatchdogOptions;
-  readonly #vitals = new Map<ChildHandle, Vitals>();
+export class Watchdog<H extends ChildHandle = ChildHandle> {
+  readonly #options: WatchdogOptions<H>;
+  readonly #vitals = new Map<H, Vitals>();
   readonly #now: () => number;
   #timer: NodeJS.Timeout | null = null;
   #lastCheck = 0;
 
-  constructor(options: WatchdogOptions) {
+  constructor(options: WatchdogOptions<H>) {
     this.#options = { memorySamples: 3, ...options };
     this.#now = options.now ?? (() => performance.now());
   }
@@ -86,7 +90,7 @@ export class Watchdog {
   }
 
   /** Starts watching a process that has booted: its silence counts from now. */
-  watch(handle: ChildHandle): void {
+  watch(handle: H): void {
     const vitals = this.#vitals.get(handle);
     if (vitals) {
       vitals.heardAt = Date.now();
@@ -99,11 +103,11 @@ export class Watchdog {
   }
 
   /** The process is gone (or leaving on purpose): it is watched no more. */
-  forget(handle: ChildHandle): void {
+  forget(handle: H): void {
     this.#vitals.delete(handle);
   }
 
-  beat(handle: ChildHandle, message: HeartbeatMessage): void {
+  beat(handle: H, message: HeartbeatMessage): void {
     let vitals = this.#vitals.get(handle);
     if (!vitals) {
       // Beats before the boot ends only feed the figures; watching starts with watch().
@@ -134,7 +138,7 @@ export class Watchdog {
     }
   }
 
-  vitals(handle: ChildHandle): Vitals | undefined {
+  vitals(handle: H): Vitals | undefined {
     return this.#vitals.get(handle);
   }
 

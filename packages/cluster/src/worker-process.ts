@@ -10,6 +10,7 @@ import type { ConnectionTarget, RawHandle } from './round-robin.js';
  */
 export class WorkerProcess extends ChildProcessHandle implements ConnectionTarget {
   readonly role = 'worker' as const;
+  protected readonly bootedAt = 'listening';
   /** Forked by a reload and not in service yet: a death is the reload's failure, not a crash. */
   #candidate: boolean;
 

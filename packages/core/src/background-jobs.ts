@@ -1,3 +1,4 @@
+import { withTimeout } from '@clutch/cluster/with-timeout';
 import type Koa from 'koa';
 import type { Context } from 'koa';
 import type { Context as ClutchContext } from './context.js';
@@ -51,10 +52,8 @@ export class BackgroundJobs {
   /** Resolves once every job has settled, or after `ms`; how many were still running. */
   async settle(ms: number): Promise<number> {
     if (this.#pending.size === 0) return 0;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-    await Promise.race([Promise.allSettled([...this.#pending]), late]);
-    clearTimeout(timer);
+    // Past `ms` the stop goes on: the jobs still running are counted, not waited for.
+    await withTimeout(Promise.allSettled([...this.#pending]), ms, () => new Error('late')).catch(() => {});
     return this.#pending.size;
   }
 }

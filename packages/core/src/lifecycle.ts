@@ -1,4 +1,5 @@
 import type { Logger } from '@clutch/cluster';
+import { withTimeout } from '@clutch/cluster/with-timeout';
 import { ClutchError, CoreErrorCode } from './errors.js';
 
 /** The hooks of a boot class, in the order they run. */
@@ -73,19 +74,18 @@ export class Lifecycle {
     const fn = boot.hooks[hook];
     if (typeof fn !== 'function') return;
     const began = performance.now();
-    let timer: NodeJS.Timeout | undefined;
     const timeout = this.#timeout;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ClutchError(CoreErrorCode.HOOK_TIMEOUT, `${hook} in ${boot.name} did not finish within ${timeout}ms`)), timeout);
-    });
     try {
-      await Promise.race([Promise.resolve().then(() => fn.call(boot.hooks)), timedOut]);
+      await withTimeout(
+        Promise.resolve().then(() => fn.call(boot.hooks)),
+        timeout,
+        () => new ClutchError(CoreErrorCode.HOOK_TIMEOUT, `${hook} in ${boot.name} did not finish within ${timeout}ms`),
+      );
     } catch (err) {
       if (err instanceof ClutchError && err.code === CoreErrorCode.HOOK_TIMEOUT) throw err;
       const reason = err instanceof Error ? err.message : String(err);
       throw new ClutchError(CoreErrorCode.HOOK_FAILED, `${hook} in ${boot.name} failed: ${reason}`, { cause: err });
     } finally {
-      clearTimeout(timer);
       const ms = performance.now() - began;
       this.timings.push({ name: boot.name, hook, ms });
       this.#logger.debug('%s %s took %sms', boot.name, hook, ms.toFixed(1));

@@ -1,7 +1,8 @@
-import { ClusterErrorCode, ExitCode, type ReloadResult } from '@clutch/cluster';
+import { ExitCode, type ReloadResult } from '@clutch/cluster';
 import { parseFlags } from '../args.js';
 import { findProject } from '../project.js';
 import { askMaster } from '../reach-master.js';
+import { exitCodeOf } from '../exit-code-of.js';
 
 export const RELOAD_USAGE = `Usage: app reload [dir] [options]
 
@@ -29,7 +30,6 @@ export async function reload(args: string[]): Promise<number> {
   } catch (err) {
     const e = err as Error & { code?: string };
     process.stderr.write(`app reload failed [${e.code ?? 'UNKNOWN'}]: ${e.message}\n`);
-    if (e.code === ClusterErrorCode.UNREACHABLE) return ExitCode.UNREACHABLE;
-    return e.code === ClusterErrorCode.NOT_RUNNING ? ExitCode.NOT_RUNNING : ExitCode.RELOAD_FAILED;
+    return exitCodeOf(err, 'reload') ?? ExitCode.RELOAD_FAILED;
   }
 }

@@ -2,6 +2,7 @@ import { ClusterErrorCode, ExitCode, type ClusterStatus, type ProcessStatus } fr
 import { intFlag, parseFlags } from '../args.js';
 import { findProject } from '../project.js';
 import { askMaster } from '../reach-master.js';
+import { exitCodeOf } from '../exit-code-of.js';
 
 export const STATUS_USAGE = `Usage: app status [dir] [options]
 
@@ -85,13 +86,11 @@ export async function status(args: string[]): Promise<number | null> {
       return (await askMaster(project.baseDir, title, { cmd: 'status' }, 10_000)) as ClusterStatus;
     } catch (err) {
       const e = err as Error & { code?: string };
-      if (e.code === ClusterErrorCode.UNREACHABLE) {
-        process.stderr.write(`app status failed [${e.code}]: ${e.message}\n`);
-        return ExitCode.UNREACHABLE;
-      }
-      if (e.code !== ClusterErrorCode.NOT_RUNNING) throw err;
-      process.stderr.write(`${title} is not running (${project.baseDir})\n`);
-      return ExitCode.NOT_RUNNING;
+      const code = exitCodeOf(err, 'status');
+      if (code === null) throw err;
+      if (e.code === ClusterErrorCode.NOT_RUNNING) process.stderr.write(`${title} is not running (${project.baseDir})\n`);
+      else process.stderr.write(`app status failed [${e.code}]: ${e.message}\n`);
+      return code;
     }
   };
   const first = await read();

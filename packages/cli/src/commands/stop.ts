@@ -2,6 +2,7 @@ import { ClusterErrorCode, ExitCode } from '@clutch/cluster';
 import { intFlag, parseFlags } from '../args.js';
 import { findProject } from '../project.js';
 import { askMaster } from '../reach-master.js';
+import { exitCodeOf } from '../exit-code-of.js';
 import { waitForExit } from '../wait-exit.js';
 
 export const STOP_USAGE = `Usage: app stop [dir] [options]
@@ -42,14 +43,10 @@ export async function stop(args: string[]): Promise<number> {
     return ExitCode.STOP_FORCED;
   } catch (err) {
     const e = err as Error & { code?: string };
-    if (e.code === ClusterErrorCode.NOT_RUNNING) {
-      process.stdout.write(`${title} is not running (${project.baseDir})\n`);
-      return ExitCode.OK;
-    }
-    if (e.code === ClusterErrorCode.UNREACHABLE) {
-      process.stderr.write(`app stop failed [${e.code}]: ${e.message}\n`);
-      return ExitCode.UNREACHABLE;
-    }
-    throw err;
+    const code = exitCodeOf(err, 'stop');
+    if (code === null) throw err;
+    if (e.code === ClusterErrorCode.NOT_RUNNING) process.stdout.write(`${title} is not running (${project.baseDir})\n`);
+    else process.stderr.write(`app stop failed [${e.code}]: ${e.message}\n`);
+    return code;
   }
 }

@@ -4,7 +4,9 @@ import './early.js';
 import { ExitCode } from '../exit-codes.js';
 import type { ProcessInstance } from '../framework.js';
 import { createLogger, reopenLogs, setUpProcessLogs } from '../logger.js';
+import { withTimeout } from '../with-timeout.js';
 import { startHeartbeat } from './heartbeat.js';
+import { ChildStop, type StopRequest } from './stop.js';
 import { failBoot, createTransport, ignoreGroupSignals, loadFramework, readChildOptions } from './runtime.js';
 
 const logger = createLogger('agent');
@@ -14,49 +16,43 @@ process.title = `clutch-agent ${options.title}`;
 ignoreGroupSignals(logger);
 
 let instance: ProcessInstance | undefined;
-let closing = false;
 
 /** An agent whose master died must not linger: it gets a short grace for beforeClose. */
 const ORPHAN_GRACE_MS = 3_000;
 
-/** Runs beforeClose (bounded by `limit`) and exits. */
-function shutdown(code: number, why: string, limit = options.stopTimeout): void {
-  if (closing) return;
-  closing = true;
-  logger.info('stopping: %s', why);
-  const timer = setTimeout(() => {
-    logger.error('beforeClose did not finish within %dms; exiting', limit);
-    process.exit(code);
-  }, limit);
-  timer.unref();
-  Promise.resolve(instance?.close())
-    .catch((err: unknown) => logger.error('close failed: %s', err))
-    .finally(() => process.exit(code));
+/** What a stop does in the agent, however it was asked for (stop.ts): beforeClose, bounded by the timeout. */
+async function stopAgent({ from, timeout }: StopRequest): Promise<number> {
+  const code = from === 'orphaned' ? ExitCode.ORPHANED : ExitCode.OK;
+  const limit = from === 'orphaned' ? Math.min(timeout, ORPHAN_GRACE_MS) : timeout;
+  await withTimeout(Promise.resolve(instance?.close()), limit, () => new Error(`beforeClose did not finish within ${limit}ms`)).catch((err: unknown) =>
+    logger.error('%s; exiting', err instanceof Error ? err.message : err),
+  );
+  return code;
 }
 
+const stop = new ChildStop(logger, stopAgent);
 const transport = createTransport(options.masterPid, {
   onReopenLogs: reopenLogs,
   onClusterReady: () => {
     instance?.serverDidReady().catch((err: unknown) => logger.error('serverDidReady failed: %s', err));
   },
-  onStop: (_reason, timeout) => shutdown(ExitCode.OK, 'ordered by the master', timeout),
+  onStop: (reason, timeout) => stop.request({ from: 'master', reason, timeout: timeout ?? options.stopTimeout }),
 });
 
 startHeartbeat((m) => transport.send(m), options.heartbeatMs, logger);
 
-// The agent stops after the workers. The agent does not use graceful-process, whose SIGTERM
-// handler exits at once: a SIGTERM sent to the whole process group (systemd, `timeout`) would end
-// the agent while workers still drain requests that may need it. While the master lives, the agent
-// waits for its stop order, and stops on its own only if none comes within the stop timeout.
+// The agent stops after the workers: a SIGTERM sent to the whole process group (systemd, `timeout`)
+// must not end it while workers still drain requests that may need it. While the master lives, the
+// agent waits for its stop order, and stops on its own only if none comes within the stop timeout.
 process.on('SIGTERM', () => {
   if (!process.connected) {
-    shutdown(ExitCode.OK, 'SIGTERM');
+    stop.request({ from: 'SIGTERM', reason: 'stop', timeout: options.stopTimeout });
     return;
   }
   logger.info('SIGTERM: waiting up to %dms for the master to order the stop', options.stopTimeout);
-  setTimeout(() => shutdown(ExitCode.OK, 'SIGTERM, and no order from the master came'), options.stopTimeout).unref();
+  setTimeout(() => stop.request({ from: 'SIGTERM', reason: 'stop', timeout: options.stopTimeout }), options.stopTimeout).unref();
 });
-const orphaned = () => shutdown(ExitCode.ORPHANED, 'the master is gone (IPC channel closed)', Math.min(options.stopTimeout, ORPHAN_GRACE_MS));
+const orphaned = () => stop.request({ from: 'orphaned', reason: 'stop', timeout: options.stopTimeout });
 process.once('disconnect', orphaned);
 // The master may have died while this module was still loading, before the listener existed.
 if (!process.connected) orphaned();

@@ -3,13 +3,15 @@
 import './early.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { graceful } from 'graceful-process';
 import type { WorkerInstance } from '../framework.js';
 import { createLogger, reopenLogs, setUpProcessLogs } from '../logger.js';
 import { HttpStats } from '../http-stats.js';
 import { startHeartbeat } from './heartbeat.js';
 import { requestBudget } from './stop-budget.js';
-import { DrainableServer, type DrainMode } from './http-server.js';
+import { ExitCode } from '../exit-codes.js';
+import { withTimeout } from '../with-timeout.js';
+import { DrainableServer } from './http-server.js';
+import { ChildStop, type StopRequest } from './stop.js';
 import { failBoot, createTransport, ignoreGroupSignals, loadFramework, readChildOptions } from './runtime.js';
 
 const logger = createLogger('worker');
@@ -22,8 +24,35 @@ let instance: WorkerInstance | undefined;
 /** Per-request counts for /metrics; CLUTCH_HTTP_METRICS=0 turns them off (the bench measures their cost so). */
 const stats = process.env.CLUTCH_HTTP_METRICS === '0' ? undefined : new HttpStats();
 let server: DrainableServer | undefined;
-let drainMode: DrainMode = 'stop';
-let stopTimeout = options.stopTimeout;
+
+/**
+ * What a stop does in a worker, however it was asked for (stop.ts). The master took this worker
+ * out of the rotation before it ordered the stop; the barrier's echo comes after every connection
+ * it handed this worker before that, so none is left unserved.
+ */
+async function stopWorker({ reason, timeout }: StopRequest): Promise<number> {
+  const deadline = Date.now() + timeout;
+  // A SIGTERM from someone else: the master learns it here, and hands this worker nothing more.
+  transport.send({ clutch: 'leaving' });
+  // The app closes what only it can (WebSockets, event streams), so the drain below ends promptly.
+  try {
+    instance?.draining?.();
+  } catch (err) {
+    logger.error('a draining listener failed: %s', err);
+  }
+  // Requests in flight finish before beforeClose runs, so they still see a working app. They get
+  // the stop timeout but a reserve (stop-budget.ts); then what is still open is cut, so beforeClose
+  // always gets its turn.
+  await server?.drain(reason, requestBudget(timeout), () => transport.barrier(1_000));
+  if (!instance) return ExitCode.OK;
+  const left = Math.max(0, deadline - Date.now());
+  await withTimeout(instance.close(left), left, () => new Error(`beforeClose did not finish within the stop timeout (${timeout}ms)`)).catch((err: unknown) =>
+    logger.error('%s; exiting', err instanceof Error ? err.message : err),
+  );
+  return ExitCode.OK;
+}
+
+const stop = new ChildStop(logger, stopWorker);
 const transport = createTransport(options.masterPid, {
   onReopenLogs: reopenLogs,
   onClusterReady: () => {
@@ -36,46 +65,12 @@ const transport = createTransport(options.masterPid, {
     if (server) server.accept(handle);
     else handle.close();
   },
-  // The master's stop order takes the same path as a SIGTERM.
-  onStop: (reason, timeout) => {
-    drainMode = reason;
-    if (timeout !== undefined) stopTimeout = timeout;
-    process.emit('SIGTERM', 'SIGTERM');
-  },
+  onStop: (reason, timeout) => stop.request({ from: 'master', reason, timeout: timeout ?? options.stopTimeout }),
 });
 startHeartbeat((m) => transport.send(m), options.heartbeatMs, logger, stats, options.maxMemory);
-// sigterm 'always' keeps the handler: a second SIGTERM (the group's, then the master's) must not
-// fall back to Node's default and kill the worker mid-drain. Its own timeout is only a backstop:
-// the stop is bounded below by the timeout that came with the master's order (`app stop --timeout`).
-graceful({
-  logger,
-  label: 'worker',
-  sigterm: 'always',
-  timeout: 2 ** 31 - 1,
-  beforeExit: async () => {
-    const deadline = Date.now() + stopTimeout;
-    // Requests in flight finish before beforeClose runs, so they still see a working app. They get
-    // the stop timeout but a reserve (stop-budget.ts); then what is still open is cut, so beforeClose
-    // always gets its turn.
-    // The master took this worker out of the rotation before it ordered the stop; the barrier's echo
-    // comes after every connection it handed this worker before that, so none is left unserved.
-    // A SIGTERM from someone else: the master learns it here, and hands this worker nothing more.
-    transport.send({ clutch: 'leaving' });
-    // The app closes what only it can (WebSockets, event streams), so the drain below ends promptly.
-    try {
-      instance?.draining?.();
-    } catch (err) {
-      logger.error('a draining listener failed: %s', err);
-    }
-    await server?.drain(drainMode, requestBudget(stopTimeout), () => transport.barrier(1_000));
-    if (!instance) return;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()))));
-    const outcome = await Promise.race([instance.close(Math.max(0, deadline - Date.now())).then(() => 'done' as const), late]);
-    clearTimeout(timer);
-    if (outcome === 'late') logger.error('beforeClose did not finish within the stop timeout (%dms); exiting', stopTimeout);
-  },
-});
+// A SIGTERM from anyone takes the same path as the master's order. (A worker whose master dies
+// exits with it: node:cluster ends a worker whose channel closes.)
+process.on('SIGTERM', () => stop.request({ from: 'SIGTERM', reason: 'stop', timeout: options.stopTimeout }));
 
 try {
   const framework = await loadFramework(options.framework);

@@ -1,0 +1,94 @@
+/**
+ * Fakes of the master's children for unit tests of the pieces that decide (the child handle, the
+ * stopper, reloads, recycling): no process is forked, and every order and signal is recorded.
+ */
+import { EventEmitter } from 'node:events';
+import { format } from 'node:util';
+import type { ChildProcess } from 'node:child_process';
+import type { Logger, MasterMessage } from '@clutch/cluster';
+import { ChildProcessHandle } from '../../packages/cluster/src/child-handle.ts';
+
+let nextPid = 90_000;
+
+/** What a forked process looks like to its handle: a channel that records, and an exit the test triggers. */
+export class FakeProcess extends EventEmitter {
+  readonly pid = nextPid++;
+  connected = true;
+  exitCode: number | null = null;
+  signalCode: NodeJS.Signals | null = null;
+  readonly sent: MasterMessage[] = [];
+  readonly signals: NodeJS.Signals[] = [];
+
+  send(message: MasterMessage, _handle?: unknown, written?: (err: Error | null) => void): boolean {
+    this.sent.push(message);
+    written?.(null);
+    return true;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.signals.push(signal);
+  }
+
+  /** The process exits (with `code`, or killed by `signal`). */
+  exit(code: number | null, signal: NodeJS.Signals | null = null): void {
+    this.connected = false;
+    this.exitCode = code;
+    this.signalCode = signal;
+    this.emit('exit', code, signal);
+  }
+}
+
+export class FakeAgent extends ChildProcessHandle {
+  readonly role = 'agent' as const;
+  protected readonly bootedAt = 'ready';
+  readonly process: FakeProcess;
+
+  constructor(process = new FakeProcess()) {
+    super(process as unknown as ChildProcess, process);
+    this.process = process;
+  }
+}
+
+export class FakeWorker extends ChildProcessHandle {
+  readonly role = 'worker' as const;
+  protected readonly bootedAt = 'listening';
+  readonly process: FakeProcess;
+  #candidate: boolean;
+
+  constructor(candidate = false, process = new FakeProcess()) {
+    super(process as unknown as ChildProcess, process);
+    this.process = process;
+    this.#candidate = candidate;
+  }
+
+  get candidate(): boolean {
+    return this.#candidate;
+  }
+
+  admit(): void {
+    this.#candidate = false;
+  }
+
+  get inService(): boolean {
+    return !this.#candidate && !this.retired && this.state !== 'stopping' && this.state !== 'dead';
+  }
+
+  /** The worker boots and serves (what its 'ready' and the listen broker do). */
+  serve(): void {
+    this.booted();
+    this.listening();
+  }
+}
+
+/** A logger that keeps its lines. */
+export function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const at =
+    (level: string) =>
+    (message: unknown, ...args: unknown[]) =>
+      lines.push(`${level} ${format(message, ...args)}`);
+  return { lines, debug: () => {}, info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** Lets pending promise continuations run. */
+export const settle = () => new Promise((r) => setImmediate(r));
