@@ -33,6 +33,21 @@ describe('coded errors, piece by piece', () => {
     );
   });
 
+  it('server limits: a headersTimeout over the requestTimeout (Node refuses it) or a bad maxHeaderSize is CLUTCH_ERR_CONFIG_INVALID; a size string is read as bytes', async () => {
+    const over = project('limits-over', { 'config/config.default.js': 'export default { cluster: { requestTimeout: 1000, headersTimeout: 5000 } };' });
+    await assert.rejects(
+      loadConfig(over, 'prod'),
+      (err: Error & { code?: string }) => err.code === 'CLUTCH_ERR_CONFIG_INVALID' && /headersTimeout.*at most cluster\.requestTimeout/.test(err.message),
+    );
+    const size = project('limits-size', { 'config/config.default.js': "export default { cluster: { maxHeaderSize: 'lots' } };" });
+    await assert.rejects(loadConfig(size, 'prod'), hasCode('CLUTCH_ERR_CONFIG_INVALID'));
+    const ok = project('limits-ok', {
+      'config/config.default.js': "export default { cluster: { requestTimeout: 0, headersTimeout: 5000, maxHeaderSize: '32kb' } };",
+    });
+    const { config } = await loadConfig(ok, 'prod');
+    assert.equal(config.cluster.maxHeaderSize, 32 * 1024);
+  });
+
   it('a plugin that is not installed: CLUTCH_ERR_PLUGIN_INVALID', async () => {
     const root = project('bad-plugin', { 'config/plugin.js': "export default { nope: { enable: true, package: 'clutch-plugin-that-is-not-there' } };" });
     await assert.rejects(createApp(root), hasCode('CLUTCH_ERR_PLUGIN_INVALID'));

@@ -41,6 +41,8 @@ export class Children extends EventEmitter<ChildrenEvents> {
   readonly #slots = new Map<WorkerProcess, number>();
   readonly #options: ClusterOptions;
   readonly #logger: Logger;
+  /** The env files' values (see env-files.ts). */
+  #fileEnv: NodeJS.Dict<string> = {};
   /** How often the children send a heartbeat, ms: read at each fork (the watchdog's stall timeout may change). */
   /** What the master decides per fork: the heartbeat period, and whether it reports a boot error itself (during the start). */
   readonly #forkSettings: () => Pick<ChildOptions, 'heartbeatMs' | 'bootErrorReported' | 'maxMemory'>;
@@ -89,6 +91,11 @@ export class Children extends EventEmitter<ChildrenEvents> {
     return [...this.#slots].map(([worker, slot]) => ({ worker, slot })).sort((a, b) => a.slot - b.slot || a.worker.startedAt - b.worker.startedAt);
   }
 
+  /** The env files' values, read by the master for the start or a reload: every process forked from now on gets them. */
+  setFileEnv(values: NodeJS.Dict<string>): void {
+    this.#fileEnv = values;
+  }
+
   forkAgent(): AgentProcess {
     const agent = new AgentProcess(AGENT_ENTRY, this.#env(), childExecArgv());
     this.#agent = agent;
@@ -124,6 +131,7 @@ export class Children extends EventEmitter<ChildrenEvents> {
       masterPid: process.pid,
       agentPid: this.#agent?.pid ?? null,
     };
-    return { ...process.env, [CHILD_OPTIONS_ENV]: JSON.stringify(child) };
+    // A variable in the master's own environment wins over an env file's, as with `node --env-file`.
+    return { ...this.#fileEnv, ...process.env, [CHILD_OPTIONS_ENV]: JSON.stringify(child) };
   }
 }

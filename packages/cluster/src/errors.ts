@@ -53,6 +53,8 @@ export const ClusterErrorCode = {
   START_ABORTED: 'CLUTCH_ERR_CLUSTER_START_ABORTED',
   /** An option given to the master is invalid. */
   INVALID_OPTION: 'CLUTCH_ERR_CLUSTER_INVALID_OPTION',
+  /** An env file given with `--env-file` is missing or cannot be read (at the start: the start fails; at a reload: the old processes keep serving). */
+  ENV_FILE: 'CLUTCH_ERR_CLUSTER_ENV_FILE',
   /** The framework module does not export startAgent/startWorker. */
   INVALID_FRAMEWORK: 'CLUTCH_ERR_CLUSTER_INVALID_FRAMEWORK',
   /** A child sent the master a message it does not understand. */

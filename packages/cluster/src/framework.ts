@@ -87,6 +87,13 @@ export interface ProcessInstance {
   close(budgetMs?: number): Promise<void>;
 }
 
+/** A worker's HTTP/1 server limits, as Node's `http.Server` takes them (ms, bytes). */
+export interface ServerLimits {
+  requestTimeout?: number;
+  headersTimeout?: number;
+  maxHeaderSize?: number;
+}
+
 export interface WorkerInstance extends ProcessInstance {
   /** The request handler the worker's HTTP server runs. */
   callback: RequestListener;
@@ -94,6 +101,8 @@ export interface WorkerInstance extends ProcessInstance {
   listen: ListenConfig;
   /** The server's keep-alive timeout in ms (Node's default when absent). */
   keepAliveTimeout?: number;
+  /** The server's request limits (Node's defaults for those absent). */
+  limits?: ServerLimits;
   /** The project's own metrics (prom-client's default registry, as JSON), or null when it has none. */
   metrics?(): Promise<unknown[] | null>;
   /** The worker's HTTP server is made, before it takes a connection (WebSocket servers attach here). */

@@ -44,6 +44,7 @@ export type {
   ListenConfig,
   ProcessInstance,
   WorkerInstance,
+  ServerLimits,
 } from './framework.js';
 export type * from './protocol.js';
 export { isMessageTarget } from './protocol.js';

@@ -1,6 +1,7 @@
 import type { Child } from './children.js';
 import { Children } from './children.js';
 import type { ClusterSettings } from './framework.js';
+import { readEnvFiles } from './env-files.js';
 import { ListenBroker } from './listen-broker.js';
 import { prepareProject } from './load-framework.js';
 import { LOG_FORMAT_ENV, setLogFormat, type Logger } from './logger.js';
@@ -40,6 +41,7 @@ export interface MasterView {
  */
 export class MasterParts implements DispatchParts {
   readonly logger: Logger;
+  readonly #options: ClusterOptions;
   /** The command line's flags over the project's config over the defaults. */
   readonly settings: EffectiveSettings;
   readonly restarts = new RestartLog();
@@ -56,6 +58,7 @@ export class MasterParts implements DispatchParts {
 
   constructor(options: ClusterOptions, logger: Logger, backoff: BackoffOptions, view: MasterView) {
     this.logger = logger;
+    this.#options = options;
     this.settings = new EffectiveSettings(options);
     this.supervisor = new Supervisor({ backoff, logger, startTimeout: options.startTimeout });
     this.relay = new Relay({ maxPending: options.maxPending, logger });
@@ -82,7 +85,7 @@ export class MasterParts implements DispatchParts {
       stopper: this.stopper,
       state: () => view.state(),
       url: () => view.url()!,
-      prepare: () => prepareProject(options.framework, options.baseDir, logger),
+      prepare: () => this.prepare(),
       cancelAgentRefork: () => this.supervisor.cancelAgentRefork(),
     };
     this.reloader = new Reloader(reloadHost);
@@ -119,6 +122,17 @@ export class MasterParts implements DispatchParts {
       this.watchdog,
       this.restarts,
     );
+  }
+
+  /**
+   * The master's work before it forks (the start, each reload): the env files read again, and the
+   * framework's own preparation. Nothing changes unless both succeed, so a reload that fails here
+   * leaves the old processes as they were.
+   */
+  async prepare(): Promise<void> {
+    const fromFiles = readEnvFiles(this.#options.envFiles ?? []);
+    await prepareProject(this.#options.framework, this.#options.baseDir, this.logger);
+    this.children.setFileEnv(fromFiles);
   }
 
   /** The project's config, as the agent read it: what the command line did not set. */

@@ -4,7 +4,6 @@ import { killedFromOutside, exitError } from './child-boot.js';
 import type { ExitInfo } from './child-handle.js';
 import type { Child } from './children.js';
 import { ClusterErrorCode, ClutchError } from './errors.js';
-import { prepareProject } from './load-framework.js';
 import { createLogger, type Logger } from './logger.js';
 import { agentDispatch, dispatchChildMessage, workerDispatch } from './master-dispatch.js';
 import { MasterParts } from './master-parts.js';
@@ -129,7 +128,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     });
     this.#starting = deadline;
     try {
-      await deadline.race(prepareProject(this.options.framework, this.options.baseDir, this.logger));
+      await deadline.race(this.#parts.prepare());
       // A health port asked for on the command line answers /livez from the start; one in the
       // project's config, once the agent has read it.
       const early = settings.health;

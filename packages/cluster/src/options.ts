@@ -33,6 +33,8 @@ export interface ClusterOptions {
   scheduling?: 'rr' | 'os';
   /** One SO_REUSEPORT socket per worker slot (Linux, Node ≥ 22.12). Unset: the project's config.cluster.listen.reusePort. */
   reusePort?: boolean;
+  /** Env files (absolute paths), read by the master at the start and at each reload; their values reach every child. */
+  envFiles?: string[];
 }
 
 /** What each child reads from its environment (`CLUTCH_PROCESS`) at birth. */

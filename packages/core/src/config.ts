@@ -60,6 +60,12 @@ export interface FrameworkConfig {
     stallTimeout?: number;
     /** A worker whose RSS stays above this is recycled: bytes or a size like `'512MB'`; `--max-memory` wins. */
     maxMemory?: number;
+    /** How long a request may take to arrive whole, headers and body, ms (Node's `server.requestTimeout`: 300000; 0: no limit); longer gets 408. */
+    requestTimeout?: number;
+    /** How long a request's headers may take to arrive, ms (Node's `server.headersTimeout`: 60000, at most `requestTimeout`); longer gets 408. */
+    headersTimeout?: number;
+    /** The largest request head, bytes or a size like `'32kb'` (Node's default: 16 KB); larger gets 431. */
+    maxHeaderSize?: number;
     /**
      * One leader among every cluster of the project, on every host (see docs/scaling.md). `store`:
      * `'local'` (default: this cluster always leads), `'postgres'` or `'redis'` at `url`. Durations

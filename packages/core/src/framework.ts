@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { ClusterSettings, FrameworkStartOptions, Logger, ProcessInstance, WorkerInstance } from '@clutch/cluster';
+import type { ClusterSettings, FrameworkStartOptions, Logger, ProcessInstance, ServerLimits, WorkerInstance } from '@clutch/cluster';
 import type { ClutchConfig } from './config.js';
 
 /** What the master needs of the project's config (the agent's is handed to it). */
@@ -87,10 +87,21 @@ export async function startWorker(options: FrameworkStartOptions): Promise<Worke
     callback: app.callback(),
     listen: app.config.cluster.listen,
     keepAliveTimeout: app.config.cluster.keepAliveTimeout,
+    limits: serverLimits(app.config.cluster),
     metrics: () => projectMetrics(app.baseDir),
     serverDidReady: () => app.lifecycle.run('serverDidReady'),
     serverCreated: (server) => app.serverCreated(server as import('node:http').Server),
     draining: () => app.draining(),
     close: (budgetMs) => app.close(budgetMs),
+  };
+}
+
+/** The server limits the project set; Node's defaults for the rest. */
+function serverLimits(cluster: ClutchConfig['cluster']): ServerLimits {
+  const { requestTimeout, headersTimeout, maxHeaderSize } = cluster;
+  return {
+    ...(requestTimeout !== undefined ? { requestTimeout } : {}),
+    ...(headersTimeout !== undefined ? { headersTimeout } : {}),
+    ...(maxHeaderSize !== undefined ? { maxHeaderSize } : {}),
   };
 }

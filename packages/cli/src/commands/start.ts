@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { ExitCode, LOG_FORMAT_ENV } from '@clutch/cluster';
 import { intFlag, parseFlags, sizeFlag } from '../args.js';
 import { CliErrorCode, UsageError } from '../errors.js';
@@ -26,6 +27,8 @@ Options:
   --log-format F      text (default) or json: one JSON object per line, from every process
   --scheduling S      rr (default: the master hands connections round) or os (the kernel picks)
   --reuse-port        a SO_REUSEPORT socket per worker (Linux, Node >= 22.12)
+  --env-file PATH     variables for every process, in Node's .env format; repeatable (a later file
+                      wins), re-read by app reload; a variable already in the environment wins
   -h, --help          show this help
 
 Flags win over the project's config (config.cluster.health, drainDelay, stallTimeout, maxMemory,
@@ -65,6 +68,7 @@ export async function start(args: string[]): Promise<number | null> {
       'log-format': { type: 'string' },
       scheduling: { type: 'string' },
       'reuse-port': { type: 'boolean' },
+      'env-file': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     1,
@@ -91,6 +95,8 @@ export async function start(args: string[]): Promise<number | null> {
   }
   // Every process reads it from the environment, from its first line on (the master's too).
   if (logFormat) process.env[LOG_FORMAT_ENV] = logFormat;
+  // Relative to where the command runs, as any path on a command line.
+  const envFiles = values['env-file']?.map((file) => resolve(file));
   const project = findProject(positionals[0]);
   const framework = resolveFramework(project.baseDir);
 
@@ -98,6 +104,7 @@ export async function start(args: string[]): Promise<number | null> {
     const forward = [project.baseDir];
     for (const name of VALUE_FLAGS) if (values[name] !== undefined) forward.push(`--${name}`, String(values[name]));
     if (values['reuse-port']) forward.push('--reuse-port');
+    for (const file of envFiles ?? []) forward.push('--env-file', file);
     return launchDaemon(project.baseDir, forward);
   }
 
@@ -118,6 +125,7 @@ export async function start(args: string[]): Promise<number | null> {
     ...(maxMemory !== undefined ? { maxMemory } : {}),
     ...(scheduling ? { scheduling } : {}),
     ...(values['reuse-port'] ? { reusePort: true } : {}),
+    ...(envFiles ? { envFiles } : {}),
   });
   return null;
 }

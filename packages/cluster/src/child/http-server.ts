@@ -2,7 +2,7 @@ import { createServer, type RequestListener, type Server, type ServerResponse } 
 import { constants as h2constants, createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import { Server as NetServer, Socket } from 'node:net';
-import type { ListenConfig } from '../framework.js';
+import type { ListenConfig, ServerLimits } from '../framework.js';
 import type { ListenAddress } from '../protocol.js';
 import type { TLSSocket } from 'node:tls';
 import type { HttpStats } from '../http-stats.js';
@@ -55,8 +55,8 @@ export class DrainableServer {
   #waitingForFlush = false;
   #onEmpty: (() => void) | null = null;
 
-  constructor(listener: RequestListener, options: { keepAliveTimeout?: number; stats?: HttpStats } & ServerProtocol = {}) {
-    const serverOptions = options.stats ? { ServerResponse: options.stats.responseClass() } : {};
+  constructor(listener: RequestListener, options: { keepAliveTimeout?: number; limits?: ServerLimits; stats?: HttpStats } & ServerProtocol = {}) {
+    const serverOptions = { ...(options.stats ? { ServerResponse: options.stats.responseClass() } : {}), ...http1Limits(options.limits) };
     const handler: RequestListener = (req, res) => {
       (req.socket as Tracked)[ACCEPTED_AT] = 0;
       // During a drain every response tells the client to send its next request elsewhere (HTTP/2
@@ -91,6 +91,10 @@ export class DrainableServer {
       });
     });
     if (options.keepAliveTimeout !== undefined && 'keepAliveTimeout' in this.server) this.server.keepAliveTimeout = options.keepAliveTimeout;
+    if (options.limits && 'headersTimeout' in this.server) {
+      if (options.limits.requestTimeout !== undefined) this.server.requestTimeout = options.limits.requestTimeout;
+      if (options.limits.headersTimeout !== undefined) this.server.headersTimeout = options.limits.headersTimeout;
+    }
     // Node starts tracking connections (request and headers timeouts, closeIdleConnections) when a
     // server starts listening; this one never binds, so it is told.
     this.server.emit('listening');
@@ -258,4 +262,19 @@ function goAway(session: ServerHttp2Session): void {
   } catch {
     close();
   }
+}
+
+/**
+ * Node's HTTP/1 server options for the project's limits. Node looks for expired headers and
+ * requests every `connectionsCheckingInterval` (30 s by default), so a short timeout gets a check
+ * at a quarter of it: a slow client is cut close to the limit, not up to 30 s after.
+ */
+function http1Limits(limits: ServerLimits | undefined): { maxHeaderSize?: number; connectionsCheckingInterval?: number } {
+  if (!limits) return {};
+  const timeouts = [limits.headersTimeout, limits.requestTimeout].filter((t): t is number => t !== undefined && t > 0);
+  const shortest = Math.min(...timeouts);
+  return {
+    ...(limits.maxHeaderSize !== undefined ? { maxHeaderSize: limits.maxHeaderSize } : {}),
+    ...(timeouts.length > 0 ? { connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(shortest / 4))) } : {}),
+  };
 }

@@ -88,6 +88,7 @@ try {
   server = new DrainableServer(instance.callback, {
     ...(stats ? { stats } : {}),
     ...(instance.keepAliveTimeout !== undefined ? { keepAliveTimeout: instance.keepAliveTimeout } : {}),
+    ...(instance.limits ? { limits: instance.limits } : {}),
     ...(tls
       ? { tls: { key: readFileSync(resolve(options.baseDir, tls.key)), cert: readFileSync(resolve(options.baseDir, tls.cert)) }, http2: http2 === true }
       : {}),
