@@ -95,6 +95,7 @@ export class MasterParts implements DispatchParts {
       suspend: (worker) => this.listen.suspend(worker),
       resume: (worker) => this.listen.resume(worker),
       maxMemory: () => this.settings.maxMemory,
+      othersShedding: (worker) => this.children.workers.some((w) => w !== worker && w.inService && this.watchdog.vitals(w)?.last?.shed?.active === true),
     });
     const recycler = this.recycler;
     this.watchdog = new Watchdog<Child>({

@@ -243,7 +243,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   #workerExited(worker: WorkerProcess, info: ExitInfo, slot: number): void {
     const { monitor, watchdog, relay, listen, supervisor } = this.#parts;
     // Its request counts stay in the totals (a counter never goes back), then its vitals go.
-    monitor.workerExited(worker);
+    monitor.workerExited(worker, slot);
     watchdog.forget(worker);
     relay.removeWorker(worker);
     listen.exited(worker);

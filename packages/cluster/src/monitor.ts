@@ -48,6 +48,8 @@ export class Monitor {
   readonly #own: OwnVitals;
   /** HTTP counts of workers that exited, so that the cluster's counters only grow. */
   readonly #retiredHttp: HttpCounts = emptyHttp();
+  /** 503s of load shedding by workers that exited, by slot (the counter only grows). */
+  readonly #retiredShed = new Map<number, number>();
   /** Each live worker's HTTP counts as the last scrape got them (fresher than its last heartbeat). */
   readonly #scraped = new Map<number, HttpCounts>();
   #health: HealthServer | null = null;
@@ -75,7 +77,9 @@ export class Monitor {
   }
 
   /** A worker is gone: what it served stays counted, as of the latest figures heard from it (a heartbeat or a scrape). */
-  workerExited(worker: ChildHandle): void {
+  workerExited(worker: ChildHandle, slot: number): void {
+    const shed = this.#watchdog.vitals(worker)?.last?.shed?.total ?? 0;
+    if (shed > 0) this.#retiredShed.set(slot, (this.#retiredShed.get(slot) ?? 0) + shed);
     const beat = this.#watchdog.vitals(worker)?.last?.http;
     const scraped = this.#scraped.get(worker.pid);
     this.#scraped.delete(worker.pid);
@@ -118,6 +122,7 @@ export class Monitor {
         loopDelay: own.loopDelay,
         logs: logHealth(),
         responsive: true,
+        shed: null,
         title: this.#host.title,
         baseDir: this.#host.baseDir,
         env: this.#host.env,
@@ -172,7 +177,15 @@ export class Monitor {
     };
     const agent = this.#host.children.agent;
     if (agent) child(agent, 'agent', '');
-    for (const { worker, slot } of this.#host.children.bySlot()) child(worker, 'worker', String(slot));
+    const shed = new Map<number, { active: boolean; total: number }>();
+    for (const [slot, total] of this.#retiredShed) shed.set(slot, { active: false, total });
+    for (const { worker, slot } of this.#host.children.bySlot()) {
+      child(worker, 'worker', String(slot));
+      const now = this.#watchdog.vitals(worker)?.last?.shed;
+      if (!now) continue;
+      const sum = shed.get(slot) ?? { active: false, total: 0 };
+      shed.set(slot, { active: sum.active || now.active, total: sum.total + now.total });
+    }
     const ownText = renderClusterMetrics({
       processes,
       http,
@@ -182,6 +195,7 @@ export class Monitor {
       workersInRotation: this.#host.workersInRotation(),
       waitingConnections: this.#host.waitingConnections(),
       messenger: this.#host.messenger(),
+      shed: [...shed].sort(([a], [b]) => a - b).map(([slot, state]) => ({ slot: String(slot), ...state })),
       extra: this.#leaderMetrics(),
     });
     const project = await renderProjectMetrics(

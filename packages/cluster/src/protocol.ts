@@ -93,6 +93,12 @@ export interface HeartbeatMessage {
   loop: { mean: number; p99: number; max: number };
   /** A worker's responses so far (see HttpCounts). */
   http?: HttpCounts;
+  /** A worker with load shedding on (config.cluster.overload): whether it sheds now, and its 503s so far. */
+  shed?: ShedState;
+}
+export interface ShedState {
+  active: boolean;
+  total: number;
 }
 /** Worker → master: the answer to a metrics collection: the project's prom-client metrics as JSON, or null without prom-client. */
 export interface MetricsMessage {

@@ -43,6 +43,8 @@ export interface ProcessStatus {
   logs: LogHealth;
   /** False while the process misses its heartbeats (frozen or blocked): a worker then gets no new connection. */
   responsive: boolean;
+  /** A worker with load shedding on (config.cluster.overload): whether it answers 503 now, and its 503s so far; null otherwise. */
+  shed: { active: boolean; total: number } | null;
 }
 
 export interface ClusterStatus {
@@ -95,6 +97,7 @@ export async function childStatus(
     loopDelay: beat ? { mean: round(beat.loop.mean, 2), p99: round(beat.loop.p99, 2), max: round(beat.loop.max, 2) } : null,
     logs: handle.logHealth,
     responsive: vitals?.responsive ?? true,
+    shed: beat?.shed ?? null,
   };
 }
 

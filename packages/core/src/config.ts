@@ -67,6 +67,19 @@ export interface FrameworkConfig {
     /** The largest request head, bytes or a size like `'32kb'` (Node's default: 16 KB); larger gets 431. */
     maxHeaderSize?: number;
     /**
+     * Load shedding, off unless set (docs/operations.md): a worker over any limit answers new requests
+     * 503 with `Retry-After` before any middleware runs, until it is back under. Durations in ms or
+     * like `'200ms'`, sizes in bytes or like `'1.5gb'`; after the load, ms and bytes.
+     */
+    overload?: {
+      maxEventLoopDelay?: number | string;
+      maxEventLoopUtilization?: number;
+      maxHeapUsedBytes?: number | string;
+      maxRssBytes?: number | string;
+      /** What Retry-After says (rounded up to whole seconds; default 10 s). */
+      retryAfter?: number | string;
+    };
+    /**
      * One leader among every cluster of the project, on every host (see docs/scaling.md). `store`:
      * `'local'` (default: this cluster always leads), `'postgres'` or `'redis'` at `url`. Durations
      * in ms or like `'15s'`; after the load, ms.
