@@ -64,6 +64,8 @@ export interface ListenConfig {
 export interface ClusterSettings {
   /** The health port: `/livez`, `/readyz`, `/metrics`. */
   health?: { port: number; hostname?: string };
+  /** How many worker slots must be ready for /readyz to answer 200 (default: all). */
+  minReady?: number;
   /** How long readiness answers 503 before a stop drains the workers, ms. */
   drainDelay?: number;
   /** How long a process may go without a heartbeat before it is replaced, ms; 0 turns the watchdog off. */

@@ -9,6 +9,7 @@ import type { DispatchParts } from './master-dispatch.js';
 import type { MasterState } from './master.js';
 import { Monitor } from './monitor.js';
 import type { ClusterOptions } from './options.js';
+import { Readiness } from './readiness.js';
 import { Recycler } from './recycler.js';
 import { Relay } from './relay.js';
 import { Reloader, type ReloadHost } from './reload.js';
@@ -27,8 +28,8 @@ export interface MasterView {
   statusState(): ClusterStatus['master']['state'];
   /** The cluster's URL, once a worker serves. */
   url(): string | null;
-  /** What /readyz answers. */
-  ready(): boolean;
+  /** Why the master itself is not ready, or null (readiness.ts adds the processes' checks). */
+  notReady(): string | null;
   /** A worker serves at `where` (`admitted` false: it listened, but a stop came meanwhile). */
   serving(worker: WorkerProcess, where: { url: string; port: number | null }, admitted: boolean): void;
 }
@@ -55,6 +56,8 @@ export class MasterParts implements DispatchParts {
   readonly recycler: Recycler;
   readonly watchdog: Watchdog<Child>;
   readonly monitor: Monitor;
+  /** What /readyz answers, and why. */
+  readonly readiness: Readiness;
 
   constructor(options: ClusterOptions, logger: Logger, backoff: BackoffOptions, view: MasterView) {
     this.logger = logger;
@@ -106,6 +109,14 @@ export class MasterParts implements DispatchParts {
       onUnresponsive: (child, silent) => recycler.onUnresponsive(child, silent),
       onResponsive: (child) => recycler.onResponsive(child),
     });
+    const watchdog = this.watchdog;
+    this.readiness = new Readiness({
+      children: this.children,
+      slots: () => options.workers,
+      minReady: () => this.settings.minReady,
+      masterReady: () => view.notReady(),
+      responsive: (worker) => watchdog.vitals(worker)?.responsive ?? true,
+    });
     this.monitor = new Monitor(
       {
         title: options.title,
@@ -114,7 +125,7 @@ export class MasterParts implements DispatchParts {
         masterState: () => view.statusState(),
         url: () => view.url(),
         children: this.children,
-        ready: () => view.ready(),
+        readiness: () => this.readiness.verdict(),
         workersInRotation: () => this.listen.inRotation(),
         waitingConnections: () => this.listen.waiting(),
         messenger: () => this.relay.stats(),

@@ -7,6 +7,7 @@ import { ClusterErrorCode } from './errors.js';
 import { MemorySampler, describeSampleError } from './memory-sample.js';
 import { addHttp, emptyHttp, renderClusterMetrics, renderProjectMetrics, type ProcessFigures } from './metrics.js';
 import type { LeaderMessage, MetricsMessage } from './protocol.js';
+import type { ReadinessReport } from './readiness.js';
 import type { RestartLog, SlotKey } from './restart-log.js';
 import { childStatus, OwnVitals, type ClusterStatus } from './status.js';
 import type { Watchdog } from './watchdog.js';
@@ -21,8 +22,8 @@ export interface MonitorHost {
   url(): string | null;
   /** The agent and the live workers with their slots. */
   readonly children: Pick<Children, 'agent' | 'bySlot'>;
-  /** Ready, a worker in rotation, and no stop begun: what /readyz answers. */
-  ready(): boolean;
+  /** What /readyz answers, and why (readiness.ts). */
+  readiness(): ReadinessReport;
   workersInRotation(): number;
   waitingConnections(): number;
   messenger(): { queued: number; refused: number };
@@ -72,7 +73,7 @@ export class Monitor {
 
   /** Opens the health port (once). */
   async openHealth(port: number, hostname: string | undefined): Promise<string> {
-    this.#health ??= await HealthServer.open(port, hostname, { ready: () => this.#host.ready(), metrics: () => this.metrics() });
+    this.#health ??= await HealthServer.open(port, hostname, { readiness: () => this.#host.readiness(), metrics: () => this.metrics() });
     return this.#health.url;
   }
 
@@ -191,7 +192,7 @@ export class Monitor {
       http,
       restarts: this.#restarts.totals(),
       reloads: this.#restarts.reloads,
-      ready: this.#host.ready(),
+      ready: this.#host.readiness().ready,
       workersInRotation: this.#host.workersInRotation(),
       waitingConnections: this.#host.waitingConnections(),
       messenger: this.#host.messenger(),

@@ -135,7 +135,24 @@ export interface BoundMessage {
   address?: ListenAddress;
   error?: SerializedError;
 }
+/** One readiness check's last result in a child (`app.health.check`). `ok` null: it has not answered yet. */
+export interface CheckState {
+  name: string;
+  ok: boolean | null;
+  /** Why it failed (its error's message, or a timeout), else null. */
+  error: string | null;
+  /** How long its last run took, ms. */
+  ms: number;
+  /** When its last run ended (ms since epoch); 0 before the first. */
+  at: number;
+}
+/** Child → master: its readiness checks, sent whenever one of them changes. */
+export interface ChecksMessage {
+  clutch: 'checks';
+  checks: CheckState[];
+}
 export type ChildMessage =
+  | ChecksMessage
   | BoundMessage
   | LeaderMessage
   | LeavingMessage
@@ -346,6 +363,13 @@ export function checkChildMessage(raw: unknown): string | null {
         : 'heartbeat without its figures';
     case 'metrics':
       return isRid(msg.id) && (msg.metrics === null || Array.isArray(msg.metrics)) ? null : 'metrics with a bad id or body';
+    case 'checks':
+      return Array.isArray(msg.checks) &&
+        msg.checks.every(
+          (c: unknown) => typeof c === 'object' && c !== null && typeof (c as CheckState).name === 'string' && typeof (c as CheckState).ok !== 'undefined',
+        )
+        ? null
+        : 'checks without a list of named checks';
     case 'log-health':
       return Number.isSafeInteger(msg.dropped) && (msg.error === null || typeof msg.error === 'string') ? null : 'log-health with bad counts';
     default:

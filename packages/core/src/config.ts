@@ -53,7 +53,12 @@ export interface FrameworkConfig {
      */
     scheduling?: 'rr' | 'os';
     /** The master's health port (`/livez`, `/readyz`, `/metrics`); `--health-port` wins. Off when absent. */
-    health?: { port: number; hostname?: string };
+    health?: {
+      port?: number;
+      hostname?: string;
+      /** How many worker slots must be ready for /readyz to answer 200 (default: all of them). */
+      minReady?: number;
+    };
     /** On a stop, how long /readyz answers 503 while the workers keep serving, ms (default 0); `--drain-delay` wins. */
     drainDelay?: number;
     /** A process silent this long is replaced, ms (default 30000; 0 turns the watchdog off); `--stall-timeout` wins. */

@@ -24,6 +24,8 @@ export const CoreErrorCode = {
   LOADER_IMPORT_FAILED: 'CLUTCH_ERR_LOADER_IMPORT_FAILED',
   /** A project file's default export has the wrong shape. */
   LOADER_INVALID_EXPORT: 'CLUTCH_ERR_LOADER_INVALID_EXPORT',
+  /** `app.health.check(name, fn, options)` was given a bad name, function or duration, or a name used already. */
+  HEALTH_CHECK_INVALID: 'CLUTCH_ERR_HEALTH_CHECK_INVALID',
   /** A lifecycle hook threw or rejected. */
   HOOK_FAILED: 'CLUTCH_ERR_LIFECYCLE_HOOK_FAILED',
   /** A lifecycle hook did not settle within its timeout. */

@@ -13,7 +13,8 @@ function clusterSettings(config: ClutchConfig): ClusterSettings {
   const { health, drainDelay, stallTimeout, maxMemory, scheduling } = config.cluster;
   return {
     ...(scheduling ? { scheduling } : {}),
-    ...(health ? { health } : {}),
+    ...(health?.port !== undefined ? { health: { port: health.port, ...(health.hostname ? { hostname: health.hostname } : {}) } } : {}),
+    ...(health?.minReady !== undefined ? { minReady: health.minReady } : {}),
     ...(drainDelay !== undefined ? { drainDelay } : {}),
     ...(stallTimeout !== undefined ? { stallTimeout } : {}),
     ...(maxMemory !== undefined ? { maxMemory } : {}),

@@ -102,8 +102,11 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources, framewo
   positive('cluster.keepAliveTimeout', cluster.keepAliveTimeout);
   if (cluster.health !== undefined) {
     const health = cluster.health as PlainObject;
-    if (!isPlainObject(health) || !Number.isInteger(health.port) || (health.port as number) < 0 || (health.port as number) > 65535)
-      fail('cluster.health', 'an object { port, hostname? } with a port from 0 to 65535', cluster.health);
+    if (!isPlainObject(health)) fail('cluster.health', 'an object { port?, hostname?, minReady? }', cluster.health);
+    if (health.port !== undefined && (!Number.isInteger(health.port) || (health.port as number) < 0 || (health.port as number) > 65535))
+      fail('cluster.health.port', 'a port from 0 to 65535', health.port);
+    if (health.minReady !== undefined && (!Number.isInteger(health.minReady) || (health.minReady as number) < 1))
+      fail('cluster.health.minReady', 'a number of worker slots, 1 or more', health.minReady);
     if (health.hostname !== undefined && typeof health.hostname !== 'string') fail('cluster.health.hostname', 'a string', health.hostname);
   }
   for (const key of ['drainDelay', 'stallTimeout'] as const) {
