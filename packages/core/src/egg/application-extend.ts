@@ -11,7 +11,8 @@ import { Helper } from './helper.js';
 import { curl, type HttpClient } from './httpclient.js';
 import { NOT_PROVIDED, notProvided } from './not-provided.js';
 import { eggRoutes } from './router.js';
-import { signCookiesByDefault } from './signed-cookies.js';
+import { CookieCipher } from './cookie-cipher.js';
+import { eggCookies } from './cookies.js';
 
 const HELPER = Symbol('clutch.helper');
 
@@ -29,7 +30,8 @@ export async function extendApplication(app: Application): Promise<void> {
   // No keys: Koa's cookies stay unsigned (an empty list would make every ctx.cookies throw).
   if (keys.length > 0) {
     app.keys = keys;
-    signCookiesByDefault(app);
+    const legacy = app.config.cookies.readEggEncrypted ? await (await import('./egg-cookie-format.js')).eggDecrypt(keys) : null;
+    eggCookies(app, new CookieCipher(keys, legacy), app.logger);
   }
   contextExtras(app);
   notProvided([
@@ -74,6 +76,10 @@ declare module '../config.js' {
   interface FrameworkConfig {
     /** The keys cookies are signed with, comma-separated as egg's (the first signs, every one verifies); `app.keys`. */
     keys: string;
+    cookies: {
+      /** Also read values egg encrypted (egg-cookies' format, not authenticated), while a deployment moves from egg: docs/coming-from-egg.md. */
+      readEggEncrypted: boolean;
+    };
   }
 }
 
