@@ -106,3 +106,15 @@ export function eggCookies(app: Koa, cipher: CookieCipher, logger: Logger): void
 export function isStale(ctx: Context, name: string): boolean {
   return (ctx as Stale)[STALE]?.has(name) ?? false;
 }
+
+// egg's `encrypt` option, typed on ctx.cookies as on egg's (the package's module is its namespace).
+declare module 'cookies' {
+  interface GetOption {
+    /** Decrypt a value set with `{ encrypt: true }`; one that does not decrypt reads as undefined. `signed` is then moot (an encrypted value is not signed). */
+    encrypt?: boolean;
+  }
+  interface SetOption {
+    /** Encrypt and authenticate the value (AES-256-GCM under the first of config.keys); not signed then. */
+    encrypt?: boolean;
+  }
+}
