@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Cookies as EggCookies } from '@eggjs/cookies';
 import type { ClusterReadyInfo } from '@clutch/cluster';
-import { startFixture, type AppProcess } from '../helpers/cluster.ts';
+import { fixture, runApp, startFixture, type AppProcess } from '../helpers/cluster.ts';
 
 /** What the fixture keeps in every session it counts: it must not be readable in the cookie. */
 const ROLE = 'admin-role-7f3a';
@@ -63,8 +63,8 @@ function readings(value: string): string {
   return out.join('\n');
 }
 
-/** The cookie egg-session would set: koa-session's base64 JSON, encrypted by egg-cookies itself. */
-function eggCookie(name: string, value: string, keys: string[]): string {
+/** The cookies egg would set for `name` (egg-session's: koa-session's base64 JSON), made by egg-cookies itself: name → value. */
+function eggCookies(name: string, value: string, keys: string[], options: { encrypt?: boolean } = {}): Map<string, string> {
   let headers: string[] = [];
   const ctx = {
     secure: false,
@@ -73,9 +73,8 @@ function eggCookie(name: string, value: string, keys: string[]): string {
     response: { get: () => headers },
     set: (_name: string, value: string[]) => (headers = value),
   };
-  new EggCookies(ctx, keys).set(name, value, { encrypt: true });
-  assert.equal(headers.length, 1, `one cookie, no .sig: ${headers.join(' | ')}`);
-  return headers[0]!.split(';')[0]!.slice(name.length + 1);
+  new EggCookies(ctx, keys).set(name, value, options);
+  return new Map(headers.map((h) => h.split(';')[0]!.split(/=(.*)/s).slice(0, 2) as [string, string]));
 }
 
 const sessionOf = (views: number) => Buffer.from(JSON.stringify({ views, role: ROLE, _expire: Date.now() + 3_600_000, _maxAge: 3_600_000 })).toString('base64');
@@ -90,7 +89,7 @@ describe('encrypted cookies and the encrypted session, on the real app command',
   let signedOnly: ClusterReadyInfo;
   // keys 'new-key' only: the old key removed.
   let removed: ClusterReadyInfo;
-  // keys 'new-key,old-key', egg's cookie name and config.cookies.readEggEncrypted: moving from egg.
+  // keys 'new-key,old-key', egg's cookie name and config.cookies.readEggCookies: moving from egg.
   let fromEgg: ClusterReadyInfo;
   let mainApp: AppProcess;
 
@@ -216,12 +215,12 @@ describe('encrypted cookies and the encrypted session, on the real app command',
     assert.equal((await send(`${main.url}/session/peek`, forged)).body.views, null);
   });
 
-  it("reads egg's own encrypted cookies when config.cookies.readEggEncrypted is on, and writes the session in Clutch's format", async () => {
+  it("reads egg's own cookies, encrypted and signed, when config.cookies.readEggCookies is on, and writes the session in Clutch's format", async () => {
     const keys = ['new-key', 'old-key'];
-    const jar = new Jar([
-      ['EGG_SESS', eggCookie('EGG_SESS', sessionOf(41), keys)],
-      ['token', eggCookie('token', 'egg-token', keys)],
-    ]);
+    const encrypted = eggCookies('EGG_SESS', sessionOf(41), keys, { encrypt: true });
+    assert.deepEqual([...encrypted.keys()], ['EGG_SESS'], "egg's encrypted cookie has no .sig");
+    const jar = new Jar([...encrypted, ...eggCookies('token', 'egg-token', keys, { encrypt: true }), ...eggCookies('remember', 'egg-me', keys)]);
+    assert.ok(jar.has('remember.sig'));
     const egg = jar.copy();
     const peek = await send(`${fromEgg.url}/session/peek`, jar);
     assert.equal(peek.body.views, 41);
@@ -230,12 +229,23 @@ describe('encrypted cookies and the encrypted session, on the real app command',
       'rewritten at once',
     );
     assert.equal((await send(`${fromEgg.url}/token`, jar)).body.token, 'egg-token');
+    assert.equal((await send(`${fromEgg.url}/remember`, jar)).body.remember, 'egg-me', "egg's HMAC-SHA256 signature");
+    assert.equal((await send(`${fromEgg.url}/remember`, jar)).body.remember, 'egg-me', 'and its .sig was left in place');
     assert.equal((await send(`${fromEgg.url}/session`, jar)).body.views, 42);
-    // Without the option, egg's format is not read.
+    // Without the option, egg's formats are not read.
     assert.equal((await send(`${main.url}/token`, egg.copy())).body.token, null);
+    assert.equal((await send(`${main.url}/remember`, egg.copy())).body.remember, null);
     // The rewritten session is Clutch's own: read where egg's format is not.
     const rewritten = new Jar([['CLUTCH_SESS', jar.get('EGG_SESS')!]]);
     assert.equal((await send(`${main.url}/session/peek`, rewritten)).body.views, null, 'bound to its cookie name');
+    // egg-session with encrypt: false (signed with egg's HMAC-SHA256): read, then written encrypted.
+    const signed = new Jar(eggCookies('EGG_SESS', sessionOf(7), keys));
+    assert.deepEqual([...signed.keys()].sort(), ['EGG_SESS', 'EGG_SESS.sig']);
+    const r = await send(`${fromEgg.url}/session/peek`, signed);
+    assert.equal(r.body.views, 7);
+    assert.deepEqual([...signed.keys()], ['EGG_SESS'], `encrypted, its .sig emptied: ${r.setCookie.join(' | ')}`);
+    assert.ok(!readings(signed.get('EGG_SESS')!).includes(ROLE));
+    assert.equal((await send(`${fromEgg.url}/session`, signed)).body.views, 8);
   });
 
   it("deletes as egg does: a signed cookie's .sig is emptied; the encrypted session is emptied", async () => {
@@ -262,5 +272,13 @@ describe('encrypted cookies and the encrypted session, on the real app command',
       ['CLUTCH_SESS='],
     );
     assert.equal(current.size, 0);
+  });
+
+  it('config.cookies.readEggCookies of the wrong kind fails the start', async () => {
+    const r = await runApp(['start', fixture('cookies'), '--port', '0', '--workers', '1', '--title', `cookies-bad-${process.pid}`], 30_000, {
+      COOKIES_READ_EGG: 'yes',
+    });
+    assert.equal(r.code, 1);
+    assert.match(`${r.stdout}${r.stderr}`, /config\.cookies\.readEggCookies must be true or false, got "yes".*\[CLUTCH_ERR_CONFIG_INVALID\]/);
   });
 });

@@ -30,8 +30,8 @@ export async function extendApplication(app: Application): Promise<void> {
   // No keys: Koa's cookies stay unsigned (an empty list would make every ctx.cookies throw).
   if (keys.length > 0) {
     app.keys = keys;
-    const legacy = app.config.cookies.readEggEncrypted ? await (await import('./egg-cookie-format.js')).eggDecrypt(keys) : null;
-    eggCookies(app, new CookieCipher(keys, legacy), app.logger);
+    const egg = app.config.cookies.readEggCookies ? await (await import('./egg-cookie-format.js')).eggFormat(keys) : null;
+    eggCookies(app, new CookieCipher(keys, egg?.decrypt), app.logger, egg?.verify);
   }
   contextExtras(app);
   notProvided([
@@ -77,8 +77,8 @@ declare module '../config.js' {
     /** The keys cookies are signed with, comma-separated as egg's (the first signs, every one verifies); `app.keys`. */
     keys: string;
     cookies: {
-      /** Also read values egg encrypted (egg-cookies' format, not authenticated), while a deployment moves from egg: docs/coming-from-egg.md. */
-      readEggEncrypted: boolean;
+      /** Also read cookies egg signed or encrypted (egg-cookies' formats; its encryption is not authenticated), while a deployment moves from egg: docs/coming-from-egg.md. */
+      readEggCookies: boolean;
     };
   }
 }

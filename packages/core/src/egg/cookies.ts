@@ -4,6 +4,7 @@ import type Koa from 'koa';
 import type { Context } from 'koa';
 import { CoreErrorCode } from '../errors.js';
 import type { CookieCipher } from './cookie-cipher.js';
+import type { EggVerify } from './egg-cookie-format.js';
 
 const WRAPPED = Symbol('clutch.cookies');
 const STALE = Symbol('clutch.staleCookies');
@@ -33,8 +34,9 @@ type Stale = Context & { [STALE]?: Set<string> };
  * being there; `{ signed: false }` opts out); `{ encrypt: true }` encrypted by `cipher`; and a signed
  * cookie deleted with its `.sig` empty, as egg-cookies does (the package would sign the empty value).
  * A value that does not decrypt reads as absent, said once per burst in the log, never thrown.
+ * With `eggVerify`, a value egg signed is read too (config.cookies.readEggCookies).
  */
-export function eggCookies(app: Koa, cipher: CookieCipher, logger: Logger): void {
+export function eggCookies(app: Koa, cipher: CookieCipher, logger: Logger, eggVerify?: EggVerify): void {
   const koa = Object.getOwnPropertyDescriptor(app.context, 'cookies') ?? Object.getOwnPropertyDescriptor(Object.getPrototypeOf(app.context), 'cookies');
   if (!koa?.get) return;
   // A client can send a broken value on every request: one line per cookie name per window.
@@ -62,8 +64,18 @@ export function eggCookies(app: Koa, cipher: CookieCipher, logger: Logger): void
       const own = Object.create(cookies, { get: { value: get }, set: { value: set } }) as Cookies;
       const plain = (name: string) => get.call(own, name, { signed: false });
       const stale = (name: string) => (this[STALE] ??= new Set()).add(name);
+      // egg's signature is looked at first: the package, failing to verify it, would delete the .sig.
+      const signed = (name: string, options: GetOptions) => {
+        const value = eggVerify && plain(name);
+        const signature = value && plain(`${name}.sig`);
+        if (value && signature && eggVerify(`${name}=${value}`, signature)) {
+          stale(name);
+          return value;
+        }
+        return get.call(own, name, options as Parameters<typeof get>[1]);
+      };
       cookies.get = (name, options: GetOptions = {}) => {
-        if (!options.encrypt) return get.call(own, name, options as Parameters<typeof get>[1]);
+        if (!options.encrypt) return options.signed === false ? plain(name) : signed(name, options);
         const value = plain(name);
         if (!value) return undefined;
         const decrypted = cipher.decrypt(name, value);
@@ -72,10 +84,10 @@ export function eggCookies(app: Koa, cipher: CookieCipher, logger: Logger): void
           return decrypted.value;
         }
         if (options[SIGNED_FALLBACK] && options.signed !== false) {
-          const signed = get.call(own, name, { signed: true });
-          if (signed !== undefined) {
+          const value = signed(name, { signed: true });
+          if (value !== undefined) {
             stale(name);
-            return signed;
+            return value;
           }
         }
         unreadable(name);

@@ -24,14 +24,14 @@ const objects =
 const egg: FrameworkPlugin = {
   name: 'egg',
   alwaysOn: true,
-  config: () => ({ keys: '', cookies: { readEggEncrypted: false } }),
+  config: () => ({ keys: '', cookies: { readEggCookies: false } }),
   checkConfig(config, fail) {
     // egg writes keys as one comma-separated string; a list of them is taken too.
     if (Array.isArray(config.keys) && config.keys.every((k) => typeof k === 'string')) config.keys = config.keys.join(',');
     if (typeof config.keys !== 'string') fail('keys', "a string of comma-separated keys, like 'key1,key2'", config.keys);
     objects('cookies')(config, fail);
-    const { readEggEncrypted } = config.cookies as PlainObject;
-    if (typeof readEggEncrypted !== 'boolean') fail('cookies.readEggEncrypted', 'true or false', readEggEncrypted);
+    const { readEggCookies } = config.cookies as PlainObject;
+    if (typeof readEggCookies !== 'boolean') fail('cookies.readEggCookies', 'true or false', readEggCookies);
   },
   extendApp: async (app) => (await import('./application-extend.js')).extendApplication(app),
   extendAgent: async (agent) => (await import('./agent-extend.js')).extendAgent(agent),
