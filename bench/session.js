@@ -4,7 +4,9 @@
  * costs per request against the signed-only one, on the same app (bench/apps/session), 2 workers
  * each, keep-alive load on loopback. Both clusters run the whole time; the rounds alternate which
  * goes first, so a machine warming up or busy with something else weighs on both. Prints medians
- * and the ratio encrypted / signed for a request that reads its session and one that changes it.
+ * and the ratio encrypted / signed for a request that reads its session and one that changes it;
+ * then the CPU cost per value in this process (a session-sized value encrypted and decrypted, against
+ * signed and verified by the keygrip the cookies package uses), which a loaded machine blurs less.
  * BENCH_ROUNDS (default 5) and BENCH_SECONDS (default 3).
  */
 import { existsSync } from 'node:fs';
@@ -26,6 +28,20 @@ if (!existsSync(join(here, 'node_modules', 'autocannon'))) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 const autocannon = createRequire(import.meta.url)('autocannon');
+const Keygrip = createRequire(join(here, '..', 'packages', 'core', 'package.json'))('keygrip');
+const { CookieCipher } = await import('../packages/core/dist/egg/cookie-cipher.js');
+
+/**
+ * CPU microseconds per call of `fn` (this process's user + system time, not the wall clock: on a
+ * machine others load, a wall-clock figure measures their work too).
+ */
+function perCall(fn, n = 20_000) {
+  for (let i = 0; i < 1000; i++) fn();
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) fn();
+  const { user, system } = process.cpuUsage(t0);
+  return (user + system) / n;
+}
 
 /** One GET with `cookie`: the body, and the Set-Cookie pairs as a Cookie header. */
 function once(url, cookie = '') {
@@ -96,3 +112,34 @@ try {
 } finally {
   for (const { tree } of Object.values(clusters)) await tree.stop();
 }
+
+// The CPU cost of one value, as koa-session stores one: base64 JSON of ~150 bytes.
+const keys = ['bench-session-key-1', 'bench-session-key-0'];
+const value = Buffer.from(
+  JSON.stringify({
+    user: { id: 4242, name: 'bench user', role: 'editor' },
+    token: 'f3a1c9e07b5d4e2a8c6b1d0e9f7a3b5c',
+    n: 1,
+    _expire: Date.now(),
+    _maxAge: 86400000,
+  }),
+).toString('base64');
+const cipher = new CookieCipher(keys);
+const grip = new Keygrip(keys);
+const sealed = cipher.encrypt('CLUTCH_SESS', value);
+const signature = grip.sign(`CLUTCH_SESS=${value}`);
+if (cipher.decrypt('CLUTCH_SESS', sealed)?.value !== value || grip.index(`CLUTCH_SESS=${value}`, signature) !== 0)
+  throw new Error('the values do not round-trip');
+const cpu = { 'sign + verify': [], 'encrypt + decrypt': [], verify: [], decrypt: [] };
+for (let round = 0; round < ROUNDS * 2; round++) {
+  cpu['sign + verify'].push(perCall(() => grip.index(`CLUTCH_SESS=${value}`, grip.sign(`CLUTCH_SESS=${value}`))));
+  cpu['encrypt + decrypt'].push(perCall(() => cipher.decrypt('CLUTCH_SESS', cipher.encrypt('CLUTCH_SESS', value))));
+  cpu.verify.push(perCall(() => grip.index(`CLUTCH_SESS=${value}`, signature)));
+  cpu.decrypt.push(perCall(() => cipher.decrypt('CLUTCH_SESS', sealed)));
+}
+const us = (k) => median(cpu[k]);
+console.log(`\n| per value (${value.length} B), in process | signed CPU µs | encrypted CPU µs | encrypted / signed |\n| --- | --- | --- | --- |`);
+console.log(`| read (verify / decrypt) | ${us('verify').toFixed(2)} | ${us('decrypt').toFixed(2)} | ${(us('decrypt') / us('verify')).toFixed(2)}× |`);
+console.log(
+  `| write and read | ${us('sign + verify').toFixed(2)} | ${us('encrypt + decrypt').toFixed(2)} | ${(us('encrypt + decrypt') / us('sign + verify')).toFixed(2)}× |`,
+);
