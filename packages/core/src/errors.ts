@@ -62,6 +62,8 @@ export const CoreErrorCode = {
   ROUTER_UNKNOWN_ACTION: 'CLUTCH_ERR_ROUTER_UNKNOWN_ACTION',
   /** Signed cookies or the session were used with no `config.keys`. */
   KEYS_MISSING: 'CLUTCH_ERR_KEYS_MISSING',
+  /** (a log line) a cookie read with `{ encrypt: true }` (the session's among them) did not decrypt with any of config.keys: it reads as absent. */
+  COOKIE_UNREADABLE: 'CLUTCH_ERR_COOKIE_UNREADABLE',
   /** (a 403) an unsafe request without a valid CSRF token. */
   CSRF_INVALID: 'CLUTCH_ERR_CSRF_INVALID',
   /** (a 400 or 413) a multipart request that is not one, has a file type not accepted, or is past a limit. */
