@@ -31,7 +31,7 @@ export interface DispatchParts {
 }
 
 /** What both roles send alike. */
-function common<C extends Child>(parts: DispatchParts): Omit<Dispatch<C>, 'ready' | 'bound' | 'listen' | 'leaving' | 'leader'> {
+function common<C extends Child>(parts: DispatchParts): Omit<Dispatch<C>, 'ready' | 'bound' | 'listen' | 'leaving' | 'leader' | 'schedule-run'> {
   return {
     heartbeat: (child, message) => parts.watchdog.beat(child, message),
     metrics: (_child, message) => parts.monitor.received(message),
@@ -63,6 +63,7 @@ export function agentDispatch(parts: DispatchParts): Dispatch<AgentProcess> {
     leader: (agent, message) => {
       if (agent === parts.children.agent) parts.monitor.leader(agent, message);
     },
+    'schedule-run': (_agent, message) => parts.monitor.scheduleRan(message),
     bound: workersOnly,
     listen: workersOnly,
   };
@@ -81,6 +82,7 @@ export function workerDispatch(parts: DispatchParts): Dispatch<WorkerProcess> {
       parts.listen.leave(worker);
     },
     leader: (worker) => parts.logger.warn('[%s] worker %d sent "leader"; only the agent leads', ClusterErrorCode.IPC_MALFORMED, worker.pid),
+    'schedule-run': (worker) => parts.logger.warn('[%s] worker %d sent "schedule-run"; only the agent schedules', ClusterErrorCode.IPC_MALFORMED, worker.pid),
     bound: (worker, message, socket) => void parts.listen.bound(worker, message, socket as RawHandle | undefined),
     listen: (worker, message) => void parts.listen.listen(worker, message.listen),
   };

@@ -6,7 +6,8 @@ import { logHealth, type Logger } from './logger.js';
 import { ClusterErrorCode } from './errors.js';
 import { MemorySampler, describeSampleError } from './memory-sample.js';
 import { addHttp, emptyHttp, renderClusterMetrics, renderProjectMetrics, type ProcessFigures } from './metrics.js';
-import type { LeaderMessage, MetricsMessage } from './protocol.js';
+import type { LeaderMessage, MetricsMessage, ScheduleRunMessage } from './protocol.js';
+import { RunStats, type RunRecord } from './run-stats.js';
 import type { ReadinessReport } from './readiness.js';
 import type { RestartLog, SlotKey } from './restart-log.js';
 import { childStatus, OwnVitals, type ClusterStatus } from './status.js';
@@ -26,7 +27,7 @@ export interface MonitorHost {
   readiness(): ReadinessReport;
   workersInRotation(): number;
   waitingConnections(): number;
-  messenger(): { queued: number; refused: number };
+  messenger(): { queued: number; refused: number; bytes: Array<{ target: string; bytes: number }> };
   /** Where the master's own sampling failures are said. */
   readonly logger: Logger;
 }
@@ -51,6 +52,8 @@ export class Monitor {
   readonly #retiredHttp: HttpCounts = emptyHttp();
   /** 503s of load shedding by workers that exited, by slot (the counter only grows). */
   readonly #retiredShed = new Map<number, number>();
+  /** The agent's schedule runs (clutch_schedule_* in /metrics). */
+  readonly #schedules = new RunStats('clutch_schedule', 'schedule', 'the schedules');
   /** Each live worker's HTTP counts as the last scrape got them (fresher than its last heartbeat). */
   readonly #scraped = new Map<number, HttpCounts>();
   #health: HealthServer | null = null;
@@ -95,6 +98,16 @@ export class Monitor {
     this.#leader = { pid: agent.pid, state };
   }
 
+  /** The agent ran a schedule. */
+  scheduleRan(message: ScheduleRunMessage): void {
+    this.#schedules.record(message.key, message.ms, message.ok);
+  }
+
+  /** Each schedule's runs, failures and last run, for `app status`. */
+  schedules(): RunRecord[] {
+    return this.#schedules.records();
+  }
+
   /** A worker answered a metrics collection. */
   received(message: MetricsMessage): void {
     this.#collecting.get(message.id)?.(message);
@@ -133,6 +146,7 @@ export class Monitor {
       },
       agent: agent ? await status(agent, 'agent') : null,
       leader: this.#leaderNow(),
+      schedules: this.#schedules.records(),
       workers: await Promise.all(this.#host.children.bySlot().map(async ({ worker, slot }) => ({ ...(await status(worker, slot)), slot }))),
     };
   }
@@ -197,7 +211,7 @@ export class Monitor {
       waitingConnections: this.#host.waitingConnections(),
       messenger: this.#host.messenger(),
       shed: [...shed].sort(([a], [b]) => a - b).map(([slot, state]) => ({ slot: String(slot), ...state })),
-      extra: this.#leaderMetrics(),
+      extra: this.#leaderMetrics() + this.#schedules.render() + this.#restarts.reloadRuns.render(),
     });
     const project = await renderProjectMetrics(
       collected.filter((c): c is { pid: number; metrics: unknown[]; http: HttpCounts | undefined } => c.metrics !== null),
@@ -222,6 +236,9 @@ export class Monitor {
       "# HELP clutch_leader_transitions_total Elections and losses of leadership by this cluster's agents.",
       '# TYPE clutch_leader_transitions_total counter',
       `clutch_leader_transitions_total ${transitions}`,
+      '# HELP clutch_leader_term The fencing token of the lease this cluster holds (0 while it does not lead).',
+      '# TYPE clutch_leader_term gauge',
+      `clutch_leader_term ${now?.leading ? (now.token ?? 0) : 0}`,
       '',
     ].join('\n');
   }

@@ -151,7 +151,15 @@ export interface ChecksMessage {
   clutch: 'checks';
   checks: CheckState[];
 }
+/** Agent → master: a schedule ran (its worker tasks ended): for /metrics and `app status`. */
+export interface ScheduleRunMessage {
+  clutch: 'schedule-run';
+  key: string;
+  ms: number;
+  ok: boolean;
+}
 export type ChildMessage =
+  | ScheduleRunMessage
   | ChecksMessage
   | BoundMessage
   | LeaderMessage
@@ -363,6 +371,8 @@ export function checkChildMessage(raw: unknown): string | null {
         : 'heartbeat without its figures';
     case 'metrics':
       return isRid(msg.id) && (msg.metrics === null || Array.isArray(msg.metrics)) ? null : 'metrics with a bad id or body';
+    case 'schedule-run':
+      return typeof msg.key === 'string' && Number.isFinite(msg.ms) && typeof msg.ok === 'boolean' ? null : 'schedule-run without its key, time or outcome';
     case 'checks':
       return Array.isArray(msg.checks) &&
         msg.checks.every(

@@ -1,4 +1,5 @@
 import type { RestartReason } from './reload.js';
+import { RunStats } from './run-stats.js';
 
 /** A process slot: a worker's slot number, or the agent's. */
 export type SlotKey = number | 'agent';
@@ -26,9 +27,13 @@ export class RestartLog {
     this.#totals.set(key, (this.#totals.get(key) ?? 0) + 1);
   }
 
-  /** A reload finished (whatever it replaced). */
-  reloaded(): void {
-    this.#reloads++;
+  /** Every reload, by what it replaced, with its duration and outcome (clutch_reload_* in /metrics). */
+  readonly reloadRuns = new RunStats('clutch_reload', 'replaced', 'reloads');
+
+  /** A reload ended: `ok`, it finished (whatever it replaced); else it failed and the old processes serve. */
+  reloaded(replaced: string, ms: number, ok = true): void {
+    if (ok) this.#reloads++;
+    this.reloadRuns.record(replaced, ms, ok);
   }
 
   /** Replacements of this slot's process, reloads not counted. */

@@ -4,6 +4,7 @@ import type { ChildHandle, ChildState } from './child-handle.js';
 import type { LogHealth } from './log-sink.js';
 import type { MemorySampler } from './memory-sample.js';
 import type { RestartRecord } from './restart-log.js';
+import type { RunRecord } from './run-stats.js';
 import type { Vitals } from './watchdog.js';
 
 /** A process's state as `app status` shows it: a worker is `ready` once it serves. */
@@ -60,6 +61,8 @@ export interface ClusterStatus {
   };
   agent: ProcessStatus | null;
   workers: Array<ProcessStatus & { slot: number }>;
+  /** The agent's schedules that have run: runs, failures, the last run. */
+  schedules: RunRecord[];
   /** Whether this cluster leads (config.cluster.leader), as its agent last said; null while no agent is up. */
   leader: { leading: boolean; token: number | null; store: string } | null;
 }

@@ -75,7 +75,10 @@ export class Agent extends EventEmitter implements Bootable {
       },
       loadFiles: async () => {
         this.leader = await Leader.create(this.config.cluster.leader, this.logger, this.#transport);
-        this.#scheduler = new Scheduler(this.messenger, this.logger, await loadSchedules(this.units), this.leader);
+        const transport = this.#transport;
+        this.#scheduler = new Scheduler(this.messenger, this.logger, await loadSchedules(this.units), this.leader, (key, ms, ok) => {
+          transport.send({ clutch: 'schedule-run', key, ms, ok });
+        });
       },
     });
   }

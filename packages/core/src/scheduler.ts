@@ -39,7 +39,17 @@ export class Scheduler {
 
   readonly #leader: Leader | null;
 
-  constructor(messenger: Messenger, logger: Logger, schedules: Schedule[], leader: Leader | null = null) {
+  readonly #ran: (key: string, ms: number, ok: boolean) => void;
+
+  constructor(
+    messenger: Messenger,
+    logger: Logger,
+    schedules: Schedule[],
+    leader: Leader | null = null,
+    /** Each run's outcome, for the master's /metrics and `app status`. */
+    ran: (key: string, ms: number, ok: boolean) => void = () => {},
+  ) {
+    this.#ran = ran;
     this.#messenger = messenger;
     this.#logger = logger;
     this.#schedules = schedules.filter((s) => !s.disable);
@@ -119,7 +129,13 @@ export class Scheduler {
         if (token === null || !(await this.#leader!.claimTick(s.key, tick))) return;
       }
       const run: ScheduleRun = { key: s.key, tick, token };
+      const began = performance.now();
       const results = await Promise.allSettled(targets.map((pid) => this.#messenger.request(pid, SCHEDULE_ACTION, run, { timeout: TASK_TIMEOUT })));
+      this.#ran(
+        s.key,
+        Math.round(performance.now() - began),
+        results.every((r) => r.status === 'fulfilled'),
+      );
       results.forEach((r, i) => {
         if (r.status === 'rejected') this.#logger.error('schedule %s failed in worker %d: %s', s.key, targets[i], (r.reason as Error).message);
         else if (r.value === false) this.#logger.warn('schedule %s: worker %d still runs the previous run; skipped there', s.key, targets[i]);
