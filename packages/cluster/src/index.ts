@@ -45,6 +45,7 @@ export type {
   ProcessInstance,
   WorkerInstance,
   ServerLimits,
+  TelemetrySettings,
 } from './framework.js';
 export type * from './protocol.js';
 export { isMessageTarget } from './protocol.js';

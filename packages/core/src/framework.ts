@@ -18,6 +18,7 @@ function clusterSettings(config: ClutchConfig): ClusterSettings {
     ...(stallTimeout !== undefined ? { stallTimeout } : {}),
     ...(maxMemory !== undefined ? { maxMemory } : {}),
     ...(config.logger.format ? { logFormat: config.logger.format } : {}),
+    telemetry: config.telemetry,
   };
 }
 
