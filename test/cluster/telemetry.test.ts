@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -254,6 +254,16 @@ describe('telemetry (OpenTelemetry, opt-in)', { timeout: 120_000 }, () => {
     // prom-client (the master's /metrics) requires @opentelemetry/api itself; nothing else of OpenTelemetry is there.
     assert.ok(loaded.get(app.pid)!.every((p) => p === '@opentelemetry/api'));
     assert.equal(receiver.exports.length, 0, 'nothing was exported, not even at the stop');
+  });
+
+  it('telemetry on in a project that cannot resolve @clutch/telemetry fails the start before any process forks', async () => {
+    // Outside the repository, where nothing resolves @clutch/telemetry (nor @clutch/core: no child is forked).
+    const dir = mkdtempSync(join(tmpdir(), 'clutch-otel-none-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'no-telemetry', private: true, type: 'module' }));
+    const result = await runApp(['start', dir, '--port', '0'], 20_000, { CLUTCH_TELEMETRY: '1' });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /CLUTCH_ERR_TELEMETRY_NOT_INSTALLED/);
   });
 
   it('a CLUTCH_TELEMETRY that is neither on nor off fails the start with its code', async () => {

@@ -34,21 +34,19 @@ export function telemetryOn(env: NodeJS.ProcessEnv, project: TelemetrySettings |
 }
 
 /**
- * The hook's file URL, resolved from the project (the user installs `@clutch/telemetry` there), else
- * from this package's own place. Only resolved, never imported: the master loads no OpenTelemetry.
+ * The hook's file URL, resolved from the project: the user installs `@clutch/telemetry` there, beside
+ * `@clutch/core`. Only resolved, never imported: the master loads no OpenTelemetry.
  */
 export function resolveTelemetryHook(baseDir: string): string {
-  for (const from of [join(baseDir, 'package.json'), import.meta.filename]) {
-    try {
-      return pathToFileURL(createRequire(from).resolve(HOOK)).href;
-    } catch {
-      // Not there: the next place, then the error below.
-    }
+  try {
+    return pathToFileURL(createRequire(join(baseDir, 'package.json')).resolve(HOOK)).href;
+  } catch (err) {
+    throw new ClutchError(
+      ClusterErrorCode.TELEMETRY_NOT_INSTALLED,
+      `Telemetry is on but ${HOOK} cannot be found from ${baseDir}: npm install @clutch/telemetry in the project, or turn telemetry off`,
+      { cause: err },
+    );
   }
-  throw new ClutchError(
-    ClusterErrorCode.TELEMETRY_NOT_INSTALLED,
-    `Telemetry is on but ${HOOK} cannot be found from ${baseDir}: npm install @clutch/telemetry in the project, or turn telemetry off`,
-  );
 }
 
 /** What a child's environment gets with telemetry on: its role and slot, for its spans' resource. */
