@@ -39,7 +39,11 @@ class Receiver {
   async listen(): Promise<string> {
     this.#server.listen(0, '127.0.0.1');
     await once(this.#server, 'listening');
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port;
   }
 
   /** Resolves once `done()` holds after an export (or at once), rejects past the deadline. */
@@ -79,6 +83,7 @@ interface Span {
   spanId: string;
   parentSpanId?: string;
   name: string;
+  kind: number;
   resource: Record<string, string | number>;
 }
 
@@ -141,9 +146,9 @@ describe('telemetry (OpenTelemetry, opt-in)', { timeout: 120_000 }, () => {
   });
 
   /** Starts the fixture with a receiver and the probe in every process; stops it with SIGTERM and returns what each process loaded. */
-  async function run(env: NodeJS.ProcessEnv, workers: number) {
-    const receiver = new Receiver();
-    const endpoint = await receiver.listen();
+  async function run(env: NodeJS.ProcessEnv, workers: number, given?: Receiver) {
+    const receiver = given ?? new Receiver();
+    const endpoint = given ? `http://127.0.0.1:${given.port}` : await receiver.listen();
     cleanups.push(() => receiver.close());
     const probeDir = mkdtempSync(join(tmpdir(), 'clutch-otel-probe-'));
     cleanups.push(() => rmSync(probeDir, { recursive: true, force: true }));
@@ -166,7 +171,13 @@ describe('telemetry (OpenTelemetry, opt-in)', { timeout: 120_000 }, () => {
   }
 
   it('OTLP/JSON: a worker request that asks the agent is one trace (HTTP, request, the handler, its sendToApp); the log lines name it; only the agent and workers load OpenTelemetry', async () => {
-    const { receiver, app, info, stop } = await run({ CLUTCH_TELEMETRY: '1', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, 2);
+    const receiver = new Receiver();
+    const endpoint = await receiver.listen();
+    const { app, info, stop } = await run(
+      { CLUTCH_TELEMETRY: '1', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', TELEMETRY_FETCH_URL: `${endpoint}/ping` },
+      2,
+      receiver,
+    );
     const { traceId, parent } = newTrace();
     const answer = await getTraced(`${info.url}/ask?n=7`, `00-${traceId}-${parent}-01`);
     assert.equal(answer.status, 200);
@@ -177,7 +188,7 @@ describe('telemetry (OpenTelemetry, opt-in)', { timeout: 120_000 }, () => {
       () => {
         const mine = jsonSpans(receiver.exports).filter((s) => s.traceId === traceId);
         const names = mine.map((s) => s.name);
-        const whole = ['GET', 'request ask', 'handle ask', 'send told'].every((n) => names.includes(n));
+        const whole = ['GET', 'request ask', 'handle ask', 'send told'].every((n) => names.includes(n)) && names.filter((n) => n === 'GET').length === 2;
         return whole && names.filter((n) => n === 'receive told').length === 2 ? mine : undefined;
       },
       15_000,
@@ -188,7 +199,10 @@ describe('telemetry (OpenTelemetry, opt-in)', { timeout: 120_000 }, () => {
       assert.equal(found.length, 1, `one ${name} span in ${spans.map((s) => s.name).join(', ')}`);
       return found[0]!;
     };
-    const http = one('GET');
+    // SpanKind in OTLP: 2 server, 3 client. The worker's HTTP span, and undici's for its fetch below it.
+    const http = spans.find((s) => s.name === 'GET' && s.kind === 2)!;
+    const fetched = spans.find((s) => s.name === 'GET' && s.kind === 3);
+    assert.equal(fetched?.parentSpanId, http.spanId, "fetch() is a child span of the request's (undici instrumentation)");
     const req = one('request ask');
     const handle = one('handle ask');
     const send = one('send told');
