@@ -4,10 +4,12 @@
  * cluster mode, 2 workers each, on loopback, in one bounded run. Installs its peers into
  * bench/node_modules on first run (never part of the root install). Prints medians over rounds and
  * ratios to the baseline of each figure — ratios, not absolute numbers, are what travel between
- * machines. BENCH_ROUNDS (default 3) and BENCH_SECONDS (default 5) shorten or lengthen it.
+ * machines. BENCH_ROUNDS (default 3) and BENCH_SECONDS (default 5) shorten or lengthen it;
+ * BENCH_PEERS ('|'-separated peer names, as the tables show them) runs only those peers.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -96,6 +98,19 @@ const rawRelayPeer = (node) => ({
   },
 });
 
+/**
+ * Where the telemetry peer exports its spans: an OTLP/HTTP sink on loopback that takes every export
+ * and answers 200, as a collector would, so the figure includes making and sending the spans.
+ */
+const otlpSink = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+});
+otlpSink.listen(0, '127.0.0.1');
+await new Promise((resolve) => otlpSink.once('listening', resolve));
+otlpSink.unref();
+const TELEMETRY_ENV = { CLUTCH_TELEMETRY: '1', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpSink.address().port}` };
+
 /** The peers under one Node: the baselines, Clutch in each mode, the TypeScript app, the raw relay. */
 function peersOn(node, suffix) {
   const peers = {
@@ -104,6 +119,7 @@ function peersOn(node, suffix) {
     [`Clutch${suffix}`]: clutchPeer(node, { measure: ['start', 'keep', 'close', 'clutch-msg'] }),
     [`Clutch, no request metrics${suffix}`]: clutchPeer(node, { env: { CLUTCH_HTTP_METRICS: '0' }, measure: ['keep'] }),
     [`Clutch, built-in plugins off${suffix}`]: clutchPeer(node, { env: { BENCH_BUILTINS: 'off' }, measure: ['keep'] }),
+    [`Clutch, telemetry on${suffix}`]: clutchPeer(node, { env: TELEMETRY_ENV, measure: ['keep', 'clutch-msg'] }),
     [`Clutch --scheduling os${suffix}`]: clutchPeer(node, { flags: ['--scheduling', 'os'], measure: ['keep', 'close'] }),
     [`Clutch (TypeScript app)${suffix}`]: clutchPeer(node, { app: 'clutch-ts', measure: ['start'] }),
     [`raw relay${suffix}`]: rawRelayPeer(node),
@@ -146,7 +162,8 @@ console.log(
   `2 workers each, loopback, load generators on the same cores (autocannon for keep-alive, a raw client for Connection: close) · ${ROUNDS} rounds × ${SECONDS} s · medians\n`,
 );
 
-const order = Object.keys(PEERS);
+const only = process.env.BENCH_PEERS?.split('|').filter(Boolean);
+const order = Object.keys(PEERS).filter((name) => !only || only.includes(name));
 for (let round = 0; round < ROUNDS; round++) {
   // Rotate the order each round, so no peer always runs first (or last) on a warming machine.
   const peers = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
@@ -203,7 +220,7 @@ for (let round = 0; round < ROUNDS; round++) {
 
 // Reload under load: 8 keep-alive and 8 Connection: close connections for 12 s, reload at 3 s.
 for (let round = 0; round < Math.min(ROUNDS, 2); round++) {
-  for (const name of ['Clutch', 'pm2']) {
+  for (const name of ['Clutch', 'pm2'].filter((n) => order.includes(n))) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const peer = await PEERS[name].start(port);
@@ -333,6 +350,28 @@ for (const sx of suffixes) {
     ratio(m(`Clutch${sx}`, 'rps'), m(`Clutch, built-in plugins off${sx}`, 'rps')),
   );
   row(`Clutch, built-in plugins off${sx}`, fmt(m(`Clutch, built-in plugins off${sx}`, 'rps')), '1.00×');
+}
+table('What telemetry costs (OpenTelemetry on, OTLP/protobuf to a loopback sink, vs off: the default)', [
+  '',
+  'keep-alive req/s',
+  'vs off',
+  'request() p50 µs',
+  'vs off',
+  'broadcast msg/s',
+  'vs off',
+]);
+for (const sx of suffixes) {
+  const [on, off] = [`Clutch, telemetry on${sx}`, `Clutch${sx}`];
+  row(
+    on,
+    fmt(m(on, 'rps')),
+    ratio(m(on, 'rps'), m(off, 'rps')),
+    fmt(m(on, 'rttP50')),
+    ratio(m(on, 'rttP50'), m(off, 'rttP50')),
+    fmt(m(on, 'broadcast')),
+    ratio(m(on, 'broadcast'), m(off, 'broadcast')),
+  );
+  row(`Clutch, telemetry off${sx}`, fmt(m(off, 'rps')), '1.00×', fmt(m(off, 'rttP50')), '1.00×', fmt(m(off, 'broadcast')), '1.00×');
 }
 table('Failed requests across a reload under load (8 keep-alive + 8 Connection: close, 12 s)', ['', 'failed', 'of requests']);
 for (const p of ['Clutch', 'pm2']) row(p === 'Clutch' ? 'Clutch (app reload)' : 'pm2 (pm2 reload)', fmt(m(p, 'reloadFailed')), fmt(m(p, 'reloadTotal')));

@@ -46,6 +46,7 @@ export type {
   WorkerInstance,
   ServerLimits,
   OverloadLimits,
+  TelemetrySettings,
 } from './framework.js';
 export type * from './protocol.js';
 export { isMessageTarget } from './protocol.js';
