@@ -6,14 +6,10 @@ import { CliErrorCode, UsageError } from '../../packages/cli/src/errors.ts';
 
 const OPTIONS = { port: { type: 'string' }, daemon: { type: 'boolean', short: 'd' } } as const;
 
-/** Asserts that `fn` throws a UsageError with `code` whose message matches `message`. */
-function usage(fn: () => unknown, code: CliErrorCode, message: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof UsageError, `a UsageError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    assert.match(err.message, message);
-    return true;
-  });
+/** Asserts that `fn` throws a UsageError with the `expected` code and message. */
+function usage(fn: () => unknown, expected: { code: CliErrorCode; message: RegExp }): void {
+  assert.throws(fn, UsageError);
+  assert.throws(fn, expected);
 }
 
 describe('parseFlags', () => {
@@ -24,21 +20,21 @@ describe('parseFlags', () => {
   });
 
   it('an unknown flag is CLUTCH_ERR_CLI_UNKNOWN_FLAG, naming it', () => {
-    usage(() => parseFlags(['--prot', '8080'], OPTIONS, 1), CliErrorCode.UNKNOWN_FLAG, /--prot/);
+    usage(() => parseFlags(['--prot', '8080'], OPTIONS, 1), { code: CliErrorCode.UNKNOWN_FLAG, message: /--prot/ });
   });
 
   it('a flag without its value is CLUTCH_ERR_CLI_BAD_VALUE, naming it', () => {
-    usage(() => parseFlags(['--port'], OPTIONS, 1), CliErrorCode.BAD_VALUE, /--port/);
+    usage(() => parseFlags(['--port'], OPTIONS, 1), { code: CliErrorCode.BAD_VALUE, message: /--port/ });
   });
 
   it('a value for a boolean flag is CLUTCH_ERR_CLI_BAD_VALUE', () => {
-    usage(() => parseFlags(['--daemon=yes'], OPTIONS, 1), CliErrorCode.BAD_VALUE, /--daemon/);
+    usage(() => parseFlags(['--daemon=yes'], OPTIONS, 1), { code: CliErrorCode.BAD_VALUE, message: /--daemon/ });
   });
 
   it('more positionals than the command takes is CLUTCH_ERR_CLI_BAD_VALUE, naming the first extra one', () => {
-    usage(() => parseFlags(['a', 'b', 'c'], OPTIONS, 1), CliErrorCode.BAD_VALUE, /Unexpected argument "b"/);
+    usage(() => parseFlags(['a', 'b', 'c'], OPTIONS, 1), { code: CliErrorCode.BAD_VALUE, message: /Unexpected argument "b"/ });
     assert.deepEqual(parseFlags(['a', 'b'], OPTIONS, 2).positionals, ['a', 'b']);
-    usage(() => parseFlags(['a'], OPTIONS, 0), CliErrorCode.BAD_VALUE, /Unexpected argument "a"/);
+    usage(() => parseFlags(['a'], OPTIONS, 0), { code: CliErrorCode.BAD_VALUE, message: /Unexpected argument "a"/ });
   });
 });
 
@@ -48,7 +44,7 @@ describe('intFlag and sizeFlag', () => {
     assert.equal(intFlag('workers', '4', 1, 64), 4);
     assert.equal(intFlag('port', '0', 0, 65_535), 0);
     for (const raw of ['0', '65', '1.5', '-1', 'abc', '', '1e3', '4 workers', '0x10', '+4']) {
-      usage(() => intFlag('workers', raw, 1, 64), CliErrorCode.BAD_VALUE, /--workers must be an integer from 1 to 64/);
+      usage(() => intFlag('workers', raw, 1, 64), { code: CliErrorCode.BAD_VALUE, message: /--workers must be an integer from 1 to 64/ });
     }
   });
 
@@ -58,7 +54,7 @@ describe('intFlag and sizeFlag', () => {
     assert.equal(sizeFlag('max-memory', '512MB'), 512 * 1024 * 1024);
     assert.equal(sizeFlag('max-memory', '1gb'), 1024 * 1024 * 1024);
     for (const raw of ['0', '-5MB', 'lots', '']) {
-      usage(() => sizeFlag('max-memory', raw), CliErrorCode.BAD_VALUE, /--max-memory must be a size/);
+      usage(() => sizeFlag('max-memory', raw), { code: CliErrorCode.BAD_VALUE, message: /--max-memory must be a size/ });
     }
   });
 });
