@@ -138,7 +138,7 @@ describe('the listen broker', { timeout: 15_000 }, () => {
     const [failing, dying, next] = [worker(0), worker(1), worker(2)];
     await b.listen(as(failing), LOCAL);
     const afterFailure = b.listen(as(dying), LOCAL);
-    await b.bound(as(failing), { clutch: 'bound', error: { name: 'Error', message: 'listen EACCES', code: 'EACCES' } });
+    await b.bound(as(failing), { clutch: 'bound', error: { name: 'Error', message: 'listen EACCES', code: 'EACCES' } }, undefined);
     assert.equal(last(failing)?.clutch, 'listen-failed');
     await afterFailure;
     assert.deepEqual(last(dying), { clutch: 'bind', listen: LOCAL }, 'the next one tries itself');

@@ -22,8 +22,10 @@ class Target extends EventEmitter implements ConnectionTarget {
   readonly got: RawHandle[] = [];
   /** What it holds and never wrote ('hold'): closed by the test, as a dead worker's would be. */
   readonly held: RawHandle[] = [];
-  constructor(public mode: 'write' | 'hold' | 'fail' = 'write') {
+  readonly mode: 'write' | 'hold' | 'fail';
+  constructor(mode: 'write' | 'hold' | 'fail' = 'write') {
     super();
+    this.mode = mode;
   }
   sendConnection(handle: RawHandle, done: (err: Error | null) => void): void {
     if (this.mode === 'fail') {
