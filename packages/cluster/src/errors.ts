@@ -1,10 +1,10 @@
+/** Every code: `CLUTCH_ERR_<AREA>_<WHAT>`. The registries (ClusterErrorCode, CoreErrorCode, CliErrorCode) list them. */
+export type ErrorCode = `CLUTCH_ERR_${string}`;
+
 /**
  * Every framework error carries a stable `code` (`CLUTCH_ERR_<AREA>_<WHAT>`), listed with its fix in
  * docs/errors.md. The message may change between versions; the code does not. Tests assert codes.
  */
-/** Every code: `CLUTCH_ERR_<AREA>_<WHAT>`. The registries (ClusterErrorCode, CoreErrorCode, CliErrorCode) list them. */
-export type ErrorCode = `CLUTCH_ERR_${string}`;
-
 export class ClutchError extends Error {
   readonly code: ErrorCode;
 
