@@ -1,6 +1,6 @@
 // The servers the suites start that no npm package ships, and how a test run makes sure they are
-// here. test/run.js calls ensureSystemServers() once, before any suite, with the files it is about
-// to run: a missing server is installed when this process can (root, with apt-get on the PATH, and
+// here. test/run.js and test/run-soak.js call ensureSystemServers() once, before any suite, with the
+// files they are about to run: a missing server is installed when this process can (root, with apt-get on the PATH, and
 // not CLUTCH_TEST_INSTALL=0), which it says in one line; otherwise the run stops at once, with one
 // line naming what is missing and the command that installs it — not deep inside a suite with ENOENT.
 // PostgreSQL is not listed: the tests take it from the npm registry (test/helpers/stores.ts).
@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
  *   { command: 'mariadbd', debian: 'mariadb-server', usedBy: ['test/…/mysql.test.ts'] },
  *   { command: 'chromium', debian: 'chromium', usedBy: ['test/…/browser.test.ts'] },
  */
-export const SYSTEM_SERVERS = [{ command: 'redis-server', debian: 'redis-server', usedBy: ['test/core/leader-redis.test.ts'] }];
+export const SYSTEM_SERVERS = [{ command: 'redis-server', debian: 'redis-server', usedBy: ['test/soak/leader-redis.soak.ts'] }];
 
 /** The run stopped because a server is missing and this process may not install it. */
 export const EXIT_SERVER_MISSING = 3;
@@ -48,7 +48,7 @@ const and = (words) => (words.length < 2 ? words.join('') : `${words.slice(0, -1
 /**
  * Makes sure every server that `files` need is on the PATH: installs the missing ones where it can,
  * and returns 0, or one of the exit codes above after writing one line to stderr.
- * @param {string[]} files test files as test/run.js names them (test/core/leader-redis.test.ts)
+ * @param {string[]} files test files as test/run.js names them (test/soak/leader-redis.soak.ts)
  * @param {{ env?: NodeJS.ProcessEnv, servers?: typeof SYSTEM_SERVERS }} [options]
  * @returns {number}
  */

@@ -3,17 +3,18 @@ import { describe, it } from 'node:test';
 import { fixture, runApp } from '../helpers/cluster.ts';
 
 describe('app command line', { timeout: 30_000 }, () => {
-  const cases: Array<[string, string[], string]> = [
-    ['an unknown flag', ['start', fixture('basic'), '--prot', '8080'], 'CLUTCH_ERR_CLI_UNKNOWN_FLAG'],
-    ['a port that is not a number', ['start', fixture('basic'), '--port', 'abc'], 'CLUTCH_ERR_CLI_BAD_VALUE'],
-    ['a port out of range', ['start', fixture('basic'), '--port', '70000'], 'CLUTCH_ERR_CLI_BAD_VALUE'],
-    ['zero workers', ['start', fixture('basic'), '--workers', '0'], 'CLUTCH_ERR_CLI_BAD_VALUE'],
-    ['a flag without its value', ['start', fixture('basic'), '--env'], 'CLUTCH_ERR_CLI_BAD_VALUE'],
-    ['two directories', ['start', fixture('basic'), fixture('basic')], 'CLUTCH_ERR_CLI_BAD_VALUE'],
-    ['a missing project directory', ['start', '/no/such/project'], 'CLUTCH_ERR_CLI_NO_PROJECT'],
-    ['an unknown command', ['launch'], 'CLUTCH_ERR_CLI_UNKNOWN_COMMAND'],
+  // Each case names the code its run must print (`code`), as the docs check reads it (test/docs/errors.test.ts).
+  const cases: Array<{ what: string; args: string[]; code: string }> = [
+    { what: 'an unknown flag', args: ['start', fixture('basic'), '--prot', '8080'], code: 'CLUTCH_ERR_CLI_UNKNOWN_FLAG' },
+    { what: 'a port that is not a number', args: ['start', fixture('basic'), '--port', 'abc'], code: 'CLUTCH_ERR_CLI_BAD_VALUE' },
+    { what: 'a port out of range', args: ['start', fixture('basic'), '--port', '70000'], code: 'CLUTCH_ERR_CLI_BAD_VALUE' },
+    { what: 'zero workers', args: ['start', fixture('basic'), '--workers', '0'], code: 'CLUTCH_ERR_CLI_BAD_VALUE' },
+    { what: 'a flag without its value', args: ['start', fixture('basic'), '--env'], code: 'CLUTCH_ERR_CLI_BAD_VALUE' },
+    { what: 'two directories', args: ['start', fixture('basic'), fixture('basic')], code: 'CLUTCH_ERR_CLI_BAD_VALUE' },
+    { what: 'a missing project directory', args: ['start', '/no/such/project'], code: 'CLUTCH_ERR_CLI_NO_PROJECT' },
+    { what: 'an unknown command', args: ['launch'], code: 'CLUTCH_ERR_CLI_UNKNOWN_COMMAND' },
   ];
-  for (const [what, args, code] of cases) {
+  for (const { what, args, code } of cases) {
     it(`${what} is a usage error (exit 2, ${code})`, async () => {
       const result = await runApp(args, 10_000);
       assert.equal(result.code, 2);

@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import type { ClusterStatus } from '@clutch/cluster';
 import { startFixture, statusOf as statusOfApp, type AppProcess } from '../helpers/cluster.ts';
 import { getJson } from '../helpers/http.ts';
-import { startLoad } from '../helpers/load.ts';
-import { rssOf } from '../helpers/proc.ts';
-
-/** The direct children of `pid` (the agent and the workers of a master). */
-const childrenOf = (pid: number): number[] => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 
 async function statusOf(app: AppProcess): Promise<ClusterStatus> {
   const s = await statusOfApp(app);
@@ -110,10 +104,10 @@ describe('production: health, drain delay, JSON logs, watchdog, memory, metrics'
     assert.ok(records.some((r) => r.role === 'master' && /started on/.test(r.msg)));
   });
 
-  it('a worker busy in 5 ms slices for 6 s is left alone; one blocked in a loop is replaced, with the code logged; so is the agent', async () => {
+  it('a worker busy in 5 ms slices for 3 s (past the stall timeout) is left alone; one blocked in a loop is replaced, with the code logged; so is the agent', async () => {
     const { app, info } = await startFixture('production', ['--workers', '2', '--stall-timeout', '2000']);
     started.push(app);
-    const { body: sliced } = await getJson<{ pid: number }>(`${info.url}/slices?total=6000&slice=5`, { timeoutMs: 15_000 });
+    const { body: sliced } = await getJson<{ pid: number }>(`${info.url}/slices?total=3000&slice=5`, { timeoutMs: 15_000 });
     assert.ok(!app.stderr.includes('STALLED'), 'a turning loop is no stall');
     assert.ok((await statusOf(app)).workers.some((w) => w.pid === sliced.pid));
 
@@ -149,48 +143,7 @@ describe('production: health, drain delay, JSON logs, watchdog, memory, metrics'
     assert.equal((await statusOf(app)).agent!.lastRestart?.reason, 'stalled');
   });
 
-  it('a worker leaking 16 MB per request is recycled under load with no failed request, and never far past its limit', async () => {
-    const { app, info } = await startFixture('production', ['--workers', '2', '--max-memory', '300MB', '--stall-timeout', '2000']);
-    started.push(app);
-    // The workers' RSS as the kernel has it, read every 20 ms: how far past the limit a worker got.
-    let peak = 0;
-    const sampler = setInterval(() => {
-      for (const pid of childrenOf(info.pid)) {
-        try {
-          const rss = rssOf(pid);
-          if (Number.isFinite(rss)) peak = Math.max(peak, rss);
-        } catch {
-          // Exited meanwhile.
-        }
-      }
-    }, 20);
-    const load = startLoad(`${info.url}/`, { connections: 8, durationMs: 10_000 });
-    let leaks = 0;
-    const leakFailures: string[] = [];
-    const began = Date.now();
-    while (Date.now() - began < 9_000) {
-      await getJson(`${info.url}/leak?mb=16`).then(
-        ({ status }) => (status === 200 ? leaks++ : leakFailures.push(String(status))),
-        (err: Error) => leakFailures.push(err.message),
-      );
-      await new Promise((r) => setTimeout(r, 40));
-    }
-    const result = await load.done;
-    clearInterval(sampler);
-    assert.deepEqual(result.failures, {}, 'no request failed');
-    assert.deepEqual(leakFailures, [], 'not even a leaking one');
-    // A 16 MB leak every ~50 ms: seen within 100 ms, out of the rotation at once.
-    assert.ok(peak < 1.5 * 300 * 1024 * 1024, `the peak RSS was ${(peak / 1048576).toFixed(0)} MB for a 300 MB limit`);
-    const recycled = app.stdout.split('\n').filter((l) => /memory: worker \d+ replaces worker \d+/.test(l)).length;
-    assert.ok(recycled >= 1, `recycled ${recycled} times over ${leaks} leaks`);
-    const s = await statusOf(app);
-    assert.ok(
-      s.workers.some((w) => w.lastRestart?.reason === 'memory'),
-      JSON.stringify(s.workers.map((w) => w.lastRestart)),
-    );
-    assert.ok(s.workers.every((w) => (w.rss ?? 0) < 1_000 * 1024 * 1024));
-  });
-
+  // A worker leaking under 10 s of load, recycled, is a soak test (test/soak/memory-leak.soak.ts).
   it('/metrics: a prom-client counter incremented 60 times across 2 workers reads 60; clutch_* series carry every pid', async () => {
     const { app, info } = await startFixture('production', ['--workers', '2', '--health-port', '0']);
     started.push(app);

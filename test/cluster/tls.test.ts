@@ -35,20 +35,28 @@ function h2get(session: ClientHttp2Session): Promise<{ status: number; body: { p
   });
 }
 
+/** What an HTTP/2 load saw: answers, failures, and which worker pids answered. */
+type H2Result = { ok: number; failed: number; errors: string[]; pids: Set<number> };
+
 /**
  * HTTP/2 load as a browser makes it: `loops` clients, each on a session until the server sends
  * GOAWAY (then a new session), each request sent at once after the last. A stream the server
  * refused (REFUSED_STREAM: never processed, so safe to send again — RFC 9113 §8.7) is sent again, as
- * browsers do; anything else is a failure.
+ * browsers do; anything else is a failure. It runs for `durationMs`, or until `stopWhen` holds.
  */
-async function h2load(url: string, loops: number, durationMs: number): Promise<{ ok: number; failed: number; errors: string[]; pids: Set<number> }> {
-  const result = { ok: 0, failed: 0, errors: [] as string[], pids: new Set<number>() };
+function h2load(
+  url: string,
+  loops: number,
+  durationMs: number,
+  stopWhen: (r: H2Result) => boolean = () => false,
+): { result: H2Result; done: Promise<H2Result> } {
+  const result: H2Result = { ok: 0, failed: 0, errors: [], pids: new Set<number>() };
   const deadline = Date.now() + durationMs;
-  await Promise.all(
+  const done = Promise.all(
     Array.from({ length: loops }, async () => {
       let session: ClientHttp2Session | null = null;
       let away = false;
-      while (Date.now() < deadline) {
+      while (Date.now() < deadline && !stopWhen(result)) {
         if (!session || away || session.closed || session.destroyed) {
           session?.close();
           away = false;
@@ -79,8 +87,8 @@ async function h2load(url: string, loops: number, durationMs: number): Promise<{
       }
       session?.close();
     }),
-  );
-  return result;
+  ).then(() => result);
+  return { result, done };
 }
 
 describe('HTTPS and HTTP/2 through the workers', { timeout: 90_000 }, () => {
@@ -121,12 +129,18 @@ describe('HTTPS and HTTP/2 through the workers', { timeout: 90_000 }, () => {
     session.close();
     assert.equal((await getTls(info.url)).httpVersion, '1.1', 'an HTTP/1.1 client is answered too');
 
-    const load = h2load(info.url, 6, 8_000);
-    await new Promise((r) => setTimeout(r, 1_500));
+    // The load runs until, after the reload, the new workers have answered 200 requests (30 s at most).
+    let reloaded = false;
+    const fromNew = (r: H2Result) => [...r.pids].some((pid) => !info.workers.includes(pid));
+    let okAtReload = 0;
+    const load = h2load(info.url, 6, 30_000, (r) => reloaded && fromNew(r) && r.ok >= okAtReload + 200);
+    while (load.result.ok < 100) await new Promise((r) => setTimeout(r, 20));
     const args = app.child.spawnargs;
     const reload = await runApp(['reload', args[3]!, '--title', args[args.indexOf('--title') + 1]!], 60_000);
     assert.equal(reload.code, 0, reload.stderr);
-    const result = await load;
+    okAtReload = load.result.ok;
+    reloaded = true;
+    const result = await load.done;
     assert.deepEqual(result.errors, [], 'no request failed');
     assert.ok(result.ok > 200, `${result.ok} requests`);
     assert.ok(

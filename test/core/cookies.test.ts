@@ -163,6 +163,7 @@ describe('encrypted cookies and the encrypted session, on the real app command',
     await send(`${old.url}/token/set?v=elsewhere`, foreign);
     const other = await send(`${removed.url}/token`, foreign);
     assert.deepEqual([other.status, other.body.token], [200, null]);
+    assert.match(`${mainApp.stdout}${mainApp.stderr}`, /CLUTCH_ERR_COOKIE_UNREADABLE/);
     const lines = `${mainApp.stdout}${mainApp.stderr}`.split('\n').filter((l) => l.includes('CLUTCH_ERR_COOKIE_UNREADABLE'));
     for (const name of ['CLUTCH_SESS', 'token']) {
       const n = lines.filter((l) => l.includes(`cookie "${name}"`)).length;

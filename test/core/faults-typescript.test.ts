@@ -37,36 +37,7 @@ describe('the TypeScript cache never serves old code and never corrupts itself',
     for (const c of copies) c.remove();
   });
 
-  it("egg's identical config.local.ts and config.prod.ts, started five times from a new cache: no temp-file race, every start serves", async () => {
-    const project = copyFixture('ts-project');
-    copies.push(project);
-    rmSync(join(project.dir, 'run'), { recursive: true, force: true });
-    assert.equal(
-      readFileSync(join(project.dir, 'config/config.local.ts'), 'utf8'),
-      readFileSync(join(project.dir, 'config/config.prod.ts'), 'utf8'),
-      'the two env files are byte-identical',
-    );
-    for (let round = 1; round <= 5; round++) {
-      const { app, info } = await startFixture(project.dir, ['--workers', '1']);
-      started.push(app);
-      const { status, body } = await getJson<Home>(`${info.url}/`);
-      assert.equal(status, 200, `round ${round}`);
-      assert.equal(body.greeting, 'hello');
-      app.signal('SIGTERM');
-      assert.equal((await app.waitForExit(15_000)).code, 0);
-      const output = app.stdout + app.stderr;
-      assert.doesNotMatch(output, /ENOENT|\.tmp|Unexpected token/, `round ${round}: no cache race:\n${output}`);
-      assert.doesNotMatch(output, /not in the compiled cache|CACHE_UNWRITABLE/, `round ${round}: every process found what the master compiled`);
-    }
-    const entries = readdirSync(join(project.dir, 'run/ts-cache'));
-    assert.equal(entries.filter((e) => e.endsWith('.js')).length, 5, `one entry per file, the identical two apart: ${entries.join(', ')}`);
-    assert.deepEqual(
-      entries.filter((e) => e.endsWith('.tmp')),
-      [],
-      'no temp file left behind',
-    );
-  });
-
+  // egg's identical env config files started five times from a new cache: a soak test (test/soak/typescript-starts.soak.ts).
   it('a corrupt or foreign cache entry is compiled again, never served and never fatal', async () => {
     const project = copyFixture('ts-project');
     copies.push(project);

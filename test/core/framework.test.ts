@@ -47,7 +47,7 @@ describe('the application framework (env unittest)', { timeout: 90_000 }, () => 
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('loads plugins in dependency order, skips disabled and other-env ones, and merges config in SPEC order', async () => {
+  it('loads plugins in dependency order, skips disabled and other-env ones, and merges config in the order docs/concepts.md gives', async () => {
     const { body } = await getJson<Record<string, unknown>>(`${info.url}/boot`);
     assert.deepEqual(body, {
       bootOrder: ['store', 'audit', 'app'],

@@ -6,14 +6,27 @@ import { after, describe, it } from 'node:test';
 import { fixture, runApp, waitGroupGone } from '../helpers/cluster.ts';
 
 describe('framework start errors name what is wrong', { timeout: 60_000 }, () => {
-  const cases: Array<[string, string, RegExp]> = [
-    ['plugin-missing-dep', 'CLUTCH_ERR_PLUGIN_MISSING_DEPENDENCY', /Plugin "cache" depends on plugin "redis", which is disabled/],
-    ['plugin-cycle', 'CLUTCH_ERR_PLUGIN_CYCLE', /cycle: a → b → c → a/],
-    ['plugin-duplicate', 'CLUTCH_ERR_PLUGIN_DUPLICATE', /Two plugins are named "session": "session" \(\S+session-v1\) and "sessionNext" \(\S+session-v2\)/],
-    ['bad-cron', 'CLUTCH_ERR_SCHEDULE_INVALID', /\S+app\/schedule\/report\.js: schedule\.cron "every tuesday" is not a valid cron expression/],
-    ['unknown-middleware', 'CLUTCH_ERR_MIDDLEWARE_INVALID', /Middleware "gzip" is enabled in config but no app\/middleware\/gzip file exists/],
+  // Each case names the code its run must print (`code`), as the docs check reads it (test/docs/errors.test.ts).
+  const cases: Array<{ name: string; code: string; message: RegExp }> = [
+    { name: 'plugin-missing-dep', code: 'CLUTCH_ERR_PLUGIN_MISSING_DEPENDENCY', message: /Plugin "cache" depends on plugin "redis", which is disabled/ },
+    { name: 'plugin-cycle', code: 'CLUTCH_ERR_PLUGIN_CYCLE', message: /cycle: a → b → c → a/ },
+    {
+      name: 'plugin-duplicate',
+      code: 'CLUTCH_ERR_PLUGIN_DUPLICATE',
+      message: /Two plugins are named "session": "session" \(\S+session-v1\) and "sessionNext" \(\S+session-v2\)/,
+    },
+    {
+      name: 'bad-cron',
+      code: 'CLUTCH_ERR_SCHEDULE_INVALID',
+      message: /\S+app\/schedule\/report\.js: schedule\.cron "every tuesday" is not a valid cron expression/,
+    },
+    {
+      name: 'unknown-middleware',
+      code: 'CLUTCH_ERR_MIDDLEWARE_INVALID',
+      message: /Middleware "gzip" is enabled in config but no app\/middleware\/gzip file exists/,
+    },
   ];
-  for (const [name, code, message] of cases) {
+  for (const { name, code, message } of cases) {
     it(`${name}: exit 1 with ${code}, nothing left`, async () => {
       const { code: exit, stderr, app } = await runApp(['start', fixture(name), '--port', '0', '--workers', '1'], 20_000);
       assert.equal(exit, 1);

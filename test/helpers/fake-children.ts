@@ -7,6 +7,7 @@ import { format } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import type { Logger, MasterMessage } from '@clutch/cluster';
 import { ChildProcessHandle } from '../../packages/cluster/src/child-handle.ts';
+import type { RawHandle } from '../../packages/cluster/src/round-robin.ts';
 
 let nextPid = 90_000;
 
@@ -17,11 +18,15 @@ export class FakeProcess extends EventEmitter {
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
   readonly sent: MasterMessage[] = [];
+  /** The handles sent with messages (a socket, a connection), in order. */
+  readonly handles: unknown[] = [];
   readonly signals: NodeJS.Signals[] = [];
 
-  send(message: MasterMessage, _handle?: unknown, written?: (err: Error | null) => void): boolean {
+  send(message: MasterMessage, handle?: unknown, written?: (err: Error | null) => void): boolean {
     this.sent.push(message);
+    if (handle !== undefined) this.handles.push(handle);
     written?.(null);
+    this.emit('sent', message);
     return true;
   }
 
@@ -71,6 +76,16 @@ export class FakeWorker extends ChildProcessHandle {
 
   get inService(): boolean {
     return !this.#candidate && !this.retired && this.state !== 'stopping' && this.state !== 'dead';
+  }
+
+  /** As WorkerProcess's: a message with a socket (the listen broker's 'listen-on'). */
+  sendWithHandle(message: MasterMessage, handle: RawHandle): boolean {
+    return this.sendHandle(message, handle);
+  }
+
+  /** As WorkerProcess's: a connection from the round-robin listener, written at once. */
+  sendConnection(handle: RawHandle, done: (err: Error | null) => void): void {
+    if (!this.sendHandle({ clutch: 'connection' }, handle, done)) queueMicrotask(() => done(new Error(`the channel to worker ${this.pid} is closed`)));
   }
 
   /** The worker boots and serves (what its 'ready' and the listen broker do). */

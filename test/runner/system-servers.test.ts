@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { NOBODY, nodeForOthers } from '../helpers/users.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const RUNNER = join(root, 'test', 'run.js');
+const RUNNER = join(root, 'test', 'run-soak.js');
 const HELPER = join(root, 'test', 'system-servers.js');
-const REDIS_SUITE = 'test/core/leader-redis.test.ts';
+const REDIS_SUITE = 'test/soak/leader-redis.soak.ts';
 // As test/system-servers.js names them.
 const EXIT_SERVER_MISSING = 3;
 const EXIT_INSTALL_FAILED = 4;

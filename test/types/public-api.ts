@@ -2,7 +2,19 @@
  * Type tests: this file is type-checked with the rest of test/ by `npm test` (tsc -b) and never
  * run. Each `@ts-expect-error` must meet an error, or the build fails.
  */
-import { defineConfig, defineSchedule, Service, skipBodyParser, type Agent, type Application, type Context, type MiddlewareFactory } from '@clutch/core';
+import { ClusterErrorCode, ClutchError, deserializeError } from '@clutch/cluster';
+import {
+  ClutchError as CoreClutchError,
+  CoreErrorCode,
+  defineConfig,
+  defineSchedule,
+  Service,
+  skipBodyParser,
+  type Agent,
+  type Application,
+  type Context,
+  type MiddlewareFactory,
+} from '@clutch/core';
 
 class TypesUserService extends Service {
   name(): string {
@@ -157,3 +169,18 @@ export async function eggWing(app: Application, agent: Agent): Promise<void> {
 export const builtinConfig = defineConfig({ keys: 'a,b', session: { maxAge: 'session' }, static: { maxAge: 60 }, security: { csrf: { ignore: '/hooks' } } });
 // @ts-expect-error a built-in's keys are checked by defineConfig too
 export const badBuiltinConfig = defineConfig({ session: { maxAge: true } });
+
+/** Each package makes its errors with its own codes only (docs/errors.md). */
+export function errorCodes(): void {
+  void new CoreClutchError(CoreErrorCode.CONFIG_INVALID, 'a core code');
+  // @ts-expect-error a code that is in no registry does not compile
+  void new CoreClutchError('CLUTCH_ERR_NO_SUCH_CODE', 'a typo');
+  // @ts-expect-error core's errors take core's codes, not the cluster's
+  void new CoreClutchError(ClusterErrorCode.INVALID_OPTION, 'another package');
+  void new ClutchError(ClusterErrorCode.INVALID_OPTION, 'a cluster code');
+  // @ts-expect-error the cluster's errors take the cluster's codes
+  void new ClutchError('CLUTCH_ERR_CONFIG_INVALID', 'a core code');
+  const remote = deserializeError({ name: 'ClutchError', code: 'CLUTCH_ERR_CONFIG_INVALID', message: 'from a worker' });
+  // One class: whichever package made it, and a code of any package once it crossed a process boundary.
+  if (remote instanceof CoreClutchError) void (remote.code satisfies string);
+}

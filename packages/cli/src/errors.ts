@@ -16,9 +16,15 @@ export const CliErrorCode = {
 
 export type CliErrorCode = (typeof CliErrorCode)[keyof typeof CliErrorCode];
 
+/**
+ * The codes the `app` command raises: what its errors are made with. (A master it cannot reach is the
+ * cluster's CLUTCH_ERR_CONTROL_UNREACHABLE, made with the cluster's codes.)
+ */
+export type ClutchErrorCode = CliErrorCode;
+
 /** A usage error: the `app` command prints it with the usage and exits with ExitCode.USAGE. */
-export class UsageError extends ClutchError {
-  constructor(code: CliErrorCode, message: string) {
+export class UsageError extends ClutchError<ClutchErrorCode> {
+  constructor(code: ClutchErrorCode, message: string) {
     super(code, message);
     this.name = 'UsageError';
   }

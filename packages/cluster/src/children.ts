@@ -51,8 +51,10 @@ export class Children extends EventEmitter<ChildrenEvents> {
   #telemetryHook: string | null = null;
   /** The children forked with the hook. */
   readonly #traced = new WeakSet<Child>();
-  /** How often the children send a heartbeat, ms: read at each fork (the watchdog's stall timeout may change). */
-  /** What the master decides per fork: the heartbeat period, and whether it reports a boot error itself (during the start). */
+  /**
+   * What the master decides per fork, read at each one: the heartbeat period (the watchdog's stall
+   * timeout may change), the memory limit, and whether it reports a boot error itself (during the start).
+   */
   readonly #forkSettings: () => Pick<ChildOptions, 'heartbeatMs' | 'bootErrorReported' | 'maxMemory'>;
 
   constructor(options: ClusterOptions, logger: Logger, forkSettings: () => Pick<ChildOptions, 'heartbeatMs' | 'bootErrorReported' | 'maxMemory'>) {

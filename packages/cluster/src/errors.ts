@@ -1,19 +1,26 @@
 /**
  * Every framework error carries a stable `code` (`CLUTCH_ERR_<AREA>_<WHAT>`), listed with its fix in
  * docs/errors.md. The message may change between versions; the code does not. Tests assert codes.
+ *
+ * `Code` is the union of the codes of the package that makes the error, its `ClutchErrorCode`: here
+ * the cluster's by default; @clutch/core and the CLI construct through their own (each package's
+ * errors.ts), so a code that is not in the package's registry does not compile. One class for all:
+ * `instanceof ClutchError` holds whichever package made the error. An error read back from another
+ * process (deserializeError) holds the code it was sent with, of any package: `ClutchError<string>`.
  */
-/** Every code: `CLUTCH_ERR_<AREA>_<WHAT>`. The registries (ClusterErrorCode, CoreErrorCode, CliErrorCode) list them. */
-export type ErrorCode = `CLUTCH_ERR_${string}`;
+export class ClutchError<Code extends string = ClutchErrorCode> extends Error {
+  readonly code: Code;
 
-export class ClutchError extends Error {
-  readonly code: ErrorCode;
-
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  // NoInfer: the code is checked against `Code`, never widens it.
+  constructor(code: NoInfer<Code>, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ClutchError';
     this.code = code;
   }
 }
+
+/** How a package's errors are made: the one ClutchError class, with the package's codes only. */
+export type ClutchErrorClass<Code extends string> = new (code: Code, message: string, options?: { cause?: unknown }) => ClutchError<Code>;
 
 /** The error codes raised by @clutch/cluster. */
 export const ClusterErrorCode = {
@@ -83,6 +90,9 @@ export const ClusterErrorCode = {
 
 export type ClusterErrorCode = (typeof ClusterErrorCode)[keyof typeof ClusterErrorCode];
 
+/** The codes @clutch/cluster raises: what its errors are made with (each package has its own ClutchErrorCode). */
+export type ClutchErrorCode = ClusterErrorCode;
+
 /** The shape in which errors cross a process boundary. */
 export interface SerializedError {
   name: string;
@@ -104,15 +114,15 @@ export function serializeError(err: unknown): SerializedError {
   return { name: 'Error', message: String(err) };
 }
 
-/** The shape of a coded error that crosses a process boundary, built in one place. */
-export function codedError(code: ErrorCode, message: string): SerializedError {
+/** The shape of a coded error that crosses a process boundary, built in one place; `Code` as for ClutchError. */
+export function codedError<Code extends string = ClutchErrorCode>(code: NoInfer<Code>, message: string): SerializedError {
   return { name: 'ClutchError', code, message };
 }
 
 /** Rebuilds an error received from another process, keeping its code and its remote stack. */
-export function deserializeError(raw: SerializedError): ClutchError | Error {
+export function deserializeError(raw: SerializedError): ClutchError<string> | Error {
   const err = raw.code?.startsWith('CLUTCH_ERR_')
-    ? new ClutchError(raw.code as ErrorCode, raw.message)
+    ? new ClutchError<string>(raw.code, raw.message)
     : Object.assign(new Error(raw.message), raw.code ? { code: raw.code } : {});
   err.name = raw.name;
   if (raw.stack) err.stack = raw.stack;

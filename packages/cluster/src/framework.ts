@@ -95,8 +95,7 @@ export interface ProcessInstance {
   settings?: ClusterSettings;
   /** Runs once the whole cluster is ready (and in a worker that replaced a dead one). */
   serverDidReady(): Promise<void>;
-  /** Runs beforeClose and releases resources; the process exits after. */
-  /** Ends the process's work; `budgetMs`, when given, is what is left of the stop timeout. */
+  /** Runs beforeClose and releases resources; the process exits after. `budgetMs`, when given, is what is left of the stop timeout. */
   close(budgetMs?: number): Promise<void>;
 }
 

@@ -1,6 +1,15 @@
 export { Master, type ClusterReadyInfo, type MasterState, type StopResult } from './master.js';
 export { normalizeOptions, DEFAULTS, type ClusterOptions } from './options.js';
-export { ClutchError, ClusterErrorCode, codedError, serializeError, deserializeError, type ErrorCode, type SerializedError } from './errors.js';
+export {
+  ClutchError,
+  ClusterErrorCode,
+  codedError,
+  serializeError,
+  deserializeError,
+  type ClutchErrorClass,
+  type ClutchErrorCode,
+  type SerializedError,
+} from './errors.js';
 export { ExitCode } from './exit-codes.js';
 export {
   createLogger,

@@ -42,7 +42,6 @@ export class ListenBroker {
     this.#host = host;
   }
 
-  /** A worker asks to serve HTTP at `requested` (its config). */
   /** Throws CLUTCH_ERR_CLUSTER_REUSEPORT_UNSUPPORTED when reusePort is asked for where the platform lacks it. */
   checkSupported(): void {
     const why = this.#host.reusePort ? reusePortSupported() : null;
@@ -53,6 +52,7 @@ export class ListenBroker {
       );
   }
 
+  /** A worker asks to serve HTTP at `requested` (its config). */
   async listen(worker: WorkerProcess, requested: ListenConfig): Promise<void> {
     // The CLI's --port wins over the address, never over what the server speaks (TLS, HTTP/2).
     const port = this.#host.port;

@@ -9,7 +9,7 @@ import { RepeatFilter } from './repeat-filter.js';
 /** A process as the relay sees it (the master's handles; the test kit's in-process sides). */
 export type { Peer as RelayPeer } from './child-handle.js';
 
-/** What a worker is called on the wire: 'app', the messenger's name for the workers (SPEC §6). */
+/** What a worker is called on the wire: 'app', the messenger's name for the workers (docs/messenger.md). */
 function wireRole(peer: Peer): SenderRole {
   return peer.role === 'worker' ? 'app' : 'agent';
 }

@@ -1,12 +1,7 @@
 import { ClusterErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 
-/**
- * Restart policy for a process that keeps dying: each death soon after the last start doubles the
- * wait before the next fork, up to a cap; a process that stayed up long enough resets the streak.
- * One Backoff per worker slot and one for the agent, so a crash-looping worker never slows down
- * the replacement of a healthy one.
- */
+/** How a Backoff grows and resets. */
 export interface BackoffOptions {
   /** Delay after the second death in a row, ms (the first restart is immediate). */
   base: number;
@@ -18,6 +13,12 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { base: 250, cap: 5_000, stableAfter: 15_000 };
 
+/**
+ * Restart policy for a process that keeps dying: each death soon after the last start doubles the
+ * wait before the next fork, up to a cap; a process that stayed up long enough resets the streak.
+ * One Backoff per worker slot and one for the agent, so a crash-looping worker never slows down
+ * the replacement of a healthy one.
+ */
 export class Backoff {
   readonly #options: BackoffOptions;
   #streak = 0;

@@ -1,6 +1,4 @@
-import { ClutchError } from '@clutch/cluster/errors';
-
-export { ClutchError };
+import { ClutchError as AnyClutchError, codedError as anyCodedError, type ClutchErrorClass, type SerializedError } from '@clutch/cluster/errors';
 
 /** The error codes raised by @clutch/core. Each is listed with its fix in docs/errors.md. */
 export const CoreErrorCode = {
@@ -79,3 +77,18 @@ export const CoreErrorCode = {
 } as const;
 
 export type CoreErrorCode = (typeof CoreErrorCode)[keyof typeof CoreErrorCode];
+
+/** The codes @clutch/core raises: what its errors are made with. */
+export type ClutchErrorCode = CoreErrorCode;
+
+/**
+ * The cluster's ClutchError (one class: `instanceof` holds for every package's errors), made here
+ * with core's codes only: a code that is not in CoreErrorCode does not compile.
+ */
+export const ClutchError: ClutchErrorClass<ClutchErrorCode> = AnyClutchError;
+export type ClutchError = AnyClutchError<ClutchErrorCode>;
+
+/** A coded error that crosses a process boundary (a reply), with one of core's codes. */
+export function codedError(code: ClutchErrorCode, message: string): SerializedError {
+  return anyCodedError<ClutchErrorCode>(code, message);
+}

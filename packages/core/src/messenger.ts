@@ -1,9 +1,9 @@
 import type { ChildTransport, ClusterPids, FrameworkMessage, Logger, MessageTarget } from '@clutch/cluster';
 // The light entries: a child must not load the master's modules for a few functions.
-import { codedError, deserializeError, serializeError } from '@clutch/cluster/errors';
+import { deserializeError, serializeError } from '@clutch/cluster/errors';
 import { RepeatFilter } from '@clutch/cluster/repeat-filter';
 import { tracing, type OutgoingSpan } from '@clutch/cluster/tracing';
-import { ClutchError, CoreErrorCode } from './errors.js';
+import { ClutchError, codedError, CoreErrorCode } from './errors.js';
 import { SendBudget, type MessengerLimits } from './messenger-budget.js';
 import type {
   ActionData,

@@ -10,13 +10,6 @@ const MAX_DELAY = 2 ** 31 - 1;
 /** A task may run this long before the agent stops waiting for it (a dead worker answers at once). */
 const TASK_TIMEOUT = 24 * 3_600_000;
 
-/**
- * Owns every schedule's timer, in the agent. On each tick it asks one worker (rotating), or every
- * worker, to run the task, and waits for them: a tick that comes while the previous run of the same
- * task is still going is skipped, so runs never overlap. A `type: 'cluster'` tick runs only where the
- * agent leads, and only once it has claimed the tick in the lease store under its token: at most
- * once per tick across every host, even for a leader that lost its lease while paused.
- */
 /** What a task's `ctx.schedule` holds. */
 export interface ScheduleRun {
   key: string;
@@ -26,6 +19,13 @@ export interface ScheduleRun {
   token: number | null;
 }
 
+/**
+ * Owns every schedule's timer, in the agent. On each tick it asks one worker (rotating), or every
+ * worker, to run the task, and waits for them: a tick that comes while the previous run of the same
+ * task is still going is skipped, so runs never overlap. A `type: 'cluster'` tick runs only where the
+ * agent leads, and only once it has claimed the tick in the lease store under its token: at most
+ * once per tick across every host, even for a leader that lost its lease while paused.
+ */
 export class Scheduler {
   readonly #messenger: Messenger;
   readonly #logger: Logger;

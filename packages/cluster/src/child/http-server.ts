@@ -29,6 +29,12 @@ const FRESH_GRACE_MS = 500;
 const ACCEPTED_AT = Symbol('clutch.acceptedAt');
 type Tracked = Socket & { [ACCEPTED_AT]?: number; _httpMessage?: ServerResponse | null };
 
+/** What the server speaks: plain HTTP/1.1, HTTPS, or HTTP/2 over TLS with HTTP/1.1 fallback (ALPN). */
+export interface ServerProtocol {
+  tls?: { key: Buffer | string; cert: Buffer | string };
+  http2?: boolean;
+}
+
 /**
  * A worker's HTTP server that can drain: stop taking connections, let requests in flight finish,
  * answer with `Connection: close` from then on, and end every keep-alive connection without cutting
@@ -37,12 +43,6 @@ type Tracked = Socket & { [ACCEPTED_AT]?: number; _httpMessage?: ServerResponse 
  *
  * The server binds nothing itself: the master listens and hands it each connection (`accept`).
  */
-/** What the server speaks: plain HTTP/1.1, HTTPS, or HTTP/2 over TLS with HTTP/1.1 fallback (ALPN). */
-export interface ServerProtocol {
-  tls?: { key: Buffer | string; cert: Buffer | string };
-  http2?: boolean;
-}
-
 export class DrainableServer {
   readonly server: Server | Http2SecureServer;
   /** HTTP/2 sessions: a drain sends each a GOAWAY (`close()`), and lets its streams finish. */
