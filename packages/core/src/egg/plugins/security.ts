@@ -52,6 +52,31 @@ export function security(config: SecurityConfig, app: Koa): Middleware {
         this.cookies.set(csrf.cookieName, this[SECRET], cookie);
       },
     },
+    /**
+     * egg's `ctx.assertCsrf()`: throws the 403 unless the request carries a valid token. The
+     * middleware calls it on every unsafe request, so a test can pass it (`app.mockCsrf()`).
+     */
+    assertCsrf: {
+      configurable: true,
+      writable: true,
+      value(this: WithSecret) {
+        const body = (this.request as { body?: unknown }).body;
+        const fromBody = body && typeof body === 'object' ? (body as Record<string, unknown>)[csrf.bodyName] : undefined;
+        const token = this.get(csrf.headerName) || this.query[csrf.queryName] || fromBody;
+        const secret = secretOf(this);
+        if (!secret || typeof token !== 'string' || !token || !tokens.get().verify(secret, token)) {
+          const why = !secret ? 'no CSRF secret cookie (read ctx.csrf on a page first)' : !token ? 'no CSRF token' : 'an invalid CSRF token';
+          this.throw(
+            403,
+            new ClutchError(
+              CoreErrorCode.CSRF_INVALID,
+              `${this.method} ${this.path}: ${why}; send ctx.csrf as the ${csrf.headerName} header or the ${csrf.bodyName} field`,
+            ),
+            { expose: true },
+          );
+        }
+      },
+    },
   });
   const headers: Array<[string, string]> = [];
   if (config.xframe.enable) headers.push(['X-Frame-Options', config.xframe.value]);
@@ -63,21 +88,7 @@ export function security(config: SecurityConfig, app: Koa): Middleware {
   return (ctx: WithSecret, next) => {
     for (const [name, value] of headers) ctx.set(name, value);
     if (!csrf.enable || SAFE_METHODS.has(ctx.method) || ignored(ctx)) return next();
-    const body = (ctx.request as { body?: unknown }).body;
-    const fromBody = body && typeof body === 'object' ? (body as Record<string, unknown>)[csrf.bodyName] : undefined;
-    const token = ctx.get(csrf.headerName) || ctx.query[csrf.queryName] || fromBody;
-    const secret = secretOf(ctx);
-    if (!secret || typeof token !== 'string' || !token || !tokens.get().verify(secret, token)) {
-      const why = !secret ? 'no CSRF secret cookie (read ctx.csrf on a page first)' : !token ? 'no CSRF token' : 'an invalid CSRF token';
-      ctx.throw(
-        403,
-        new ClutchError(
-          CoreErrorCode.CSRF_INVALID,
-          `${ctx.method} ${ctx.path}: ${why}; send ctx.csrf as the ${csrf.headerName} header or the ${csrf.bodyName} field`,
-        ),
-        { expose: true },
-      );
-    }
+    ctx.assertCsrf();
     return next();
   };
 }
@@ -88,6 +99,8 @@ declare module 'koa' {
     readonly csrf: string;
     /** Makes a new CSRF secret: tokens made before stop passing. */
     rotateCsrfSecret(): void;
+    /** egg's: throws a 403 (CLUTCH_ERR_CSRF_INVALID) unless the request carries a valid CSRF token. */
+    assertCsrf(): void;
   }
 }
 
