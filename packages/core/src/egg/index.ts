@@ -22,6 +22,21 @@ export type {} from './application-extend.js';
 export type {} from './agent-extend.js';
 export type {} from './context-extras.js';
 export { Helper } from './helper.js';
+export type {
+  EggAgent,
+  EggAppConfig,
+  EggAppInfo,
+  EggApplication,
+  EggContext,
+  EggLogger,
+  EggPlugin,
+  EggPluginItem,
+  IBoot,
+  IController,
+  IHelper,
+  IService,
+  PowerPartial,
+} from './egg-types.js';
 export { curl, type CurlOptions, type CurlResult, type HttpClient } from './httpclient.js';
 export type { RouteHandler, RouteVerb } from './router.js';
 export type { StaticConfig } from './plugins/static.js';
