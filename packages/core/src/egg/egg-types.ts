@@ -1,7 +1,7 @@
 import type { Logger } from '@clutch/cluster';
 import type { Agent } from '../agent.js';
 import type { Application } from '../application.js';
-import type { AppInfo, ClutchConfig } from '../config.js';
+import type { AppInfo, FrameworkConfig } from '../config.js';
 import type { Context } from '../context.js';
 import type { BootHooks } from '../lifecycle.js';
 import type { PluginEntry } from '../loader/plugins.js';
@@ -15,8 +15,18 @@ import type { PluginEntry } from '../loader/plugins.js';
 /** egg's `PowerPartial<T>`: every key optional, all the way down (a config file's object). */
 export type PowerPartial<T> = { [K in keyof T]?: T[K] extends object ? PowerPartial<T[K]> : T[K] };
 
-/** egg's `EggAppConfig`: the config every process reads (Clutch's ClutchConfig). */
-export interface EggAppConfig extends ClutchConfig {}
+/**
+ * egg's `EggAppConfig`: the framework's config keys, and any other key as unknown. A project's own
+ * keys are AppConfig's (what `app typings` declares from config/config.*.ts): were they here too, a
+ * config file typed `PowerPartial<EggAppConfig>` would be part of its own type. So a middleware's
+ * options are `AppConfig['robot']`, where egg's would be `EggAppConfig['robot']`.
+ */
+export interface EggAppConfig extends FrameworkConfig {
+  env: string;
+  name: string;
+  baseDir: string;
+  [key: string]: unknown;
+}
 
 /** egg's `EggAppInfo`: what a config function gets (Clutch's AppInfo). */
 export interface EggAppInfo extends AppInfo {}

@@ -17,6 +17,7 @@
  */
 export { installEgg } from './install.js';
 export { loadConfig } from './load-config.js';
+export { TYPINGS_FILE, writeTypings } from './typings.js';
 export type { BuiltinPlugin } from './plugins.js';
 export type {} from './application-extend.js';
 export type {} from './agent-extend.js';
