@@ -17,7 +17,7 @@ change, as app typings does.
 
 Options:
   --port N        HTTP port (0 takes a free one)
-  --env NAME      config environment (default: $CLUTCH_ENV, else local)
+  --env NAME      config environment (default: $CLUTCH_ENV, else $EGG_SERVER_ENV, else local)
   --title NAME    the cluster's title (default: the project's package name)
   -h, --help      show this help`;
 
@@ -39,7 +39,8 @@ export async function dev(args: string[]): Promise<number | null> {
     baseDir: project.baseDir,
     framework,
     workers: 1,
-    env: values.env ?? process.env.CLUTCH_ENV ?? 'local',
+    // egg's EGG_SERVER_ENV is read too, after CLUTCH_ENV; --env wins over both.
+    env: values.env ?? process.env.CLUTCH_ENV ?? process.env.EGG_SERVER_ENV ?? 'local',
     title: values.title ?? project.name,
     ...(port !== undefined ? { port } : {}),
   });

@@ -41,7 +41,8 @@ export type {
 export { curl, type CurlOptions, type CurlResult, type HttpClient } from './httpclient.js';
 export type { RouteHandler, RouteVerb } from './router.js';
 export type { StaticConfig } from './plugins/static.js';
+export type { SiteFileEntry } from './plugins/site-file.js';
 export type { SessionConfig } from './plugins/session.js';
 export type { SecurityConfig } from './plugins/security.js';
-export type { FileStream, FieldPart, MultipartConfig, MultipartOptions } from './plugins/multipart.js';
+export type { FileStream, FieldPart, MultipartConfig, MultipartOptions, Parts } from './plugins/multipart.js';
 export { ViewManager, type NunjucksConfig, type ViewConfig, type ViewEngine, type ViewEngineClass, type ViewLocals } from './plugins/view.js';

@@ -24,12 +24,24 @@ const objects =
 const egg: FrameworkPlugin = {
   name: 'egg',
   alwaysOn: true,
-  config: () => ({ keys: '' }),
+  config: () => ({ keys: '', siteFile: {}, siteFileMaxAge: 24 * 3600 }),
   checkConfig(config, fail) {
     // egg writes keys as one comma-separated string; a list of them is taken too.
     if (Array.isArray(config.keys) && config.keys.every((k) => typeof k === 'string')) config.keys = config.keys.join(',');
     if (typeof config.keys !== 'string') fail('keys', "a string of comma-separated keys, like 'key1,key2'", config.keys);
+    if (!isPlainObject(config.siteFile)) fail('siteFile', "an object of paths, like { '/favicon.ico': 'https://…' }", config.siteFile);
+    for (const [path, entry] of Object.entries(isPlainObject(config.siteFile) ? config.siteFile : {}))
+      if (typeof entry !== 'string' && typeof entry !== 'function' && !Buffer.isBuffer(entry) && entry !== null)
+        fail(`siteFile['${path}']`, 'a URL, a Buffer or a function of ctx', entry);
   },
+  // egg's siteFile runs first of egg's core middleware, before the body parser.
+  middleware: [
+    {
+      name: 'siteFile',
+      before: 'bodyParser',
+      create: async (_options, app) => (await import('./plugins/site-file.js')).siteFile(app.config.siteFile, app.config.siteFileMaxAge),
+    },
+  ],
   extendApp: async (app) => (await import('./application-extend.js')).extendApplication(app),
   extendAgent: async (agent) => (await import('./agent-extend.js')).extendAgent(agent),
 };
