@@ -97,6 +97,11 @@ describe('egg idioms that differed silently, on the real app command', { timeout
     assert.match(forged.body, /CLUTCH_ERR_CSRF_INVALID/);
   });
 
+  it('nunjucks: app/extend/filter registers filters, and app.js reaches app.nunjucks', async () => {
+    const page = await send(`${info.url}/filters`);
+    assert.deepEqual([page.status, page.body.trim()], [200, 'EGG! [egg] clutch']);
+  });
+
   it("ctx.curl takes urllib's string durations and [connect, response] pairs, and streaming", async () => {
     const curl = async (mode: string) =>
       json<{ value?: unknown; error?: { name: string; code: string; message: string } }>(await send(`${info.url}/curl?mode=${mode}`));

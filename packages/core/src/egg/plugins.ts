@@ -128,9 +128,10 @@ const view: FrameworkPlugin = {
   }),
   checkConfig: objects('view', 'nunjucks'),
   async extendApp(app) {
-    const { ViewManager, view } = await import('./plugins/view.js');
+    const { ViewManager, view, nunjucksFilters } = await import('./plugins/view.js');
     app.view = new ViewManager(app.config.view, app.config.nunjucks, app.baseDir);
     view(app.view, app);
+    await nunjucksFilters(app.view, app);
   },
 };
 
