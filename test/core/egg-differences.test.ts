@@ -102,6 +102,26 @@ describe('egg idioms that differed silently, on the real app command', { timeout
     assert.deepEqual([page.status, page.body.trim()], [200, 'EGG! [egg] clutch']);
   });
 
+  it('a third-party view middleware (as koa-views) setting ctx.render takes over the requests it handles', async () => {
+    const page = await send(`${info.url}/koa-views`);
+    assert.deepEqual([page.status, page.body], [200, 'third-party page koa']);
+    assert.equal((await send(`${info.url}/filters`)).body.trim(), 'EGG! [egg] clutch', 'the built-in still renders the others');
+  });
+
+  it('an app.use() in app.js that answers a POST before the built-ins is warned about, once', async () => {
+    const warning = /the middleware earlyHook, app\.use\(\)d before the built-in middleware \(in app\.js\), answered POST \/early-hook itself/;
+    assert.doesNotMatch(app.stdout + app.stderr, warning, 'nothing said before it happens');
+    for (let i = 0; i < 2; i++) {
+      const res = await send(`${info.url}/early-hook`, { method: 'POST' });
+      assert.deepEqual([res.status, json(res)], [200, { early: true }], 'it runs before the CSRF check, as in egg');
+    }
+    await app.waitForLine(warning, 10_000);
+    // A later request is not said again.
+    await send(`${info.url}/early-hook`, { method: 'POST' });
+    await send(`${info.url}/env`);
+    assert.equal((app.stdout + app.stderr).split('\n').filter((l) => warning.test(l)).length, 1);
+  });
+
   it("ctx.curl takes urllib's string durations and [connect, response] pairs, and streaming", async () => {
     const curl = async (mode: string) =>
       json<{ value?: unknown; error?: { name: string; code: string; message: string } }>(await send(`${info.url}/curl?mode=${mode}`));

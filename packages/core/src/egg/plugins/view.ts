@@ -146,18 +146,23 @@ export function view(manager: ViewManager, app: Koa & { locals: ViewLocals }): v
     },
     renderView: {
       configurable: true,
+      writable: true,
       value(this: Context, name: string, locals?: ViewLocals) {
         return manager.render(name, localsOf(this, locals), this);
       },
     },
     renderString: {
       configurable: true,
+      writable: true,
       value(this: Context, template: string, locals?: ViewLocals) {
         return manager.renderString(template, localsOf(this, locals), this);
       },
     },
+    // Writable, so a third-party view middleware (koa-views sets ctx.render on each request it
+    // handles) takes over those requests instead of being refused (strict mode) or ignored.
     render: {
       configurable: true,
+      writable: true,
       async value(this: Context, name: string, locals?: ViewLocals) {
         const html = await manager.render(name, localsOf(this, locals), this);
         this.type = 'html';
