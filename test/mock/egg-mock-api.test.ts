@@ -40,10 +40,15 @@ describe('@clutch/mock speaks egg-mock: what it refuses, and how', () => {
     assert.throws(() => app.mockHttpclient('http://x.test/', 'get', undefined as never), coded('CLUTCH_ERR_MOCK_INVALID'));
   });
 
-  it('egg-mock options and names the kit lacks are CLUTCH_ERR_NOT_PROVIDED with the replacement', () => {
+  it('egg-mock options and names the kit lacks are CLUTCH_ERR_NOT_PROVIDED with the replacement', async () => {
     assert.throws(() => mm.app({ framework: '/path/to/framework' }), coded('CLUTCH_ERR_NOT_PROVIDED', /baseDir/));
     assert.throws(() => (app as unknown as { mockAgentRestore: unknown }).mockAgentRestore, coded('CLUTCH_ERR_NOT_PROVIDED', /mm\.restore\(\)/));
     assert.throws(() => (app as unknown as { mockRequest: unknown }).mockRequest, coded('CLUTCH_ERR_NOT_PROVIDED', /mockContext/));
+    assert.throws(() => (mm as unknown as { consoleLevel: unknown }).consoleLevel, coded('CLUTCH_ERR_NOT_PROVIDED', /CLUTCH_LOG_LEVEL/));
+    const cluster = mm.cluster({ baseDir: fixture('egg-mock-project') });
+    assert.throws(() => (cluster as unknown as { expect: unknown }).expect, coded('CLUTCH_ERR_NOT_PROVIDED', /close\(\)/));
+    assert.throws(() => cluster.url, coded('CLUTCH_ERR_MOCK_NOT_READY'));
+    await cluster.close();
   });
 
   it('expectLog fails as an assertion, showing what was logged', async () => {

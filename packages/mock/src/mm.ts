@@ -4,6 +4,7 @@ import mmLib, { classMethod, data, datas, empty, error, errorOnce, http, https, 
 import { eggMockApp, type MockApplication } from './egg-app.js';
 import { MockCluster, type MockClusterOptions } from './egg-cluster.js';
 import { ClutchError, MockErrorCode } from './errors.js';
+import { notProvided } from './not-provided.js';
 
 export interface MockAppOptions {
   /** The project: absolute, or (as egg-mock's) relative to `<cwd>/test/fixtures`; default the cwd. */
@@ -141,6 +142,13 @@ const mm: EggMm = Object.assign(mock, {
   isMocked,
   http,
   https,
+});
+
+notProvided(mm, 'mm', {
+  consoleLevel: 'CLUTCH_LOG_LEVEL=warn (or debug) in the environment of the test run',
+  home: "mm(os, 'homedir', () => dir)",
+  setGetAppCallback: "the bootstrap's app, or your own mm.app() in a before hook",
+  restoreAgent: 'mm.restore() (the agent runs in the same process as the app)',
 });
 
 export default mm;
