@@ -47,6 +47,8 @@ describe('app typings: an egg TypeScript project type-checks with no hand-writte
     assert.match(wrote.out, /^wrote .*typings\/clutch\.d\.ts$/m);
     const text = readFileSync(join(project.dir, 'typings', 'clutch.d.ts'), 'utf8');
     assert.match(text, /"auditLog": ServiceAdminAuditLog;/, 'a folder of services is a node; user_info-style names are camelCased');
+    assert.match(text, /"greeter": PluginGreeterServiceGreeter;/, "a plugin's services are in the tree");
+    assert.match(text, /"greeting": \(typeof PluginGreeterExtendContext\)\["greeting"\];/, 'and its extends');
     const egg = tsc(project.dir, 'tsconfig.json');
     assert.deepEqual(egg, { code: 0, out: '' });
     const nodenext = tsc(project.dir, 'tsconfig.nodenext.json');
@@ -64,7 +66,8 @@ describe('app typings: an egg TypeScript project type-checks with no hand-writte
   it('app dev keeps them current: a new service is typed once saved', async () => {
     const started = await startFixture(project.dir, [], { command: 'dev' });
     dev = started.app;
-    assert.equal((await getJson<string>(`${started.info.url}/`)).body, 'hi, egg');
+    const home = await getJson<string>(`${started.info.url}/`);
+    assert.deepEqual([home.body, home.headers['x-greeting']], ['hi, egg', 'from the greeter plugin: hi, plugin'], 'the project and its plugin run as typed');
     project.write(
       'app/service/weather.ts',
       "import { Service } from '@clutch/core';\n\nexport default class Weather extends Service {\n  public async today(): Promise<string> {\n    return 'sunny';\n  }\n}\n",

@@ -3,7 +3,10 @@ import { dirname, extname, join, relative, sep } from 'node:path';
 import type { Logger } from '@clutch/cluster';
 import { ClutchError, CoreErrorCode } from '../errors.js';
 import { configureTypeScript, importDefault, resolveModuleFile } from '../loader/import-module.js';
+import { projectName } from '../loader/config.js';
 import { camelCase, listModules } from '../loader/list-modules.js';
+import { resolveUnits } from '../loader/plugins.js';
+import { EGG_PLUGINS } from './plugins.js';
 
 /** Where `app typings` writes: one file, which a tsconfig's `include: ["typings", …]` picks up (egg's boilerplate has it). */
 export const TYPINGS_FILE = join('typings', 'clutch.d.ts');
@@ -44,10 +47,17 @@ function printTree(tree: Tree, indent: string): string {
     .join('\n');
 }
 
-/** app/controller or app/service as a tree of types, each file imported by name. */
-async function treeOf(baseDir: string, folder: string, prefix: string, wrap: (id: string) => string, imports: string[]): Promise<Tree> {
-  const dir = join(baseDir, 'app', folder);
-  const tree: Tree = {};
+/** A unit's app/controller or app/service into `tree` (a later unit wins a name, as the loader's), each file imported by name. */
+async function treeOf(
+  unit: string,
+  baseDir: string,
+  folder: string,
+  prefix: string,
+  wrap: (id: string) => string,
+  imports: string[],
+  tree: Tree = {},
+): Promise<Tree> {
+  const dir = join(unit, 'app', folder);
   for (const file of await listModules(dir)) {
     // JavaScript files have no types to give: they stay out, as egg-ts-helper leaves them.
     if (!TS_FILE.test(file)) continue;
@@ -82,14 +92,20 @@ async function extendKeys(file: string): Promise<string[]> {
  * `app typings`: egg-ts-helper's work — writes typings/clutch.d.ts declaring the project's
  * ControllerTree (app/controller), ServiceTree (app/service), AppConfig (config/config.default and
  * every config.<env>, the framework's keys left to the framework) and what app/extend adds to the
- * app, the agent, ctx, ctx.request, ctx.response and ctx.helper, all from the project's TypeScript
- * files. Writes only when the content changes; resolves with whether it did.
+ * app, the agent, ctx, ctx.request, ctx.response and ctx.helper — the project's and those of the
+ * plugins config/plugin turns on (env local), as the loader merges them — from their TypeScript files. Writes only when the content changes; resolves with whether it did.
  */
 export async function writeTypings(baseDir: string): Promise<{ file: string; changed: boolean }> {
   configureTypeScript(baseDir, quiet);
+  // The plugins config/plugin turns on in env local (app dev's), then the project: what the loader loads.
+  const { units } = await resolveUnits(baseDir, 'local', await projectName(baseDir), EGG_PLUGINS);
   const imports: string[] = ["import type { ActionsOf, FrameworkConfig } from '@clutch/core';"];
-  const controllers = await treeOf(baseDir, 'controller', 'Controller', (id) => `ActionsOf<${id}>`, imports);
-  const services = await treeOf(baseDir, 'service', 'Service', (id) => id, imports);
+  const controllers = await treeOf(baseDir, baseDir, 'controller', 'Controller', (id) => `ActionsOf<${id}>`, imports);
+  const services: Tree = {};
+  for (const unit of units) {
+    const tag = unit.type === 'app' ? 'Service' : identifier('Plugin', [camelCase(unit.name), 'service']);
+    await treeOf(unit.path, baseDir, 'service', tag, (id) => id, imports, services);
+  }
 
   const configs: string[] = [];
   const configDir = join(baseDir, 'config');
@@ -107,12 +123,18 @@ export async function writeTypings(baseDir: string): Promise<{ file: string; cha
   augment['@clutch/core']!.push(`  interface ServiceTree {\n${printTree(services, '    ')}\n  }`);
   if (configs.length > 0) augment['@clutch/core']!.push('  interface AppConfig extends ProjectConfig {}');
   for (const [extend, target] of Object.entries(EXTEND_TARGETS)) {
-    const file = await resolveModuleFile(join(baseDir, 'app', 'extend', extend));
-    if (!file || !TS_FILE.test(file)) continue;
-    const id = identifier('Extend', [extend]);
-    imports.push(`import type ${id} from '${specifier(baseDir, file)}';`);
-    const members = (await extendKeys(file)).map((key) => `    ${JSON.stringify(key)}: (typeof ${id})[${JSON.stringify(key)}];`);
-    augment[target.module]!.push(`  interface ${target.name} {\n${members.join('\n')}\n  }`);
+    // Every unit's file, a later unit winning a member, as loadExtend merges them.
+    const members = new Map<string, string>();
+    for (const unit of units) {
+      const file = await resolveModuleFile(join(unit.path, 'app', 'extend', extend));
+      if (!file || !TS_FILE.test(file)) continue;
+      const id = identifier(unit.type === 'app' ? 'Extend' : identifier('Plugin', [camelCase(unit.name), 'extend']), [extend]);
+      imports.push(`import type ${id} from '${specifier(baseDir, file)}';`);
+      for (const key of await extendKeys(file)) members.set(key, `(typeof ${id})[${JSON.stringify(key)}]`);
+    }
+    if (members.size === 0) continue;
+    const lines = [...members].map(([key, type]) => `    ${JSON.stringify(key)}: ${type};`);
+    augment[target.module]!.push(`  interface ${target.name} {\n${lines.join('\n')}\n  }`);
   }
 
   const text = [
