@@ -4,8 +4,9 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterReadyInfo } from '@clutch/cluster';
-import { startFixture, type AppProcess } from '../helpers/cluster.ts';
+import { fixture, startFixture, type AppProcess } from '../helpers/cluster.ts';
 import { copyFixture } from '../helpers/project.ts';
+import { loadSchedules } from '../../packages/core/src/loader/schedules.ts';
 
 interface Reply {
   status: number;
@@ -170,6 +171,14 @@ describe('egg idioms that differed silently, on the real app command', { timeout
     ]);
     const res = await send(`${info.url}/upload/parts`, { method: 'POST', headers: upload.headers, body: upload.body });
     assert.deepEqual(json(res), { seen: ['field:a=1', 'file:x.txt:5', 'field:b=2'] });
+  });
+});
+
+describe("cron as egg's cron-parser reads it", () => {
+  it("'25/30 * * * * *' runs at seconds 25 and 55 of each minute (the start above accepts it)", async () => {
+    const [schedule] = await loadSchedules([{ name: 'egg-differences', path: fixture('egg-differences'), type: 'app' }]);
+    const runs = schedule!.cron!.nextRuns(4, new Date('2026-01-01T00:00:00Z')).map((d) => d.toISOString().slice(14, 19));
+    assert.deepEqual(runs, ['00:25', '00:55', '01:25', '01:55']);
   });
 });
 
