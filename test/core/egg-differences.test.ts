@@ -103,6 +103,14 @@ describe('egg idioms that differed silently, on the real app command', { timeout
     assert.deepEqual([page.status, page.body.trim()], [200, 'EGG! [egg] clutch']);
   });
 
+  it("helper.shtml sanitizes as egg-security's (the xss package): scripts, handlers and javascript: URLs go, safe tags stay", async () => {
+    const { html, notString } = json<{ html: string; notString: number }>(await send(`${info.url}/shtml`));
+    assert.doesNotMatch(html, /<script|onclick|javascript:/i);
+    assert.match(html, /^<p>hi <b>there<\/b>/);
+    assert.match(html, /<a href>link<\/a><\/p>$/, 'the javascript: URL is gone, the link stays');
+    assert.equal(notString, 42);
+  });
+
   it('a third-party view middleware (as koa-views) setting ctx.render takes over the requests it handles', async () => {
     const page = await send(`${info.url}/koa-views`);
     assert.deepEqual([page.status, page.body], [200, 'third-party page koa']);
