@@ -323,7 +323,7 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
   });
 
   it('an egg idiom Clutch has not fails with a coded error, never silently', async () => {
-    for (const name of ['app.runSchedule', 'app.getLogger', 'ctx.__', 'ctx.unsafeRedirect', 'helper.shtml', 'request.files']) {
+    for (const name of ['app.runSchedule', 'app.getLogger', 'ctx.__', 'ctx.unsafeRedirect', 'helper.surl', 'request.files']) {
       const r = await send(`${info.url}/not-provided?name=${name}`);
       assert.equal(r.status, 500, name);
       const { error } = json<{ error: { code: string; message: string } }>(r);

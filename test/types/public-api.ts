@@ -15,6 +15,8 @@ import {
   type Context,
   type MiddlewareFactory,
 } from '@clutch/core';
+import type { EggAppConfig, EggAppInfo, EggPlugin, IService, PowerPartial } from '@clutch/core';
+import mm, { type MockApplication } from '@clutch/mock';
 
 class TypesUserService extends Service {
   name(): string {
@@ -183,4 +185,50 @@ export function errorCodes(): void {
   const remote = deserializeError({ name: 'ClutchError', code: 'CLUTCH_ERR_CONFIG_INVALID', message: 'from a worker' });
   // One class: whichever package made it, and a code of any package once it crossed a process boundary.
   if (remote instanceof CoreClutchError) void (remote.code satisfies string);
+}
+
+// egg's type names (docs/coming-from-egg.md, "TypeScript"): a config file typed as egg types one.
+
+class TypesEggService extends Service {
+  hello(): string {
+    return 'hello';
+  }
+}
+
+declare module '@clutch/core' {
+  // egg's merge point: a declaration here reaches ctx.service.
+  interface IService {
+    typesEgg: TypesEggService;
+  }
+}
+
+export function eggConfig(appInfo: EggAppInfo): PowerPartial<EggAppConfig> {
+  const config: PowerPartial<EggAppConfig> = {};
+  config.keys = `${appInfo.name}_1`;
+  config.security = { csrf: { enable: false } };
+  // @ts-expect-error a framework key keeps its type
+  config.keys = 42;
+  return config;
+}
+
+export const eggPlugins: EggPlugin = { static: true, nunjucks: { enable: true, package: 'egg-view-nunjucks' } };
+
+export function eggServiceTree(ctx: Context): string {
+  const declared: IService['typesEgg'] = ctx.service.typesEgg;
+  return declared.hello();
+}
+
+export async function eggMock(): Promise<void> {
+  const app: MockApplication = mm.app({ baseDir: '/tmp/project' });
+  await app.ready();
+  app.mockService('typesEgg', 'hello', 'mocked').mockCsrf().mockSession({ user: 1 });
+  app.mockHttpclient('https://x.test/', 'get', { data: { ok: true }, status: 200 });
+  // @ts-expect-error a result is needed
+  app.mockHttpclient('https://x.test/');
+  await app.httpRequest().get('/').expect(200);
+  app.expectLog(/GET/);
+  const ctx: Context = app.mockContext({ user: { id: 1 } });
+  void ctx.service.typesEgg.hello();
+  mm(process.env, 'X', '1');
+  mm.restore();
 }

@@ -9,6 +9,7 @@ Commands:
   reload   replace every worker and the agent with the code now on disk, losing no request
   status   show the cluster's processes
   dev      run one worker and reload on every file change
+  typings  write typings/clutch.d.ts: the project's controllers, services, config and extends, typed
 
 Run "app <command> --help" for a command's options.`;
 
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   reload: () => import('./commands/reload.js').then((m) => ({ run: m.reload, usage: m.RELOAD_USAGE })),
   status: () => import('./commands/status.js').then((m) => ({ run: m.status, usage: m.STATUS_USAGE })),
   dev: () => import('./commands/dev.js').then((m) => ({ run: m.dev, usage: m.DEV_USAGE })),
+  typings: () => import('./commands/typings.js').then((m) => ({ run: m.typings, usage: m.TYPINGS_USAGE })),
 };
 
 /**

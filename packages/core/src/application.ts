@@ -12,6 +12,7 @@ import type { ClutchConfig } from './config.js';
 import { ANONYMOUS, STARTED, contextLogger } from './context-logger.js';
 import type { Context } from './context.js';
 import type { ControllerTree } from './controller.js';
+import { watchEarlyMiddleware } from './early-middleware.js';
 import { errorPage } from './error-page.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -171,7 +172,10 @@ export class Application extends Koa implements Bootable {
         return (this[SERVICES] ??= new Services(this));
       },
     });
+    // The error page and what app.js app.use()d come before the built-ins.
+    const early = this.middleware.length;
     await useMiddleware(this, this.units, frameworkMiddleware([bodyParser], this.builtins));
+    watchEarlyMiddleware(this, early, this.logger);
 
     const project = this.units.find((u) => u.type === 'app')!;
     this.controller = await loadControllers(join(project.path, 'app', 'controller'));

@@ -72,6 +72,8 @@ export const CoreErrorCode = {
   HTTPCLIENT_TIMEOUT: 'CLUTCH_ERR_HTTPCLIENT_TIMEOUT',
   /** ctx.curl / app.httpclient: the connection failed (RequestError), or a `dataType: 'json'` body did not parse (JSONResponseFormatError). */
   HTTPCLIENT_FAILED: 'CLUTCH_ERR_HTTPCLIENT_FAILED',
+  /** ctx.curl / app.httpclient: an option it does not take (urllib's agent, digestAuth, …), or a value it cannot read (a timeout like '3 parsecs'). */
+  HTTPCLIENT_OPTION_INVALID: 'CLUTCH_ERR_HTTPCLIENT_OPTION_INVALID',
   /** (a log line) run/ts-cache cannot be written (a full disk, a folder owned by another user): each process compiles the project's TypeScript in memory. */
   TYPESCRIPT_CACHE_UNWRITABLE: 'CLUTCH_ERR_TYPESCRIPT_CACHE_UNWRITABLE',
 } as const;

@@ -1,3 +1,10 @@
+export { default } from './mm.js';
+export type { EggMm, MockAppOptions } from './mm.js';
+export type { EggMockMethods, MockAgent, MockApplication } from './egg-app.js';
+export { MockCluster, type MockClusterOptions } from './egg-cluster.js';
+export type { MockContextData } from './app-mocks.js';
+export type { MockHttpResult } from './mock-httpclient.js';
+export { MockErrorCode } from './errors.js';
 export { createApp, type CreateAppOptions, type MockApp } from './create-app.js';
 export { startCluster, type RunningCluster, type StartClusterOptions } from './start-cluster.js';
 export { AGENT_PID, WORKER_PID } from './bridge.js';

@@ -15,7 +15,7 @@ workers. In the foreground by default: Ctrl-C, SIGTERM or SIGQUIT stop it gracef
 Options:
   --port N            HTTP port (0 takes a free one); wins over config.cluster.listen
   --workers N         number of app workers (default: the number of CPUs)
-  --env NAME          config environment (default: $CLUTCH_ENV, else prod)
+  --env NAME          config environment (default: $CLUTCH_ENV, else $EGG_SERVER_ENV, else prod)
   --title NAME        the cluster's title (default: the project's package name)
   --daemon            run in the background, logging to <dir>/logs; return once it is ready
   --timeout MS        how long the whole start may take (default: 60000)
@@ -114,7 +114,8 @@ export async function start(args: string[]): Promise<number | null> {
     baseDir: project.baseDir,
     framework,
     workers,
-    env: values.env ?? process.env.CLUTCH_ENV ?? 'prod',
+    // egg's EGG_SERVER_ENV is read too, after CLUTCH_ENV; --env wins over both.
+    env: values.env ?? process.env.CLUTCH_ENV ?? process.env.EGG_SERVER_ENV ?? 'prod',
     title: values.title ?? project.name,
     ...(port !== undefined ? { port } : {}),
     ...(startTimeout !== undefined ? { startTimeout } : {}),

@@ -17,6 +17,7 @@
  */
 export { installEgg } from './install.js';
 export { loadConfig } from './load-config.js';
+export { TYPINGS_FILE, writeTypings } from './typings.js';
 export type { BuiltinPlugin } from './plugins.js';
 export type {} from './application-extend.js';
 export type {} from './agent-extend.js';
@@ -24,10 +25,26 @@ export type {} from './context-extras.js';
 // egg's cookie options on ctx.cookies (`{ encrypt: true }`), by declaration merging.
 export type {} from './cookies.js';
 export { Helper } from './helper.js';
+export type {
+  EggAgent,
+  EggAppConfig,
+  EggAppInfo,
+  EggApplication,
+  EggContext,
+  EggLogger,
+  EggPlugin,
+  EggPluginItem,
+  IBoot,
+  IController,
+  IHelper,
+  IService,
+  PowerPartial,
+} from './egg-types.js';
 export { curl, type CurlOptions, type CurlResult, type HttpClient } from './httpclient.js';
 export type { RouteHandler, RouteVerb } from './router.js';
 export type { StaticConfig } from './plugins/static.js';
+export type { SiteFileEntry } from './plugins/site-file.js';
 export type { SessionConfig } from './plugins/session.js';
 export type { SecurityConfig } from './plugins/security.js';
-export type { FileStream, FieldPart, MultipartConfig, MultipartOptions } from './plugins/multipart.js';
+export type { FileStream, FieldPart, MultipartConfig, MultipartOptions, Parts } from './plugins/multipart.js';
 export { ViewManager, type NunjucksConfig, type ViewConfig, type ViewEngine, type ViewEngineClass, type ViewLocals } from './plugins/view.js';

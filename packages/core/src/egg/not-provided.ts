@@ -23,7 +23,6 @@ export const NOT_PROVIDED = {
     files: "egg's multipart file mode is not there: read uploads with ctx.getFileStream() or ctx.multipart()",
   },
   helper: {
-    shtml: 'nunjucks escapes by default; sanitize HTML with a library (sanitize-html, DOMPurify)',
     surl: 'encode with encodeURI / encodeURIComponent',
     sjs: 'pass data to scripts as JSON (JSON.stringify) in a data- attribute',
   },

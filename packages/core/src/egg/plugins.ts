@@ -24,7 +24,7 @@ const objects =
 const egg: FrameworkPlugin = {
   name: 'egg',
   alwaysOn: true,
-  config: () => ({ keys: '', cookies: { readEggCookies: false } }),
+  config: () => ({ keys: '', cookies: { readEggCookies: false }, siteFile: {}, siteFileMaxAge: 24 * 3600 }),
   checkConfig(config, fail) {
     // egg writes keys as one comma-separated string; a list of them is taken too.
     if (Array.isArray(config.keys) && config.keys.every((k) => typeof k === 'string')) config.keys = config.keys.join(',');
@@ -32,7 +32,19 @@ const egg: FrameworkPlugin = {
     objects('cookies')(config, fail);
     const { readEggCookies } = config.cookies as PlainObject;
     if (typeof readEggCookies !== 'boolean') fail('cookies.readEggCookies', 'true or false', readEggCookies);
+    if (!isPlainObject(config.siteFile)) fail('siteFile', "an object of paths, like { '/favicon.ico': 'https://…' }", config.siteFile);
+    for (const [path, entry] of Object.entries(isPlainObject(config.siteFile) ? config.siteFile : {}))
+      if (typeof entry !== 'string' && typeof entry !== 'function' && !Buffer.isBuffer(entry) && entry !== null)
+        fail(`siteFile['${path}']`, 'a URL, a Buffer or a function of ctx', entry);
   },
+  // egg's siteFile runs first of egg's core middleware, before the body parser.
+  middleware: [
+    {
+      name: 'siteFile',
+      before: 'bodyParser',
+      create: async (_options, app) => (await import('./plugins/site-file.js')).siteFile(app.config.siteFile, app.config.siteFileMaxAge),
+    },
+  ],
   extendApp: async (app) => (await import('./application-extend.js')).extendApplication(app),
   extendAgent: async (agent) => (await import('./agent-extend.js')).extendAgent(agent),
 };
@@ -119,9 +131,10 @@ const view: FrameworkPlugin = {
   }),
   checkConfig: objects('view', 'nunjucks'),
   async extendApp(app) {
-    const { ViewManager, view } = await import('./plugins/view.js');
+    const { ViewManager, view, nunjucksFilters } = await import('./plugins/view.js');
     app.view = new ViewManager(app.config.view, app.config.nunjucks, app.baseDir);
     view(app.view, app);
+    await nunjucksFilters(app.view, app);
   },
 };
 

@@ -50,7 +50,7 @@ async function check(unit: LoadUnit, file: string, loaded: unknown): Promise<Sch
     try {
       // croner is loaded only by projects that use cron.
       const { Cron } = await import('croner');
-      cron = new Cron(String(opts.cron), { paused: true });
+      cron = new Cron(eggCron(String(opts.cron)), { paused: true });
     } catch (err) {
       bad(file, `schedule.cron ${JSON.stringify(opts.cron)} is not a valid cron expression (${(err as Error).message})`);
     }
@@ -77,4 +77,20 @@ export async function loadSchedules(units: LoadUnit[]): Promise<Schedule[]> {
     }
   }
   return schedules;
+}
+
+/** The largest value of each cron field: with seconds first (6 fields), or without (5). */
+const FIELD_MAX = { 6: [59, 59, 23, 31, 12, 7], 5: [59, 23, 31, 12, 7] } as const;
+
+/**
+ * egg's cron (cron-parser) takes `N/step` — from N to the field's end, every step: `25/30 * * * * *`
+ * is seconds 25 and 55. croner refuses it, so it is written as the range croner reads the same way.
+ */
+export function eggCron(expression: string): string {
+  const fields = expression.trim().split(/\s+/);
+  const max = fields.length === 6 ? FIELD_MAX[6] : fields.length === 5 ? FIELD_MAX[5] : null;
+  if (!max) return expression;
+  return fields
+    .map((field, i) => field.replace(/(^|,)(\d+)\/(\d+)(?=,|$)/g, (_, sep: string, from: string, step: string) => `${sep}${from}-${max[i]}/${step}`))
+    .join(' ');
 }

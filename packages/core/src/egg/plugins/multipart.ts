@@ -29,7 +29,7 @@ export interface FileStream extends Readable {
 export type FieldPart = [name: string, value: string, valueTruncated: boolean, nameTruncated: boolean];
 
 export interface MultipartOptions {
-  /** false: files only, fields are skipped. */
+  /** egg's (co-busboy's): true collects the fields into `parts.field` / `parts.fields` and yields files only; false (the default) yields fields too. */
   autoFields?: boolean;
   /** Overrides of config.multipart for this call. */
   limits?: Partial<Pick<MultipartConfig, 'fileSize' | 'files' | 'fields'>>;
@@ -43,7 +43,12 @@ function fail(status: number, message: string): ClutchError {
  * Reads a multipart body with busboy, part after part: a field is a FieldPart, a file a FileStream
  * that must be read (or `resume()`d) before the next part comes — the body is never buffered.
  */
-async function* parts(ctx: Context, config: MultipartConfig, options: MultipartOptions): AsyncGenerator<FieldPart | FileStream> {
+async function* parts(
+  ctx: Context,
+  config: MultipartConfig,
+  options: MultipartOptions,
+  collect: ((field: FieldPart) => void) | null,
+): AsyncGenerator<FieldPart | FileStream> {
   if (!ctx.is('multipart')) throw fail(400, `${ctx.method} ${ctx.path}: Content-Type must be multipart/*`);
   const accepted = new Set((config.whitelist ?? [...DEFAULT_EXTENSIONS, ...config.fileExtensions]).map((e) => e.toLowerCase()));
   const { default: busboy } = await import('busboy');
@@ -72,7 +77,9 @@ async function* parts(ctx: Context, config: MultipartConfig, options: MultipartO
     wake = null;
   };
   parser.on('field', (name, value, info) => {
-    if (options.autoFields !== false && !stopped) queue.push([name, value, info.valueTruncated, info.nameTruncated]);
+    const field: FieldPart = [name, value, info.valueTruncated, info.nameTruncated];
+    if (collect) collect(field);
+    else if (!stopped) queue.push(field);
     notify();
   });
   parser.on('file', (fieldname, stream, info) => {
@@ -165,22 +172,54 @@ async function* parts(ctx: Context, config: MultipartConfig, options: MultipartO
 }
 
 /**
- * Built-in plugin **multipart**, as egg's in stream mode: `ctx.multipart()` yields each part;
+ * What `ctx.multipart()` returns, egg's (co-busboy's) shape: call it for the next part (null at the
+ * end) — `while ((part = await parts()) != null)` — or iterate it (`for await`). With
+ * `autoFields: true` the fields are not parts: they are in `field` (name → value, a list for a
+ * repeated name) and `fields` (every [name, value, …] in order), complete once the last part is read.
+ */
+export interface Parts extends AsyncIterable<FieldPart | FileStream> {
+  (): Promise<FieldPart | FileStream | null>;
+  readonly field: Record<string, string | string[]>;
+  readonly fields: FieldPart[];
+}
+
+function partsOf(ctx: Context, config: MultipartConfig, options: MultipartOptions): Parts {
+  const field: Record<string, string | string[]> = {};
+  const fields: FieldPart[] = [];
+  const collect = (part: FieldPart) => {
+    fields.push(part);
+    const [name, value] = part;
+    // As co-busboy: a name Object.prototype has (__proto__, constructor…) is not set.
+    if (name in Object.prototype) return;
+    const prev = field[name];
+    field[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  };
+  const iterator = parts(ctx, config, options, options.autoFields === true ? collect : null);
+  const next = async () => {
+    const step = await iterator.next();
+    return step.done ? null : step.value;
+  };
+  return Object.assign(next, { field, fields, [Symbol.asyncIterator]: () => iterator });
+}
+
+/**
+ * Built-in plugin **multipart**, as egg's in stream mode: `ctx.multipart()` gives each part (Parts);
  * `ctx.getFileStream()` resolves with the first file, whose `fields` are the fields sent before it.
  */
 export function multipart(config: MultipartConfig, app: Koa): void {
   Object.defineProperties(app.context, {
     multipart: {
       configurable: true,
-      value(this: Context, options: MultipartOptions = {}) {
-        return parts(this, config, options);
+      value(this: Context, options: MultipartOptions = {}): Parts {
+        return partsOf(this, config, options);
       },
     },
     getFileStream: {
       configurable: true,
       async value(this: Context, options: MultipartOptions = {}): Promise<FileStream> {
         const fields: Record<string, string> = {};
-        for await (const part of parts(this, config, options)) {
+        // The fields before the file are parts here, whatever autoFields says: they become its `fields`.
+        for await (const part of parts(this, config, options, null)) {
           if (Array.isArray(part)) {
             fields[part[0]] = part[1];
             continue;
@@ -196,8 +235,8 @@ export function multipart(config: MultipartConfig, app: Koa): void {
 
 declare module 'koa' {
   interface DefaultContext {
-    /** Each part of a multipart body, in order (built-in plugin multipart). */
-    multipart(options?: MultipartOptions): AsyncGenerator<FieldPart | FileStream>;
+    /** Each part of a multipart body, in order (built-in plugin multipart): egg's `parts()` or `for await`. */
+    multipart(options?: MultipartOptions): Parts;
     /** The first file of a multipart body, with the fields sent before it. */
     getFileStream(options?: MultipartOptions): Promise<FileStream>;
   }

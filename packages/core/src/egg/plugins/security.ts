@@ -1,5 +1,6 @@
 import type Koa from 'koa';
 import type { Context, Middleware } from 'koa';
+import { timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type Tokens from 'csrf';
 import type { PathRule } from '../../config.js';
@@ -15,7 +16,8 @@ type WithSecret = Context & { [SECRET]?: string };
 /**
  * Built-in plugin **security**, as egg's: every unsafe request (POST, PUT, PATCH, DELETE, …) must
  * carry a CSRF token — in the `x-csrf-token` header, the `_csrf` query parameter or the `_csrf` body
- * field — made from a secret kept in a cookie; else a 403 with CLUTCH_ERR_CSRF_INVALID. `ctx.csrf`
+ * field — made from a secret kept in a cookie, or that cookie's value itself (a page script reads
+ * `csrfToken` and sends it, egg's AJAX way); else a 403 with CLUTCH_ERR_CSRF_INVALID. `ctx.csrf`
  * is a fresh token for the page or the client to send back. The tokens are the `csrf` package's
  * (pillarjs: a salted hash of the secret, compared in constant time). Every response also gets the
  * safe default headers configured.
@@ -30,7 +32,10 @@ export function security(config: SecurityConfig, app: Koa): Middleware {
   const csrf = config.csrf;
   // Paths as every match/ignore option reads them: '/api' is /api and what is under it, never /apiadmin.
   const ignored = csrf.ignore === undefined ? () => false : ruleTest(csrf.ignore, 'config.security.csrf.ignore', CoreErrorCode.CONFIG_INVALID);
-  const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: false, overwrite: true };
+  // As egg-security's default (useSession: false): the secret's cookie is readable by the page's
+  // scripts, which send it back as the x-csrf-token header; another site can neither read it nor
+  // set a header, so the double submit holds (docs/coming-from-egg.md).
+  const cookie = { httpOnly: false, sameSite: 'lax' as const, signed: false, overwrite: true };
   const secretOf = (ctx: WithSecret): string | undefined => (ctx[SECRET] ??= ctx.cookies.get(csrf.cookieName, { signed: false }) || undefined);
   Object.defineProperties(app.context, {
     csrf: {
@@ -52,6 +57,32 @@ export function security(config: SecurityConfig, app: Koa): Middleware {
         this.cookies.set(csrf.cookieName, this[SECRET], cookie);
       },
     },
+    /**
+     * egg's `ctx.assertCsrf()`: throws the 403 unless the request carries a valid token. The
+     * middleware calls it on every unsafe request, so a test can pass it (`app.mockCsrf()`).
+     */
+    assertCsrf: {
+      configurable: true,
+      writable: true,
+      value(this: WithSecret) {
+        const body = (this.request as { body?: unknown }).body;
+        const fromBody = body && typeof body === 'object' ? (body as Record<string, unknown>)[csrf.bodyName] : undefined;
+        const token = this.get(csrf.headerName) || this.query[csrf.queryName] || fromBody;
+        const secret = secretOf(this);
+        // The cookie's own value is a token too (egg-security's AJAX form: token === secret).
+        if (!secret || typeof token !== 'string' || !token || (!sameSecret(secret, token) && !tokens.get().verify(secret, token))) {
+          const why = !secret ? 'no CSRF secret cookie (read ctx.csrf on a page first)' : !token ? 'no CSRF token' : 'an invalid CSRF token';
+          this.throw(
+            403,
+            new ClutchError(
+              CoreErrorCode.CSRF_INVALID,
+              `${this.method} ${this.path}: ${why}; send ctx.csrf as the ${csrf.headerName} header or the ${csrf.bodyName} field`,
+            ),
+            { expose: true },
+          );
+        }
+      },
+    },
   });
   const headers: Array<[string, string]> = [];
   if (config.xframe.enable) headers.push(['X-Frame-Options', config.xframe.value]);
@@ -63,23 +94,16 @@ export function security(config: SecurityConfig, app: Koa): Middleware {
   return (ctx: WithSecret, next) => {
     for (const [name, value] of headers) ctx.set(name, value);
     if (!csrf.enable || SAFE_METHODS.has(ctx.method) || ignored(ctx)) return next();
-    const body = (ctx.request as { body?: unknown }).body;
-    const fromBody = body && typeof body === 'object' ? (body as Record<string, unknown>)[csrf.bodyName] : undefined;
-    const token = ctx.get(csrf.headerName) || ctx.query[csrf.queryName] || fromBody;
-    const secret = secretOf(ctx);
-    if (!secret || typeof token !== 'string' || !token || !tokens.get().verify(secret, token)) {
-      const why = !secret ? 'no CSRF secret cookie (read ctx.csrf on a page first)' : !token ? 'no CSRF token' : 'an invalid CSRF token';
-      ctx.throw(
-        403,
-        new ClutchError(
-          CoreErrorCode.CSRF_INVALID,
-          `${ctx.method} ${ctx.path}: ${why}; send ctx.csrf as the ${csrf.headerName} header or the ${csrf.bodyName} field`,
-        ),
-        { expose: true },
-      );
-    }
+    ctx.assertCsrf();
     return next();
   };
+}
+
+/** The token is the secret itself, compared in constant time. */
+function sameSecret(secret: string, token: string): boolean {
+  const a = Buffer.from(secret);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 declare module 'koa' {
@@ -88,6 +112,8 @@ declare module 'koa' {
     readonly csrf: string;
     /** Makes a new CSRF secret: tokens made before stop passing. */
     rotateCsrfSecret(): void;
+    /** egg's: throws a 403 (CLUTCH_ERR_CSRF_INVALID) unless the request carries a valid CSRF token. */
+    assertCsrf(): void;
   }
 }
 

@@ -1,14 +1,17 @@
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Middleware } from 'koa';
 
 /**
  * Built-in plugin **static**: GET and HEAD under `prefix` are files of `dir` (the first folder that
  * has the file), sent by @koa/send — which refuses paths out of the folder, hidden files and
- * directories. What no folder has goes on to the app (a 404 unless a route serves it).
+ * directories. What no folder has goes on to the app (a 404 unless a route serves it). A folder
+ * that is not there is made, as egg-static makes it, so a project gains its app/public by serving.
  */
 export function staticFiles(config: StaticConfig, baseDir: string): Middleware {
   const prefix = config.prefix.endsWith('/') ? config.prefix : `${config.prefix}/`;
   const roots = (Array.isArray(config.dir) ? config.dir : [config.dir]).map((d) => resolve(baseDir, d));
+  for (const root of roots) mkdirSync(root, { recursive: true });
   let send: Promise<typeof import('@koa/send').send> | null = null;
   // Not async: a request outside the prefix passes through without a promise of its own.
   return (ctx, next) => {

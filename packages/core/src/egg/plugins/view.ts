@@ -1,8 +1,12 @@
 import { stat } from 'node:fs/promises';
-import { extname, resolve, sep } from 'node:path';
+import { createRequire } from 'node:module';
+import { extname, join, resolve, sep } from 'node:path';
 import type Koa from 'koa';
 import type { Context } from 'koa';
+import type { Environment } from 'nunjucks';
 import { ClutchError, CoreErrorCode } from '../../errors.js';
+import { importDefault, resolveModuleFile } from '../../loader/import-module.js';
+import type { LoadUnit } from '../../loader/plugins.js';
 
 export type ViewLocals = Record<string, unknown>;
 
@@ -15,11 +19,19 @@ export interface ViewEngine {
 /** An engine as egg's view plugins write one: a class made per request with its context. */
 export type ViewEngineClass = new (ctx: Context) => ViewEngine;
 
-/** nunjucks (the engine egg-view-nunjucks wraps): one Environment over the view folders. */
-async function nunjucksEngine(roots: string[], options: NunjucksConfig): Promise<ViewEngine> {
-  const { default: nunjucks } = await import('nunjucks');
+/**
+ * nunjucks's Environment over the view folders (egg-view-nunjucks's `app.nunjucks`). nunjucks is
+ * CommonJS: it loads synchronously, the first time the environment is wanted — by a render, by
+ * app.js reading `app.nunjucks`, or by app/extend/filter — so an app that renders nothing never loads it.
+ */
+function nunjucksEnvironment(roots: string[], options: NunjucksConfig): Environment {
+  const nunjucks = createRequire(import.meta.url)('nunjucks') as typeof import('nunjucks');
   const { cache, ...envOptions } = options;
-  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(roots, { noCache: cache === false }), envOptions);
+  return new nunjucks.Environment(new nunjucks.FileSystemLoader(roots, { noCache: cache === false }), envOptions);
+}
+
+/** nunjucks (the engine egg-view-nunjucks wraps): renders through the one Environment. */
+function nunjucksEngine(env: Environment): ViewEngine {
   const done =
     (resolveHtml: (html: string) => void, reject: (err: Error) => void) =>
     (err: Error | null, html: string | null): void => {
@@ -48,9 +60,18 @@ export class ViewManager {
   constructor(config: ViewConfig, nunjucks: NunjucksConfig, baseDir: string) {
     this.#config = config;
     this.roots = (Array.isArray(config.root) ? config.root : config.root.split(',')).map((r) => resolve(baseDir, r.trim()));
-    let made: Promise<ViewEngine> | null = null;
-    this.#engines.set('nunjucks', () => (made ??= nunjucksEngine(this.roots, nunjucks)));
+    this.#nunjucksConfig = nunjucks;
+    let made: ViewEngine | null = null;
+    this.#engines.set('nunjucks', async () => (made ??= nunjucksEngine(this.nunjucks)));
     this.#lazy.add('nunjucks');
+  }
+
+  readonly #nunjucksConfig: NunjucksConfig;
+  #nunjucks: Environment | null = null;
+
+  /** The nunjucks Environment (egg's `app.nunjucks`): add filters, globals, extensions to it. */
+  get nunjucks(): Environment {
+    return (this.#nunjucks ??= nunjucksEnvironment(this.roots, this.#nunjucksConfig));
   }
 
   /**
@@ -125,18 +146,23 @@ export function view(manager: ViewManager, app: Koa & { locals: ViewLocals }): v
     },
     renderView: {
       configurable: true,
+      writable: true,
       value(this: Context, name: string, locals?: ViewLocals) {
         return manager.render(name, localsOf(this, locals), this);
       },
     },
     renderString: {
       configurable: true,
+      writable: true,
       value(this: Context, template: string, locals?: ViewLocals) {
         return manager.renderString(template, localsOf(this, locals), this);
       },
     },
+    // Writable, so a third-party view middleware (koa-views sets ctx.render on each request it
+    // handles) takes over those requests instead of being refused (strict mode) or ignored.
     render: {
       configurable: true,
+      writable: true,
       async value(this: Context, name: string, locals?: ViewLocals) {
         const html = await manager.render(name, localsOf(this, locals), this);
         this.type = 'html';
@@ -144,6 +170,27 @@ export function view(manager: ViewManager, app: Koa & { locals: ViewLocals }): v
       },
     },
   });
+}
+
+/**
+ * egg-view-nunjucks's extension points: `app.nunjucks` (the Environment, for app.js to add filters,
+ * globals or extensions to) and app/extend/filter.{ts,js} of every unit — each export a filter of
+ * that name, a later unit winning a name, as egg's. The filters are registered at the start, before
+ * app.js runs.
+ */
+export async function nunjucksFilters(manager: ViewManager, app: Koa & { units: LoadUnit[] }): Promise<void> {
+  Object.defineProperty(app, 'nunjucks', { configurable: true, enumerable: false, get: () => manager.nunjucks });
+  for (const unit of app.units) {
+    const file = await resolveModuleFile(join(unit.path, 'app', 'extend', 'filter'));
+    if (!file) continue;
+    const filters = await importDefault(file);
+    if (typeof filters !== 'object' || filters === null)
+      throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, `${file} must export default an object of filters`);
+    for (const [name, filter] of Object.entries(filters)) {
+      if (typeof filter !== 'function') throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, `${file}: the filter ${name} must be a function`);
+      manager.nunjucks.addFilter(name, filter as (...args: unknown[]) => unknown);
+    }
+  }
 }
 
 declare module 'koa' {
@@ -194,5 +241,7 @@ declare module '../../application.js' {
     locals: ViewLocals;
     /** The template engines (built-in plugin view); null when the plugin is off. */
     view: ViewManager | null;
+    /** egg-view-nunjucks's: the nunjucks Environment (built-in plugin view; absent when it is off). */
+    readonly nunjucks: Environment;
   }
 }
