@@ -5,6 +5,7 @@
 import type { SerializedError } from './errors.js';
 import type { ClusterSettings, ListenConfig } from './framework.js';
 import type { HttpCounts } from './http-stats.js';
+import type { ProfileDataMessage, ProfileMessage } from './profile-protocol.js';
 
 /** Where a message goes: the agent, every worker, the agent and every worker, one worker, or a pid. */
 export type MessageTarget = 'agent' | 'app' | 'all' | 'random' | number;
@@ -51,19 +52,15 @@ export interface ReplyMessage {
   /** Piggybacked acknowledgement (see AckMessage). */
   ack?: number;
 }
-/**
- * Agent → master: every message up to `seq` has been received and dispatched. The master keeps what
- * it sent the agent until then, so a message in flight when the agent dies goes to its replacement.
- */
+/** Agent → master: every message up to `seq` was received and dispatched; the master keeps what it sent the agent until then (for a replacement). */
 export interface AckMessage {
   clutch: 'ack';
   seq: number;
 }
 /**
- * Child → master → child: a barrier. Channels are ordered both ways, so once the master's echo
- * arrives, everything the master sent before it has been read — in particular a connection node:cluster
- * was handing to a worker that has just closed its server, which that worker must refuse (so the
- * master passes it to another) before it may exit.
+ * Child → master → child: a barrier. Channels are ordered both ways, so once the master's echo arrives, everything the master sent
+ * before it has been read — in particular a connection node:cluster was handing to a worker that has just closed its server, which
+ * that worker must refuse (so the master passes it to another) before it may exit.
  */
 export interface BarrierMessage {
   clutch: 'barrier';
@@ -130,6 +127,7 @@ export interface BoundMessage {
   error?: SerializedError;
 }
 export type ChildMessage =
+  | ProfileDataMessage
   | BoundMessage
   | LeaderMessage
   | LeavingMessage
@@ -246,6 +244,7 @@ export interface CollectMetricsMessage {
   id: number;
 }
 export type MasterMessage =
+  | ProfileMessage
   | DeliverMessage
   | CreditMessage
   | ListeningMessage
@@ -296,6 +295,7 @@ export function checkChildMessage(raw: unknown): string | null {
   const msg = raw as Record<string, unknown>;
   switch (msg.clutch) {
     case 'ready':
+    case 'leaving':
       return null;
     case 'boot-error':
       return typeof msg.error === 'object' && msg.error !== null ? null : 'boot-error without error';
@@ -326,8 +326,6 @@ export function checkChildMessage(raw: unknown): string | null {
       if (listen.path !== undefined && typeof listen.path !== 'string') return 'listen with a bad path';
       return null;
     }
-    case 'leaving':
-      return null;
     case 'bound':
       return (typeof msg.address === 'object' && msg.address !== null) || (typeof msg.error === 'object' && msg.error !== null)
         ? null
@@ -340,6 +338,8 @@ export function checkChildMessage(raw: unknown): string | null {
         : 'heartbeat without its figures';
     case 'metrics':
       return isRid(msg.id) && (msg.metrics === null || Array.isArray(msg.metrics)) ? null : 'metrics with a bad id or body';
+    case 'profile-data':
+      return isRid(msg.id) && (msg.chunk === undefined || typeof msg.chunk === 'string') ? null : 'profile-data with a bad id or chunk';
     case 'log-health':
       return Number.isSafeInteger(msg.dropped) && (msg.error === null || typeof msg.error === 'string') ? null : 'log-health with bad counts';
     default:
