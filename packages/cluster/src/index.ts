@@ -51,5 +51,5 @@ export type {
   ServerLimits,
 } from './framework.js';
 export type * from './protocol.js';
-export type * from './profile-protocol.js';
+export type * from './operator-protocol.js';
 export { isMessageTarget } from './protocol.js';

@@ -1,7 +1,7 @@
 import { Session } from 'node:inspector/promises';
 import type { ProfileKind } from './control.js';
 import { serializeError } from './errors.js';
-import type { ProfileMessage } from './profile-protocol.js';
+import type { ProfileMessage } from './operator-protocol.js';
 import type { ChildMessage } from './protocol.js';
 
 /** How much of a profile goes in one IPC message: the master reads the others between them. */

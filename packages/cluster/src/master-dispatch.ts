@@ -31,7 +31,7 @@ export interface DispatchParts {
 }
 
 /** What both roles send alike. */
-function common<C extends Child>(parts: DispatchParts): Omit<Dispatch<C>, 'ready' | 'bound' | 'listen' | 'leaving' | 'leader'> {
+function common<C extends Child>(parts: DispatchParts): Omit<Dispatch<C>, 'ready' | 'bound' | 'listen' | 'leaving' | 'leader' | 'schedules'> {
   return {
     heartbeat: (child, message) => parts.watchdog.beat(child, message),
     metrics: (_child, message) => parts.monitor.received(message),
@@ -63,6 +63,9 @@ export function agentDispatch(parts: DispatchParts): Dispatch<AgentProcess> {
     leader: (agent, message) => {
       if (agent === parts.children.agent) parts.monitor.leader(agent, message);
     },
+    schedules: (agent, message) => {
+      if (agent === parts.children.agent) parts.monitor.schedules(message.schedules);
+    },
     bound: workersOnly,
     listen: workersOnly,
   };
@@ -81,6 +84,7 @@ export function workerDispatch(parts: DispatchParts): Dispatch<WorkerProcess> {
       parts.listen.leave(worker);
     },
     leader: (worker) => parts.logger.warn('[%s] worker %d sent "leader"; only the agent leads', ClusterErrorCode.IPC_MALFORMED, worker.pid),
+    schedules: (worker) => parts.logger.warn('[%s] worker %d sent "schedules"; only the agent runs them', ClusterErrorCode.IPC_MALFORMED, worker.pid),
     bound: (worker, message, socket) => void parts.listen.bound(worker, message, socket as RawHandle | undefined),
     listen: (worker, message) => void parts.listen.listen(worker, message.listen),
   };

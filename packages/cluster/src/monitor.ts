@@ -1,11 +1,13 @@
 import { takesMessages, type ChildHandle } from './child-handle.js';
 import type { Children } from './children.js';
+import { Dashboard, type WorkerFigures } from './dashboard.js';
 import { HealthServer } from './health-server.js';
 import type { HttpCounts } from './http-stats.js';
 import { logHealth, type Logger } from './logger.js';
 import { ClusterErrorCode } from './errors.js';
 import { MemorySampler, describeSampleError } from './memory-sample.js';
 import { addHttp, emptyHttp, renderClusterMetrics, renderProjectMetrics, type ProcessFigures } from './metrics.js';
+import type { ScheduleState } from './operator-protocol.js';
 import type { LeaderMessage, MetricsMessage } from './protocol.js';
 import type { RestartLog, SlotKey } from './restart-log.js';
 import { childStatus, OwnVitals, type ClusterStatus } from './status.js';
@@ -51,11 +53,15 @@ export class Monitor {
   /** Each live worker's HTTP counts as the last scrape got them (fresher than its last heartbeat). */
   readonly #scraped = new Map<number, HttpCounts>();
   #health: HealthServer | null = null;
+  /** The dashboard's history, kept only while the health port is open. */
+  #dashboard: Dashboard | null = null;
   #nextCollect = 1;
   /** The agent's last word on leadership, and the elections of agents before it. */
   #leader: { pid: number; state: LeaderMessage } | null = null;
   #pastTransitions = 0;
   readonly #collecting = new Map<number, (message: MetricsMessage) => void>();
+  /** The agent's schedules and their last runs, as it last said (the dashboard shows them). */
+  #schedules: ScheduleState[] = [];
 
   constructor(host: MonitorHost, watchdog: Watchdog, restarts: RestartLog) {
     this.#host = host;
@@ -70,7 +76,24 @@ export class Monitor {
 
   /** Opens the health port (once). */
   async openHealth(port: number, hostname: string | undefined): Promise<string> {
-    this.#health ??= await HealthServer.open(port, hostname, { ready: () => this.#host.ready(), metrics: () => this.metrics() });
+    if (this.#health) return this.#health.url;
+    const dashboard = new Dashboard({
+      status: () => this.status(),
+      workers: () => this.#workerFigures(),
+      schedules: () => this.#schedules,
+      reloads: () => ({ count: this.#restarts.reloads, lastAt: this.#restarts.lastReloadAt }),
+    });
+    try {
+      this.#health = await HealthServer.open(port, hostname, {
+        ready: () => this.#host.ready(),
+        metrics: () => this.metrics(),
+        dashboard: () => dashboard.data(),
+      });
+    } catch (err) {
+      dashboard.stop();
+      throw err;
+    }
+    this.#dashboard = dashboard;
     return this.#health.url;
   }
 
@@ -90,6 +113,11 @@ export class Monitor {
     this.#leader = { pid: agent.pid, state };
   }
 
+  /** The agent's schedules changed (a run ended). */
+  schedules(list: ScheduleState[]): void {
+    this.#schedules = list;
+  }
+
   /** A worker answered a metrics collection. */
   received(message: MetricsMessage): void {
     this.#collecting.get(message.id)?.(message);
@@ -97,6 +125,7 @@ export class Monitor {
 
   close(): void {
     this.#health?.close();
+    this.#dashboard?.stop();
     this.#own.stop();
   }
 
@@ -188,6 +217,15 @@ export class Monitor {
       collected.filter((c): c is { pid: number; metrics: unknown[]; http: HttpCounts | undefined } => c.metrics !== null),
     );
     return project ? `${ownText}${project}` : ownText;
+  }
+
+  /** Each worker's counts and vitals as of its last heartbeat: what the dashboard's history is made of. */
+  #workerFigures(): WorkerFigures[] {
+    return this.#host.children.bySlot().map(({ worker, slot }) => {
+      const vitals = this.#watchdog.vitals(worker);
+      const beat = vitals?.last;
+      return { slot, pid: worker.pid, http: beat?.http, rss: beat?.rss ?? null, cpu: beat ? Math.round(vitals.cpuPercent * 10) / 10 : null };
+    });
   }
 
   /** Leadership as it stands: the current agent's word (none while no agent is up). */

@@ -4,7 +4,7 @@ import type { ProfileKind, ProfileTarget } from './control.js';
 import { ClusterErrorCode, ClutchError, deserializeError } from './errors.js';
 import { takeProfile } from './inspect.js';
 import type { Logger } from './logger.js';
-import type { ProfileDataMessage } from './profile-protocol.js';
+import type { ProfileDataMessage } from './operator-protocol.js';
 
 /** What `app profile` answers: whose profile, and its text (a `.cpuprofile` or `.heapsnapshot`). */
 export interface ProfileResult {

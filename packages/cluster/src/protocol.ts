@@ -5,7 +5,7 @@
 import type { SerializedError } from './errors.js';
 import type { ClusterSettings, ListenConfig } from './framework.js';
 import type { HttpCounts } from './http-stats.js';
-import type { ProfileDataMessage, ProfileMessage } from './profile-protocol.js';
+import type { ProfileDataMessage, ProfileMessage, SchedulesMessage } from './operator-protocol.js';
 
 /** Where a message goes: the agent, every worker, the agent and every worker, one worker, or a pid. */
 export type MessageTarget = 'agent' | 'app' | 'all' | 'random' | number;
@@ -99,10 +99,7 @@ export interface MetricsMessage {
   /** The worker's responses as of now (fresher than its last heartbeat). */
   http?: HttpCounts;
 }
-/**
- * Worker → master: this worker is draining (the master's order, or a SIGTERM from someone else):
- * hand it no more connections. The barrier that follows brings in the last ones handed before.
- */
+/** Worker → master: this worker drains (the master's order, or someone's SIGTERM): hand it no more connections; the barrier that follows brings in the last ones. */
 export interface LeavingMessage {
   clutch: 'leaving';
 }
@@ -128,6 +125,7 @@ export interface BoundMessage {
 }
 export type ChildMessage =
   | ProfileDataMessage
+  | SchedulesMessage
   | BoundMessage
   | LeaderMessage
   | LeavingMessage
@@ -199,9 +197,8 @@ export interface UndeliverableMessage {
   error: SerializedError;
 }
 /**
- * Master → child: bytes this process sent that have left the master (written to their target, or
- * acknowledged by the agent, or dropped). The sender counts what it sent per target and refuses a
- * send past its budget, so nothing a process sends can pile up in the master without bound.
+ * Master → child: bytes this process sent that have left the master (written to their target, or acknowledged by the agent, or
+ * dropped). The sender counts what it sent per target and refuses a send past its budget, so nothing piles up in the master.
  */
 export interface CreditMessage {
   clutch: 'credit';
@@ -338,6 +335,8 @@ export function checkChildMessage(raw: unknown): string | null {
         : 'heartbeat without its figures';
     case 'metrics':
       return isRid(msg.id) && (msg.metrics === null || Array.isArray(msg.metrics)) ? null : 'metrics with a bad id or body';
+    case 'schedules':
+      return Array.isArray(msg.schedules) ? null : 'schedules without a list';
     case 'profile-data':
       return isRid(msg.id) && (msg.chunk === undefined || typeof msg.chunk === 'string') ? null : 'profile-data with a bad id or chunk';
     case 'log-health':

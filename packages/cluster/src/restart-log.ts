@@ -18,6 +18,7 @@ export class RestartLog {
   readonly #last = new Map<SlotKey, RestartRecord>();
   readonly #totals = new Map<string, number>();
   #reloads = 0;
+  #lastReloadAt: number | null = null;
 
   record(slot: SlotKey, reason: RestartReason): void {
     if (reason !== 'reload') this.#count.set(slot, (this.#count.get(slot) ?? 0) + 1);
@@ -29,6 +30,12 @@ export class RestartLog {
   /** A reload finished (whatever it replaced). */
   reloaded(): void {
     this.#reloads++;
+    this.#lastReloadAt = Date.now();
+  }
+
+  /** When the last reload finished (ms since epoch), or null. */
+  get lastReloadAt(): number | null {
+    return this.#lastReloadAt;
   }
 
   /** Replacements of this slot's process, reloads not counted. */

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { ChildTransport, FrameworkStartOptions, Logger } from '@clutch/cluster';
+import type { ChildTransport, FrameworkStartOptions, Logger, ScheduleState } from '@clutch/cluster';
 import { ProcessCore, type Bootable } from './boot.js';
 import type { ClutchConfig } from './config.js';
 import { Leader } from './leader/leader.js';
@@ -71,7 +71,9 @@ export class Agent extends EventEmitter implements Bootable {
       },
       loadFiles: async () => {
         this.leader = await Leader.create(this.config.cluster.leader, this.logger, this.#transport);
-        this.#scheduler = new Scheduler(this.messenger, this.logger, await loadSchedules(this.units), this.leader);
+        // The master keeps the schedules' last runs for the dashboard.
+        const report = (schedules: ScheduleState[]) => this.#transport.send({ clutch: 'schedules', schedules });
+        this.#scheduler = new Scheduler(this.messenger, this.logger, await loadSchedules(this.units), this.leader, report);
       },
     });
   }
