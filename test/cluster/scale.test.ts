@@ -28,6 +28,7 @@ describe('app scale (docs/operations.md, "Scaling while running")', { timeout: 1
   it('2 → 4 → 1 under keep-alive and Connection: close load: 0 failed requests, status follows, a reload keeps the count', async () => {
     const { app, info } = await startFixture('reloadable', ['--workers', '2', '--max-workers', '6', '--health-port', '0']);
     const inRotation = async () => Number(/^clutch_workers_in_rotation (\d+)$/m.exec(await (await fetch(`${info.health}/metrics`)).text())?.[1]);
+    const dashboardWorkers = async () => ((await (await fetch(`${info.health}/dashboard/data`)).json()) as { status: ClusterStatus }).status.workers.length;
     const metricWorkers = async () =>
       new Set(
         [...(await (await fetch(`${info.health}/metrics`)).text()).matchAll(/^clutch_process_cpu_seconds_total\{role="worker",pid="(\d+)"/gm)].map((m) => m[1]),
@@ -58,6 +59,7 @@ describe('app scale (docs/operations.md, "Scaling while running")', { timeout: 1
     assert.deepEqual([...seen].sort(), four.workers.map((w) => w.pid).sort(), 'all four workers serve');
     assert.equal(await inRotation(), 4, '/metrics follows');
     assert.equal(await metricWorkers(), 4);
+    assert.equal(await dashboardWorkers(), 4, 'the dashboard follows');
 
     const okBeforeDown = load.result.ok;
     const down = await command(app, 'scale', '1');
@@ -72,6 +74,7 @@ describe('app scale (docs/operations.md, "Scaling while running")', { timeout: 1
     assert.equal(one.workers[0]!.restarts, 0, 'a retired worker is no restart');
     assert.equal(await inRotation(), 1);
     assert.equal(await metricWorkers(), 1);
+    assert.equal(await dashboardWorkers(), 1);
 
     // Zero failed through both scales, checked before the reload: under CPU contention a reload of a
     // single worker was seen to reset an idle keep-alive client as its 1 s grace for them ended (3 in 5
