@@ -1,5 +1,5 @@
 import { ClusterErrorCode, ExitCode, type ScaleResult } from '@clutch/cluster';
-import { intFlag, parseFlags } from '../args.js';
+import { parseFlags } from '../args.js';
 import { CliErrorCode, UsageError } from '../errors.js';
 import { exitCodeOf } from '../exit-code-of.js';
 import { findProject } from '../project.js';
@@ -27,8 +27,10 @@ export async function scale(args: string[]): Promise<number> {
   }
   // `app scale 4` and `app scale ./dir 4`: the count is the last argument.
   const raw = positionals.at(-1);
-  if (raw === undefined) throw new UsageError(CliErrorCode.BAD_VALUE, 'app scale needs the number of workers');
-  const workers = intFlag('workers', raw, 1)!;
+  // The upper bound is the master's (maxWorkers): it answers CLUTCH_ERR_CLUSTER_SCALE_OUT_OF_RANGE.
+  if (raw === undefined || !/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) < 1)
+    throw new UsageError(CliErrorCode.BAD_VALUE, `app scale needs the number of workers (1 or more) last, got ${JSON.stringify(raw ?? '')}`);
+  const workers = Number(raw);
   const project = findProject(positionals.length > 1 ? positionals[0] : undefined);
   const title = values.title ?? project.name;
   try {
