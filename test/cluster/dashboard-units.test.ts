@@ -13,7 +13,12 @@ function counts(n: number, le: number, errors = 0): HttpCounts {
 }
 
 function dashboard(workers: () => WorkerFigures[]): Dashboard {
-  const d = new Dashboard({ status: async () => ({}) as ClusterStatus, workers, schedules: () => [], reloads: () => ({ count: 0, lastAt: null }) });
+  const d = new Dashboard({
+    status: async () => ({}) as ClusterStatus,
+    workers,
+    readiness: () => ({ ready: true, failing: [], minReady: 1, readySlots: 1, agent: null, workers: [] }),
+    reloads: () => ({ count: 0, lastAt: null }),
+  });
   d.stop();
   return d;
 }

@@ -82,7 +82,14 @@ describe('a frozen host is not a stall; a frozen worker gets no new connection',
     // Every new connection goes to the worker that answers; none hangs on the frozen one.
     const answers = await Promise.all(Array.from({ length: 30 }, () => getJson<{ pid: number }>(`${info.url}/`, { timeoutMs: 3_000 })));
     assert.deepEqual([...new Set(answers.map((a) => a.body.pid))], [other]);
-    assert.equal((await getJson(`${info.health}/readyz`)).status, 200, 'one worker still serves: ready');
+    // Every slot must be ready by default (config.cluster.health.minReady: all): the frozen one is named.
+    const readyz = await getJson<{ failing: string[]; readySlots: number }>(`${info.health}/readyz`);
+    assert.equal(readyz.status, 503, 'by default every slot must be ready');
+    assert.equal(readyz.body.readySlots, 1);
+    assert.ok(
+      readyz.body.failing.some((line) => line.includes(`worker ${victim}`) && line.includes('misses its heartbeats')),
+      readyz.body.failing.join('; '),
+    );
 
     thaw([victim]);
     await app.waitForLine(new RegExp(`worker ${victim} \\(slot \\d\\) answers again`), 5_000);

@@ -211,7 +211,7 @@ describe('reload', () => {
 });
 
 describe('recycling', () => {
-  function recycler(count: number, canRecycle = true) {
+  function recycler(count: number, canRecycle = true, shedding = { others: false }) {
     const { children, forks } = fakeChildren(count);
     const calls: string[] = [];
     const { stopper } = fakeStopper([]);
@@ -222,6 +222,7 @@ describe('recycling', () => {
       suspend: (w) => calls.push(`suspend ${w.pid}`),
       resume: (w) => calls.push(`resume ${w.pid}`),
       maxMemory: () => 300 * 1048576,
+      othersShedding: () => shedding.others,
     });
     return { r, children, forks, calls, logger, workers: children.workers as unknown as FakeWorker[] };
   }
@@ -255,6 +256,22 @@ describe('recycling', () => {
     assert.equal(free.forks.length, 1);
     assert.equal(v!.state, 'dead', 'drained and stopped once the new one served');
     assert.match(free.logger.lines.join('\n'), /RSS is 400 MB, over the limit of 300 MB/);
+  });
+
+  it('over its memory limit while the other workers shed load, a worker keeps serving (said once) and is recycled once they stop', async () => {
+    const shedding = { others: true };
+    const { r, workers, calls, forks, logger } = recycler(2, true, shedding);
+    const [w] = workers;
+    assert.equal(r.onMemory(w as never, 400 * 1048576), false, 'not acted on: the watchdog asks again');
+    assert.equal(r.onMemory(w as never, 410 * 1048576), false);
+    await settle();
+    assert.deepEqual(calls, [], 'never suspended');
+    assert.equal(forks.length, 0);
+    assert.equal(logger.lines.filter((l) => /once the other workers stop shedding/.test(l)).length, 1, 'said once');
+    shedding.others = false;
+    assert.equal(r.onMemory(w as never, 420 * 1048576), true);
+    for (let i = 0; i < 5 && w!.state !== 'dead'; i++) await settle();
+    assert.equal(forks.length, 1, 'recycled now');
   });
 
   it('a worker that misses its heartbeats is suspended, and resumed when it answers; the agent is left alone', () => {

@@ -48,6 +48,23 @@ describe('coded errors, piece by piece', () => {
     assert.equal(config.cluster.maxHeaderSize, 32 * 1024);
   });
 
+  it('cluster.overload: durations and sizes read, Retry-After whole seconds; an unknown key, no limit or a utilization over 1 is CLUTCH_ERR_CONFIG_INVALID', async () => {
+    const ok = project('overload-ok', {
+      'config/config.default.js':
+        "export default { cluster: { overload: { maxEventLoopDelay: '200ms', maxRssBytes: '1.5gb', maxEventLoopUtilization: 0.9 } } };",
+    });
+    const { config } = await loadConfig(ok, 'prod');
+    assert.deepEqual(config.cluster.overload, { maxEventLoopDelay: 200, maxEventLoopUtilization: 0.9, maxRssBytes: 1.5 * 1024 ** 3, retryAfter: 10_000 });
+    for (const [name, overload] of [
+      ['overload-typo', "{ maxEventLoopDelays: '200ms' }"],
+      ['overload-none', "{ retryAfter: '5s' }"],
+      ['overload-elu', '{ maxEventLoopUtilization: 1.5 }'],
+    ] as const) {
+      const root = project(name, { 'config/config.default.js': `export default { cluster: { overload: ${overload} } };` });
+      await assert.rejects(loadConfig(root, 'prod'), hasCode('CLUTCH_ERR_CONFIG_INVALID'), name);
+    }
+  });
+
   it('a plugin that is not installed: CLUTCH_ERR_PLUGIN_INVALID', async () => {
     const root = project('bad-plugin', { 'config/plugin.js': "export default { nope: { enable: true, package: 'clutch-plugin-that-is-not-there' } };" });
     await assert.rejects(createApp(root), hasCode('CLUTCH_ERR_PLUGIN_INVALID'));

@@ -68,7 +68,7 @@ function row(role, slot, p, now) {
     ['cpu', p.cpu === null ? '-' : p.cpu.toFixed(0) + '%'],
     ['loop', p.loopDelay === null ? '-' : p.loopDelay.p99.toFixed(1) + ' ms'],
   ];
-  if (p.shedding !== undefined) cells.push(['shedding', String(p.shedding)]);
+  cells.push(['shed', !p.shed ? '-' : (p.shed.active ? 'shedding, ' : '') + p.shed.total + ' 503s']);
   cells.forEach(function (c) { tr.appendChild(el('td', { class: c[0] + (c[0] === 'role' || c[0] === 'state' ? '' : ' num') }, c[1])); });
   return tr;
 }
@@ -122,6 +122,7 @@ function draw(d) {
   facts.textContent = '';
   var fact = function (k, v, id) { var f = el('span', id ? { id: id } : null, k + ' '); f.appendChild(el('b', null, v)); facts.appendChild(f); };
   fact('state', m.state, 'master-state');
+  fact('/readyz', d.readiness.ready ? '200 ready' : '503 ' + (d.readiness.failing.join('; ') || 'not ready'), 'readyz');
   fact('url', m.url || '-');
   fact('workers', s.workers.length, 'worker-count');
   fact('leader', s.leader ? (s.leader.leading ? 'this cluster leads (token ' + s.leader.token + ')' : 'another cluster leads') + ', ' + s.leader.store + ' store' : 'unknown (no agent)', 'leader');
@@ -147,12 +148,13 @@ function draw(d) {
   });
   var sched = $('schedules');
   sched.textContent = '';
-  if (d.schedules.length === 0) sched.appendChild(el('tr', null)).appendChild(el('td', { colspan: '6' }, 'no schedules'));
-  d.schedules.forEach(function (x) {
-    var tr = el('tr', { 'data-key': x.key });
-    var lastRun = x.last ? ago(now - x.last.at) + ' ago, ' + x.last.ms + ' ms' + (x.last.ok ? '' : ': ' + (x.last.error || 'failed')) : 'not yet';
-    [x.key, x.type, x.when, x.runs + (x.failures ? ' (' + x.failures + ' failed)' : ''), lastRun, x.next ? 'in ' + ago(x.next - now) : '-'].forEach(function (v, i) {
-      tr.appendChild(el('td', i === 4 && x.last && !x.last.ok ? { class: 'bad' } : null, v));
+  var runs = s.schedules || [];
+  if (runs.length === 0) sched.appendChild(el('tr', null)).appendChild(el('td', { colspan: '3' }, 'no schedule has run yet'));
+  runs.forEach(function (x) {
+    var tr = el('tr', { 'data-key': x.name });
+    var lastRun = x.last ? ago(now - x.last.at) + ' ago, ' + x.last.ms + ' ms' + (x.last.ok ? '' : ', failed') : 'not yet';
+    [x.name, x.runs + (x.failures ? ' (' + x.failures + ' failed)' : ''), lastRun].forEach(function (v, i) {
+      tr.appendChild(el('td', i === 2 && x.last && !x.last.ok ? { class: 'bad' } : null, v));
     });
     sched.appendChild(tr);
   });
@@ -191,11 +193,11 @@ export const DASHBOARD_HTML = `<!doctype html>
 <main>
 <div class="facts" id="facts"></div>
 <section><h2>Processes</h2>
-<table><thead><tr><th>process</th><th>pid</th><th>state</th><th>uptime</th><th>restarts (last)</th><th>memory</th><th>heap</th><th>cpu</th><th>loop p99</th></tr></thead>
+<table><thead><tr><th>process</th><th>pid</th><th>state</th><th>uptime</th><th>restarts (last)</th><th>memory</th><th>heap</th><th>cpu</th><th>loop p99</th><th>shedding</th></tr></thead>
 <tbody id="procs"></tbody></table></section>
 <section><h2>Workers, last 5 minutes</h2><div class="cards" id="cards"></div></section>
 <section><h2>Schedules</h2>
-<table><thead><tr><th>schedule</th><th>type</th><th>when</th><th>runs</th><th>last run</th><th>next</th></tr></thead>
+<table><thead><tr><th>schedule</th><th>runs</th><th>last run</th></tr></thead>
 <tbody id="schedules"></tbody></table></section>
 </main>
 <script>${SCRIPT}</script>

@@ -1,5 +1,5 @@
 import { DURATION_BUCKETS, type HttpCounts } from './http-stats.js';
-import type { ScheduleState } from './operator-protocol.js';
+import type { ReadinessReport } from './readiness.js';
 import type { ClusterStatus } from './status.js';
 
 /** How often the dashboard's history takes a point, ms, and how many it keeps: five minutes. */
@@ -19,7 +19,8 @@ export interface WorkerFigures {
 export interface DashboardSource {
   status(): Promise<ClusterStatus>;
   workers(): WorkerFigures[];
-  schedules(): ScheduleState[];
+  /** What /readyz answers, and why not. */
+  readiness(): ReadinessReport;
   reloads(): { count: number; lastAt: number | null };
 }
 
@@ -43,8 +44,9 @@ export interface DashboardData {
   /** When each point was taken (ms since epoch), oldest first. */
   times: number[];
   history: Record<string, SlotHistory>;
+  /** As `app status --json` has it (the schedules' runs and each worker's shedding included). */
   status: ClusterStatus;
-  schedules: ScheduleState[];
+  readiness: ReadinessReport;
   reloads: { count: number; lastAt: number | null };
 }
 
@@ -138,7 +140,7 @@ export class Dashboard {
       times: this.#times,
       history,
       status: await this.#source.status(),
-      schedules: this.#source.schedules(),
+      readiness: this.#source.readiness(),
       reloads: this.#source.reloads(),
     };
   }

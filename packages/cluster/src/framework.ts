@@ -77,6 +77,8 @@ export interface ListenConfig {
 export interface ClusterSettings {
   /** The health port: `/livez`, `/readyz`, `/metrics`. */
   health?: { port: number; hostname?: string };
+  /** How many worker slots must be ready for /readyz to answer 200 (default: all). */
+  minReady?: number;
   /** How long readiness answers 503 before a stop drains the workers, ms. */
   drainDelay?: number;
   /** How long a process may go without a heartbeat before it is replaced, ms; 0 turns the watchdog off. */
@@ -100,6 +102,21 @@ export interface ProcessInstance {
   close(budgetMs?: number): Promise<void>;
 }
 
+/**
+ * Load shedding (docs/operations.md): a worker over any of these answers new requests 503 with
+ * `Retry-After: retryAfter` (seconds) until it is back under. Absent limits are not checked.
+ */
+export interface OverloadLimits {
+  /** ms */
+  maxEventLoopDelay?: number;
+  /** 0 to 1 */
+  maxEventLoopUtilization?: number;
+  maxHeapUsedBytes?: number;
+  maxRssBytes?: number;
+  /** seconds */
+  retryAfter: number;
+}
+
 /** A worker's HTTP/1 server limits, as Node's `http.Server` takes them (ms, bytes). */
 export interface ServerLimits {
   requestTimeout?: number;
@@ -116,6 +133,8 @@ export interface WorkerInstance extends ProcessInstance {
   keepAliveTimeout?: number;
   /** The server's request limits (Node's defaults for those absent). */
   limits?: ServerLimits;
+  /** Load shedding, when the project turned it on. */
+  overload?: OverloadLimits;
   /** The project's own metrics (prom-client's default registry, as JSON), or null when it has none. */
   metrics?(): Promise<unknown[] | null>;
   /** The worker's HTTP server is made, before it takes a connection (WebSocket servers attach here). */

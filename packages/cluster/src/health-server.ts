@@ -2,10 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DASHBOARD_HTML } from './dashboard-page.js';
 import { ClusterErrorCode, ClutchError } from './errors.js';
+import type { ReadinessReport } from './readiness.js';
 
 export interface HealthHandlers {
-  /** True once the cluster is ready, while a worker is in rotation and no stop has begun. */
-  ready(): boolean;
+  /** Whether the cluster is ready, and why not (readiness.ts). */
+  readiness(): ReadinessReport;
   /** The Prometheus text of /metrics. */
   metrics(): Promise<string>;
   /** What the dashboard page polls (GET /dashboard/data). */
@@ -35,7 +36,10 @@ export class HealthServer {
       };
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
       if (path === '/livez') return send(200, 'ok\n');
-      if (path === '/readyz') return handlers.ready() ? send(200, 'ready\n') : send(503, 'not ready\n');
+      if (path === '/readyz') {
+        const report = handlers.readiness();
+        return send(report.ready ? 200 : 503, `${JSON.stringify(report, null, 2)}\n`, 'application/json; charset=utf-8');
+      }
       if (path === '/metrics') {
         handlers.metrics().then(
           (text) => send(200, text, 'text/plain; version=0.0.4; charset=utf-8'),

@@ -49,6 +49,7 @@ export type {
   ProcessInstance,
   WorkerInstance,
   ServerLimits,
+  OverloadLimits,
 } from './framework.js';
 export type * from './protocol.js';
 export type * from './operator-protocol.js';

@@ -7,6 +7,7 @@ import type { Logger } from './logger.js';
 import type { Monitor } from './monitor.js';
 import type { Profiles } from './profiles.js';
 import { checkChildMessage, type ChildMessage } from './protocol.js';
+import type { Readiness } from './readiness.js';
 import type { Relay } from './relay.js';
 import type { RawHandle } from './round-robin.js';
 import type { Watchdog } from './watchdog.js';
@@ -25,13 +26,14 @@ export interface DispatchParts {
   readonly monitor: Monitor;
   readonly children: Children;
   readonly profiles: Profiles;
+  readonly readiness: Readiness;
   readonly logger: Logger;
   /** The project's config, as the agent read it. */
   applySettings(settings: ClusterSettings): void;
 }
 
 /** What both roles send alike. */
-function common<C extends Child>(parts: DispatchParts): Omit<Dispatch<C>, 'ready' | 'bound' | 'listen' | 'leaving' | 'leader' | 'schedules'> {
+function common<C extends Child>(parts: DispatchParts): Omit<Dispatch<C>, 'ready' | 'bound' | 'listen' | 'leaving' | 'leader' | 'schedule-run'> {
   return {
     heartbeat: (child, message) => parts.watchdog.beat(child, message),
     metrics: (_child, message) => parts.monitor.received(message),
@@ -44,6 +46,7 @@ function common<C extends Child>(parts: DispatchParts): Omit<Dispatch<C>, 'ready
     reply: (child, message) => parts.relay.reply(child, message),
     'log-health': (child, message) => child.reportLogHealth({ dropped: message.dropped, lastError: message.error }),
     'profile-data': (child, message) => parts.profiles.data(child, message),
+    checks: (child, message) => parts.readiness.report(child, message.checks),
   };
 }
 
@@ -63,9 +66,7 @@ export function agentDispatch(parts: DispatchParts): Dispatch<AgentProcess> {
     leader: (agent, message) => {
       if (agent === parts.children.agent) parts.monitor.leader(agent, message);
     },
-    schedules: (agent, message) => {
-      if (agent === parts.children.agent) parts.monitor.schedules(message.schedules);
-    },
+    'schedule-run': (_agent, message) => parts.monitor.scheduleRan(message),
     bound: workersOnly,
     listen: workersOnly,
   };
@@ -84,7 +85,7 @@ export function workerDispatch(parts: DispatchParts): Dispatch<WorkerProcess> {
       parts.listen.leave(worker);
     },
     leader: (worker) => parts.logger.warn('[%s] worker %d sent "leader"; only the agent leads', ClusterErrorCode.IPC_MALFORMED, worker.pid),
-    schedules: (worker) => parts.logger.warn('[%s] worker %d sent "schedules"; only the agent runs them', ClusterErrorCode.IPC_MALFORMED, worker.pid),
+    'schedule-run': (worker) => parts.logger.warn('[%s] worker %d sent "schedule-run"; only the agent schedules', ClusterErrorCode.IPC_MALFORMED, worker.pid),
     bound: (worker, message, socket) => void parts.listen.bound(worker, message, socket as RawHandle | undefined),
     listen: (worker, message) => void parts.listen.listen(worker, message.listen),
   };

@@ -10,6 +10,7 @@ import type { MasterState } from './master.js';
 import { Monitor } from './monitor.js';
 import type { ClusterOptions } from './options.js';
 import { Profiles } from './profiles.js';
+import { Readiness } from './readiness.js';
 import { Recycler } from './recycler.js';
 import { Relay } from './relay.js';
 import { Reloader, type ReloadHost } from './reload.js';
@@ -29,8 +30,8 @@ export interface MasterView {
   statusState(): ClusterStatus['master']['state'];
   /** The cluster's URL, once a worker serves. */
   url(): string | null;
-  /** What /readyz answers. */
-  ready(): boolean;
+  /** Why the master itself is not ready, or null (readiness.ts adds the processes' checks). */
+  notReady(): string | null;
   /** A worker serves at `where` (`admitted` false: it listened, but a stop came meanwhile). */
   serving(worker: WorkerProcess, where: { url: string; port: number | null }, admitted: boolean): void;
 }
@@ -59,6 +60,8 @@ export class MasterParts implements DispatchParts {
   readonly profiles: Profiles;
   readonly watchdog: Watchdog<Child>;
   readonly monitor: Monitor;
+  /** What /readyz answers, and why. */
+  readonly readiness: Readiness;
 
   constructor(options: ClusterOptions, logger: Logger, backoff: BackoffOptions, view: MasterView) {
     this.logger = logger;
@@ -114,6 +117,7 @@ export class MasterParts implements DispatchParts {
       suspend: (worker) => this.listen.suspend(worker),
       resume: (worker) => this.listen.resume(worker),
       maxMemory: () => this.settings.maxMemory,
+      othersShedding: (worker) => this.children.workers.some((w) => w !== worker && w.inService && this.watchdog.vitals(w)?.last?.shed?.active === true),
     });
     const recycler = this.recycler;
     this.watchdog = new Watchdog<Child>({
@@ -124,6 +128,14 @@ export class MasterParts implements DispatchParts {
       onUnresponsive: (child, silent) => recycler.onUnresponsive(child, silent),
       onResponsive: (child) => recycler.onResponsive(child),
     });
+    const watchdog = this.watchdog;
+    this.readiness = new Readiness({
+      children: this.children,
+      slots: () => options.workers,
+      minReady: () => this.settings.minReady,
+      masterReady: () => view.notReady(),
+      responsive: (worker) => watchdog.vitals(worker)?.responsive ?? true,
+    });
     this.monitor = new Monitor(
       {
         title: options.title,
@@ -132,7 +144,7 @@ export class MasterParts implements DispatchParts {
         masterState: () => view.statusState(),
         url: () => view.url(),
         children: this.children,
-        ready: () => view.ready(),
+        readiness: () => this.readiness.verdict(),
         workersInRotation: () => this.listen.inRotation(),
         waitingConnections: () => this.listen.waiting(),
         messenger: () => this.relay.stats(),

@@ -63,7 +63,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       state: () => this.#state,
       statusState: () => (this.#parts.reloader.running ? 'reloading' : MASTER_STATUS[this.#state]),
       url: () => this.#readyInfo?.url ?? null,
-      ready: () => this.isReady,
+      notReady: () => this.#notReady(),
       serving: (worker, where, admitted) => this.#serving(worker, where, admitted),
     });
     this.#parts = parts;
@@ -76,9 +76,16 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     children.on('message', (child, raw, socket) => dispatchChildMessage(tables, parts, child, raw, socket));
   }
 
-  /** What /readyz answers: the cluster is ready, a worker is in the rotation, and no stop was asked for. */
+  /** What /readyz answers: the master's state, the processes' checks and enough ready workers (readiness.ts). */
   get isReady(): boolean {
-    return this.#state === 'ready' && !this.#stopAsked && this.#parts.listen.inRotation() > 0;
+    return this.#parts.readiness.verdict().ready;
+  }
+
+  /** Why the master itself is not ready (started, no stop asked for, a worker in the rotation), or null. */
+  #notReady(): string | null {
+    if (this.#stopAsked || ORDER[this.#state] > ORDER.ready) return 'the cluster is stopping';
+    if (this.#state !== 'ready') return 'the cluster is starting';
+    return this.#parts.listen.inRotation() > 0 ? null : 'no worker is in the rotation';
   }
 
   get state(): MasterState {
@@ -257,7 +264,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   #workerExited(worker: WorkerProcess, info: ExitInfo, slot: number): void {
     const { monitor, watchdog, relay, listen, supervisor } = this.#parts;
     // Its request counts stay in the totals (a counter never goes back), then its vitals go.
-    monitor.workerExited(worker);
+    monitor.workerExited(worker, slot);
     watchdog.forget(worker);
     relay.removeWorker(worker);
     listen.exited(worker);

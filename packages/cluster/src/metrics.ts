@@ -28,7 +28,9 @@ export interface ClusterFigures {
   ready: boolean;
   workersInRotation: number;
   waitingConnections: number;
-  messenger: { queued: number; refused: number };
+  messenger: { queued: number; refused: number; bytes: Array<{ target: string; bytes: number }> };
+  /** Load shedding by worker slot (only with config.cluster.overload): shedding now, 503s so far. */
+  shed: Array<{ slot: string; active: boolean; total: number }>;
   /** Extra series, already rendered (the leader's, when there is one). */
   extra?: string;
 }
@@ -112,8 +114,16 @@ export function renderClusterMetrics(f: ClusterFigures): string {
   t.sample('clutch_connections_waiting', {}, f.waitingConnections);
   t.family('clutch_messenger_queued_messages', 'gauge', 'Messages waiting in the master for a process that is not ready, or unacknowledged by the agent.');
   t.sample('clutch_messenger_queued_messages', {}, f.messenger.queued);
+  t.family('clutch_messenger_queued_bytes', 'gauge', 'Payload bytes the master holds for each target (queued, or unacknowledged by the agent).');
+  for (const b of f.messenger.bytes) t.sample('clutch_messenger_queued_bytes', { target: b.target }, b.bytes);
   t.family('clutch_messenger_refused_total', 'counter', 'Messages the master refused (queue full, unknown target, dropped).');
   t.sample('clutch_messenger_refused_total', {}, f.messenger.refused);
+  if (f.shed.length > 0) {
+    t.family('clutch_shed_total', 'counter', 'Requests answered 503 by load shedding (config.cluster.overload), by worker slot.');
+    for (const s of f.shed) t.sample('clutch_shed_total', { slot: s.slot }, s.total);
+    t.family('clutch_shedding', 'gauge', '1 while the worker in this slot sheds load.');
+    for (const s of f.shed) t.sample('clutch_shedding', { slot: s.slot }, s.active ? 1 : 0);
+  }
   return t.toString() + (f.extra ?? '');
 }
 

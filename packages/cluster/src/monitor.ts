@@ -7,8 +7,9 @@ import { logHealth, type Logger } from './logger.js';
 import { ClusterErrorCode } from './errors.js';
 import { MemorySampler, describeSampleError } from './memory-sample.js';
 import { addHttp, emptyHttp, renderClusterMetrics, renderProjectMetrics, type ProcessFigures } from './metrics.js';
-import type { ScheduleState } from './operator-protocol.js';
-import type { LeaderMessage, MetricsMessage } from './protocol.js';
+import type { LeaderMessage, MetricsMessage, ScheduleRunMessage } from './protocol.js';
+import { RunStats, type RunRecord } from './run-stats.js';
+import type { ReadinessReport } from './readiness.js';
 import type { RestartLog, SlotKey } from './restart-log.js';
 import { childStatus, OwnVitals, type ClusterStatus } from './status.js';
 import type { Watchdog } from './watchdog.js';
@@ -23,11 +24,11 @@ export interface MonitorHost {
   url(): string | null;
   /** The agent and the live workers with their slots. */
   readonly children: Pick<Children, 'agent' | 'bySlot'>;
-  /** Ready, a worker in rotation, and no stop begun: what /readyz answers. */
-  ready(): boolean;
+  /** What /readyz answers, and why (readiness.ts). */
+  readiness(): ReadinessReport;
   workersInRotation(): number;
   waitingConnections(): number;
-  messenger(): { queued: number; refused: number };
+  messenger(): { queued: number; refused: number; bytes: Array<{ target: string; bytes: number }> };
   /** Where the master's own sampling failures are said. */
   readonly logger: Logger;
 }
@@ -50,6 +51,10 @@ export class Monitor {
   readonly #own: OwnVitals;
   /** HTTP counts of workers that exited, so that the cluster's counters only grow. */
   readonly #retiredHttp: HttpCounts = emptyHttp();
+  /** 503s of load shedding by workers that exited, by slot (the counter only grows). */
+  readonly #retiredShed = new Map<number, number>();
+  /** The agent's schedule runs (clutch_schedule_* in /metrics). */
+  readonly #schedules = new RunStats('clutch_schedule', 'schedule', 'the schedules');
   /** Each live worker's HTTP counts as the last scrape got them (fresher than its last heartbeat). */
   readonly #scraped = new Map<number, HttpCounts>();
   #health: HealthServer | null = null;
@@ -60,8 +65,6 @@ export class Monitor {
   #leader: { pid: number; state: LeaderMessage } | null = null;
   #pastTransitions = 0;
   readonly #collecting = new Map<number, (message: MetricsMessage) => void>();
-  /** The agent's schedules and their last runs, as it last said (the dashboard shows them). */
-  #schedules: ScheduleState[] = [];
 
   constructor(host: MonitorHost, watchdog: Watchdog, restarts: RestartLog) {
     this.#host = host;
@@ -80,12 +83,12 @@ export class Monitor {
     const dashboard = new Dashboard({
       status: () => this.status(),
       workers: () => this.#workerFigures(),
-      schedules: () => this.#schedules,
-      reloads: () => ({ count: this.#restarts.reloads, lastAt: this.#restarts.lastReloadAt }),
+      readiness: () => this.#host.readiness(),
+      reloads: () => ({ count: this.#restarts.reloads, lastAt: Math.max(0, ...this.#restarts.reloadRuns.records().map((r) => r.last?.at ?? 0)) || null }),
     });
     try {
       this.#health = await HealthServer.open(port, hostname, {
-        ready: () => this.#host.ready(),
+        readiness: () => this.#host.readiness(),
         metrics: () => this.metrics(),
         dashboard: () => dashboard.data(),
       });
@@ -98,7 +101,9 @@ export class Monitor {
   }
 
   /** A worker is gone: what it served stays counted, as of the latest figures heard from it (a heartbeat or a scrape). */
-  workerExited(worker: ChildHandle): void {
+  workerExited(worker: ChildHandle, slot: number): void {
+    const shed = this.#watchdog.vitals(worker)?.last?.shed?.total ?? 0;
+    if (shed > 0) this.#retiredShed.set(slot, (this.#retiredShed.get(slot) ?? 0) + shed);
     const beat = this.#watchdog.vitals(worker)?.last?.http;
     const scraped = this.#scraped.get(worker.pid);
     this.#scraped.delete(worker.pid);
@@ -113,9 +118,14 @@ export class Monitor {
     this.#leader = { pid: agent.pid, state };
   }
 
-  /** The agent's schedules changed (a run ended). */
-  schedules(list: ScheduleState[]): void {
-    this.#schedules = list;
+  /** The agent ran a schedule. */
+  scheduleRan(message: ScheduleRunMessage): void {
+    this.#schedules.record(message.key, message.ms, message.ok);
+  }
+
+  /** Each schedule's runs, failures and last run, for `app status`. */
+  schedules(): RunRecord[] {
+    return this.#schedules.records();
   }
 
   /** A worker answered a metrics collection. */
@@ -147,6 +157,7 @@ export class Monitor {
         loopDelay: own.loopDelay,
         logs: logHealth(),
         responsive: true,
+        shed: null,
         title: this.#host.title,
         baseDir: this.#host.baseDir,
         env: this.#host.env,
@@ -156,6 +167,7 @@ export class Monitor {
       },
       agent: agent ? await status(agent, 'agent') : null,
       leader: this.#leaderNow(),
+      schedules: this.#schedules.records(),
       workers: await Promise.all(this.#host.children.bySlot().map(async ({ worker, slot }) => ({ ...(await status(worker, slot)), slot }))),
     };
   }
@@ -201,17 +213,26 @@ export class Monitor {
     };
     const agent = this.#host.children.agent;
     if (agent) child(agent, 'agent', '');
-    for (const { worker, slot } of this.#host.children.bySlot()) child(worker, 'worker', String(slot));
+    const shed = new Map<number, { active: boolean; total: number }>();
+    for (const [slot, total] of this.#retiredShed) shed.set(slot, { active: false, total });
+    for (const { worker, slot } of this.#host.children.bySlot()) {
+      child(worker, 'worker', String(slot));
+      const now = this.#watchdog.vitals(worker)?.last?.shed;
+      if (!now) continue;
+      const sum = shed.get(slot) ?? { active: false, total: 0 };
+      shed.set(slot, { active: sum.active || now.active, total: sum.total + now.total });
+    }
     const ownText = renderClusterMetrics({
       processes,
       http,
       restarts: this.#restarts.totals(),
       reloads: this.#restarts.reloads,
-      ready: this.#host.ready(),
+      ready: this.#host.readiness().ready,
       workersInRotation: this.#host.workersInRotation(),
       waitingConnections: this.#host.waitingConnections(),
       messenger: this.#host.messenger(),
-      extra: this.#leaderMetrics(),
+      shed: [...shed].sort(([a], [b]) => a - b).map(([slot, state]) => ({ slot: String(slot), ...state })),
+      extra: this.#leaderMetrics() + this.#schedules.render() + this.#restarts.reloadRuns.render(),
     });
     const project = await renderProjectMetrics(
       collected.filter((c): c is { pid: number; metrics: unknown[]; http: HttpCounts | undefined } => c.metrics !== null),
@@ -245,6 +266,9 @@ export class Monitor {
       "# HELP clutch_leader_transitions_total Elections and losses of leadership by this cluster's agents.",
       '# TYPE clutch_leader_transitions_total counter',
       `clutch_leader_transitions_total ${transitions}`,
+      '# HELP clutch_leader_term The fencing token of the lease this cluster holds (0 while it does not lead).',
+      '# TYPE clutch_leader_term gauge',
+      `clutch_leader_term ${now?.leading ? (now.token ?? 0) : 0}`,
       '',
     ].join('\n');
   }

@@ -5,7 +5,7 @@
 import type { SerializedError } from './errors.js';
 import type { ClusterSettings, ListenConfig } from './framework.js';
 import type { HttpCounts } from './http-stats.js';
-import type { ProfileDataMessage, ProfileMessage, SchedulesMessage } from './operator-protocol.js';
+import type { ProfileDataMessage, ProfileMessage } from './operator-protocol.js';
 
 /** Where a message goes: the agent, every worker, the agent and every worker, one worker, or a pid. */
 export type MessageTarget = 'agent' | 'app' | 'all' | 'random' | number;
@@ -90,6 +90,12 @@ export interface HeartbeatMessage {
   loop: { mean: number; p99: number; max: number };
   /** A worker's responses so far (see HttpCounts). */
   http?: HttpCounts;
+  /** A worker with load shedding on (config.cluster.overload): whether it sheds now, and its 503s so far. */
+  shed?: ShedState;
+}
+export interface ShedState {
+  active: boolean;
+  total: number;
 }
 /** Worker → master: the answer to a metrics collection: the project's prom-client metrics as JSON, or null without prom-client. */
 export interface MetricsMessage {
@@ -123,9 +129,33 @@ export interface BoundMessage {
   address?: ListenAddress;
   error?: SerializedError;
 }
+/** One readiness check's last result in a child (`app.health.check`). `ok` null: it has not answered yet. */
+export interface CheckState {
+  name: string;
+  ok: boolean | null;
+  /** Why it failed (its error's message, or a timeout), else null. */
+  error: string | null;
+  /** How long its last run took, ms. */
+  ms: number;
+  /** When its last run ended (ms since epoch); 0 before the first. */
+  at: number;
+}
+/** Child → master: its readiness checks, sent whenever one of them changes. */
+export interface ChecksMessage {
+  clutch: 'checks';
+  checks: CheckState[];
+}
+/** Agent → master: a schedule ran (its worker tasks ended): for /metrics and `app status`. */
+export interface ScheduleRunMessage {
+  clutch: 'schedule-run';
+  key: string;
+  ms: number;
+  ok: boolean;
+}
 export type ChildMessage =
   | ProfileDataMessage
-  | SchedulesMessage
+  | ScheduleRunMessage
+  | ChecksMessage
   | BoundMessage
   | LeaderMessage
   | LeavingMessage
@@ -335,10 +365,17 @@ export function checkChildMessage(raw: unknown): string | null {
         : 'heartbeat without its figures';
     case 'metrics':
       return isRid(msg.id) && (msg.metrics === null || Array.isArray(msg.metrics)) ? null : 'metrics with a bad id or body';
-    case 'schedules':
-      return Array.isArray(msg.schedules) ? null : 'schedules without a list';
     case 'profile-data':
       return isRid(msg.id) && (msg.chunk === undefined || typeof msg.chunk === 'string') ? null : 'profile-data with a bad id or chunk';
+    case 'schedule-run':
+      return typeof msg.key === 'string' && Number.isFinite(msg.ms) && typeof msg.ok === 'boolean' ? null : 'schedule-run without its key, time or outcome';
+    case 'checks':
+      return Array.isArray(msg.checks) &&
+        msg.checks.every(
+          (c: unknown) => typeof c === 'object' && c !== null && typeof (c as CheckState).name === 'string' && typeof (c as CheckState).ok !== 'undefined',
+        )
+        ? null
+        : 'checks without a list of named checks';
     case 'log-health':
       return Number.isSafeInteger(msg.dropped) && (msg.error === null || typeof msg.error === 'string') ? null : 'log-health with bad counts';
     default:

@@ -15,6 +15,8 @@ export interface RecyclerHost {
   resume(worker: WorkerProcess): void;
   /** The memory limit in force, bytes (for the log line). */
   maxMemory(): number | undefined;
+  /** True while another worker in service sheds load (config.cluster.overload): no capacity to spare. */
+  othersShedding(worker: WorkerProcess): boolean;
 }
 
 /**
@@ -28,6 +30,8 @@ export class Recycler implements WatchdogReactions<Child> {
   readonly #reload: ReloadHost;
   readonly #host: RecyclerHost;
   #queue: Promise<void> = Promise.resolve();
+  /** Workers over their memory limit whose recycle waits for the others to stop shedding (said once each). */
+  readonly #postponed = new WeakSet<Child>();
 
   constructor(reload: ReloadHost, host: RecyclerHost) {
     this.#reload = reload;
@@ -58,10 +62,19 @@ export class Recycler implements WatchdogReactions<Child> {
     this.recycle(child, 'stalled', `it stalled for ${silent}ms`);
   }
 
-  onMemory(child: Child, rss: number): void {
-    if (child.role !== 'worker') return;
+  onMemory(child: Child, rss: number): boolean {
+    if (child.role !== 'worker') return true;
     const limit = (this.#host.maxMemory() ?? 0) / 1048576;
-    this.recycle(child, 'memory', `its RSS is ${(rss / 1048576).toFixed(0)} MB, over the limit of ${limit.toFixed(0)} MB`);
+    const why = `its RSS is ${(rss / 1048576).toFixed(0)} MB, over the limit of ${limit.toFixed(0)} MB`;
+    // Draining a worker while the others shed would turn their 503s into more: it waits, serving.
+    if (this.#host.othersShedding(child)) {
+      if (!this.#postponed.has(child)) this.#reload.logger.warn('worker %d: %s; recycled once the other workers stop shedding load', child.pid, why);
+      this.#postponed.add(child);
+      return false;
+    }
+    this.#postponed.delete(child);
+    this.recycle(child, 'memory', why);
+    return true;
   }
 
   onUnresponsive(child: Child, silent: number): void {

@@ -17,6 +17,13 @@ export function payloadBytes(msg: SendMessage | ReplyMessage): number {
   return Number.isSafeInteger(msg.size) && msg.size! >= 0 ? msg.size! : msg.payload.length;
 }
 
+/** The payload bytes of queued messages (JSON text, as they will be written to the target). */
+export function queuedBytes(queue: readonly Queued[]): number {
+  let n = 0;
+  for (const q of queue) n += q.message.payload?.length ?? 0;
+  return n;
+}
+
 /** Merges two queues, each in arrival order, into one in arrival order. */
 export function merge(a: Queued[], b: Queued[]): Queued[] {
   if (a.length === 0) return b;
@@ -40,6 +47,11 @@ export class AgentOutbox {
 
   get size(): number {
     return this.#unacked.length;
+  }
+
+  /** The payload bytes held here. */
+  get bytes(): number {
+    return queuedBytes(this.#unacked.map((u) => u.queued));
   }
 
   /** A new agent: numbering starts over. */

@@ -3,7 +3,7 @@ import { CreditLedger, MAX_HELD_BYTES, type Credit } from './credits.js';
 import { ClusterErrorCode, codedError, type SerializedError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { DeliverMessage, DeliverReplyMessage, MasterMessage, PidsMessage, ReplyMessage, SendMessage, SenderRole } from './protocol.js';
-import { AgentOutbox, merge, payloadBytes, type Queued } from './relay-queue.js';
+import { AgentOutbox, merge, payloadBytes, queuedBytes, type Queued } from './relay-queue.js';
 import { RepeatFilter } from './repeat-filter.js';
 
 /** A process as the relay sees it (the master's handles; the test kit's in-process sides). */
@@ -315,10 +315,14 @@ export class Relay {
   }
 
   /** For /metrics: messages waiting in the master now, and how many it refused so far. */
-  stats(): { queued: number; refused: number } {
+  stats(): { queued: number; refused: number; bytes: Array<{ target: string; bytes: number }> } {
     let queued = this.#agentQueue.length + this.#agentOutbox.size + this.#randomQueue.length + (this.#backlog?.length ?? 0);
     for (const queue of this.#workerQueues.values()) queued += queue.length;
-    return { queued, refused: this.#refused };
+    // Bytes held per target: the agent (queued and unacknowledged), each worker not ready yet, and any worker.
+    const bytes = [{ target: 'agent', bytes: queuedBytes(this.#agentQueue) + this.#agentOutbox.bytes }];
+    for (const [peer, queue] of this.#workerQueues) bytes.push({ target: `worker ${peer.pid}`, bytes: queuedBytes(queue) });
+    bytes.push({ target: 'any worker', bytes: queuedBytes(this.#randomQueue) + queuedBytes(this.#backlog ?? []) });
+    return { queued, refused: this.#refused, bytes };
   }
 
   #undeliverable(message: DeliverMessage, error: SerializedError): void {

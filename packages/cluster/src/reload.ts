@@ -178,13 +178,16 @@ export class Reloader {
     if (this.#running) throw new ClutchError(ClusterErrorCode.RELOAD_REFUSED, 'A reload is already running');
     this.#running = true;
     logger.info('reload: replacing %s', [options.workers && 'the workers', options.agent && 'the agent'].filter(Boolean).join(' and '));
+    const replaced = [options.workers && 'workers', options.agent && 'agent'].filter(Boolean).join('+');
+    const began = Date.now();
     try {
       await this.#host.prepare();
       const result = await reload(this.#host, options);
-      this.#host.restarts.reloaded();
+      this.#host.restarts.reloaded(replaced, result.ms);
       logger.info('reload done in %dms', result.ms);
       return result;
     } catch (err) {
+      this.#host.restarts.reloaded(replaced, Date.now() - began, false);
       logger.error('%s', err instanceof Error ? err.message : err);
       throw err;
     } finally {

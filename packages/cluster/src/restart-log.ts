@@ -1,4 +1,5 @@
 import type { RestartReason } from './reload.js';
+import { RunStats } from './run-stats.js';
 
 /** A process slot: a worker's slot number, or the agent's. */
 export type SlotKey = number | 'agent';
@@ -18,7 +19,6 @@ export class RestartLog {
   readonly #last = new Map<SlotKey, RestartRecord>();
   readonly #totals = new Map<string, number>();
   #reloads = 0;
-  #lastReloadAt: number | null = null;
 
   record(slot: SlotKey, reason: RestartReason): void {
     if (reason !== 'reload') this.#count.set(slot, (this.#count.get(slot) ?? 0) + 1);
@@ -27,15 +27,13 @@ export class RestartLog {
     this.#totals.set(key, (this.#totals.get(key) ?? 0) + 1);
   }
 
-  /** A reload finished (whatever it replaced). */
-  reloaded(): void {
-    this.#reloads++;
-    this.#lastReloadAt = Date.now();
-  }
+  /** Every reload, by what it replaced, with its duration and outcome (clutch_reload_* in /metrics). */
+  readonly reloadRuns = new RunStats('clutch_reload', 'replaced', 'reloads');
 
-  /** When the last reload finished (ms since epoch), or null. */
-  get lastReloadAt(): number | null {
-    return this.#lastReloadAt;
+  /** A reload ended: `ok`, it finished (whatever it replaced); else it failed and the old processes serve. */
+  reloaded(replaced: string, ms: number, ok = true): void {
+    if (ok) this.#reloads++;
+    this.reloadRuns.record(replaced, ms, ok);
   }
 
   /** Replacements of this slot's process, reloads not counted. */

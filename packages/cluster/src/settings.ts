@@ -42,6 +42,11 @@ export class EffectiveSettings {
     return this.#project.health ?? null;
   }
 
+  /** How many worker slots must be ready for /readyz to say 200 (the project's config.cluster.health.minReady); all when unset. */
+  get minReady(): number | undefined {
+    return this.#project.minReady;
+  }
+
   get logFormat(): 'text' | 'json' | undefined {
     return this.#project.logFormat;
   }

@@ -4,6 +4,7 @@ import type { ChildHandle, ChildState } from './child-handle.js';
 import type { LogHealth } from './log-sink.js';
 import type { MemorySampler } from './memory-sample.js';
 import type { RestartRecord } from './restart-log.js';
+import type { RunRecord } from './run-stats.js';
 import type { Vitals } from './watchdog.js';
 
 /** A process's state as `app status` shows it: a worker is `ready` once it serves. */
@@ -43,6 +44,8 @@ export interface ProcessStatus {
   logs: LogHealth;
   /** False while the process misses its heartbeats (frozen or blocked): a worker then gets no new connection. */
   responsive: boolean;
+  /** A worker with load shedding on (config.cluster.overload): whether it answers 503 now, and its 503s so far; null otherwise. */
+  shed: { active: boolean; total: number } | null;
 }
 
 export interface ClusterStatus {
@@ -58,6 +61,8 @@ export interface ClusterStatus {
   };
   agent: ProcessStatus | null;
   workers: Array<ProcessStatus & { slot: number }>;
+  /** The agent's schedules that have run: runs, failures, the last run. */
+  schedules: RunRecord[];
   /** Whether this cluster leads (config.cluster.leader), as its agent last said; null while no agent is up. */
   leader: { leading: boolean; token: number | null; store: string } | null;
 }
@@ -95,6 +100,7 @@ export async function childStatus(
     loopDelay: beat ? { mean: round(beat.loop.mean, 2), p99: round(beat.loop.p99, 2), max: round(beat.loop.max, 2) } : null,
     logs: handle.logHealth,
     responsive: vitals?.responsive ?? true,
+    shed: beat?.shed ?? null,
   };
 }
 

@@ -26,7 +26,8 @@ export interface Vitals {
 /** What the watchdog reports: the master's reactions (recycler.ts). */
 export interface WatchdogReactions<H extends ChildHandle = ChildHandle> {
   onStall(handle: H, silentMs: number): void;
-  onMemory(handle: H, rss: number): void;
+  /** Over the memory limit for `memorySamples` beats; false: not acted on now (asked again at the next beat over). */
+  onMemory(handle: H, rss: number): boolean;
   /** The process missed two heartbeats: it may be frozen (SIGSTOP) or blocked; no new work for it until it answers. */
   onUnresponsive?(handle: H, silentMs: number): void;
   /** An unresponsive process sent a heartbeat again. */
@@ -133,8 +134,7 @@ export class Watchdog<H extends ChildHandle = ChildHandle> {
     if (handle.role === 'worker' && max !== undefined && message.rss > max) vitals.overMemory++;
     else vitals.overMemory = 0;
     if (vitals.overMemory >= this.#options.memorySamples! && vitals.flagged === null && this.#inService(handle)) {
-      vitals.flagged = 'memory';
-      this.#options.onMemory(handle, message.rss);
+      if (this.#options.onMemory(handle, message.rss)) vitals.flagged = 'memory';
     }
   }
 

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
-import type { ChildTransport, FrameworkStartOptions, Logger, ScheduleState } from '@clutch/cluster';
+import type { ChildTransport, FrameworkStartOptions, Logger } from '@clutch/cluster';
 import { ProcessCore, type Bootable } from './boot.js';
 import type { ClutchConfig } from './config.js';
 import { Leader } from './leader/leader.js';
 import type { Lifecycle } from './lifecycle.js';
+import type { HealthChecks } from './health-checks.js';
 import type { Messenger } from './messenger.js';
 import { loadExtend } from './loader/extend.js';
 import type { FrameworkPlugin, PluginCatalog } from './loader/framework-plugin.js';
@@ -27,6 +28,8 @@ export class Agent extends EventEmitter implements Bootable {
   builtins: readonly FrameworkPlugin[] = [];
   readonly logger: Logger;
   readonly messenger: Messenger;
+  /** Readiness checks: `/readyz` answers from them (docs/operations.md). */
+  readonly health: HealthChecks;
   readonly lifecycle: Lifecycle;
   /** Whether this agent leads every cluster of the project (config.cluster.leader); set once the config is loaded. */
   leader!: Leader;
@@ -43,6 +46,7 @@ export class Agent extends EventEmitter implements Bootable {
     this.#core = new ProcessCore(options);
     this.lifecycle = this.#core.lifecycle;
     this.messenger = this.#core.messenger;
+    this.health = this.#core.health;
     this.#transport = options.transport;
   }
 
@@ -71,9 +75,10 @@ export class Agent extends EventEmitter implements Bootable {
       },
       loadFiles: async () => {
         this.leader = await Leader.create(this.config.cluster.leader, this.logger, this.#transport);
-        // The master keeps the schedules' last runs for the dashboard.
-        const report = (schedules: ScheduleState[]) => this.#transport.send({ clutch: 'schedules', schedules });
-        this.#scheduler = new Scheduler(this.messenger, this.logger, await loadSchedules(this.units), this.leader, report);
+        const transport = this.#transport;
+        this.#scheduler = new Scheduler(this.messenger, this.logger, await loadSchedules(this.units), this.leader, (key, ms, ok) => {
+          transport.send({ clutch: 'schedule-run', key, ms, ok });
+        });
       },
     });
   }

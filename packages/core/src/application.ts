@@ -22,6 +22,7 @@ import { importDefault, resolveModuleFile } from './loader/import-module.js';
 import { frameworkMiddleware, useMiddleware } from './loader/middleware.js';
 import type { LoadUnit } from './loader/plugins.js';
 import { loadServices } from './loader/services.js';
+import type { HealthChecks } from './health-checks.js';
 import type { Messenger } from './messenger.js';
 import { RequestErrorLog } from './request-errors.js';
 import { serveSchedules } from './schedule-runner.js';
@@ -46,6 +47,8 @@ export class Application extends Koa implements Bootable {
   builtins: readonly FrameworkPlugin[] = [];
   readonly logger: Logger;
   readonly messenger: Messenger;
+  /** Readiness checks: `/readyz` answers from them (docs/operations.md). */
+  readonly health: HealthChecks;
   readonly lifecycle: Lifecycle;
   readonly router: ClutchRouter;
   controller = {} as ControllerTree;
@@ -63,6 +66,7 @@ export class Application extends Koa implements Bootable {
     this.#core = new ProcessCore(options);
     this.lifecycle = this.#core.lifecycle;
     this.messenger = this.#core.messenger;
+    this.health = this.#core.health;
     this.router = createRouter();
     contextLogger(this, this.logger);
     this.#jobs.attach(this);

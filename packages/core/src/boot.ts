@@ -8,6 +8,7 @@ import { ClutchError, CoreErrorCode } from './errors.js';
 import { configureTypeScript, importDefault, resolveModuleFile } from './loader/import-module.js';
 import { Ready } from 'get-ready';
 import { Lifecycle, type BootHooks } from './lifecycle.js';
+import { HealthChecks } from './health-checks.js';
 import { Messenger } from './messenger.js';
 import type { FrameworkPlugin, PluginCatalog } from './loader/framework-plugin.js';
 import { resolveUnits, type LoadUnit } from './loader/plugins.js';
@@ -123,6 +124,8 @@ export async function bootProcess(host: Bootable, bootFile: 'app' | 'agent', ste
 export class ProcessCore {
   readonly lifecycle: Lifecycle;
   readonly messenger: Messenger;
+  /** Readiness checks (`app.health`, `agent.health`). */
+  readonly health: HealthChecks;
   readonly #ready = new Ready();
   #isReady = false;
   #starts = 0;
@@ -131,6 +134,7 @@ export class ProcessCore {
     // Both timeouts are the framework's defaults until the config is loaded (bootProcess sets them).
     this.lifecycle = new Lifecycle({ logger: options.logger, timeout: 10_000 });
     this.messenger = new Messenger(options.transport, { logger: options.logger, pids: options.pids, requestTimeout: 5_000 });
+    this.health = new HealthChecks(options.transport, options.logger);
   }
 
   /** Resolves once the process is ready (after willReady); rejects with its boot error. */
@@ -177,6 +181,7 @@ export class ProcessCore {
 
   /** Runs beforeClose (in reverse load order) and rejects pending messenger requests. */
   async close(): Promise<void> {
+    this.health.close();
     await this.lifecycle.run('beforeClose');
     this.messenger.close();
   }

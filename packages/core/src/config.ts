@@ -53,7 +53,12 @@ export interface FrameworkConfig {
      */
     scheduling?: 'rr' | 'os';
     /** The master's health port (`/livez`, `/readyz`, `/metrics`); `--health-port` wins. Off when absent. */
-    health?: { port: number; hostname?: string };
+    health?: {
+      port?: number;
+      hostname?: string;
+      /** How many worker slots must be ready for /readyz to answer 200 (default: all of them). */
+      minReady?: number;
+    };
     /** On a stop, how long /readyz answers 503 while the workers keep serving, ms (default 0); `--drain-delay` wins. */
     drainDelay?: number;
     /** A process silent this long is replaced, ms (default 30000; 0 turns the watchdog off); `--stall-timeout` wins. */
@@ -66,6 +71,19 @@ export interface FrameworkConfig {
     headersTimeout?: number;
     /** The largest request head, bytes or a size like `'32kb'` (Node's default: 16 KB); larger gets 431. */
     maxHeaderSize?: number;
+    /**
+     * Load shedding, off unless set (docs/operations.md): a worker over any limit answers new requests
+     * 503 with `Retry-After` before any middleware runs, until it is back under. Durations in ms or
+     * like `'200ms'`, sizes in bytes or like `'1.5gb'`; after the load, ms and bytes.
+     */
+    overload?: {
+      maxEventLoopDelay?: number | string;
+      maxEventLoopUtilization?: number;
+      maxHeapUsedBytes?: number | string;
+      maxRssBytes?: number | string;
+      /** What Retry-After says (rounded up to whole seconds; default 10 s). */
+      retryAfter?: number | string;
+    };
     /**
      * One leader among every cluster of the project, on every host (see docs/scaling.md). `store`:
      * `'local'` (default: this cluster always leads), `'postgres'` or `'redis'` at `url`. Durations

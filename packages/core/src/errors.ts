@@ -24,6 +24,8 @@ export const CoreErrorCode = {
   LOADER_IMPORT_FAILED: 'CLUTCH_ERR_LOADER_IMPORT_FAILED',
   /** A project file's default export has the wrong shape. */
   LOADER_INVALID_EXPORT: 'CLUTCH_ERR_LOADER_INVALID_EXPORT',
+  /** `app.health.check(name, fn, options)` was given a bad name, function or duration, or a name used already. */
+  HEALTH_CHECK_INVALID: 'CLUTCH_ERR_HEALTH_CHECK_INVALID',
   /** A lifecycle hook threw or rejected. */
   HOOK_FAILED: 'CLUTCH_ERR_LIFECYCLE_HOOK_FAILED',
   /** A lifecycle hook did not settle within its timeout. */
@@ -60,6 +62,8 @@ export const CoreErrorCode = {
   ROUTER_UNKNOWN_ACTION: 'CLUTCH_ERR_ROUTER_UNKNOWN_ACTION',
   /** Signed cookies or the session were used with no `config.keys`. */
   KEYS_MISSING: 'CLUTCH_ERR_KEYS_MISSING',
+  /** (a log line) a cookie read with `{ encrypt: true }` (the session's among them) did not decrypt with any of config.keys: it reads as absent. */
+  COOKIE_UNREADABLE: 'CLUTCH_ERR_COOKIE_UNREADABLE',
   /** (a 403) an unsafe request without a valid CSRF token. */
   CSRF_INVALID: 'CLUTCH_ERR_CSRF_INVALID',
   /** (a 400 or 413) a multipart request that is not one, has a file type not accepted, or is past a limit. */

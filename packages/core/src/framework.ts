@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { ClusterSettings, FrameworkStartOptions, Logger, ProcessInstance, ServerLimits, WorkerInstance } from '@clutch/cluster';
+import type { ClusterSettings, FrameworkStartOptions, Logger, OverloadLimits, ProcessInstance, ServerLimits, WorkerInstance } from '@clutch/cluster';
 import type { ClutchConfig } from './config.js';
 
 /** What the master needs of the project's config (the agent's is handed to it). */
@@ -13,7 +13,8 @@ function clusterSettings(config: ClutchConfig): ClusterSettings {
   const { health, drainDelay, stallTimeout, maxMemory, scheduling } = config.cluster;
   return {
     ...(scheduling ? { scheduling } : {}),
-    ...(health ? { health } : {}),
+    ...(health?.port !== undefined ? { health: { port: health.port, ...(health.hostname ? { hostname: health.hostname } : {}) } } : {}),
+    ...(health?.minReady !== undefined ? { minReady: health.minReady } : {}),
     ...(drainDelay !== undefined ? { drainDelay } : {}),
     ...(stallTimeout !== undefined ? { stallTimeout } : {}),
     ...(maxMemory !== undefined ? { maxMemory } : {}),
@@ -88,6 +89,7 @@ export async function startWorker(options: FrameworkStartOptions): Promise<Worke
     listen: app.config.cluster.listen,
     keepAliveTimeout: app.config.cluster.keepAliveTimeout,
     limits: serverLimits(app.config.cluster),
+    ...overloadLimits(app.config.cluster),
     metrics: () => projectMetrics(app.baseDir),
     serverDidReady: () => app.lifecycle.run('serverDidReady'),
     serverCreated: (server) => app.serverCreated(server as import('node:http').Server),
@@ -103,5 +105,20 @@ function serverLimits(cluster: ClutchConfig['cluster']): ServerLimits {
     ...(requestTimeout !== undefined ? { requestTimeout } : {}),
     ...(headersTimeout !== undefined ? { headersTimeout } : {}),
     ...(maxHeaderSize !== undefined ? { maxHeaderSize } : {}),
+  };
+}
+
+/** Load shedding's limits, as the config check left them (ms and bytes); Retry-After in whole seconds. */
+function overloadLimits(cluster: ClutchConfig['cluster']): { overload?: OverloadLimits } {
+  if (!cluster.overload) return {};
+  const { maxEventLoopDelay, maxEventLoopUtilization, maxHeapUsedBytes, maxRssBytes, retryAfter } = cluster.overload as Record<string, number | undefined>;
+  return {
+    overload: {
+      ...(maxEventLoopDelay !== undefined ? { maxEventLoopDelay } : {}),
+      ...(maxEventLoopUtilization !== undefined ? { maxEventLoopUtilization } : {}),
+      ...(maxHeapUsedBytes !== undefined ? { maxHeapUsedBytes } : {}),
+      ...(maxRssBytes !== undefined ? { maxRssBytes } : {}),
+      retryAfter: Math.max(1, Math.ceil((retryAfter ?? 10_000) / 1000)),
+    },
   };
 }

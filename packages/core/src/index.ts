@@ -10,6 +10,7 @@ export { Service, type ServiceTree } from './service.js';
 export { skipBodyParser } from './body-parser.js';
 export type { ClutchRouter, RouterExtensions } from './app-router.js';
 export { Messenger, CLUSTER_PIDS } from './messenger.js';
+export { HealthChecks, type HealthCheck, type HealthCheckOptions } from './health-checks.js';
 export type {
   ActionData,
   MessageListener,

@@ -1,4 +1,4 @@
-import type { Logger, ScheduleState } from '@clutch/cluster';
+import type { Logger } from '@clutch/cluster';
 import type { Leader } from './leader/leader.js';
 import type { Messenger } from './messenger.js';
 import type { Schedule } from './schedule.js';
@@ -38,24 +38,22 @@ export class Scheduler {
   #stopped = false;
 
   readonly #leader: Leader | null;
-  /** Each schedule's runs so far and its next tick, for the dashboard (docs/operations.md). */
-  readonly #states = new Map<string, ScheduleState>();
-  readonly #report: (states: ScheduleState[]) => void;
 
-  constructor(messenger: Messenger, logger: Logger, schedules: Schedule[], leader: Leader | null = null, report: (states: ScheduleState[]) => void = () => {}) {
+  readonly #ran: (key: string, ms: number, ok: boolean) => void;
+
+  constructor(
+    messenger: Messenger,
+    logger: Logger,
+    schedules: Schedule[],
+    leader: Leader | null = null,
+    /** Each run's outcome, for the master's /metrics and `app status`. */
+    ran: (key: string, ms: number, ok: boolean) => void = () => {},
+  ) {
+    this.#ran = ran;
     this.#messenger = messenger;
     this.#logger = logger;
     this.#schedules = schedules.filter((s) => !s.disable);
     this.#leader = leader;
-    this.#report = report;
-    for (const s of this.#schedules) {
-      const when = s.interval === null ? (s.cron!.getPattern() ?? 'cron') : `every ${s.interval} ms`;
-      this.#states.set(s.key, { key: s.key, type: s.type, when, runs: 0, failures: 0, last: null, next: null });
-    }
-  }
-
-  #reported(): void {
-    if (this.#states.size > 0 && !this.#stopped) this.#report([...this.#states.values()]);
   }
 
   start(): void {
@@ -63,7 +61,6 @@ export class Scheduler {
       if (s.immediate) void this.#run(s, Date.now());
       this.#arm(s);
     }
-    this.#reported();
   }
 
   /**
@@ -102,7 +99,6 @@ export class Scheduler {
       Math.min(delay, MAX_DELAY),
     );
     this.#timers.set(s.key, timer);
-    this.#states.get(s.key)!.next = at;
   }
 
   #tick(s: Schedule, tick: number): void {
@@ -133,14 +129,13 @@ export class Scheduler {
         if (token === null || !(await this.#leader!.claimTick(s.key, tick))) return;
       }
       const run: ScheduleRun = { key: s.key, tick, token };
-      const began = Date.now();
+      const began = performance.now();
       const results = await Promise.allSettled(targets.map((pid) => this.#messenger.request(pid, SCHEDULE_ACTION, run, { timeout: TASK_TIMEOUT })));
-      const failed = results.find((r) => r.status === 'rejected');
-      const state = this.#states.get(s.key)!;
-      state.runs++;
-      if (failed) state.failures++;
-      state.last = { at: began, ms: Date.now() - began, ok: !failed, ...(failed ? { error: String((failed.reason as Error).message) } : {}) };
-      this.#reported();
+      this.#ran(
+        s.key,
+        Math.round(performance.now() - began),
+        results.every((r) => r.status === 'fulfilled'),
+      );
       results.forEach((r, i) => {
         if (r.status === 'rejected') this.#logger.error('schedule %s failed in worker %d: %s', s.key, targets[i], (r.reason as Error).message);
         else if (r.value === false) this.#logger.warn('schedule %s: worker %d still runs the previous run; skipped there', s.key, targets[i]);

@@ -39,7 +39,7 @@ function row(role: string, p: ProcessStatus, drops: boolean): string {
   const cells = [
     role,
     String(p.pid),
-    p.responsive ? p.state : `${p.state} (silent)`,
+    !p.responsive ? `${p.state} (silent)` : p.shed?.active ? `${p.state} (shedding)` : p.state,
     duration(p.uptime),
     restarts,
     p.rss === null ? '-' : `${(p.rss / 1024 / 1024).toFixed(1)} MB`,

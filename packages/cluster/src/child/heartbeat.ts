@@ -3,7 +3,13 @@ import { ClusterErrorCode } from '../errors.js';
 import type { HttpStats } from '../http-stats.js';
 import type { Logger } from '../logger.js';
 import { MemorySampler, describeSampleError } from '../memory-sample.js';
-import type { ChildMessage } from '../protocol.js';
+import type { ChildMessage, ShedState } from '../protocol.js';
+
+/** A running heartbeat: `beat()` sends one now; `shedFrom` adds a worker's load-shedding state to every beat. */
+export interface Heartbeat {
+  beat(): void;
+  shedFrom(source: () => ShedState): void;
+}
 
 /**
  * Sends the master a heartbeat every `intervalMs` from a timer: if the event loop stops turning (a
@@ -11,7 +17,8 @@ import type { ChildMessage } from '../protocol.js';
  * notices. A loop that is busy but turns still runs its timers, so it is never taken for stalled.
  * Each beat carries what status and metrics show: CPU, memory, event-loop delay, HTTP counts.
  */
-export function startHeartbeat(send: (message: ChildMessage) => boolean, intervalMs: number, logger: Logger, http?: HttpStats, maxMemory?: number): void {
+export function startHeartbeat(send: (message: ChildMessage) => boolean, intervalMs: number, logger: Logger, http?: HttpStats, maxMemory?: number): Heartbeat {
+  let shed: (() => ShedState) | null = null;
   const delay = monitorEventLoopDelay({ resolution: 20 });
   delay.enable();
   const memory = new MemorySampler(describeSampleError(logger, ClusterErrorCode.SAMPLE_FAILED));
@@ -27,6 +34,7 @@ export function startHeartbeat(send: (message: ChildMessage) => boolean, interva
       heapTotal: mem.heapTotal,
       loop: { mean: ms(delay.mean), p99: ms(delay.percentile(99)), max: ms(delay.max) },
       ...(http ? { http: http.counts } : {}),
+      ...(shed ? { shed: shed() } : {}),
     };
     delay.reset();
     try {
@@ -50,6 +58,12 @@ export function startHeartbeat(send: (message: ChildMessage) => boolean, interva
       }
       if (rss > maxMemory) beat();
     }, MEMORY_WATCH_MS).unref();
+  return {
+    beat,
+    shedFrom: (source) => {
+      shed = source;
+    },
+  };
 }
 
 const MEMORY_WATCH_MS = 100;

@@ -1,4 +1,4 @@
-import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { constants as h2constants, createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import { Server as NetServer, Socket } from 'node:net';
@@ -7,6 +7,7 @@ import type { ListenAddress } from '../protocol.js';
 import type { TLSSocket } from 'node:tls';
 import type { HttpStats } from '../http-stats.js';
 import type { RawHandle } from '../round-robin.js';
+import type { OverloadGuard } from './overload.js';
 
 /**
  * How a draining worker treats keep-alive connections that are idle:
@@ -55,13 +56,18 @@ export class DrainableServer {
   #waitingForFlush = false;
   #onEmpty: (() => void) | null = null;
 
-  constructor(listener: RequestListener, options: { keepAliveTimeout?: number; limits?: ServerLimits; stats?: HttpStats } & ServerProtocol = {}) {
+  constructor(
+    listener: RequestListener,
+    options: { keepAliveTimeout?: number; limits?: ServerLimits; guard?: OverloadGuard; stats?: HttpStats } & ServerProtocol = {},
+  ) {
+    const guard = options.guard;
     const serverOptions = { ...(options.stats ? { ServerResponse: options.stats.responseClass() } : {}), ...http1Limits(options.limits) };
     const handler: RequestListener = (req, res) => {
       (req.socket as Tracked)[ACCEPTED_AT] = 0;
       // During a drain every response tells the client to send its next request elsewhere (HTTP/2
       // has no such header: its GOAWAY says it).
       if (this.#mode && req.httpVersionMajor < 2) this.#closing(res);
+      if (guard?.shedding) return shed(guard, req, res);
       listener(req, res);
     };
     if (options.tls && options.http2) {
@@ -277,4 +283,18 @@ function http1Limits(limits: ServerLimits | undefined): { maxHeaderSize?: number
     ...(limits.maxHeaderSize !== undefined ? { maxHeaderSize: limits.maxHeaderSize } : {}),
     ...(timeouts.length > 0 ? { connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(shortest / 4))) } : {}),
   };
+}
+
+/**
+ * An overloaded worker's answer, before any of the app's middleware: 503 with Retry-After. Over
+ * HTTP/1 it closes the connection too, so the client's next request comes on a new connection,
+ * which the master may hand to a worker that is not overloaded.
+ */
+function shed(guard: OverloadGuard, req: IncomingMessage, res: ServerResponse): void {
+  guard.refused();
+  const headers: Record<string, string> = { 'retry-after': String(guard.retryAfter), 'content-type': 'text/plain; charset=utf-8' };
+  if (req.httpVersionMajor < 2) headers.connection = 'close';
+  res.writeHead(503, headers);
+  res.end('Service Unavailable: overloaded, retry later\n');
+  req.resume();
 }

@@ -7,6 +7,7 @@ import type { WorkerInstance } from '../framework.js';
 import { createLogger, reopenLogs, setUpProcessLogs } from '../logger.js';
 import { HttpStats } from '../http-stats.js';
 import { startHeartbeat } from './heartbeat.js';
+import { OverloadGuard } from './overload.js';
 import { requestBudget } from './stop-budget.js';
 import { ExitCode } from '../exit-codes.js';
 import { withTimeout } from '../with-timeout.js';
@@ -67,7 +68,7 @@ const transport = createTransport(options.masterPid, {
   },
   onStop: (reason, timeout) => stop.request({ from: 'master', reason, timeout: timeout ?? options.stopTimeout }),
 });
-startHeartbeat((m) => transport.send(m), options.heartbeatMs, logger, stats, options.maxMemory);
+const heartbeat = startHeartbeat((m) => transport.send(m), options.heartbeatMs, logger, stats, options.maxMemory);
 // A SIGTERM from anyone takes the same path as the master's order. (A worker whose master dies
 // exits with it: node:cluster ends a worker whose channel closes.)
 process.on('SIGTERM', () => stop.request({ from: 'SIGTERM', reason: 'stop', timeout: options.stopTimeout }));
@@ -85,7 +86,15 @@ try {
   // Ready first: messages that waited in the master are flushed before the first request arrives.
   transport.send({ clutch: 'ready' });
   const { tls, http2 } = instance.listen;
+  let guard: OverloadGuard | undefined;
+  if (instance.overload) {
+    guard = new OverloadGuard(instance.overload, logger, () => heartbeat.beat());
+    const shedding = guard;
+    heartbeat.shedFrom(() => ({ active: shedding.shedding, total: shedding.total }));
+    guard.start();
+  }
   server = new DrainableServer(instance.callback, {
+    ...(guard ? { guard } : {}),
     ...(stats ? { stats } : {}),
     ...(instance.keepAliveTimeout !== undefined ? { keepAliveTimeout: instance.keepAliveTimeout } : {}),
     ...(instance.limits ? { limits: instance.limits } : {}),

@@ -11,7 +11,8 @@ import { Helper } from './helper.js';
 import { curl, type HttpClient } from './httpclient.js';
 import { NOT_PROVIDED, notProvided } from './not-provided.js';
 import { eggRoutes } from './router.js';
-import { signCookiesByDefault } from './signed-cookies.js';
+import { CookieCipher } from './cookie-cipher.js';
+import { eggCookies } from './cookies.js';
 
 const HELPER = Symbol('clutch.helper');
 
@@ -29,7 +30,8 @@ export async function extendApplication(app: Application): Promise<void> {
   // No keys: Koa's cookies stay unsigned (an empty list would make every ctx.cookies throw).
   if (keys.length > 0) {
     app.keys = keys;
-    signCookiesByDefault(app);
+    const egg = app.config.cookies.readEggCookies ? await (await import('./egg-cookie-format.js')).eggFormat(keys) : null;
+    eggCookies(app, new CookieCipher(keys, egg?.decrypt), app.logger, egg?.verify);
   }
   contextExtras(app);
   notProvided([
@@ -74,6 +76,10 @@ declare module '../config.js' {
   interface FrameworkConfig {
     /** The keys cookies are signed with, comma-separated as egg's (the first signs, every one verifies); `app.keys`. */
     keys: string;
+    cookies: {
+      /** Also read cookies egg signed or encrypted (egg-cookies' formats; its encryption is not authenticated), while a deployment moves from egg: docs/coming-from-egg.md. */
+      readEggCookies: boolean;
+    };
   }
 }
 

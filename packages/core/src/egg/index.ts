@@ -21,6 +21,8 @@ export type { BuiltinPlugin } from './plugins.js';
 export type {} from './application-extend.js';
 export type {} from './agent-extend.js';
 export type {} from './context-extras.js';
+// egg's cookie options on ctx.cookies (`{ encrypt: true }`), by declaration merging.
+export type {} from './cookies.js';
 export { Helper } from './helper.js';
 export { curl, type CurlOptions, type CurlResult, type HttpClient } from './httpclient.js';
 export type { RouteHandler, RouteVerb } from './router.js';

@@ -24,11 +24,14 @@ const objects =
 const egg: FrameworkPlugin = {
   name: 'egg',
   alwaysOn: true,
-  config: () => ({ keys: '' }),
+  config: () => ({ keys: '', cookies: { readEggCookies: false } }),
   checkConfig(config, fail) {
     // egg writes keys as one comma-separated string; a list of them is taken too.
     if (Array.isArray(config.keys) && config.keys.every((k) => typeof k === 'string')) config.keys = config.keys.join(',');
     if (typeof config.keys !== 'string') fail('keys', "a string of comma-separated keys, like 'key1,key2'", config.keys);
+    objects('cookies')(config, fail);
+    const { readEggCookies } = config.cookies as PlainObject;
+    if (typeof readEggCookies !== 'boolean') fail('cookies.readEggCookies', 'true or false', readEggCookies);
   },
   extendApp: async (app) => (await import('./application-extend.js')).extendApplication(app),
   extendAgent: async (agent) => (await import('./agent-extend.js')).extendAgent(agent),
@@ -52,7 +55,7 @@ const staticFiles: FrameworkPlugin = {
 
 const session: FrameworkPlugin = {
   name: 'session',
-  config: () => ({ session: { key: 'CLUTCH_SESS', maxAge: 24 * 3600 * 1000, httpOnly: true, signed: true, sameSite: 'lax' } }),
+  config: () => ({ session: { key: 'CLUTCH_SESS', maxAge: 24 * 3600 * 1000, httpOnly: true, signed: true, encrypt: true, sameSite: 'lax' } }),
   // koa-session checks its options only when it loads, on the first request, where a mistake
   // would be a 500 on every request: the common ones are checked at the start.
   checkConfig(config, fail) {
@@ -72,7 +75,7 @@ const session: FrameworkPlugin = {
     )
       fail('session.sameSite', "'strict', 'lax', 'none', a boolean or null", sameSite);
   },
-  middleware: [{ name: 'session', create: async (_options, app) => (await import('./plugins/session.js')).session(app.config.session, app, app.logger) }],
+  middleware: [{ name: 'session', create: async (_options, app) => (await import('./plugins/session.js')).session(app.config.session, app) }],
 };
 
 const security: FrameworkPlugin = {

@@ -9,6 +9,7 @@ import type { LeaderOptions } from '../leader/lease-store.js';
 import { parseInterval } from '../schedule.js';
 import { importDefault, resolveModuleFile } from './import-module.js';
 import { isPlainObject, mergeConfig, type PlainObject } from './merge-config.js';
+import { checkServer } from './check-server.js';
 import type { ConfigFail, FrameworkPlugin } from './framework-plugin.js';
 import type { LoadUnit } from './plugins.js';
 
@@ -101,8 +102,11 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources, framewo
   positive('cluster.keepAliveTimeout', cluster.keepAliveTimeout);
   if (cluster.health !== undefined) {
     const health = cluster.health as PlainObject;
-    if (!isPlainObject(health) || !Number.isInteger(health.port) || (health.port as number) < 0 || (health.port as number) > 65535)
-      fail('cluster.health', 'an object { port, hostname? } with a port from 0 to 65535', cluster.health);
+    if (!isPlainObject(health)) fail('cluster.health', 'an object { port?, hostname?, minReady? }', cluster.health);
+    if (health.port !== undefined && (!Number.isInteger(health.port) || (health.port as number) < 0 || (health.port as number) > 65535))
+      fail('cluster.health.port', 'a port from 0 to 65535', health.port);
+    if (health.minReady !== undefined && (!Number.isInteger(health.minReady) || (health.minReady as number) < 1))
+      fail('cluster.health.minReady', 'a number of worker slots, 1 or more', health.minReady);
     if (health.hostname !== undefined && typeof health.hostname !== 'string') fail('cluster.health.hostname', 'a string', health.hostname);
   }
   for (const key of ['drainDelay', 'stallTimeout'] as const) {
@@ -116,22 +120,7 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources, framewo
       fail('cluster.maxMemory', "a positive number of bytes or a size like '512MB'", raw);
     cluster.maxMemory = value;
   }
-  // The worker's HTTP/1 server limits: Node's defaults unless set (see docs/operations.md).
-  if (cluster.requestTimeout !== undefined && (!Number.isInteger(cluster.requestTimeout) || (cluster.requestTimeout as number) < 0))
-    fail('cluster.requestTimeout', 'a number of milliseconds, 0 (no limit) or more', cluster.requestTimeout);
-  if (cluster.headersTimeout !== undefined) {
-    positive('cluster.headersTimeout', cluster.headersTimeout);
-    const request = (cluster.requestTimeout as number | undefined) ?? 300_000;
-    if (request > 0 && (cluster.headersTimeout as number) > request)
-      fail('cluster.headersTimeout', `at most cluster.requestTimeout (${request}ms), as Node requires`, cluster.headersTimeout);
-  }
-  if (cluster.maxHeaderSize !== undefined) {
-    const raw = cluster.maxHeaderSize;
-    const value = typeof raw === 'string' ? bytes.parse(raw) : raw;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
-      fail('cluster.maxHeaderSize', "a positive number of bytes or a size like '32kb'", raw);
-    cluster.maxHeaderSize = value;
-  }
+  checkServer(cluster, fail);
   cluster.leader = checkLeader(cluster.leader, config.name as string, fail);
   if (!isPlainObject(config.logger)) fail('logger', 'an object', config.logger);
   const { format } = config.logger;

@@ -1,27 +1,25 @@
 import { createRequire } from 'node:module';
-import type { Logger } from '@clutch/cluster';
 import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import { ClutchError, CoreErrorCode } from '../../errors.js';
+import { isStale, SIGNED_FALLBACK } from '../cookies.js';
 
 /**
- * Built-in plugin **session**: koa-session's signed cookie sessions (`ctx.session`). The session is
- * in the cookie, so every worker — and every host — reads the same one. Without `config.keys` there
- * is nothing to sign with: the start goes on, and reading `ctx.session` throws CLUTCH_ERR_KEYS_MISSING.
+ * Built-in plugin **session**: koa-session's cookie sessions (`ctx.session`). The session is in the
+ * cookie, so every worker — and every host — reads the same one. It is encrypted, as egg-session's
+ * (`config.session.encrypt: true`, the default: the cookie's options go to `ctx.cookies`, which
+ * encrypts); `encrypt: false` keeps a signed cookie anyone holding it can read. Without
+ * `config.keys` there is nothing to sign or encrypt with: the start goes on, and reading
+ * `ctx.session` throws CLUTCH_ERR_KEYS_MISSING.
  */
-export function session(config: SessionConfig, app: Koa, logger?: Logger): Middleware | null {
-  // egg encrypts its session cookie; koa-session signs it. Said once at the start, not dropped unsaid.
-  if (config.encrypt)
-    logger?.warn(
-      "config.session.encrypt is egg's: Clutch signs the session cookie (tampering is refused) but does not encrypt it; keep secrets out of the session",
-    );
+export function session(config: SessionConfig, app: Koa): Middleware | null {
   if (!app.keys || (Array.isArray(app.keys) && app.keys.length === 0)) {
     Object.defineProperty(app.context, 'session', {
       configurable: true,
       get() {
         throw new ClutchError(
           CoreErrorCode.KEYS_MISSING,
-          "ctx.session needs config.keys (the keys its cookie is signed with), e.g. keys: 'a-long-random-string'",
+          "ctx.session needs config.keys (the keys its cookie is encrypted or signed with), e.g. keys: 'a-long-random-string'",
         );
       },
     });
@@ -31,7 +29,9 @@ export function session(config: SessionConfig, app: Koa, logger?: Logger): Middl
   // so it loads when first needed: the first request through this middleware, or the first read
   // of ctx.session — even by a middleware that runs before this one (`app.use` in app.ts). It is
   // CommonJS too, so it loads synchronously and no request ever sees ctx.session missing.
-  const { encrypt: _encrypt, ...options } = config;
+  // A session written before it was encrypted (signed only) is read once, then written encrypted:
+  // an upgrade logs nobody out.
+  const options: SessionConfig & { [SIGNED_FALLBACK]?: true } = config.encrypt ? { ...config, [SIGNED_FALLBACK]: true } : { ...config };
   const TOUCHED = Symbol('clutch.sessionTouched');
   type Touched = Koa.Context & { [TOUCHED]?: true };
   let mw: Middleware | null = null;
@@ -46,7 +46,10 @@ export function session(config: SessionConfig, app: Koa, logger?: Logger): Middl
       configurable: true,
       get(this: Touched) {
         this[TOUCHED] = true;
-        return real.get!.call(this) as unknown;
+        const value = real.get!.call(this) as { _requireSave?: boolean } | null;
+        // Read under an old key, in egg's format or signed only: saved again now, in the current one.
+        if (value && isStale(this, config.key)) value._requireSave = true;
+        return value;
       },
       set(this: Touched, value: unknown) {
         this[TOUCHED] = true;
@@ -85,6 +88,8 @@ export interface SessionConfig {
   maxAge: number | 'session';
   httpOnly: boolean;
   signed: boolean;
+  /** Encrypt the cookie (default true, as egg-session's); false leaves it signed and readable. */
+  encrypt?: boolean;
   /** Renew the cookie on every response / when half of maxAge has passed. */
   rolling?: boolean;
   renew?: boolean;
@@ -95,7 +100,7 @@ export interface SessionConfig {
 
 declare module '../../config.js' {
   interface FrameworkConfig {
-    /** Built-in plugin **session**: koa-session's options (signed cookie sessions). */
+    /** Built-in plugin **session**: koa-session's options (encrypted cookie sessions). */
     session: SessionConfig;
   }
 }
