@@ -122,6 +122,21 @@ export function descendants(root) {
   return all;
 }
 
+/** CPU time (user + system) the processes have used so far, in ms (/proc ticks are 10 ms). */
+export function cpuMs(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks * 10;
+}
+
 export function rssMB(pids) {
   let kb = 0;
   for (const pid of pids) {

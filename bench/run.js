@@ -4,21 +4,26 @@
  * cluster mode, 2 workers each, on loopback, in one bounded run. Installs its peers into
  * bench/node_modules on first run (never part of the root install). Prints medians over rounds and
  * ratios to the baseline of each figure — ratios, not absolute numbers, are what travel between
- * machines. BENCH_ROUNDS (default 3) and BENCH_SECONDS (default 5) shorten or lengthen it.
+ * machines. BENCH_ROUNDS (default 3) and BENCH_SECONDS (default 5) shorten or lengthen it;
+ * BENCH_PEERS ('|'-separated peer names, as the tables show them) runs only those peers;
+ * BENCH_ONLY=<text> measures only the peers whose name contains it (e.g. 'routes').
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { closeLoad, descendants, freePort, get, median, rssMB, run, sleep, spawnTree, waitForOk } from './lib.js';
+import { closeLoad, cpuMs, descendants, freePort, get, median, rssMB, run, sleep, spawnTree, waitForOk } from './lib.js';
+import { matchCosts, pairedRouting, routingPath, routingPeers, routingTables, routingTargets } from './routing.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const APP = join(root, 'packages', 'cli', 'bin', 'app.js');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ONLY = process.env.BENCH_ONLY ?? '';
 const began = Date.now();
 
 if (!existsSync(join(here, 'node_modules', 'autocannon')) || !existsSync(join(here, 'node_modules', 'egg')) || !existsSync(join(here, 'node_modules', 'pm2'))) {
@@ -35,9 +40,9 @@ process.on('exit', () => {
   rmSync(pm2Home, { recursive: true, force: true });
 });
 
-function cannon(url, { connections, close = false, seconds = SECONDS }) {
+function cannon(url, { connections, close = false, seconds = SECONDS, idReplacement = false }) {
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections, duration: seconds, headers: close ? { connection: 'close' } : undefined }, (err, res) => {
+    autocannon({ url, connections, duration: seconds, idReplacement, headers: close ? { connection: 'close' } : undefined }, (err, res) => {
       if (err) reject(err);
       else resolve({ rps: res.requests.average, p99: res.latency.p99, failed: res.errors + res.timeouts + res.non2xx, total: res.requests.total });
     });
@@ -79,11 +84,11 @@ const clutchPeer = (node, { app = 'clutch', flags = [], env = {}, measure }) => 
     return { root: tree.pid, title: `bench-${port}`, stderr: tree.stderr, stop: () => tree.stop() };
   },
 });
-const nodeClusterPeer = (node, server, measure) => ({
+const nodeClusterPeer = (node, server, measure, env = {}) => ({
   node,
   measure,
   async start(port) {
-    const tree = spawnTree(node, [join(here, 'peers', 'node-cluster.cjs')], { env: { PORT: port, SERVER: server } });
+    const tree = spawnTree(node, [join(here, 'peers', 'node-cluster.cjs')], { env: { PORT: port, SERVER: server, ...env } });
     return { root: tree.pid, stderr: tree.stderr, stop: () => tree.stop() };
   },
 });
@@ -96,6 +101,19 @@ const rawRelayPeer = (node) => ({
   },
 });
 
+/**
+ * Where the telemetry peer exports its spans: an OTLP/HTTP sink on loopback that takes every export
+ * and answers 200, as a collector would, so the figure includes making and sending the spans.
+ */
+const otlpSink = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+});
+otlpSink.listen(0, '127.0.0.1');
+await new Promise((resolve) => otlpSink.once('listening', resolve));
+otlpSink.unref();
+const TELEMETRY_ENV = { CLUTCH_TELEMETRY: '1', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpSink.address().port}` };
+
 /** The peers under one Node: the baselines, Clutch in each mode, the TypeScript app, the raw relay. */
 function peersOn(node, suffix) {
   const peers = {
@@ -104,12 +122,13 @@ function peersOn(node, suffix) {
     [`Clutch${suffix}`]: clutchPeer(node, { measure: ['start', 'keep', 'close', 'clutch-msg'] }),
     [`Clutch, no request metrics${suffix}`]: clutchPeer(node, { env: { CLUTCH_HTTP_METRICS: '0' }, measure: ['keep'] }),
     [`Clutch, built-in plugins off${suffix}`]: clutchPeer(node, { env: { BENCH_BUILTINS: 'off' }, measure: ['keep'] }),
+    [`Clutch, telemetry on${suffix}`]: clutchPeer(node, { env: TELEMETRY_ENV, measure: ['keep', 'clutch-msg'] }),
     [`Clutch --scheduling os${suffix}`]: clutchPeer(node, { flags: ['--scheduling', 'os'], measure: ['keep', 'close'] }),
     [`Clutch (TypeScript app)${suffix}`]: clutchPeer(node, { app: 'clutch-ts', measure: ['start'] }),
     [`raw relay${suffix}`]: rawRelayPeer(node),
   };
   if (reusePortOn(node)) peers[`Clutch --reuse-port${suffix}`] = clutchPeer(node, { flags: ['--reuse-port'], measure: ['keep', 'close'] });
-  return peers;
+  return { ...peers, ...routingPeers(node, suffix, { clutchPeer, nodeClusterPeer }) };
 }
 
 const NODE_NOW = versionOf(process.execPath).split('.')[0];
@@ -146,7 +165,8 @@ console.log(
   `2 workers each, loopback, load generators on the same cores (autocannon for keep-alive, a raw client for Connection: close) · ${ROUNDS} rounds × ${SECONDS} s · medians\n`,
 );
 
-const order = Object.keys(PEERS);
+const only = process.env.BENCH_PEERS?.split('|').filter(Boolean);
+const order = Object.keys(PEERS).filter((name) => (!only || only.includes(name)) && name.includes(ONLY));
 for (let round = 0; round < ROUNDS; round++) {
   // Rotate the order each round, so no peer always runs first (or last) on a warming machine.
   const peers = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
@@ -188,6 +208,15 @@ for (let round = 0; round < ROUNDS; round++) {
         record(name, 'rps', keep.rps);
         record(name, 'p99', keep.p99);
       }
+      if (measure.includes('routes')) {
+        // The tree's CPU per request as well: on a shared machine it moves far less than req/s.
+        const pids = descendants(peer.root);
+        const cpu = cpuMs(pids);
+        const load = await cannon(`${url}${routingPath(PEERS[name].routes)}`, { connections: 50, idReplacement: true });
+        if (load.failed > 0) throw new Error(`${name}: ${load.failed} of ${load.total} routed requests failed`);
+        record(name, 'rpsRoutes', load.rps);
+        record(name, 'cpuRoutes', ((cpuMs(pids) - cpu) * 1000) / load.total);
+      }
       if (measure.includes('close')) {
         const close = await closeLoad(`${url}/`, { connections: 20, seconds: SECONDS });
         record(name, 'rpsClose', close.rps);
@@ -203,7 +232,7 @@ for (let round = 0; round < ROUNDS; round++) {
 
 // Reload under load: 8 keep-alive and 8 Connection: close connections for 12 s, reload at 3 s.
 for (let round = 0; round < Math.min(ROUNDS, 2); round++) {
-  for (const name of ['Clutch', 'pm2']) {
+  for (const name of ['Clutch', 'pm2'].filter((n) => order.includes(n))) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const peer = await PEERS[name].start(port);
@@ -224,6 +253,14 @@ for (let round = 0; round < Math.min(ROUNDS, 2); round++) {
     }
     process.stdout.write(`  reload round ${round + 1}: ${name} done\n`);
   }
+}
+
+// Routing, 10 against 1,000 routes side by side (bench/routing.js), under each Node.
+const routed = order.some((name) => PEERS[name].routes);
+const paired = {};
+for (const sx of routed ? ['', ...(NODE_NEXT ? [` · Node ${NODE_NEXT.slice(1)}`] : [])] : []) {
+  paired[sx] = await pairedRouting(PEERS, sx, { cannon, freePort, waitForOk });
+  process.stdout.write(`  routing side by side${sx} done\n`);
 }
 
 // ——— the table ———
@@ -316,6 +353,17 @@ for (const sx of suffixes) {
       ratio(m('egg 4', 'broadcast'), m(raw, 'broadcast')),
     );
 }
+routingTables({
+  m,
+  suffixes,
+  nodeName,
+  table,
+  row,
+  fmt,
+  ratio,
+  paired,
+  match: routed ? matchCosts(NODE24 ? [process.execPath, NODE24] : [process.execPath]) : null,
+});
 table('What the per-request instrumentation of /metrics costs (hello route, keep-alive, 50 connections)', ['', 'req/s', 'vs without']);
 for (const sx of suffixes) {
   row(
@@ -333,6 +381,28 @@ for (const sx of suffixes) {
     ratio(m(`Clutch${sx}`, 'rps'), m(`Clutch, built-in plugins off${sx}`, 'rps')),
   );
   row(`Clutch, built-in plugins off${sx}`, fmt(m(`Clutch, built-in plugins off${sx}`, 'rps')), '1.00×');
+}
+table('What telemetry costs (OpenTelemetry on, OTLP/protobuf to a loopback sink, vs off: the default)', [
+  '',
+  'keep-alive req/s',
+  'vs off',
+  'request() p50 µs',
+  'vs off',
+  'broadcast msg/s',
+  'vs off',
+]);
+for (const sx of suffixes) {
+  const [on, off] = [`Clutch, telemetry on${sx}`, `Clutch${sx}`];
+  row(
+    on,
+    fmt(m(on, 'rps')),
+    ratio(m(on, 'rps'), m(off, 'rps')),
+    fmt(m(on, 'rttP50')),
+    ratio(m(on, 'rttP50'), m(off, 'rttP50')),
+    fmt(m(on, 'broadcast')),
+    ratio(m(on, 'broadcast'), m(off, 'broadcast')),
+  );
+  row(`Clutch, telemetry off${sx}`, fmt(m(off, 'rps')), '1.00×', fmt(m(off, 'rttP50')), '1.00×', fmt(m(off, 'broadcast')), '1.00×');
 }
 table('Failed requests across a reload under load (8 keep-alive + 8 Connection: close, 12 s)', ['', 'failed', 'of requests']);
 for (const p of ['Clutch', 'pm2']) row(p === 'Clutch' ? 'Clutch (app reload)' : 'pm2 (pm2 reload)', fmt(m(p, 'reloadFailed')), fmt(m(p, 'reloadTotal')));
@@ -398,8 +468,10 @@ const targets = [
     ratio(m(`Clutch${t}`, 'rps'), m(`Clutch, no request metrics${t}`, 'rps')),
   ],
   ['zero failed requests across a reload', m('Clutch', 'reloadFailed') === 0, fmt(m('Clutch', 'reloadFailed'))],
+  ...routingTargets({ m, suffixes, nodeLabel: (sx) => sx || ` · Node ${NODE_NOW.slice(1)}`, ratio, paired }),
 ];
 table('Targets (ratios to a peer in the same run)', ['target', 'met', 'Clutch']);
-for (const [name, ok, v] of targets) row(name, ok ? 'yes' : 'no', v);
+// A target whose peers were not measured (BENCH_ONLY) says so, rather than 'no'.
+for (const [name, ok, v] of targets) row(name, v === '—' ? '—' : ok ? 'yes' : 'no', v);
 console.log(lines.join('\n'));
 console.log(`\n(${Math.round((Date.now() - began) / 1000)} s)`);

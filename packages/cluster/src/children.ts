@@ -3,8 +3,10 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { AgentProcess } from './agent-process.js';
 import type { ExitInfo } from './child-handle.js';
+import type { TelemetrySettings } from './framework.js';
 import type { Logger } from './logger.js';
 import { CHILD_OPTIONS_ENV, type ChildOptions, type ClusterOptions } from './options.js';
+import { resolveTelemetryHook, TELEMETRY_ENV, telemetryEnv, telemetryOn } from './telemetry-switch.js';
 import { WorkerProcess } from './worker-process.js';
 
 const AGENT_ENTRY = fileURLToPath(new URL('./child/agent-main.js', import.meta.url));
@@ -27,9 +29,10 @@ export interface ChildrenEvents {
   'worker-exit': [worker: WorkerProcess, info: ExitInfo, slot: number];
 }
 
-/** Drops inspector flags so children do not fight over the master's debug port. */
-function childExecArgv(): string[] {
-  return process.execArgv.filter((arg) => !arg.startsWith('--inspect'));
+/** Drops inspector flags so children do not fight over the master's debug port; with telemetry, its hook goes first. */
+function childExecArgv(telemetryHook: string | null = null): string[] {
+  const inherited = process.execArgv.filter((arg) => !arg.startsWith('--inspect'));
+  return telemetryHook ? ['--import', telemetryHook, ...inherited] : inherited;
 }
 
 /**
@@ -43,6 +46,11 @@ export class Children extends EventEmitter<ChildrenEvents> {
   readonly #logger: Logger;
   /** The env files' values (see env-files.ts). */
   #fileEnv: NodeJS.Dict<string> = {};
+  /** The project's `telemetry` config, once the agent reported it (see telemetry-switch.ts). */
+  #telemetry: TelemetrySettings | undefined;
+  #telemetryHook: string | null = null;
+  /** The children forked with the hook. */
+  readonly #traced = new WeakSet<Child>();
   /** How often the children send a heartbeat, ms: read at each fork (the watchdog's stall timeout may change). */
   /** What the master decides per fork: the heartbeat period, and whether it reports a boot error itself (during the start). */
   readonly #forkSettings: () => Pick<ChildOptions, 'heartbeatMs' | 'bootErrorReported' | 'maxMemory'>;
@@ -96,8 +104,22 @@ export class Children extends EventEmitter<ChildrenEvents> {
     this.#fileEnv = values;
   }
 
+  /** The project's telemetry config: the processes forked from now on follow it (CLUTCH_TELEMETRY wins). */
+  setTelemetry(settings: TelemetrySettings | undefined): void {
+    this.#telemetry = settings;
+    const agent = this.#agent;
+    if (agent && !this.#traced.has(agent) && telemetryOn(this.#env(), settings))
+      this.#logger.warn(
+        'telemetry is on from the config: the workers load OpenTelemetry; agent %d started before it read the config and is not traced (set %s=1 to trace it from its start; docs/operations.md)',
+        agent.pid,
+        TELEMETRY_ENV,
+      );
+  }
+
   forkAgent(): AgentProcess {
-    const agent = new AgentProcess(AGENT_ENTRY, this.#env(), childExecArgv());
+    const { env, hook } = this.#forkEnv('agent');
+    const agent = new AgentProcess(AGENT_ENTRY, env, childExecArgv(hook));
+    if (hook) this.#traced.add(agent);
     this.#agent = agent;
     agent.on('message', (raw, socket) => this.emit('message', agent, raw, socket));
     agent.once('exit', (info) => this.emit('agent-exit', agent, info));
@@ -108,7 +130,10 @@ export class Children extends EventEmitter<ChildrenEvents> {
 
   /** A `candidate` is a reload's new worker: not in service until admitted. */
   forkWorker(slot: number, candidate = false): WorkerProcess {
-    const worker = new WorkerProcess(this.#env(), candidate);
+    const { env, hook } = this.#forkEnv('worker', slot);
+    // node:cluster forks with the settings of its last setupPrimary: the hook is decided per fork.
+    cluster.setupPrimary({ execArgv: childExecArgv(hook) });
+    const worker = new WorkerProcess(env, candidate);
     this.#slots.set(worker, slot);
     worker.on('message', (raw, socket) => this.emit('message', worker, raw, socket));
     worker.once('exit', (info) => {
@@ -118,6 +143,14 @@ export class Children extends EventEmitter<ChildrenEvents> {
     this.emit('worker-forked', worker, slot);
     this.#logger.debug('forked worker %d (slot %d)', worker.pid, slot);
     return worker;
+  }
+
+  /** A child's environment and, with telemetry on, the hook its command line imports first. */
+  #forkEnv(role: 'agent' | 'worker', slot?: number): { env: NodeJS.ProcessEnv; hook: string | null } {
+    const env = this.#env();
+    if (!telemetryOn(env, this.#telemetry)) return { env, hook: null };
+    this.#telemetryHook ??= resolveTelemetryHook(this.#options.baseDir);
+    return { env: { ...env, ...telemetryEnv({ role, slot }) }, hook: this.#telemetryHook };
   }
 
   #env(): NodeJS.ProcessEnv {

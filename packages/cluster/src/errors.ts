@@ -65,6 +65,10 @@ export const ClusterErrorCode = {
   INVALID_OPTION: 'CLUTCH_ERR_CLUSTER_INVALID_OPTION',
   /** An env file given with `--env-file` is missing or cannot be read (at the start: the start fails; at a reload: the old processes keep serving). */
   ENV_FILE: 'CLUTCH_ERR_CLUSTER_ENV_FILE',
+  /** Telemetry is on (CLUTCH_TELEMETRY or the project's `telemetry.enabled`) but `@clutch/telemetry` cannot be found from the project. */
+  TELEMETRY_NOT_INSTALLED: 'CLUTCH_ERR_TELEMETRY_NOT_INSTALLED',
+  /** CLUTCH_TELEMETRY says neither on nor off. */
+  TELEMETRY_INVALID: 'CLUTCH_ERR_TELEMETRY_INVALID',
   /** The framework module does not export startAgent/startWorker. */
   INVALID_FRAMEWORK: 'CLUTCH_ERR_CLUSTER_INVALID_FRAMEWORK',
   /** A child sent the master a message it does not understand. */

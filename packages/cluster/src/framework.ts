@@ -89,6 +89,17 @@ export interface ClusterSettings {
   logFormat?: 'text' | 'json';
   /** How connections reach the workers: 'rr' (the master accepts and hands them round) or 'os' (one shared socket, the kernel picks). */
   scheduling?: 'rr' | 'os';
+  /** `config.telemetry`: OpenTelemetry in the agent and every worker (docs/operations.md). */
+  telemetry?: TelemetrySettings;
+}
+
+/** The project's `telemetry` config; the standard OTEL_* variables and CLUTCH_TELEMETRY win over it. */
+export interface TelemetrySettings {
+  enabled: boolean;
+  /** The `service.name` of every span (default: the cluster's title). */
+  serviceName?: string;
+  /** Where spans go: 'otlp' (OTLP over HTTP, as OTEL_EXPORTER_OTLP_* say) or 'console'. */
+  exporter?: 'otlp' | 'console';
 }
 
 /** A started agent or worker, as the process runtime drives it. */

@@ -50,6 +50,7 @@ export type {
   WorkerInstance,
   ServerLimits,
   OverloadLimits,
+  TelemetrySettings,
 } from './framework.js';
 export type * from './protocol.js';
 export type * from './operator-protocol.js';

@@ -1,5 +1,6 @@
 import { format } from 'node:util';
 import { DropCounter, FileSink, StreamSink, type LineSink, type LogHealth } from './log-sink.js';
+import { tracing } from './tracing.js';
 
 export { ERROR_LOG, type LogHealth } from './log-sink.js';
 
@@ -72,7 +73,8 @@ function errorFields(err: Error, depth = 0): Record<string, unknown> {
 }
 
 function jsonLine(level: LogLevel, role: ProcessRole, msg: string, err?: Error): string {
-  const record: Record<string, unknown> = { time: new Date().toISOString(), level, role, pid: process.pid, msg };
+  // Inside a span (telemetry on), the line names it: a log shipper joins it to its trace.
+  const record: Record<string, unknown> = { time: new Date().toISOString(), level, role, pid: process.pid, msg, ...tracing()?.logFields() };
   if (err) record.err = errorFields(err);
   return `${JSON.stringify(record)}\n`;
 }

@@ -169,6 +169,7 @@ export class MasterParts implements DispatchParts {
   /** The project's config, as the agent read it: what the command line did not set. */
   applySettings(settings: ClusterSettings): void {
     this.settings.apply(settings);
+    this.children.setTelemetry(settings.telemetry);
     this.watchdog.configure({ stallTimeout: this.settings.stallTimeout, maxMemory: this.settings.maxMemory });
     if (settings.logFormat && process.env[LOG_FORMAT_ENV] === undefined) {
       // The workers are forked after this, with the format in their environment.

@@ -37,6 +37,7 @@ export interface SendMessage {
   /** The payload's size in bytes (UTF-8), as the sender counted it against its budget. */
   size?: number;
   rid?: number;
+  trace?: string; // the sender's W3C traceparent, only with telemetry on (docs/operations.md)
   /** Piggybacked acknowledgement (see AckMessage): saves the agent a message of its own. */
   ack?: number;
 }
@@ -170,8 +171,8 @@ export type ChildMessage =
   | HeartbeatMessage
   | MetricsMessage;
 
-/** Master → child: a message relayed from `pid`. */
-export interface DeliverMessage {
+/** Master → child: a message relayed from `pid` (with the sender's `trace`, when it sent one). */
+export interface DeliverMessage extends Pick<SendMessage, 'trace'> {
   clutch: 'deliver';
   action: string;
   /** The data as the sender encoded it (JSON text); absent for undefined. */
@@ -332,6 +333,7 @@ export function checkChildMessage(raw: unknown): string | null {
       if (!isMessageTarget(msg.to)) return `send with unknown target ${JSON.stringify(msg.to)}`;
       if (msg.rid !== undefined && !isRid(msg.rid)) return 'send with a bad request id';
       if (msg.payload !== undefined && typeof msg.payload !== 'string') return 'send with a payload that is not JSON text';
+      if (msg.trace !== undefined && (typeof msg.trace !== 'string' || msg.trace.length > 512)) return 'send with a bad trace context';
       return null;
     case 'reply':
       if (msg.ack !== undefined && !isRid(msg.ack)) return 'reply with a bad piggybacked ack';

@@ -169,6 +169,7 @@ export class Relay {
     const out: DeliverMessage = { clutch: 'deliver', action: msg.action, from: wireRole(sender), pid: sender.pid };
     if (msg.payload !== undefined) out.payload = msg.payload;
     if (msg.rid !== undefined) out.rid = msg.rid;
+    if (msg.trace !== undefined) out.trace = msg.trace;
     const credit = this.#credits.open(sender, msg.to, payloadBytes(msg));
     const queued: Queued = { n: ++this.#arrivals, message: out, credit };
     const to = msg.to;

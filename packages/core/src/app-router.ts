@@ -1,5 +1,5 @@
-import Router from '@koa/router';
-import { cacheRouteMatches } from './route-cache.js';
+import Router, { type Layer, type MatchResult, type RouterOptions } from '@koa/router';
+import { RouteIndex } from './route-index.js';
 
 /**
  * What a wing adds to `app.router`, declared by merging (the egg wing: controller actions by name
@@ -11,9 +11,55 @@ export interface RouterExtensions {}
 /** `app.router`: @koa/router, with what the wings add. */
 export type ClutchRouter = RouterExtensions & Router;
 
-/** A worker's router: @koa/router with its route matches remembered (route-cache.ts). */
+// Keyed by the stack array, not the router: @koa/router clones a nested router with
+// Object.assign (own fields copied, so an index held on the router would follow the clone) and
+// gives the clone a stack of its own.
+const indexes = new WeakMap<readonly Layer[], RouteIndex>();
+
+// @koa/router's constructor type has overloads with different results; one is enough to extend.
+const BaseRouter = Router as unknown as new (options?: RouterOptions) => Router;
+
+/**
+ * @koa/router with its matching done through a radix tree (route-index.ts): the same stack, layers,
+ * dispatch, params, `url()`, `allowedMethods()` and nested routers; only `match()` — which tests
+ * every layer's RegExp on every request — asks the tree which layers to test. See docs/routing.md.
+ */
+export class TreeRouter extends BaseRouter {
+  override match(path: string, method: string): MatchResult {
+    const result: MatchResult = { path: [], pathAndMethod: [], route: false };
+    const verb = method.toUpperCase();
+    for (const layer of this.index().candidates(path)) {
+      if (!layer.match(path)) continue;
+      result.path.push(layer);
+      // A layer without methods is middleware (router.use): it runs for every method.
+      if (layer.methods.length === 0) result.pathAndMethod.push(layer);
+      else if (layer.methods.includes(verb)) {
+        result.pathAndMethod.push(layer);
+        result.route = true;
+      }
+    }
+    return result;
+  }
+
+  /** prefix() rewrites the paths of the layers already there: the index is built again. */
+  override prefix(prefix: string): this {
+    super.prefix(prefix);
+    indexes.delete(this.stack);
+    return this;
+  }
+
+  /** The index of the stack as it is now: built on the first match after a route was added. */
+  private index(): RouteIndex {
+    let index = indexes.get(this.stack);
+    if (!index || index.size !== this.stack.length) {
+      index = new RouteIndex(this.stack);
+      indexes.set(this.stack, index);
+    }
+    return index;
+  }
+}
+
+/** A worker's router: @koa/router matched through a radix tree (TreeRouter). */
 export function createRouter(): ClutchRouter {
-  const router = new Router();
-  cacheRouteMatches(router);
-  return router as unknown as ClutchRouter;
+  return new TreeRouter() as unknown as ClutchRouter;
 }

@@ -2,6 +2,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { FrameworkStartOptions, Logger } from '@clutch/cluster';
 import { LOG_FORMAT_ENV, setLogFormat } from '@clutch/cluster/logger';
+import { tracing } from '@clutch/cluster/tracing';
 import type { ClutchConfig } from './config.js';
 import { loadConfig, projectName } from './loader/config.js';
 import { ClutchError, CoreErrorCode } from './errors.js';
@@ -99,6 +100,8 @@ export async function bootProcess(host: Bootable, bootFile: 'app' | 'agent', ste
   host.messenger.requestTimeout = config.messenger.requestTimeout;
   // The project's log format, unless the command line or the environment chose one for every process.
   if (config.logger.format && process.env[LOG_FORMAT_ENV] === undefined) setLogFormat(config.logger.format);
+  // With telemetry on (the master gave this process the hook), the SDK starts with the project's settings.
+  tracing()?.configure(config.telemetry);
   host.messenger.limits = { maxMessageBytes: config.messenger.maxMessageBytes, maxPendingBytes: config.messenger.maxPendingBytes };
   // One process records where the config came from; every process loads the same files.
   if (bootFile === 'agent') await writeSources(host, sources);

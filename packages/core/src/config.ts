@@ -1,4 +1,4 @@
-import type { ListenConfig } from '@clutch/cluster';
+import type { ListenConfig, TelemetrySettings } from '@clutch/cluster';
 import type { LeaderOptions } from './leader/lease-store.js';
 import type { PlainObject } from './loader/merge-config.js';
 
@@ -93,6 +93,11 @@ export interface FrameworkConfig {
   };
   /** How every process logs. `format: 'json'` makes each line one JSON object; `--log-format` and CLUTCH_LOG_FORMAT win. */
   logger: { format?: 'text' | 'json' };
+  /**
+   * OpenTelemetry in the agent and every worker (`@clutch/telemetry`, installed by the project; see
+   * docs/operations.md). CLUTCH_TELEMETRY and the standard OTEL_* variables win over these keys.
+   */
+  telemetry: TelemetrySettings;
   /** How long one lifecycle hook may take, in ms. */
   hookTimeout: number;
   messenger: {

@@ -19,6 +19,7 @@ function clusterSettings(config: ClutchConfig): ClusterSettings {
     ...(stallTimeout !== undefined ? { stallTimeout } : {}),
     ...(maxMemory !== undefined ? { maxMemory } : {}),
     ...(config.logger.format ? { logFormat: config.logger.format } : {}),
+    telemetry: config.telemetry,
   };
 }
 

@@ -2,6 +2,7 @@ import type { ChildTransport, ClusterPids, FrameworkMessage, Logger, MessageTarg
 // The light entries: a child must not load the master's modules for a few functions.
 import { codedError, deserializeError, serializeError } from '@clutch/cluster/errors';
 import { RepeatFilter } from '@clutch/cluster/repeat-filter';
+import { tracing, type OutgoingSpan } from '@clutch/cluster/tracing';
 import { ClutchError, CoreErrorCode } from './errors.js';
 import { SendBudget, type MessengerLimits } from './messenger-budget.js';
 import type {
@@ -35,6 +36,11 @@ export const CLUSTER_PIDS = 'cluster-pids';
 /** The data as JSON text, once, in the sender; undefined travels as nothing. */
 function encode(data: unknown): string | undefined {
   return data === undefined ? undefined : JSON.stringify(data);
+}
+
+/** The envelope's trace context: only with telemetry on, and only when its span has one. */
+function traceOf(span: OutgoingSpan | undefined): { trace?: string } {
+  return span?.traceparent ? { trace: span.traceparent } : {};
 }
 
 function decode(payload: string | undefined): unknown {
@@ -175,19 +181,27 @@ export class Messenger {
     }
     const timeout = options.timeout ?? this.#requestTimeout;
     const rid = this.#nextRid++;
-    return new Promise<R>((resolve, reject) => {
+    // With telemetry on, the request is a span of the caller's trace until its reply (or failure).
+    const span = tracing()?.outgoing('request', action, target);
+    const reply = new Promise<R>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(rid);
         reject(new ClutchError(CoreErrorCode.MESSENGER_TIMEOUT, `Request "${action}" to ${target} got no reply within ${timeout}ms`));
       }, timeout);
       this.#pending.set(rid, { resolve: resolve, reject, timer });
-      if (!this.#transport.send({ clutch: 'send', to: target, action, ...(payload !== undefined ? { payload, size } : {}), rid })) {
+      if (!this.#transport.send({ clutch: 'send', to: target, action, ...(payload !== undefined ? { payload, size } : {}), rid, ...traceOf(span) })) {
         clearTimeout(timer);
         this.#pending.delete(rid);
         this.#budget.giveBack(target, size);
         reject(this.#disconnectedError(action));
       }
     });
+    if (span)
+      reply.then(
+        () => span.end(),
+        (err: unknown) => span.end(err),
+      );
+    return reply;
   }
 
   /** Rejects every pending request; later sends fail. Called when the process closes. */
@@ -206,7 +220,10 @@ export class Messenger {
     if (this.#closed) throw this.#closedError(action);
     const payload = encode(data);
     const size = this.#budget.reserve(to, action, payload);
-    if (!this.#transport.send({ clutch: 'send', to, action, ...(payload !== undefined ? { payload, size } : {}) })) {
+    const span = tracing()?.outgoing('send', action, to);
+    const sent = this.#transport.send({ clutch: 'send', to, action, ...(payload !== undefined ? { payload, size } : {}), ...traceOf(span) });
+    span?.end(sent ? undefined : this.#disconnectedError(action));
+    if (!sent) {
       this.#budget.giveBack(to, size);
       throw this.#disconnectedError(action);
     }
@@ -225,8 +242,13 @@ export class Messenger {
   readonly #dispatch: { [K in FrameworkMessage['clutch']]: (message: Extract<FrameworkMessage, { clutch: K }>) => void } = {
     deliver: (message) => {
       const meta = { from: message.from, pid: message.pid };
-      if (message.rid === undefined) this.#emit(message.action, decode(message.payload), meta);
-      else void this.#answer(message.action, decode(message.payload), meta, message.rid);
+      const run = () =>
+        message.rid === undefined
+          ? this.#emit(message.action, decode(message.payload), meta)
+          : this.#answer(message.action, decode(message.payload), meta, message.rid);
+      // The handler or the listeners run in the sender's trace (telemetry on, and the sender sent one).
+      const traced = message.trace === undefined ? undefined : tracing();
+      void (traced ? traced.incoming(message.rid === undefined ? 'send' : 'request', message.action, message.trace!, run) : run());
     },
     credit: () => {},
     reply: (message) => {

@@ -10,6 +10,13 @@ export default (app) => {
     ctx.body = 'Hello World';
   });
 
+  // BENCH_ROUTES=n: n parametrized routes more, for the routing rows (a different :id each request).
+  for (let i = 0; i < Number(process.env.BENCH_ROUTES ?? 0); i++) {
+    app.router.get(`/api/r${i}/:id`, (ctx) => {
+      ctx.body = ctx.params.id;
+    });
+  }
+
   // request() to the agent and back, n times in a row: microseconds per round trip.
   app.router.get('/bench/rtt', async (ctx) => {
     const n = Number(ctx.query.n ?? 2000);

@@ -1,4 +1,18 @@
 import type { Logger } from '../logger.js';
+import { tracing } from '../tracing.js';
+import { withTimeout } from '../with-timeout.js';
+
+/** How long a stopping process waits for its last spans to be exported (telemetry on). */
+const FLUSH_MS = 1_000;
+
+/** Exports what spans are left before the exit; never fails, never waits past FLUSH_MS. */
+async function flushSpans(logger: Logger): Promise<void> {
+  const traced = tracing();
+  if (!traced) return;
+  await withTimeout(traced.flush(), FLUSH_MS, () => new Error(`spans not exported within ${FLUSH_MS}ms`)).catch((err: unknown) =>
+    logger.warn('telemetry: %s', err instanceof Error ? err.message : err),
+  );
+}
 
 /** What asked a child to stop, and how. */
 export interface StopRequest {
@@ -41,7 +55,7 @@ export class ChildStop {
     this.#began = request;
     this.#logger.info('stopping: %s', describe(request));
     this.#body(request).then(
-      (code) => process.exit(code),
+      (code) => flushSpans(this.#logger).then(() => process.exit(code)),
       (err: unknown) => {
         this.#logger.error('the stop failed: %s', err);
         process.exit(1);

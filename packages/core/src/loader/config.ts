@@ -23,6 +23,7 @@ function frameworkDefaults(): PlainObject {
     bodyParser: { enable: true },
     onerror: {},
     logger: {},
+    telemetry: { enabled: false },
   };
 }
 
@@ -125,6 +126,14 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources, framewo
   if (!isPlainObject(config.logger)) fail('logger', 'an object', config.logger);
   const { format } = config.logger;
   if (format !== undefined && format !== 'text' && format !== 'json') fail('logger.format', "'text' or 'json'", format);
+  // telemetry (docs/operations.md): whether the agent and the workers load OpenTelemetry, and how they export.
+  const telemetry = config.telemetry as PlainObject;
+  if (!isPlainObject(telemetry) || typeof telemetry.enabled !== 'boolean')
+    fail('telemetry', "an object { enabled: boolean, serviceName?, exporter?: 'otlp' | 'console' }", config.telemetry);
+  if (telemetry.serviceName !== undefined && (typeof telemetry.serviceName !== 'string' || telemetry.serviceName === ''))
+    fail('telemetry.serviceName', 'a non-empty string', telemetry.serviceName);
+  if (telemetry.exporter !== undefined && telemetry.exporter !== 'otlp' && telemetry.exporter !== 'console')
+    fail('telemetry.exporter', "'otlp' or 'console'", telemetry.exporter);
   positive('hookTimeout', config.hookTimeout);
   const messenger = config.messenger as PlainObject;
   positive('messenger.requestTimeout', messenger.requestTimeout);
