@@ -16,9 +16,12 @@ import { pathToFileURL } from 'node:url';
  * that provides it, `usedBy` the test files that start it (a run of other files needs nothing).
  * The coming egg-plugin suites add, for example:
  *   { command: 'mariadbd', debian: 'mariadb-server', usedBy: ['test/…/mysql.test.ts'] },
- *   { command: 'chromium', debian: 'chromium', usedBy: ['test/…/browser.test.ts'] },
  */
-export const SYSTEM_SERVERS = [{ command: 'redis-server', debian: 'redis-server', usedBy: ['test/soak/leader-redis.soak.ts'] }];
+export const SYSTEM_SERVERS = [
+  { command: 'redis-server', debian: 'redis-server', usedBy: ['test/soak/leader-redis.soak.ts'] },
+  // Headless, driven by playwright-core (which downloads no browser of its own here).
+  { command: 'chromium', debian: 'chromium', usedBy: ['test/cluster/dashboard.test.ts'] },
+];
 
 /** The run stopped because a server is missing and this process may not install it. */
 export const EXIT_SERVER_MISSING = 3;

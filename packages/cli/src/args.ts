@@ -40,3 +40,16 @@ export function sizeFlag(name: string, raw: string | undefined): number | undefi
   }
   return value;
 }
+
+const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000 };
+
+/** Reads a duration flag: milliseconds, or a number with ms, s or m ('2s', '500ms', '1.5m'), as schedule intervals are written; undefined when absent. */
+export function durationFlag(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(raw);
+  const value = m ? Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!) : NaN;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new UsageError(CliErrorCode.BAD_VALUE, `--${name} must be a duration like 2s, 500ms or 1m, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}

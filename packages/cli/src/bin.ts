@@ -8,6 +8,8 @@ Commands:
   stop     stop the cluster started from a directory
   reload   replace every worker and the agent with the code now on disk, losing no request
   status   show the cluster's processes
+  scale    run more or fewer workers, losing no request
+  profile  take a CPU profile or heap snapshot of a running process
   dev      run one worker and reload on every file change
   typings  write typings/clutch.d.ts: the project's controllers, services, config and extends, typed
 
@@ -24,6 +26,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   stop: () => import('./commands/stop.js').then((m) => ({ run: m.stop, usage: m.STOP_USAGE })),
   reload: () => import('./commands/reload.js').then((m) => ({ run: m.reload, usage: m.RELOAD_USAGE })),
   status: () => import('./commands/status.js').then((m) => ({ run: m.status, usage: m.STATUS_USAGE })),
+  scale: () => import('./commands/scale.js').then((m) => ({ run: m.scale, usage: m.SCALE_USAGE })),
+  profile: () => import('./commands/profile.js').then((m) => ({ run: m.profile, usage: m.PROFILE_USAGE })),
   dev: () => import('./commands/dev.js').then((m) => ({ run: m.dev, usage: m.DEV_USAGE })),
   typings: () => import('./commands/typings.js').then((m) => ({ run: m.typings, usage: m.TYPINGS_USAGE })),
 };

@@ -1,7 +1,7 @@
 import { ClusterErrorCode, ExitCode } from '@clutch/cluster';
 
 /** The commands that reach a running master. */
-export type ControlCommand = 'stop' | 'status' | 'reload';
+export type ControlCommand = 'stop' | 'status' | 'reload' | 'scale' | 'profile';
 
 /**
  * The exit code of a control command that failed, from its error's code: the one table of that

@@ -83,6 +83,8 @@ export async function runMaster(options: Partial<ClusterOptions> & Pick<ClusterO
       status: () => master.status(),
       stop,
       reload: (o) => master.reload(o),
+      scale: (n) => master.scale(n),
+      profile: (target, kind, ms) => master.profile(target, kind, ms),
       afterStop: () => exit(ExitCode.OK),
     },
     logger,

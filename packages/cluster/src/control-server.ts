@@ -2,7 +2,7 @@ import { chmodSync, linkSync, lstatSync, mkdirSync, readFileSync, renameSync, un
 import { dirname } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import { type ControlRequest, type ControlResponse } from './control.js';
+import { type ControlRequest, type ControlResponse, type ProfileKind, type ProfileTarget } from './control.js';
 import { ClusterErrorCode, ClutchError, serializeError } from './errors.js';
 import type { Logger } from './logger.js';
 import { isRunning, startTimeOf } from './proc.js';
@@ -14,6 +14,10 @@ export interface ControlHandlers {
   /** Stops the cluster; the reply is sent once every child is gone, then `afterStop` runs. */
   stop(timeout: number | undefined): Promise<unknown>;
   reload(options: ReloadOptions): Promise<unknown>;
+  /** Runs this many workers from now on. */
+  scale(workers: number): Promise<unknown>;
+  /** A CPU profile or heap snapshot of one process, as text. */
+  profile(target: ProfileTarget, kind: ProfileKind, durationMs: number | undefined): Promise<unknown>;
   /** Runs once the stop reply is flushed (the master exits there). */
   afterStop(): void;
 }
@@ -110,7 +114,7 @@ type Dispatch = { [K in ControlRequest['cmd']]: (request: Extract<ControlRequest
 function isRequest(value: unknown): value is ControlRequest {
   if (typeof value !== 'object' || value === null) return false;
   const r = value as Record<string, unknown>;
-  return Number.isSafeInteger(r.id) && (r.cmd === 'status' || r.cmd === 'stop' || r.cmd === 'reload');
+  return Number.isSafeInteger(r.id) && (r.cmd === 'status' || r.cmd === 'stop' || r.cmd === 'reload' || r.cmd === 'scale' || r.cmd === 'profile');
 }
 
 /** How often the master checks that its socket and lock are still there (a tmp cleaner may remove them), ms. */
@@ -164,6 +168,9 @@ export class ControlServer {
       status: () => handlers.status(),
       stop: (r) => handlers.stop(Number.isSafeInteger(r.timeout) && r.timeout! > 0 ? r.timeout : undefined),
       reload: (r) => handlers.reload({ workers: r.workers !== false, agent: r.agent !== false }),
+      // The master checks the values (a coded error for a bad one): they may come from anything that can write here.
+      scale: (r) => handlers.scale(r.workers),
+      profile: (r) => handlers.profile(r.target, r.kind, r.durationMs),
     };
     server.on('connection', (socket) => this.#serve(socket));
   }

@@ -12,7 +12,16 @@ import { ClusterErrorCode, ClutchError, type SerializedError } from './errors.js
 import { commandOf, isRunning, masterTitle, uidOf } from './proc.js';
 
 export type ControlRequest =
-  { id: number; cmd: 'status' } | { id: number; cmd: 'stop'; timeout?: number } | { id: number; cmd: 'reload'; workers?: boolean; agent?: boolean };
+  | { id: number; cmd: 'status' }
+  | { id: number; cmd: 'stop'; timeout?: number }
+  | { id: number; cmd: 'reload'; workers?: boolean; agent?: boolean }
+  | { id: number; cmd: 'scale'; workers: number }
+  | { id: number; cmd: 'profile'; target: ProfileTarget; kind: ProfileKind; durationMs?: number };
+
+/** Whose profile `app profile` takes: the master, the agent, or the worker of a slot. */
+export type ProfileTarget = 'master' | 'agent' | number;
+/** A CPU profile (`.cpuprofile`) or a heap snapshot (`.heapsnapshot`). */
+export type ProfileKind = 'cpu' | 'heap';
 
 export type ControlResponse = { id: number; ok: true; data: unknown } | { id: number; ok: false; error: SerializedError };
 

@@ -40,6 +40,16 @@ export const ClusterErrorCode = {
   RELOAD_FAILED: 'CLUTCH_ERR_CLUSTER_RELOAD_FAILED',
   /** A reload was asked for while another one runs (or while the cluster starts or stops). */
   RELOAD_REFUSED: 'CLUTCH_ERR_CLUSTER_RELOAD_REFUSED',
+  /** `app scale` asked for a worker count outside 1..maxWorkers. */
+  SCALE_OUT_OF_RANGE: 'CLUTCH_ERR_CLUSTER_SCALE_OUT_OF_RANGE',
+  /** A scale was asked for while the cluster starts, stops or reloads, or while another scale runs (or, down, with reusePort). */
+  SCALE_REFUSED: 'CLUTCH_ERR_CLUSTER_SCALE_REFUSED',
+  /** A scale up stopped because a new worker failed to boot; the cluster keeps the workers it had. */
+  SCALE_FAILED: 'CLUTCH_ERR_CLUSTER_SCALE_FAILED',
+  /** `app profile` names a process that does not run (no worker in that slot, no agent). */
+  PROFILE_NO_TARGET: 'CLUTCH_ERR_PROFILE_NO_TARGET',
+  /** A CPU profile or heap snapshot could not be taken (the inspector failed, the process exited, it took too long). */
+  PROFILE_FAILED: 'CLUTCH_ERR_PROFILE_FAILED',
   /** The control directory is not private to this user. */
   CONTROL_UNSAFE: 'CLUTCH_ERR_CONTROL_UNSAFE',
   /** A cluster from this directory with this title is running already. */

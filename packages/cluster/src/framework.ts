@@ -10,7 +10,20 @@ import type { ChildMessage, MasterMessage } from './protocol.js';
 /** The master's messages the framework handles; the process runtime keeps `cluster-ready` and `stop`. */
 export type FrameworkMessage = Exclude<
   MasterMessage,
-  { clutch: 'cluster-ready' | 'stop' | 'reopen-logs' | 'barrier' | 'listening' | 'listen-failed' | 'connection' | 'collect-metrics' | 'bind' | 'listen-on' }
+  {
+    clutch:
+      | 'cluster-ready'
+      | 'stop'
+      | 'reopen-logs'
+      | 'barrier'
+      | 'listening'
+      | 'listen-failed'
+      | 'connection'
+      | 'collect-metrics'
+      | 'bind'
+      | 'listen-on'
+      | 'profile';
+  }
 >;
 
 /** The child's end of the IPC channel to the master, as the framework sees it. */

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DASHBOARD_HTML } from './dashboard-page.js';
 import { ClusterErrorCode, ClutchError } from './errors.js';
 import type { ReadinessReport } from './readiness.js';
 
@@ -8,6 +9,8 @@ export interface HealthHandlers {
   readiness(): ReadinessReport;
   /** The Prometheus text of /metrics. */
   metrics(): Promise<string>;
+  /** What the dashboard page polls (GET /dashboard/data). */
+  dashboard?(): Promise<unknown>;
 }
 
 /**
@@ -41,6 +44,16 @@ export class HealthServer {
         handlers.metrics().then(
           (text) => send(200, text, 'text/plain; version=0.0.4; charset=utf-8'),
           (err: Error) => send(500, `metrics failed: ${err.message}\n`),
+        );
+        return;
+      }
+      // The dashboard (docs/operations.md): one page, and the JSON it polls.
+      const dashboard = handlers.dashboard ? () => handlers.dashboard!() : null;
+      if (dashboard && (path === '/' || path === '/dashboard')) return send(200, DASHBOARD_HTML, 'text/html; charset=utf-8');
+      if (dashboard && path === '/dashboard/data') {
+        dashboard().then(
+          (data) => send(200, JSON.stringify(data), 'application/json'),
+          (err: Error) => send(500, `dashboard failed: ${err.message}\n`),
         );
         return;
       }

@@ -33,6 +33,8 @@ export {
   pidFilePath,
   RUN_DIR_ENV,
   type ControlRequest,
+  type ProfileKind,
+  type ProfileTarget,
   type ControlResponse,
   type UnreachableMaster,
 } from './control.js';
@@ -40,6 +42,8 @@ export { isRunning, masterTitle } from './proc.js';
 export { ControlServer, type ControlHandlers } from './control-server.js';
 export { sendControl } from './control-client.js';
 export type { ReloadOptions, ReloadResult } from './reload.js';
+export type { ScaleResult } from './scaler.js';
+export type { ProfileResult } from './profiles.js';
 export type { ClusterStatus, ProcessStatus } from './status.js';
 export type { RestartReason } from './reload.js';
 export type { RestartRecord } from './restart-log.js';
@@ -58,4 +62,5 @@ export type {
   TelemetrySettings,
 } from './framework.js';
 export type * from './protocol.js';
+export type * from './operator-protocol.js';
 export { isMessageTarget } from './protocol.js';

@@ -37,6 +37,8 @@ export class ListenBroker {
   readonly #binding = new Map<WorkerProcess, { key: string; requested: ListenConfig; config: ListenConfig; done: () => void }>();
   /** A bind with port 0 under way, per address: the other slots wait for its port (reusePort: one port for all). */
   readonly #firstBind = new Map<string, Promise<void>>();
+  /** Set once a worker listens with SO_REUSEPORT: each slot has a socket (and a queue) of its own. */
+  #perSlot = false;
 
   constructor(host: ListenBrokerHost) {
     this.#host = host;
@@ -58,6 +60,7 @@ export class ListenBroker {
     const port = this.#host.port;
     const config: ListenConfig = port !== undefined ? { port, ...(requested.hostname ? { hostname: requested.hostname } : {}) } : requested;
     const reusePort = this.#host.reusePort ?? requested.reusePort ?? false;
+    if (reusePort) this.#perSlot = true;
     if (reusePort || this.#host.scheduling() === 'os') {
       await this.#listenShared(worker, requested, config, reusePort);
       return;
@@ -111,6 +114,11 @@ export class ListenBroker {
     this.#binding.get(worker)?.done();
     this.#binding.delete(worker);
     this.#listeners.exited(worker);
+  }
+
+  /** True once the workers listen with SO_REUSEPORT (a socket per slot). */
+  get perSlotSockets(): boolean {
+    return this.#perSlot;
   }
 
   inRotation(): number {

@@ -5,6 +5,7 @@ import type { ClusterSettings } from './framework.js';
 import type { ListenBroker } from './listen-broker.js';
 import type { Logger } from './logger.js';
 import type { Monitor } from './monitor.js';
+import type { Profiles } from './profiles.js';
 import { checkChildMessage, type ChildMessage } from './protocol.js';
 import type { Readiness } from './readiness.js';
 import type { Relay } from './relay.js';
@@ -24,6 +25,7 @@ export interface DispatchParts {
   readonly listen: ListenBroker;
   readonly monitor: Monitor;
   readonly children: Children;
+  readonly profiles: Profiles;
   readonly readiness: Readiness;
   readonly logger: Logger;
   /** The project's config, as the agent read it. */
@@ -43,6 +45,7 @@ function common<C extends Child>(parts: DispatchParts): Omit<Dispatch<C>, 'ready
     send: (child, message) => parts.relay.route(child, message),
     reply: (child, message) => parts.relay.reply(child, message),
     'log-health': (child, message) => child.reportLogHealth({ dropped: message.dropped, lastError: message.error }),
+    'profile-data': (child, message) => parts.profiles.data(child, message),
     checks: (child, message) => parts.readiness.report(child, message.checks),
   };
 }

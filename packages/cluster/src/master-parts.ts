@@ -9,11 +9,13 @@ import type { DispatchParts } from './master-dispatch.js';
 import type { MasterState } from './master.js';
 import { Monitor } from './monitor.js';
 import type { ClusterOptions } from './options.js';
+import { Profiles } from './profiles.js';
 import { Readiness } from './readiness.js';
 import { Recycler } from './recycler.js';
 import { Relay } from './relay.js';
 import { Reloader, type ReloadHost } from './reload.js';
 import { RestartLog } from './restart-log.js';
+import { Scaler, defaultMaxWorkers } from './scaler.js';
 import { EffectiveSettings } from './settings.js';
 import type { ClusterStatus } from './status.js';
 import { Stopper } from './stopper.js';
@@ -54,6 +56,8 @@ export class MasterParts implements DispatchParts {
   readonly stopper: Stopper;
   readonly reloader: Reloader;
   readonly recycler: Recycler;
+  readonly scaler: Scaler;
+  readonly profiles: Profiles;
   readonly watchdog: Watchdog<Child>;
   readonly monitor: Monitor;
   /** What /readyz answers, and why. */
@@ -92,8 +96,23 @@ export class MasterParts implements DispatchParts {
       cancelAgentRefork: () => this.supervisor.cancelAgentRefork(),
     };
     this.reloader = new Reloader(reloadHost);
+    this.profiles = new Profiles(this.children, logger);
+    this.scaler = new Scaler(
+      {
+        logger,
+        children: this.children,
+        stopper: this.stopper,
+        bootTimeout: options.startTimeout,
+        state: () => view.state(),
+        url: () => view.url()!,
+        reloading: () => this.reloader.running,
+        perSlotSockets: () => this.listen.perSlotSockets,
+      },
+      options.workers,
+      options.maxWorkers ?? defaultMaxWorkers(options.workers),
+    );
     this.recycler = new Recycler(reloadHost, {
-      canRecycle: () => !this.reloader.running,
+      canRecycle: () => !this.reloader.running && !this.scaler.running,
       leave: (worker) => this.listen.leave(worker),
       suspend: (worker) => this.listen.suspend(worker),
       resume: (worker) => this.listen.resume(worker),

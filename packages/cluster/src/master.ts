@@ -10,6 +10,9 @@ import { MasterParts } from './master-parts.js';
 import { normalizeOptions, type ClusterOptions } from './options.js';
 import type { ParentReadyMessage } from './protocol.js';
 import type { ReloadOptions, ReloadResult, RestartReason } from './reload.js';
+import type { ScaleResult } from './scaler.js';
+import type { ProfileKind, ProfileTarget } from './control.js';
+import type { ProfileResult } from './profiles.js';
 import type { ClusterStatus } from './status.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './supervisor.js';
 import { Deadline } from './with-timeout.js';
@@ -112,7 +115,18 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
    * when a new process fails to boot, and with …_RELOAD_REFUSED while another reload runs.
    */
   reload(options: ReloadOptions = { workers: true, agent: true }): Promise<ReloadResult> {
+    if (this.#parts.scaler.running) return Promise.reject(new ClutchError(ClusterErrorCode.RELOAD_REFUSED, 'A scale is running; reload once it is done'));
     return this.#parts.reloader.run(options);
+  }
+
+  /** Runs `count` workers from now on (scaler.ts): CLUTCH_ERR_CLUSTER_SCALE_OUT_OF_RANGE outside 1..maxWorkers. */
+  scale(count: number): Promise<ScaleResult> {
+    return this.#parts.scaler.scale(count);
+  }
+
+  /** A CPU profile or heap snapshot of the master, the agent or a worker's slot (profiles.ts). */
+  profile(target: ProfileTarget, kind: ProfileKind, durationMs?: number): Promise<ProfileResult> {
+    return this.#parts.profiles.take(target, kind, durationMs);
   }
 
   /** Starts the cluster; resolves once every worker listens. On failure every child is gone before it rejects. */
@@ -285,7 +299,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
 
   /** Supervision's refork of a dead worker in its slot; it runs serverDidReady once it listens (only it). */
   #replaceWorker(slot: number, reason: RestartReason): void {
-    if (this.#state !== 'ready') return;
+    // A slot scaled away while its refork waited stays away.
+    if (this.#state !== 'ready' || !this.#parts.scaler.keeps(slot)) return;
     this.#superviseReplacement(this.#parts.children.forkWorker(slot), slot, reason, `worker %d (slot ${slot}) replaced a dead worker`);
   }
 

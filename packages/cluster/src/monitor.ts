@@ -1,5 +1,6 @@
 import { takesMessages, type ChildHandle } from './child-handle.js';
 import type { Children } from './children.js';
+import { Dashboard, type WorkerFigures } from './dashboard.js';
 import { HealthServer } from './health-server.js';
 import type { HttpCounts } from './http-stats.js';
 import { logHealth, type Logger } from './logger.js';
@@ -57,6 +58,8 @@ export class Monitor {
   /** Each live worker's HTTP counts as the last scrape got them (fresher than its last heartbeat). */
   readonly #scraped = new Map<number, HttpCounts>();
   #health: HealthServer | null = null;
+  /** The dashboard's history, kept only while the health port is open. */
+  #dashboard: Dashboard | null = null;
   #nextCollect = 1;
   /** The agent's last word on leadership, and the elections of agents before it. */
   #leader: { pid: number; state: LeaderMessage } | null = null;
@@ -76,7 +79,24 @@ export class Monitor {
 
   /** Opens the health port (once). */
   async openHealth(port: number, hostname: string | undefined): Promise<string> {
-    this.#health ??= await HealthServer.open(port, hostname, { readiness: () => this.#host.readiness(), metrics: () => this.metrics() });
+    if (this.#health) return this.#health.url;
+    const dashboard = new Dashboard({
+      status: () => this.status(),
+      workers: () => this.#workerFigures(),
+      readiness: () => this.#host.readiness(),
+      reloads: () => ({ count: this.#restarts.reloads, lastAt: Math.max(0, ...this.#restarts.reloadRuns.records().map((r) => r.last?.at ?? 0)) || null }),
+    });
+    try {
+      this.#health = await HealthServer.open(port, hostname, {
+        readiness: () => this.#host.readiness(),
+        metrics: () => this.metrics(),
+        dashboard: () => dashboard.data(),
+      });
+    } catch (err) {
+      dashboard.stop();
+      throw err;
+    }
+    this.#dashboard = dashboard;
     return this.#health.url;
   }
 
@@ -115,6 +135,7 @@ export class Monitor {
 
   close(): void {
     this.#health?.close();
+    this.#dashboard?.stop();
     this.#own.stop();
   }
 
@@ -217,6 +238,15 @@ export class Monitor {
       collected.filter((c): c is { pid: number; metrics: unknown[]; http: HttpCounts | undefined } => c.metrics !== null),
     );
     return project ? `${ownText}${project}` : ownText;
+  }
+
+  /** Each worker's counts and vitals as of its last heartbeat: what the dashboard's history is made of. */
+  #workerFigures(): WorkerFigures[] {
+    return this.#host.children.bySlot().map(({ worker, slot }) => {
+      const vitals = this.#watchdog.vitals(worker);
+      const beat = vitals?.last;
+      return { slot, pid: worker.pid, http: beat?.http, rss: beat?.rss ?? null, cpu: beat ? Math.round(vitals.cpuPercent * 10) / 10 : null };
+    });
   }
 
   /** Leadership as it stands: the current agent's word (none while no agent is up). */

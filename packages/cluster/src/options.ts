@@ -8,6 +8,8 @@ export interface ClusterOptions {
   framework: string;
   /** How many app workers to run. */
   workers: number;
+  /** The most workers `app scale` may ask for. Unset: four per CPU, and never fewer than `workers`. */
+  maxWorkers?: number;
   /** The environment name passed to every process. */
   env: string;
   /** The cluster's title: shown in process titles and used to find the cluster. */
@@ -84,6 +86,8 @@ export function normalizeOptions(input: Partial<ClusterOptions> & Pick<ClusterOp
     if (!Number.isInteger(value) || (value as number) < 1) throw invalid(name, value, 'a positive integer');
   };
   positive('workers');
+  if (options.maxWorkers !== undefined && (!Number.isSafeInteger(options.maxWorkers) || options.maxWorkers < options.workers))
+    throw invalid('maxWorkers', options.maxWorkers, `an integer no smaller than workers (${options.workers})`);
   positive('startTimeout');
   positive('stopTimeout');
   positive('maxPending');

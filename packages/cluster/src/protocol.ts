@@ -5,6 +5,7 @@
 import type { SerializedError } from './errors.js';
 import type { ClusterSettings, ListenConfig } from './framework.js';
 import type { HttpCounts } from './http-stats.js';
+import type { ProfileDataMessage, ProfileMessage } from './operator-protocol.js';
 
 /** Where a message goes: the agent, every worker, the agent and every worker, one worker, or a pid. */
 export type MessageTarget = 'agent' | 'app' | 'all' | 'random' | number;
@@ -52,19 +53,15 @@ export interface ReplyMessage {
   /** Piggybacked acknowledgement (see AckMessage). */
   ack?: number;
 }
-/**
- * Agent → master: every message up to `seq` has been received and dispatched. The master keeps what
- * it sent the agent until then, so a message in flight when the agent dies goes to its replacement.
- */
+/** Agent → master: every message up to `seq` was received and dispatched; the master keeps what it sent the agent until then (for a replacement). */
 export interface AckMessage {
   clutch: 'ack';
   seq: number;
 }
 /**
- * Child → master → child: a barrier. Channels are ordered both ways, so once the master's echo
- * arrives, everything the master sent before it has been read — in particular a connection node:cluster
- * was handing to a worker that has just closed its server, which that worker must refuse (so the
- * master passes it to another) before it may exit.
+ * Child → master → child: a barrier. Channels are ordered both ways, so once the master's echo arrives, everything the master sent
+ * before it has been read — in particular a connection node:cluster was handing to a worker that has just closed its server, which
+ * that worker must refuse (so the master passes it to another) before it may exit.
  */
 export interface BarrierMessage {
   clutch: 'barrier';
@@ -109,10 +106,7 @@ export interface MetricsMessage {
   /** The worker's responses as of now (fresher than its last heartbeat). */
   http?: HttpCounts;
 }
-/**
- * Worker → master: this worker is draining (the master's order, or a SIGTERM from someone else):
- * hand it no more connections. The barrier that follows brings in the last ones handed before.
- */
+/** Worker → master: this worker drains (the master's order, or someone's SIGTERM): hand it no more connections; the barrier that follows brings in the last ones. */
 export interface LeavingMessage {
   clutch: 'leaving';
 }
@@ -160,6 +154,7 @@ export interface ScheduleRunMessage {
   ok: boolean;
 }
 export type ChildMessage =
+  | ProfileDataMessage
   | ScheduleRunMessage
   | ChecksMessage
   | BoundMessage
@@ -233,9 +228,8 @@ export interface UndeliverableMessage {
   error: SerializedError;
 }
 /**
- * Master → child: bytes this process sent that have left the master (written to their target, or
- * acknowledged by the agent, or dropped). The sender counts what it sent per target and refuses a
- * send past its budget, so nothing a process sends can pile up in the master without bound.
+ * Master → child: bytes this process sent that have left the master (written to their target, or acknowledged by the agent, or
+ * dropped). The sender counts what it sent per target and refuses a send past its budget, so nothing piles up in the master.
  */
 export interface CreditMessage {
   clutch: 'credit';
@@ -278,6 +272,7 @@ export interface CollectMetricsMessage {
   id: number;
 }
 export type MasterMessage =
+  | ProfileMessage
   | DeliverMessage
   | CreditMessage
   | ListeningMessage
@@ -328,6 +323,7 @@ export function checkChildMessage(raw: unknown): string | null {
   const msg = raw as Record<string, unknown>;
   switch (msg.clutch) {
     case 'ready':
+    case 'leaving':
       return null;
     case 'boot-error':
       return typeof msg.error === 'object' && msg.error !== null ? null : 'boot-error without error';
@@ -359,8 +355,6 @@ export function checkChildMessage(raw: unknown): string | null {
       if (listen.path !== undefined && typeof listen.path !== 'string') return 'listen with a bad path';
       return null;
     }
-    case 'leaving':
-      return null;
     case 'bound':
       return (typeof msg.address === 'object' && msg.address !== null) || (typeof msg.error === 'object' && msg.error !== null)
         ? null
@@ -373,6 +367,8 @@ export function checkChildMessage(raw: unknown): string | null {
         : 'heartbeat without its figures';
     case 'metrics':
       return isRid(msg.id) && (msg.metrics === null || Array.isArray(msg.metrics)) ? null : 'metrics with a bad id or body';
+    case 'profile-data':
+      return isRid(msg.id) && (msg.chunk === undefined || typeof msg.chunk === 'string') ? null : 'profile-data with a bad id or chunk';
     case 'schedule-run':
       return typeof msg.key === 'string' && Number.isFinite(msg.ms) && typeof msg.ok === 'boolean' ? null : 'schedule-run without its key, time or outcome';
     case 'checks':

@@ -15,6 +15,7 @@ workers. In the foreground by default: Ctrl-C, SIGTERM or SIGQUIT stop it gracef
 Options:
   --port N            HTTP port (0 takes a free one); wins over config.cluster.listen
   --workers N         number of app workers (default: the number of CPUs)
+  --max-workers N     the most workers app scale may ask for (default: 4 per CPU, at least --workers)
   --env NAME          config environment (default: $CLUTCH_ENV, else $EGG_SERVER_ENV, else prod)
   --title NAME        the cluster's title (default: the project's package name)
   --daemon            run in the background, logging to <dir>/logs; return once it is ready
@@ -37,6 +38,7 @@ config.logger.format, cluster.scheduling, cluster.listen.reusePort).`;
 const VALUE_FLAGS = [
   'port',
   'workers',
+  'max-workers',
   'env',
   'title',
   'timeout',
@@ -56,6 +58,7 @@ export async function start(args: string[]): Promise<number | null> {
     {
       port: { type: 'string' },
       workers: { type: 'string' },
+      'max-workers': { type: 'string' },
       env: { type: 'string' },
       title: { type: 'string' },
       daemon: { type: 'boolean' },
@@ -79,6 +82,7 @@ export async function start(args: string[]): Promise<number | null> {
   }
   const port = intFlag('port', values.port, 0, 65535);
   const workers = intFlag('workers', values.workers, 1, 1024) ?? availableParallelism();
+  const maxWorkers = intFlag('max-workers', values['max-workers'], workers, 4096);
   const startTimeout = intFlag('timeout', values.timeout, 1);
   const stopTimeout = intFlag('stop-timeout', values['stop-timeout'], 1);
   const healthPort = intFlag('health-port', values['health-port'], 0, 65535);
@@ -118,6 +122,7 @@ export async function start(args: string[]): Promise<number | null> {
     env: values.env ?? process.env.CLUTCH_ENV ?? process.env.EGG_SERVER_ENV ?? 'prod',
     title: values.title ?? project.name,
     ...(port !== undefined ? { port } : {}),
+    ...(maxWorkers !== undefined ? { maxWorkers } : {}),
     ...(startTimeout !== undefined ? { startTimeout } : {}),
     ...(stopTimeout !== undefined ? { stopTimeout } : {}),
     ...(healthPort !== undefined ? { healthPort } : {}),

@@ -6,9 +6,13 @@ import { CHILD_OPTIONS_ENV, type ChildOptions } from '../options.js';
 import type { ChildMessage, ListenAddress, MasterMessage } from '../protocol.js';
 import type { HttpCounts } from '../http-stats.js';
 import type { RawHandle } from '../round-robin.js';
+import { answerProfile } from '../inspect.js';
 import { takeEarlyMessages } from './early.js';
 
-type ControlMessage = Extract<MasterMessage, { clutch: 'connection' | 'bind' | 'listen-on' | 'listening' | 'listen-failed' | 'collect-metrics' | 'barrier' }>;
+type ControlMessage = Extract<
+  MasterMessage,
+  { clutch: 'connection' | 'bind' | 'listen-on' | 'listening' | 'listen-failed' | 'collect-metrics' | 'barrier' | 'profile' }
+>;
 
 /** Reads what the master passed this child at fork time. */
 export function readChildOptions(): ChildOptions {
@@ -113,6 +117,9 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ru
         void (runtime.onCollectMetrics?.() ?? Promise.resolve({ metrics: null }))
           .catch(() => ({ metrics: null }))
           .then((answer) => reply({ clutch: 'metrics', id: message.id, ...answer }));
+        return true;
+      case 'profile': // `app profile`: the same in the agent and in a worker.
+        answerProfile(message, (m) => reply(m));
         return true;
       case 'barrier':
         barriers.get(message.id)?.();
