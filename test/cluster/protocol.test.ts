@@ -1,7 +1,8 @@
 /** What the master accepts from a child, message by message. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkChildMessage, isMessageTarget } from '../../packages/cluster/src/protocol.ts';
+import { checkChildMessage } from '../../packages/cluster/src/protocol-check.ts';
+import { isMessageTarget } from '../../packages/cluster/src/protocol.ts';
 
 describe('checkChildMessage', () => {
   const ok = [

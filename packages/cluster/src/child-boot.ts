@@ -64,3 +64,8 @@ export function exitError(handle: Pick<ChildProcessHandle, 'boot' | 'role' | 'pi
 export function killedFromOutside(handle: ChildHandle, code: number | null, signal: string | null): boolean {
   return signal === 'SIGKILL' || (signal === null && code === 0 && handle.leftOnItsOwn);
 }
+
+/** Whether a death counts toward a crash loop: not one killed from outside after it served (an operator, the OOM killer). */
+export function countsAsCrash(child: ChildHandle & { boot: { done: boolean } }, info: { code: number | null; signal: string | null }): boolean {
+  return !(child.boot.done && killedFromOutside(child, info.code, info.signal));
+}

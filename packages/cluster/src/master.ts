@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AgentProcess } from './agent-process.js';
-import { killedFromOutside, exitError } from './child-boot.js';
+import { countsAsCrash, exitError } from './child-boot.js';
 import type { ExitInfo } from './child-handle.js';
 import type { Child } from './children.js';
 import { ClusterErrorCode, ClutchError } from './errors.js';
@@ -109,11 +109,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     return this.#parts.monitor.metrics();
   }
 
-  /**
-   * Replaces every worker, one at a time, then the agent, with processes running the code now on
-   * disk; see reload.ts. Rejects with CLUTCH_ERR_CLUSTER_RELOAD_FAILED (old workers still serving)
-   * when a new process fails to boot, and with …_RELOAD_REFUSED while another reload runs.
-   */
+  /** Replaces every worker, one at a time, then the agent, with the code now on disk (reload.ts); …_RELOAD_FAILED leaves the old ones serving. */
   reload(options: ReloadOptions = { workers: true, agent: true }): Promise<ReloadResult> {
     if (this.#parts.scaler.running) return Promise.reject(new ClutchError(ClusterErrorCode.RELOAD_REFUSED, 'A scale is running; reload once it is done'));
     return this.#parts.reloader.run(options);
@@ -178,9 +174,10 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     info.workers = children.workers.map((w) => w.pid);
     const health = monitor.healthUrl;
     if (health) info.health = health;
+    const { title } = this.options;
     this.logger.info(
       '%s started on %s (%sagent %d, %d workers) in %dms',
-      this.options.title,
+      title,
       info.url,
       health ? `health on ${health}; ` : '',
       info.agent,
@@ -193,11 +190,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     return info;
   }
 
-  /**
-   * Stops gracefully: every worker drains and runs beforeClose, then the agent does. A child that
-   * outlives its stop timeout (`timeout`, else the stopTimeout option) gets SIGKILL, and is named
-   * in the result. Safe to call more than once, and during the start.
-   */
+  /** Stops gracefully, workers then the agent; one outliving `timeout` gets SIGKILL and is named in the result. Safe to call twice, and during the start. */
   stop(timeout = this.options.stopTimeout): Promise<StopResult> {
     if (this.#stopping) return this.#stopping;
     this.#stopAsked = true;
@@ -219,33 +212,22 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       const killed = await stopper.stopAll(children.workers, children.agent, timeout);
       this.#to('stopped');
       monitor.close();
-      if (killed.length > 0)
-        this.logger.warn(
-          '%s stopped; %s outlived the stop timeout and had to be killed',
-          this.options.title,
-          killed.map((k) => `${k.role} ${k.pid}`).join(', '),
-        );
+      const names = killed.map((k) => `${k.role} ${k.pid}`).join(', ');
+      if (names) this.logger.warn('%s stopped; %s outlived the stop timeout and had to be killed', this.options.title, names);
       else this.logger.info('%s stopped', this.options.title);
       return { killed };
     })();
     return this.#stopping;
   }
 
-  /** A worker serves (in whatever mode): it counts as booted, unless a stop came meanwhile. */
+  /** A worker serves (in whatever mode): it counts as booted, unless a stop came meanwhile (then the stop order, which it may have missed while loading, goes again). */
   #serving(worker: WorkerProcess, where: { url: string; port: number | null }, admitted: boolean): void {
-    if (!admitted) {
-      // A stop order sent while the worker was still loading may have been missed: send it again.
-      worker.resendStop();
-      return;
-    }
+    if (!admitted) return worker.resendStop();
     this.#readyInfo ??= { url: where.url, port: where.port, pid: process.pid, agent: 0, workers: [] };
     if (worker.listening()) this.#parts.watchdog.watch(worker);
   }
 
-  /**
-   * Tells the agent and every worker to reopen their log files (after logrotate). Over IPC, not a
-   * signal: a child that has not installed its SIGUSR1 handler yet would open an inspector port.
-   */
+  /** Tells every child to reopen its log files (after logrotate): over IPC, as SIGUSR1 would open an inspector port in a child too young to handle it. */
   reopenLogs(): void {
     for (const child of this.#parts.children.all()) child.send({ clutch: 'reopen-logs' });
   }
@@ -257,7 +239,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     relay.agentExited(agent);
     relay.broadcastPids();
     if (!this.#mustReplace(agent, info)) return;
-    supervisor.agentDied(Date.now() - agent.startedAt, () => this.#replaceAgent(), this.#countsAsCrash(agent, info));
+    supervisor.agentDied(Date.now() - agent.startedAt, () => this.#replaceAgent(), countsAsCrash(agent, info));
   }
 
   /** A worker died: its request counts stay in the totals, what it was handed and never received goes to another worker. */
@@ -272,7 +254,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     // A reload's candidate that died is the reload's failure, not a crash to replace.
     if (worker.candidate || !this.#mustReplace(worker, info)) return;
     const reason = worker.killedFor ?? 'crash';
-    supervisor.workerDied(slot, Date.now() - worker.startedAt, () => this.#replaceWorker(slot, reason), this.#countsAsCrash(worker, info));
+    supervisor.workerDied(slot, Date.now() - worker.startedAt, () => this.#replaceWorker(slot, reason), countsAsCrash(worker, info));
   }
 
   /** Whether supervision replaces a dead child: only once the cluster is ready, and never one ended on purpose. */
@@ -283,11 +265,6 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     const why = child.boot.error ? `: ${exitError(child, info.code, info.signal).message}` : '';
     this.logger.error('%s %d exited (code %s, signal %s)%s', child.role, child.pid, info.code, info.signal, why);
     return true;
-  }
-
-  /** Killed from outside after it served (an operator, the OOM killer): no crash loop, no delay. */
-  #countsAsCrash(child: Child, info: ExitInfo): boolean {
-    return !(child.boot.done && killedFromOutside(child, info.code, info.signal));
   }
 
   /** Supervision's refork of a dead agent, unless a reload replaced it already; it runs serverDidReady once ready. */
