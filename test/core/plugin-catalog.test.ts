@@ -150,11 +150,11 @@ describe("the egg wing's catalog", () => {
     assert.deepEqual(names((await resolveUnits(off, 'prod', 'app', EGG_PLUGINS)).builtins), ['egg', 'multipart']);
   });
 
-  it('their middleware: static, the body parser, session, security — before the plugins’ and the project’s', () => {
+  it('their middleware: siteFile, static, the body parser, session, security — before the plugins’ and the project’s', () => {
     const on = EGG_PLUGINS.plugins;
     assert.deepEqual(
       frameworkMiddleware([bodyParser], on).map((m) => m.name),
-      ['static', 'bodyParser', 'session', 'security'],
+      ['siteFile', 'static', 'bodyParser', 'session', 'security'],
     );
   });
 
