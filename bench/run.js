@@ -123,6 +123,7 @@ function peersOn(node, suffix) {
     [`Clutch, no request metrics${suffix}`]: clutchPeer(node, { env: { CLUTCH_HTTP_METRICS: '0' }, measure: ['keep'] }),
     [`Clutch, built-in plugins off${suffix}`]: clutchPeer(node, { env: { BENCH_BUILTINS: 'off' }, measure: ['keep'] }),
     [`Clutch, telemetry on${suffix}`]: clutchPeer(node, { env: TELEMETRY_ENV, measure: ['keep', 'clutch-msg'] }),
+    [`Clutch, shedding on${suffix}`]: clutchPeer(node, { env: { BENCH_SHED: 'on' }, measure: ['keep'] }),
     [`Clutch --scheduling os${suffix}`]: clutchPeer(node, { flags: ['--scheduling', 'os'], measure: ['keep', 'close'] }),
     [`Clutch (TypeScript app)${suffix}`]: clutchPeer(node, { app: 'clutch-ts', measure: ['start'] }),
     [`raw relay${suffix}`]: rawRelayPeer(node),
@@ -403,6 +404,11 @@ for (const sx of suffixes) {
     ratio(m(on, 'broadcast'), m(off, 'broadcast')),
   );
   row(`Clutch, telemetry off${sx}`, fmt(m(off, 'rps')), '1.00×', fmt(m(off, 'rttP50')), '1.00×', fmt(m(off, 'broadcast')), '1.00×');
+}
+table('What load shedding costs (cluster.overload on, limits never reached, vs off: the default)', ['', 'keep-alive req/s', 'vs off']);
+for (const sx of suffixes) {
+  row(`Clutch, shedding on${sx}`, fmt(m(`Clutch, shedding on${sx}`, 'rps')), ratio(m(`Clutch, shedding on${sx}`, 'rps'), m(`Clutch${sx}`, 'rps')));
+  row(`Clutch, shedding off${sx}`, fmt(m(`Clutch${sx}`, 'rps')), '1.00×');
 }
 table('Failed requests across a reload under load (8 keep-alive + 8 Connection: close, 12 s)', ['', 'failed', 'of requests']);
 for (const p of ['Clutch', 'pm2']) row(p === 'Clutch' ? 'Clutch (app reload)' : 'pm2 (pm2 reload)', fmt(m(p, 'reloadFailed')), fmt(m(p, 'reloadTotal')));
