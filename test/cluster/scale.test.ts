@@ -60,6 +60,11 @@ describe('app scale (docs/operations.md, "Scaling while running")', { timeout: 1
     assert.equal(await inRotation(), 4, '/metrics follows');
     assert.equal(await metricWorkers(), 4);
     assert.equal(await dashboardWorkers(), 4, 'the dashboard follows');
+    const readyz = async () => {
+      const res = await fetch(`${info.health}/readyz`);
+      return { status: res.status, body: (await res.json()) as { readySlots: number; minReady: number } };
+    };
+    assert.deepEqual((await readyz()).body, { ...(await readyz()).body, readySlots: 4, minReady: 4 }, 'readiness counts the new slots');
 
     const okBeforeDown = load.result.ok;
     const down = await command(app, 'scale', '1');
@@ -75,6 +80,8 @@ describe('app scale (docs/operations.md, "Scaling while running")', { timeout: 1
     assert.equal(await inRotation(), 1);
     assert.equal(await metricWorkers(), 1);
     assert.equal(await dashboardWorkers(), 1);
+    const after = await readyz();
+    assert.deepEqual([after.status, after.body.readySlots, after.body.minReady], [200, 1, 1], 'ready with the one slot left');
 
     // Zero failed through both scales, checked before the reload: under CPU contention a reload of a
     // single worker was seen to reset an idle keep-alive client as its 1 s grace for them ended (3 in 5

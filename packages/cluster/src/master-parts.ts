@@ -131,7 +131,7 @@ export class MasterParts implements DispatchParts {
     const watchdog = this.watchdog;
     this.readiness = new Readiness({
       children: this.children,
-      slots: () => options.workers,
+      slots: () => this.scaler.count,
       minReady: () => this.settings.minReady,
       masterReady: () => view.notReady(),
       responsive: (worker) => watchdog.vitals(worker)?.responsive ?? true,
