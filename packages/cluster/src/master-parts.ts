@@ -117,7 +117,11 @@ export class MasterParts implements DispatchParts {
       suspend: (worker) => this.listen.suspend(worker),
       resume: (worker) => this.listen.resume(worker),
       maxMemory: () => this.settings.maxMemory,
-      othersShedding: (worker) => this.children.workers.some((w) => w !== worker && w.inService && this.watchdog.vitals(w)?.last?.shed?.active === true),
+      // Others that shed and still answer, while this one does not shed itself (then it is no spare capacity).
+      othersShedding: (worker) => {
+        const sheds = (w: WorkerProcess) => this.watchdog.vitals(w)?.last?.shed?.active === true && this.watchdog.vitals(w)?.responsive !== false;
+        return !sheds(worker) && this.children.workers.some((w) => w !== worker && w.inService && sheds(w));
+      },
     });
     const recycler = this.recycler;
     this.watchdog = new Watchdog<Child>({

@@ -61,13 +61,20 @@ export class Readiness {
     const workers: ReadinessReport['workers'] = [];
     const readyIn = new Set<number>();
     const seen = new Set<number>();
+    // A reload's step or a recycle: the new worker serves while its first checks still run and the old
+    // one, whose checks passed, drains. The slot stays ready through it rather than flicker to 503.
+    const drainingReady = new Set<number>();
+    for (const { worker, slot } of this.#host.children.bySlot())
+      if (!worker.inService && worker.state !== 'dead' && (this.#checks.get(worker) ?? []).every((c) => c.ok === true)) drainingReady.add(slot);
     for (const { worker, slot } of this.#host.children.bySlot()) {
       if (!worker.inService) continue;
       seen.add(slot);
       const reasons: string[] = [];
       const checks = this.#view(worker, `worker ${worker.pid}, slot ${slot}`, reasons);
+      const pendingOnly = reasons.length > 0 && Object.values(checks).every((c) => c.ok !== false);
       if (worker.state !== 'listening') reasons.push(`worker ${worker.pid} (slot ${slot}) does not serve yet`);
       else if (!this.#host.responsive(worker)) reasons.push(`worker ${worker.pid} (slot ${slot}) misses its heartbeats`);
+      else if (pendingOnly && drainingReady.has(slot)) reasons.length = 0;
       if (reasons.length === 0) readyIn.add(slot);
       slotReasons.push(...reasons);
       workers.push({ slot, pid: worker.pid, ready: reasons.length === 0, checks });

@@ -26,12 +26,15 @@ export interface RecyclerHost {
  * replaced as after a crash; a worker that misses its heartbeats gets no new connection until it
  * answers. One recycle at a time, so capacity never drops by more than one worker.
  */
+/** The longest a recycle for memory waits for the other workers to stop shedding load. */
+const POSTPONE_MS = 30_000;
+
 export class Recycler implements WatchdogReactions<Child> {
   readonly #reload: ReloadHost;
   readonly #host: RecyclerHost;
   #queue: Promise<void> = Promise.resolve();
-  /** Workers over their memory limit whose recycle waits for the others to stop shedding (said once each). */
-  readonly #postponed = new WeakSet<Child>();
+  /** Workers over their memory limit whose recycle waits for the others to stop shedding, since when (said once each). */
+  readonly #postponed = new WeakMap<Child, number>();
 
   constructor(reload: ReloadHost, host: RecyclerHost) {
     this.#reload = reload;
@@ -66,10 +69,14 @@ export class Recycler implements WatchdogReactions<Child> {
     if (child.role !== 'worker') return true;
     const limit = (this.#host.maxMemory() ?? 0) / 1048576;
     const why = `its RSS is ${(rss / 1048576).toFixed(0)} MB, over the limit of ${limit.toFixed(0)} MB`;
-    // Draining a worker while the others shed would turn their 503s into more: it waits, serving.
-    if (this.#host.othersShedding(child)) {
-      if (!this.#postponed.has(child)) this.#reload.logger.warn('worker %d: %s; recycled once the other workers stop shedding load', child.pid, why);
-      this.#postponed.add(child);
+    // Draining a worker while the others shed would turn their 503s into more: it waits, serving —
+    // at most POSTPONE_MS, so workers that all leak (and all shed) are still recycled.
+    const since = this.#postponed.get(child);
+    if (this.#host.othersShedding(child) && (since === undefined || Date.now() - since < POSTPONE_MS)) {
+      if (since === undefined) {
+        this.#reload.logger.warn('worker %d: %s; recycled once the other workers stop shedding load (within %ds)', child.pid, why, POSTPONE_MS / 1000);
+        this.#postponed.set(child, Date.now());
+      }
       return false;
     }
     this.#postponed.delete(child);

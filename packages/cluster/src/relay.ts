@@ -321,7 +321,7 @@ export class Relay {
     for (const queue of this.#workerQueues.values()) queued += queue.length;
     // Bytes held per target: the agent (queued and unacknowledged), each worker not ready yet, and any worker.
     const bytes = [{ target: 'agent', bytes: queuedBytes(this.#agentQueue) + this.#agentOutbox.bytes }];
-    for (const [peer, queue] of this.#workerQueues) bytes.push({ target: `worker ${peer.pid}`, bytes: queuedBytes(queue) });
+    for (const [peer, queue] of this.#workerQueues) if (queue.length > 0) bytes.push({ target: `worker ${peer.pid}`, bytes: queuedBytes(queue) });
     bytes.push({ target: 'any worker', bytes: queuedBytes(this.#randomQueue) + queuedBytes(this.#backlog ?? []) });
     return { queued, refused: this.#refused, bytes };
   }
