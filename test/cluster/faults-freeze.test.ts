@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { ClusterStatus } from '@clutch/cluster';
 import { startFixture, statusOf, type AppProcess } from '../helpers/cluster.ts';
+import { Freezer, until } from '../helpers/freeze.ts';
 import { getJson } from '../helpers/http.ts';
 
 async function status(app: AppProcess): Promise<ClusterStatus> {
@@ -10,40 +11,16 @@ async function status(app: AppProcess): Promise<ClusterStatus> {
   return s;
 }
 
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs}ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('a frozen host is not a stall; a frozen worker gets no new connection', { timeout: 120_000 }, () => {
   const started: AppProcess[] = [];
-  const stopped = new Set<number>();
+  const freezer = new Freezer();
   after(() => {
-    for (const pid of stopped) {
-      try {
-        process.kill(pid, 'SIGCONT');
-      } catch {
-        // Gone.
-      }
-    }
+    freezer.release();
     for (const app of started) app.kill();
   });
 
-  const freeze = (pids: number[]) => {
-    for (const pid of pids) {
-      process.kill(pid, 'SIGSTOP');
-      stopped.add(pid);
-    }
-  };
-  const thaw = (pids: number[]) => {
-    for (const pid of pids) {
-      process.kill(pid, 'SIGCONT');
-      stopped.delete(pid);
-    }
-  };
+  const freeze = (pids: number[]) => freezer.freeze(pids);
+  const thaw = (pids: number[]) => freezer.thaw(pids);
 
   // The master alone, or the whole tree, frozen past --stall-timeout: soak tests (test/soak/freeze-host.soak.ts).
   it('one of two workers SIGSTOPped: within a few seconds it gets no new connection, status says so; back in the rotation when it resumes', async () => {

@@ -3,6 +3,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startFixture, type AppProcess } from '../helpers/cluster.ts';
+import { Freezer } from '../helpers/freeze.ts';
 import { getJson } from '../helpers/http.ts';
 import { copyFixture } from '../helpers/project.ts';
 
@@ -27,16 +28,10 @@ async function readyz(health: string, until: (status: number, report: Report) =>
 
 describe('readiness checks (app.health.check)', { timeout: 90_000 }, () => {
   const started: AppProcess[] = [];
-  const stopped: number[] = [];
+  const freezer = new Freezer();
   const copies: Array<{ remove(): void }> = [];
   after(() => {
-    for (const pid of stopped) {
-      try {
-        process.kill(pid, 'SIGCONT');
-      } catch {
-        // Gone.
-      }
-    }
+    freezer.release();
     for (const app of started) app.kill();
     for (const c of copies) c.remove();
   });
@@ -90,8 +85,7 @@ describe('readiness checks (app.health.check)', { timeout: 90_000 }, () => {
     const health = info.health!;
     await readyz(health, (status) => status === 200);
     const [victim] = info.workers as [number];
-    process.kill(victim, 'SIGSTOP');
-    stopped.push(victim);
+    freezer.freeze([victim]);
     await app.waitForLine(new RegExp(`worker ${victim} \\(slot \\d\\) missed its heartbeats`), 8_000);
     const one = await readyz(health, (status, r) => status === 200 && r.readySlots === 1);
     assert.equal(one.minReady, 1);
@@ -99,7 +93,7 @@ describe('readiness checks (app.health.check)', { timeout: 90_000 }, () => {
       one.failing.some((line) => line.includes(`worker ${victim}`)),
       'the frozen worker is still reported',
     );
-    process.kill(victim, 'SIGCONT');
+    freezer.thaw([victim]);
     await readyz(health, (status, r) => status === 200 && r.readySlots === 2);
   });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { ClusterStatus } from '@clutch/cluster';
 import { groupMembers, startFixture, statusOf, type AppProcess } from '../helpers/cluster.ts';
+import { Freezer } from '../helpers/freeze.ts';
 import { getJson } from '../helpers/http.ts';
 
 const pidsOf = (s: ClusterStatus) => [s.master.pid, s.agent!.pid, ...s.workers.map((w) => w.pid)].sort();
@@ -18,30 +19,14 @@ const frozenFor = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('a frozen host is not a stall', { timeout: 120_000 }, () => {
   const started: AppProcess[] = [];
-  const stopped = new Set<number>();
+  const freezer = new Freezer();
   after(() => {
-    for (const pid of stopped) {
-      try {
-        process.kill(pid, 'SIGCONT');
-      } catch {
-        // Gone.
-      }
-    }
+    freezer.release();
     for (const app of started) app.kill();
   });
 
-  const freeze = (pids: number[]) => {
-    for (const pid of pids) {
-      process.kill(pid, 'SIGSTOP');
-      stopped.add(pid);
-    }
-  };
-  const thaw = (pids: number[]) => {
-    for (const pid of pids) {
-      process.kill(pid, 'SIGCONT');
-      stopped.delete(pid);
-    }
-  };
+  const freeze = (pids: number[]) => freezer.freeze(pids);
+  const thaw = (pids: number[]) => freezer.thaw(pids);
 
   for (const what of ['the master alone', 'the whole tree (a paused container)'] as const) {
     it(`${what} SIGSTOPped past --stall-timeout: on resume no process is replaced and every request is served`, async () => {

@@ -1,4 +1,5 @@
 import type { CheckState, ChildTransport, Logger } from '@clutch/cluster';
+import { withTimeout } from '@clutch/cluster/with-timeout';
 import { ClutchError, CoreErrorCode } from './errors.js';
 import { parseInterval } from './schedule.js';
 
@@ -85,18 +86,13 @@ export class HealthChecks {
     if (this.#closed || entry.running) return;
     entry.running = true;
     const began = performance.now();
-    let timer: NodeJS.Timeout | undefined;
     let error: string | null = null;
     try {
-      const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${entry.timeout}ms`)), entry.timeout);
-      });
-      const result = await Promise.race([Promise.resolve().then(entry.fn), timedOut]);
+      const result = await withTimeout(Promise.resolve().then(entry.fn), entry.timeout, () => new Error(`timed out after ${entry.timeout}ms`));
       if (result === false) error = 'returned false';
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
     } finally {
-      clearTimeout(timer);
       entry.running = false;
     }
     const before = entry.state;
