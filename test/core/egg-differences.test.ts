@@ -56,8 +56,8 @@ describe('egg idioms that differed silently, on the real app command', { timeout
   let assetsBefore = true;
   before(async () => {
     assetsBefore = existsSync(assetsDir);
-    // EGG_SERVER_ENV read as CLUTCH_ENV is; a cron with egg's N/step (the start failed on it before).
-    ({ app, info } = await startFixture(project.dir, ['--workers', '1'], { env: { EGG_SERVER_ENV: 'staging', CLUTCH_ENV: undefined } }));
+    // EGG_SERVER_ENV read as CLUTCH_ENV is (an empty CLUTCH_ENV= counts as unset, as egg reads its own); a cron with egg's N/step (the start failed on it before).
+    ({ app, info } = await startFixture(project.dir, ['--workers', '1'], { env: { EGG_SERVER_ENV: 'staging', CLUTCH_ENV: '' } }));
   });
   after(() => {
     app?.kill();

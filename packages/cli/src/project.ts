@@ -25,6 +25,15 @@ export function findProject(dir: string | undefined): Project {
 }
 
 /**
+ * The config environment a command runs with: `--env`, else $CLUTCH_ENV, else egg's $EGG_SERVER_ENV,
+ * else the command's own default. A variable set but empty (`CLUTCH_ENV=` in a unit file or a shell)
+ * counts as unset, as egg reads EGG_SERVER_ENV; an empty `--env ''` is still refused by the cluster.
+ */
+export function configEnv(flag: string | undefined, fallback: string): string {
+  return flag ?? (process.env.CLUTCH_ENV || process.env.EGG_SERVER_ENV || fallback);
+}
+
+/**
  * The framework a project runs on: its own @clutch/core when it has one (the version it was
  * written against), else the one this CLI ships with. Its `framework` entry is what the processes
  * load: each imports only its own role's half.

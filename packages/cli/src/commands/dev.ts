@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '@clutch/cluster';
 import { intFlag, parseFlags } from '../args.js';
-import { findProject, resolveFramework } from '../project.js';
+import { configEnv, findProject, resolveFramework } from '../project.js';
 import { runMaster } from '../run-master.js';
 import { touchesAgent, watchProject } from '../watch.js';
 import { typingsInChild } from './typings.js';
@@ -39,8 +39,7 @@ export async function dev(args: string[]): Promise<number | null> {
     baseDir: project.baseDir,
     framework,
     workers: 1,
-    // egg's EGG_SERVER_ENV is read too, after CLUTCH_ENV; --env wins over both.
-    env: values.env ?? process.env.CLUTCH_ENV ?? process.env.EGG_SERVER_ENV ?? 'local',
+    env: configEnv(values.env, 'local'),
     title: values.title ?? project.name,
     ...(port !== undefined ? { port } : {}),
   });

@@ -4,7 +4,7 @@ import { ExitCode, LOG_FORMAT_ENV } from '@clutch/cluster';
 import { intFlag, parseFlags, sizeFlag } from '../args.js';
 import { CliErrorCode, UsageError } from '../errors.js';
 import { launchDaemon } from '../daemon.js';
-import { findProject, resolveFramework } from '../project.js';
+import { configEnv, findProject, resolveFramework } from '../project.js';
 import { runMaster } from '../run-master.js';
 
 export const START_USAGE = `Usage: app start [dir] [options]
@@ -118,8 +118,7 @@ export async function start(args: string[]): Promise<number | null> {
     baseDir: project.baseDir,
     framework,
     workers,
-    // egg's EGG_SERVER_ENV is read too, after CLUTCH_ENV; --env wins over both.
-    env: values.env ?? process.env.CLUTCH_ENV ?? process.env.EGG_SERVER_ENV ?? 'prod',
+    env: configEnv(values.env, 'prod'),
     title: values.title ?? project.name,
     ...(port !== undefined ? { port } : {}),
     ...(maxWorkers !== undefined ? { maxWorkers } : {}),
