@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { APP_BIN, runApp, startFixture, type AppProcess } from '../helpers/cluster.ts';
+import { APP_BIN, commandOf, startFixture, type AppProcess } from '../helpers/cluster.ts';
 import { startLoad } from '../helpers/load.ts';
 import { NOBODY, nodeForOthers } from '../helpers/users.ts';
 
@@ -16,10 +16,7 @@ interface CpuProfile {
 }
 
 /** `app profile <dir> … --title <title>` of the cluster `app` runs. */
-function profile(app: AppProcess, ...rest: string[]) {
-  const args = app.child.spawnargs;
-  return runApp(['profile', args[args.indexOf('start') + 1]!, '--title', args[args.indexOf('--title') + 1]!, ...rest], 60_000);
-}
+const profile = (app: AppProcess, ...rest: string[]) => commandOf(app, 'profile', rest);
 
 describe('app profile (docs/operations.md, "Profiles on demand")', { timeout: 90_000 }, () => {
   const started: AppProcess[] = [];

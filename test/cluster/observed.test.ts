@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { fixture, runApp, startFixture, statusOf, type AppProcess } from '../helpers/cluster.ts';
+import { commandOf, startFixture, statusOf, type AppProcess } from '../helpers/cluster.ts';
 import { getJson } from '../helpers/http.ts';
 
 const value = (metrics: string, series: string): number | null => {
@@ -39,8 +39,7 @@ describe("the agent's and the master's own figures in /metrics", { timeout: 60_0
     assert.deepEqual(names, ['observed:app/schedule/broken.js', 'observed:app/schedule/tick.js']);
     assert.equal(s.schedules.find((r) => r.name === 'observed:app/schedule/broken.js')!.last?.ok, false);
 
-    const args = app.child.spawnargs;
-    const reload = await runApp(['reload', fixture('observed'), '--title', args[args.indexOf('--title') + 1]!], 40_000);
+    const reload = await commandOf(app, 'reload', [], 40_000);
     assert.equal(reload.code, 0, reload.stderr);
     metrics = await scrape();
     assert.equal(value(metrics, 'clutch_reload_runs_total{replaced="workers+agent"}'), 1);

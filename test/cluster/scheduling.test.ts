@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { runApp, startFixture, waitGroupGone, type AppProcess } from '../helpers/cluster.ts';
+import { commandOf, runApp, startFixture, waitGroupGone, type AppProcess } from '../helpers/cluster.ts';
 import { startLoad } from '../helpers/load.ts';
 
 const MIGRATE = '/proc/sys/net/ipv4/tcp_migrate_req';
@@ -25,8 +25,7 @@ function listeningOn(port: number): number {
 async function reloadUnderLoad(app: AppProcess, url: string) {
   const load = startLoad(`${url}/`, { connections: 8, allClose: true, durationMs: 60_000 });
   while (load.result.ok < 300) await new Promise((r) => setTimeout(r, 20));
-  const args = app.child.spawnargs;
-  const reload = await runApp(['reload', args[3]!, '--title', args[args.indexOf('--title') + 1]!], 60_000);
+  const reload = await commandOf(app, 'reload');
   assert.equal(reload.code, 0, reload.stderr);
   const okAtReload = load.result.ok;
   while (load.result.ok < okAtReload + 300) await new Promise((r) => setTimeout(r, 20));

@@ -6,7 +6,7 @@ import { connect, type ClientHttp2Session } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runApp, startFixture, type AppProcess } from '../helpers/cluster.ts';
+import { commandOf, startFixture, type AppProcess } from '../helpers/cluster.ts';
 
 /** One HTTPS/1.1 GET on a connection of its own; resolves with the JSON body. */
 function getTls(url: string): Promise<{ pid: number; httpVersion: string }> {
@@ -135,8 +135,7 @@ describe('HTTPS and HTTP/2 through the workers', { timeout: 90_000 }, () => {
     let okAtReload = 0;
     const load = h2load(info.url, 6, 30_000, (r) => reloaded && fromNew(r) && r.ok >= okAtReload + 200);
     while (load.result.ok < 100) await new Promise((r) => setTimeout(r, 20));
-    const args = app.child.spawnargs;
-    const reload = await runApp(['reload', args[3]!, '--title', args[args.indexOf('--title') + 1]!], 60_000);
+    const reload = await commandOf(app, 'reload');
     assert.equal(reload.code, 0, reload.stderr);
     okAtReload = load.result.ok;
     reloaded = true;

@@ -227,11 +227,26 @@ export async function appStatus(dir: string, title?: string): Promise<ClusterSta
   return JSON.parse(stdout) as ClusterStatus;
 }
 
-/** `app status --json` of a cluster this test started (its directory and title read from its command line); null when it does not answer. */
-export async function statusOf(app: AppProcess): Promise<ClusterStatus | null> {
+/**
+ * Runs `app <command> <dir> … --title <title>` against a cluster this test started (its directory and
+ * title read from its command line), to completion.
+ */
+export function commandOf(app: AppProcess, command: string, rest: string[] = [], timeoutMs = 60_000): ReturnType<typeof runApp> {
   const args = app.child.spawnargs;
   const title = args[args.indexOf('--title') + 1]!;
   const dir = args[args.indexOf('start') + 1]!;
-  const r = await runApp(['status', dir, '--json', '--title', title], 10_000);
+  return runApp([command, dir, ...rest, '--title', title], timeoutMs);
+}
+
+/** `app status --json` of a cluster this test started; null when it does not answer. */
+export async function statusOf(app: AppProcess): Promise<ClusterStatus | null> {
+  const r = await commandOf(app, 'status', ['--json'], 10_000);
   return r.code === 0 ? (JSON.parse(r.stdout) as ClusterStatus) : null;
+}
+
+/** `app status --json` of a cluster this test started, which must answer. */
+export async function liveStatus(app: AppProcess): Promise<ClusterStatus> {
+  const s = await statusOf(app);
+  assert.ok(s, 'app status answered');
+  return s;
 }
