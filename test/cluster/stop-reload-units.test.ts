@@ -4,6 +4,7 @@ import { describe, it, mock } from 'node:test';
 import { ClusterErrorCode } from '@clutch/cluster';
 import type { Children } from '../../packages/cluster/src/children.ts';
 import type { MasterState } from '../../packages/cluster/src/master.ts';
+import { requestBudget } from '../../packages/cluster/src/child/stop-budget.ts';
 import { Recycler } from '../../packages/cluster/src/recycler.ts';
 import { Reloader, type ReloadHost } from '../../packages/cluster/src/reload.ts';
 import { RestartLog } from '../../packages/cluster/src/restart-log.ts';
@@ -280,5 +281,12 @@ describe('recycling', () => {
     r.onResponsive(workers[0] as never);
     r.onUnresponsive(children.agent as never, 2_600);
     assert.deepEqual(calls, [`suspend ${workers[0]!.pid}`, `resume ${workers[0]!.pid}`]);
+  });
+});
+
+describe("a worker's stop budget", () => {
+  it('gives requests all of the stop timeout but a tenth, kept between 1 s and 5 s', () => {
+    const budgets = [2_000, 4_000, 10_000, 30_000, 100_000, 500].map(requestBudget);
+    assert.deepEqual(budgets, [1_000, 3_000, 9_000, 27_000, 95_000, 0]);
   });
 });
