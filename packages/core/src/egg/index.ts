@@ -22,6 +22,11 @@ export type { BuiltinPlugin } from './plugins.js';
 export type {} from './application-extend.js';
 export type {} from './agent-extend.js';
 export type {} from './context-extras.js';
+// egg's APIs for plugins on the app and the agent (addSingleton, loader, getLogger, …), by declaration merging.
+export type {} from './api/install-api.js';
+export { EggLoader } from './api/egg-loader.js';
+export { FileLoader, type CaseStyle, type FileLoaderOptions } from './api/file-loader.js';
+export { Singleton, type CreateClient } from './api/singleton.js';
 // egg's cookie options on ctx.cookies (`{ encrypt: true }`), by declaration merging.
 export type {} from './cookies.js';
 export { Helper } from './helper.js';
