@@ -18,10 +18,15 @@ interface Reply<T = Record<string, unknown>> {
 /** One request on a connection of its own (Connection: close), so round-robin spreads them over the workers. */
 function send<T = Record<string, unknown>>(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; json?: unknown } = {},
+  options: { method?: string; headers?: Record<string, string>; json?: unknown; body?: string } = {},
 ): Promise<Reply<T>> {
-  const payload = options.json === undefined ? undefined : JSON.stringify(options.json);
-  const headers = { connection: 'close', accept: 'application/json', ...(payload ? { 'content-type': 'application/json' } : {}), ...options.headers };
+  const payload = options.json === undefined ? options.body : JSON.stringify(options.json);
+  const headers = {
+    connection: 'close',
+    accept: 'application/json',
+    ...(options.json !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...options.headers,
+  };
   return new Promise((resolve, reject) => {
     const req = request(url, { method: options.method ?? 'GET', agent: false, headers }, (res) => {
       let raw = '';
@@ -61,7 +66,7 @@ describe('egg plugins from the registry run unchanged (2 workers, app start)', {
 
   before(async () => {
     ({ app, info } = await startFixture('egg-plugins', ['--workers', '2'], {
-      env: { EGG_PLUGINS_ONLY: 'cors,validate,jwt,routerPlus' },
+      env: { EGG_PLUGINS_ONLY: 'cors,validate,jwt,routerPlus,passport' },
       timeoutMs: 30_000,
     }));
     url = info.url;
@@ -95,6 +100,26 @@ describe('egg plugins from the registry run unchanged (2 workers, app start)', {
       () => send<{ user: string; pid: number }>(`${url}/jwt/secret`, { headers: { authorization: `Bearer ${body.token}` } }),
       (r) => assert.deepEqual([r.status, r.body.user], [200, 'ada']),
     );
+  });
+
+  it('egg-passport + passport-local: a login (302, the session cookie) keeps its user on both workers; a wrong password is 401', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const wrong = await send(`${url}/passport/local`, { method: 'POST', headers: form, body: 'username=ada&password=nope' });
+    assert.equal(wrong.status, 401);
+    const login = await send(`${url}/passport/local`, { method: 'POST', headers: form, body: 'username=ada&password=secret' });
+    assert.deepEqual([login.status, login.headers.location], [302, '/me']);
+    const cookie = [login.headers['set-cookie'] ?? []]
+      .flat()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    assert.match(cookie, /CLUTCH_SESS=/);
+    await fromBothWorkers(
+      info,
+      () => send<{ user: unknown; authenticated: boolean; pid: number }>(`${url}/me`, { headers: { cookie } }),
+      (r) => assert.deepEqual([r.body.authenticated, r.body.user], [true, { id: 'ada', name: 'ada' }]),
+    );
+    const anonymous = await send<{ authenticated: boolean }>(`${url}/me`);
+    assert.equal(anonymous.body.authenticated, false);
   });
 
   it('egg-router-plus: a namespace route declared in app/router/v1.js answers under its prefix', async () => {
