@@ -97,6 +97,26 @@ describe('the egg APIs plugins call', () => {
     assert.equal((mock.app as unknown as { slowDone?: boolean }).slowDone, true, 'the async client was made before ready');
   });
 
+  it("a beforeStart a singleton's create registers starts at once, as egg's: a client's first event is not missed", async () => {
+    // egg-redis's shape: create makes a client that emits 'ready' soon, and waits for it in beforeStart.
+    const root = project({
+      'config/config.default.js': 'exports.hookTimeout = 2000; exports.conn = { client: {} };',
+      'app.js': `
+        const { EventEmitter } = require('events');
+        module.exports = (app) => {
+          app.addSingleton('conn', (config, app) => {
+            const client = new EventEmitter();
+            setImmediate(() => client.emit('ready'));
+            app.beforeStart(() => new Promise((resolve) => client.once('ready', () => { client.isReady = true; resolve(); })));
+            return client;
+          });
+        };`,
+    });
+    const mock = await createApp(root);
+    after(() => mock.close());
+    assert.equal((mock.app as unknown as { conn: { isReady?: boolean } }).conn.isReady, true);
+  });
+
   it('addSingleton: both client and clients, or a name and no function: CLUTCH_ERR_EGG_SINGLETON_INVALID', async () => {
     for (const [config, call] of [
       ['exports.both = { client: {}, clients: { a: {} } };', "app.addSingleton('both', () => ({}))"],

@@ -70,12 +70,35 @@ export class Singleton<C = unknown> {
   createInstance(config: PlainObject, clientName = this.#name): C {
     if (isAsyncFunction(this.#create))
       throw new ClutchError(CoreErrorCode.EGG_SINGLETON_INVALID, `addSingleton('${this.#name}'): its create is async: use createInstanceAsync`);
-    return this.#create({ ...this.#defaults(), ...config }, this.#host, clientName) as C;
+    return this.#creating(() => this.#create({ ...this.#defaults(), ...config }, this.#host, clientName)) as C;
   }
 
   /** A new client from `config` over `default`, awaited. */
   async createInstanceAsync(config: PlainObject, clientName = this.#name): Promise<C> {
-    return await this.#create({ ...this.#defaults(), ...config }, this.#host, clientName);
+    return await this.#creating(() => this.#create({ ...this.#defaults(), ...config }, this.#host, clientName));
+  }
+
+  /**
+   * Runs a create with egg's beforeStart: a function it registers starts at once (the start still
+   * waits for it). egg-redis's and egg-mysql's wait for the client's first 'ready' or query there;
+   * run after every file loaded, as Clutch's beforeStart runs, the event would be gone.
+   */
+  #creating<T>(create: () => T): T {
+    const host = this.#host;
+    const own = Object.getOwnPropertyDescriptor(host, 'beforeStart');
+    const deferred = host.beforeStart.bind(host);
+    const eager = (fn: () => unknown) => {
+      const started = Promise.resolve().then(fn);
+      started.catch(() => {});
+      deferred(() => started);
+    };
+    Object.defineProperty(host, 'beforeStart', { configurable: true, writable: true, value: eager });
+    try {
+      return create();
+    } finally {
+      if (own) Object.defineProperty(host, 'beforeStart', own);
+      else delete (host as { beforeStart?: unknown }).beforeStart;
+    }
   }
 
   #defaults(): PlainObject {
