@@ -63,6 +63,24 @@ describe("egg's plugin protocol", () => {
     });
     await assert.rejects(createApp(root), hasCode('CLUTCH_ERR_PLUGIN_MISSING_DEPENDENCY', /Plugin "needy" depends on plugin "nosuch"/));
   });
+
+  it("config/plugin's env wins over eggPlugin.env; an eggPlugin that is not an object is CLUTCH_ERR_PLUGIN_INVALID", async () => {
+    const root = project({
+      'config/plugin.js': "exports.localOnly = { enable: true, env: ['unittest'], path: require('path').join(__dirname, '../local-only') };",
+      'local-only/package.json': eggPlugin({ name: 'localOnly', env: ['local'] }),
+    });
+    const mock = await createApp(root);
+    after(() => mock.close());
+    assert.deepEqual(
+      mock.app.units.map((u) => u.name),
+      ['localOnly', `p${made}`],
+    );
+    const broken = project({
+      'config/plugin.js': "exports.odd = { enable: true, path: require('path').join(__dirname, '../odd') };",
+      'odd/package.json': JSON.stringify({ name: 'egg-odd', eggPlugin: 'odd' }),
+    });
+    await assert.rejects(createApp(broken), hasCode('CLUTCH_ERR_PLUGIN_INVALID', /eggPlugin field that is not an object/));
+  });
 });
 
 describe('the egg APIs plugins call', () => {
