@@ -1,8 +1,9 @@
 /**
  * The egg wing: what makes an egg project run on Clutch, kept out of the kernel.
  *
- * It holds egg's plugin units — egg's own (config.keys and signed cookies, isAjax / acceptJSON /
- * curl / httpclient / coreLogger, the names Clutch lacks and what to use instead, string routes and
+ * It holds egg's plugin-package protocol (`eggPlugin`, plugin-names.ts), the egg APIs plugins call
+ * (api/: addSingleton, app.loader, getLogger, …), and egg's plugin units — egg's own (config.keys
+ * and signed cookies, isAjax / acceptJSON / curl / httpclient / coreLogger, the names Clutch lacks and what to use instead, string routes and
  * resources, app.url, ctx.helper) and the built-in plugins static, session, security, multipart and
  * view — with their registry (plugins.ts: each entry's defaults, config check, middleware, extend)
  * and egg's config/plugin names for them (plugin-names.ts). `installEgg(app | agent)` hands them to
