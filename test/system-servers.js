@@ -14,11 +14,11 @@ import { pathToFileURL } from 'node:url';
 /**
  * What the suites need from the system: `command` is looked up on the PATH, `debian` is the package
  * that provides it, `usedBy` the test files that start it (a run of other files needs nothing).
- * The coming egg-plugin suites add, for example:
- *   { command: 'mariadbd', debian: 'mariadb-server', usedBy: ['test/…/mysql.test.ts'] },
  */
 export const SYSTEM_SERVERS = [
-  { command: 'redis-server', debian: 'redis-server', usedBy: ['test/soak/leader-redis.soak.ts'] },
+  { command: 'redis-server', debian: 'redis-server', usedBy: ['test/soak/leader-redis.soak.ts', 'test/core/egg-plugins.test.ts'] },
+  // egg-mysql and egg-sequelize's server (test/helpers/mariadb.ts also runs mariadb-install-db and the mariadb client, from the same package).
+  { command: 'mariadbd', debian: 'mariadb-server', usedBy: ['test/core/egg-plugins.test.ts'] },
   // Headless, driven by playwright-core (which downloads no browser of its own here).
   { command: 'chromium', debian: 'chromium', usedBy: ['test/cluster/dashboard.test.ts'] },
 ];

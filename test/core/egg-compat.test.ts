@@ -323,7 +323,7 @@ describe('an egg project with its imports renamed (CommonJS, egg layout)', { tim
   });
 
   it('an egg idiom Clutch has not fails with a coded error, never silently', async () => {
-    for (const name of ['app.runSchedule', 'app.getLogger', 'ctx.__', 'ctx.unsafeRedirect', 'helper.surl', 'request.files']) {
+    for (const name of ['app.runSchedule', 'app.cluster', 'ctx.__', 'ctx.unsafeRedirect', 'helper.surl', 'request.files']) {
       const r = await send(`${info.url}/not-provided?name=${name}`);
       assert.equal(r.status, 500, name);
       const { error } = json<{ error: { code: string; message: string } }>(r);
@@ -408,11 +408,14 @@ describe('egg-style start errors', { timeout: 60_000 }, () => {
     assert.match(`${r.stdout}${r.stderr}`, /plugin "i18n" is egg's i18n; Clutch does not provide it: use an i18n library.*\[CLUTCH_ERR_NOT_PROVIDED\]/);
   });
 
-  it('an egg plugin in config/plugin fails the start with CLUTCH_ERR_NOT_PROVIDED', async () => {
+  it('an egg plugin that calls an egg API Clutch lacks (app.cluster) fails the start naming the plugin and the API', async () => {
     const r = await runApp(['start', fixture('egg-style'), '--port', '0', '--workers', '1', '--title', `egg-plugin-${process.pid}`], 30_000, {
       EGG_STYLE_EGG_PLUGIN: '1',
     });
     assert.equal(r.code, 1);
-    assert.match(`${r.stdout}${r.stderr}`, /Plugin "eggOnly" .* is an egg plugin.*\[CLUTCH_ERR_NOT_PROVIDED\]/);
+    assert.match(
+      `${r.stdout}${r.stderr}`,
+      /egg-plugin\/app\.js \(plugin eggOnly\) failed: app\.cluster is egg's; Clutch does not provide it.*\[CLUTCH_ERR_NOT_PROVIDED\]/,
+    );
   });
 });

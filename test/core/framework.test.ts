@@ -56,7 +56,8 @@ describe('the application framework (env unittest)', { timeout: 90_000 }, () => 
       store: { size: 3, from: 'store unittest' },
       audit: { level: 'plugin' },
       middleware: ['timing', 'tag', 'offByConfig'],
-      coreMiddleware: ['storeTag'],
+      // The framework's middleware that are on, in egg's order, then the plugins'.
+      coreMiddleware: ['siteFile', 'static', 'bodyParser', 'session', 'security', 'storeTag'],
     });
     assert.match(app.stdout, /EVENT agent-boot plugin store/, "a plugin's agent.ts runs in the agent");
     const sources = JSON.parse(readFileSync(join(fixture('framework'), 'run', 'config-sources.json'), 'utf8')) as { sources: Record<string, string> };

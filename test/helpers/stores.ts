@@ -17,7 +17,8 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { NOBODY } from './users.ts';
 
-const cleanups = new Set<() => void>();
+/** What a test process undoes at its exit, as a last resort (servers still running, their folders). */
+export const cleanups = new Set<() => void>();
 process.on('exit', () => {
   for (const c of cleanups) c();
 });
@@ -63,7 +64,7 @@ function spawnFailure(name: string, file: string, err: NodeJS.ErrnoException, hi
  * `timeoutMs` (then it is killed). A spawn 'error' is always listened for: one with no listener
  * would be an uncaught exception in whatever test runs when it arrives.
  */
-function spawnUntilReady(
+export function spawnUntilReady(
   name: string,
   file: string,
   args: string[],
@@ -99,7 +100,7 @@ function spawnUntilReady(
 }
 
 /** Stops a server started by `spawnUntilReady` with `signal`, and resolves once it has exited. */
-function stopChild(child: ChildProcess | null, signal: NodeJS.Signals): Promise<void> {
+export function stopChild(child: ChildProcess | null, signal: NodeJS.Signals): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());

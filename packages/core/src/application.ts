@@ -18,7 +18,7 @@ import { ClutchError, CoreErrorCode } from './errors.js';
 import type { Lifecycle } from './lifecycle.js';
 import { loadControllers } from './loader/controllers.js';
 import { loadExtend } from './loader/extend.js';
-import type { FrameworkPlugin, PluginCatalog } from './loader/framework-plugin.js';
+import type { FrameworkMiddleware, FrameworkPlugin, PluginCatalog } from './loader/framework-plugin.js';
 import { importDefault, resolveModuleFile } from './loader/import-module.js';
 import { frameworkMiddleware, useMiddleware } from './loader/middleware.js';
 import type { LoadUnit } from './loader/plugins.js';
@@ -57,6 +57,8 @@ export class Application extends Koa implements Bootable {
   server: Server | null = null;
   readonly #core: ProcessCore;
   readonly #jobs = new BackgroundJobs();
+  /** The framework's middleware in their order; their names open config.coreMiddleware. */
+  #framework: FrameworkMiddleware[] = [];
 
   constructor(options: FrameworkStartOptions) {
     super();
@@ -158,6 +160,9 @@ export class Application extends Koa implements Bootable {
    * first, then every unit's files onto the app and Koa's prototypes, a later unit winning a name.
    */
   async #loadExtends(): Promise<void> {
+    // Before any plugin's app.ts runs, so it can place its middleware among the framework's.
+    this.#framework = frameworkMiddleware([bodyParser], this.builtins);
+    this.config.coreMiddleware = [...this.#framework.map((m) => m.name), ...this.config.coreMiddleware];
     for (const plugin of this.builtins) await plugin.extendApp?.(this);
     await loadExtend(this.units, 'application', this);
     await loadExtend(this.units, 'context', this.context);
@@ -174,19 +179,27 @@ export class Application extends Koa implements Bootable {
     });
     // The error page and what app.js app.use()d come before the built-ins.
     const early = this.middleware.length;
-    await useMiddleware(this, this.units, frameworkMiddleware([bodyParser], this.builtins));
+    await useMiddleware(this, this.units, this.#framework);
     watchEarlyMiddleware(this, early, this.logger);
 
     const project = this.units.find((u) => u.type === 'app')!;
     this.controller = await loadControllers(join(project.path, 'app', 'controller'));
-    const routerFile = await resolveModuleFile(join(project.path, 'app', 'router'));
-    if (routerFile) {
-      const define = await importDefault(routerFile);
-      if (typeof define !== 'function') {
-        throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, `${routerFile} must export default a function (app) => { … }`);
-      }
-      await (define as (app: Application) => unknown)(this);
-    }
+    await this.loadRouter();
     await serveSchedules(this);
   }
+
+  /**
+   * Runs the project's app/router (after the middleware and the controllers are loaded). A seam: a
+   * wing or a plugin may replace it on the instance to load more routes around it.
+   */
+  loadRouter = async (): Promise<void> => {
+    const project = this.units.find((u) => u.type === 'app')!;
+    const routerFile = await resolveModuleFile(join(project.path, 'app', 'router'));
+    if (!routerFile) return;
+    const define = await importDefault(routerFile);
+    if (typeof define !== 'function') {
+      throw new ClutchError(CoreErrorCode.LOADER_INVALID_EXPORT, `${routerFile} must export default a function (app) => { … }`);
+    }
+    await (define as (app: Application) => unknown)(this);
+  };
 }

@@ -113,7 +113,11 @@ export interface FrameworkConfig {
   };
   /** The project's middleware, by name (app/middleware/<name>), in order. */
   middleware: string[];
-  /** Middleware the plugins declared in their own config, in plugin order; runs before `middleware`. */
+  /**
+   * The framework's middleware (siteFile, static, bodyParser, session, security: those on), then
+   * what the plugins declared in their own config, in plugin order; runs before `middleware`. A
+   * plugin's app.ts may insert a name among them before the middleware load, as egg's do.
+   */
   coreMiddleware: string[];
   /** @koa/bodyparser: JSON and form bodies, on by default. Other keys go to the parser. */
   bodyParser: { enable: boolean } & Record<string, unknown>;

@@ -8,6 +8,8 @@ interface HttpishError extends Error {
   expose?: boolean;
   code?: string;
   headers?: Record<string, string>;
+  /** What a validation found wrong (egg-validate's `ctx.throw(422, …, { errors })`): sent with an exposed 4xx, as egg-onerror does. */
+  errors?: unknown;
 }
 
 function escapeHtml(s: string): string {
@@ -50,7 +52,8 @@ export function errorPage(options: { showDetails: () => boolean; log: RequestErr
         ctx.type = 'html';
         ctx.body = `<!doctype html><html><head><title>${status} ${escapeHtml(STATUS_CODES[status] ?? 'Error')}</title></head><body><h1>${status} ${escapeHtml(message)}</h1>${stack ? `<pre>${escapeHtml(stack)}</pre>` : ''}</body></html>`;
       } else {
-        ctx.body = { error: { status, message, ...(err.code && details ? { code: err.code } : {}), ...(stack ? { stack } : {}) } };
+        const errors = status < 500 && details && err.errors !== undefined ? { errors: err.errors } : {};
+        ctx.body = { error: { status, message, ...(err.code && details ? { code: err.code } : {}), ...errors, ...(stack ? { stack } : {}) } };
       }
     }
   };

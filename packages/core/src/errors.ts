@@ -56,6 +56,10 @@ export const CoreErrorCode = {
   MESSENGER_QUEUE_FULL: 'CLUTCH_ERR_MESSENGER_QUEUE_FULL',
   /** An egg idiom Clutch does not have (an egg plugin, app.httpclient, …); the message says what to use instead. */
   NOT_PROVIDED: 'CLUTCH_ERR_NOT_PROVIDED',
+  /** `app.addSingleton(name, create)` got no name or no function, or `config[name]` is not `{ client } | { clients } | { default }` of objects. */
+  EGG_SINGLETON_INVALID: 'CLUTCH_ERR_EGG_SINGLETON_INVALID',
+  /** `app.loader.loadToApp` / `loadToContext` / `FileLoader`: a directory's file cannot load, or two files claim one property. */
+  EGG_LOADER_FAILED: 'CLUTCH_ERR_EGG_LOADER_FAILED',
   /** A string route names a controller action that does not exist (`router.get('/', 'home.nope')`). */
   ROUTER_UNKNOWN_ACTION: 'CLUTCH_ERR_ROUTER_UNKNOWN_ACTION',
   /** Signed cookies or the session were used with no `config.keys`. */

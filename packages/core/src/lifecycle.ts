@@ -83,7 +83,10 @@ export class Lifecycle {
       );
     } catch (err) {
       if (err instanceof ClutchError && err.code === CoreErrorCode.HOOK_TIMEOUT) throw err;
-      const reason = err instanceof Error ? err.message : String(err);
+      // A coded cause keeps its code in the message (an egg name Clutch lacks, a bad singleton config).
+      const causeCode = (err as { code?: unknown } | null)?.code;
+      const code = err instanceof Error && typeof causeCode === 'string' ? ` [${causeCode}]` : '';
+      const reason = `${err instanceof Error ? err.message : String(err)}${code}`;
       throw new ClutchError(CoreErrorCode.HOOK_FAILED, `${hook} in ${boot.name} failed: ${reason}`, { cause: err });
     } finally {
       const ms = performance.now() - began;

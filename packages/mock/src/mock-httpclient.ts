@@ -57,7 +57,7 @@ export function mockHttpclient(hosts: Array<Application | Agent>, url: string | 
     const owners: Array<Record<string, unknown>> = [host as unknown as Record<string, unknown>];
     const client = (host as unknown as { httpclient?: Record<string, unknown> }).httpclient;
     if (client) owners.push(client);
-    if ('context' in host) {
+    if (host.type === 'application') {
       owners.push(host.context);
       owners.push((host.context as unknown as { httpclient: Record<string, unknown> }).httpclient);
     }

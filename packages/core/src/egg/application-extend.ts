@@ -13,6 +13,7 @@ import { NOT_PROVIDED, notProvided } from './not-provided.js';
 import { eggRoutes } from './router.js';
 import { CookieCipher } from './cookie-cipher.js';
 import { eggCookies } from './cookies.js';
+import { installAppApi } from './api/install-api.js';
 
 const HELPER = Symbol('clutch.helper');
 
@@ -47,8 +48,10 @@ export async function extendApplication(app: Application): Promise<void> {
     Service: { configurable: true, enumerable: true, writable: true, value: Service },
     Subscription: { configurable: true, enumerable: true, writable: true, value: Subscription },
     coreLogger: { configurable: true, get: () => app.logger },
+    // Writable: egg-router-plus puts its own in place, as egg lets it.
     url: {
       configurable: true,
+      writable: true,
       value(name: string, params?: Record<string, unknown>): string {
         const url = app.router.url(name, params ?? {});
         if (url instanceof Error) throw new ClutchError(CoreErrorCode.ROUTER_UNKNOWN_ACTION, `app.url('${name}'): ${url.message}`);
@@ -60,6 +63,7 @@ export async function extendApplication(app: Application): Promise<void> {
   app.locals = {};
   app.view = null;
   eggRoutes(app.router, () => app.controller);
+  installAppApi(app);
 
   const AppHelper = class extends Helper {};
   notProvided([[AppHelper.prototype, 'ctx.helper', NOT_PROVIDED.helper]]);

@@ -1,8 +1,9 @@
 /**
  * The egg wing: what makes an egg project run on Clutch, kept out of the kernel.
  *
- * It holds egg's plugin units — egg's own (config.keys and signed cookies, isAjax / acceptJSON /
- * curl / httpclient / coreLogger, the names Clutch lacks and what to use instead, string routes and
+ * It holds egg's plugin-package protocol (`eggPlugin`, plugin-names.ts), the egg APIs plugins call
+ * (api/: addSingleton, app.loader, getLogger, …), and egg's plugin units — egg's own (config.keys
+ * and signed cookies, isAjax / acceptJSON / curl / httpclient / coreLogger, the names Clutch lacks and what to use instead, string routes and
  * resources, app.url, ctx.helper) and the built-in plugins static, session, security, multipart and
  * view — with their registry (plugins.ts: each entry's defaults, config check, middleware, extend)
  * and egg's config/plugin names for them (plugin-names.ts). `installEgg(app | agent)` hands them to
@@ -22,6 +23,11 @@ export type { BuiltinPlugin } from './plugins.js';
 export type {} from './application-extend.js';
 export type {} from './agent-extend.js';
 export type {} from './context-extras.js';
+// egg's APIs for plugins on the app and the agent (addSingleton, loader, getLogger, …), by declaration merging.
+export type {} from './api/install-api.js';
+export { EggLoader } from './api/egg-loader.js';
+export { FileLoader, type CaseStyle, type FileLoaderOptions } from './api/file-loader.js';
+export { Singleton, type CreateClient } from './api/singleton.js';
 // egg's cookie options on ctx.cookies (`{ encrypt: true }`), by declaration merging.
 export type {} from './cookies.js';
 export { Helper } from './helper.js';

@@ -14,7 +14,8 @@ export const NOT_PROVIDED = {
     gettext: I18N,
     jsonp: 'add koa-jsonp as middleware',
     watcher: 'app dev restarts the cluster on a change; watch files yourself with fs.watch',
-    getLogger: 'use app.logger (or ctx.logger): Clutch has one logger per process',
+    cluster:
+      "egg's cluster-client (one connection in the agent, shared by the workers) is not there: open the client in the agent and reach it with app.messenger.request",
   },
   context: {
     unsafeRedirect: 'use ctx.redirect (Koa), checking the target yourself',

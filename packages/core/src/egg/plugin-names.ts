@@ -1,5 +1,7 @@
 import { ClutchError, CoreErrorCode } from '../errors.js';
+import { join } from 'node:path';
 import type { PluginCatalog } from '../loader/framework-plugin.js';
+import { isPlainObject } from '../loader/merge-config.js';
 import type { PluginEntry } from '../loader/plugins.js';
 import type { BuiltinPlugin } from './plugins.js';
 
@@ -44,15 +46,14 @@ function eggElsewhere(key: string, entry: PluginEntry): string | undefined {
   return EGG_ELSEWHERE[name];
 }
 
-const eggPluginsDoNotLoad = "egg's plugins do not load in Clutch. See docs/coming-from-egg.md for what is built in and what replaces the rest";
-
 /**
  * How egg's config/plugin names things, for the plugin loader: egg's package and key names of the
  * built-ins (and of the parts of Clutch that are always there), and egg's plugins Clutch does not
- * have — turned on, or named as packages — which fail the start with CLUTCH_ERR_NOT_PROVIDED.
- * Where egg's plugin-package protocol will load (`foreign`: a package.json with `eggPlugin`).
+ * have, turned on, which fail the start with CLUTCH_ERR_NOT_PROVIDED. And egg's plugin-package
+ * protocol (`foreign`): a package.json with `eggPlugin` (`name`, `dependencies`,
+ * `optionalDependencies`, `env`) loads as a plugin, its files as a Clutch plugin's.
  */
-export const EGG_PLUGIN_NAMES: Required<Pick<PluginCatalog, 'alias' | 'missing' | 'foreign'>> = {
+export const EGG_PLUGIN_NAMES: Required<Pick<PluginCatalog, 'alias' | 'foreign'>> = {
   alias(key, entry, { on, file }) {
     const elsewhere = eggElsewhere(key, entry);
     if (elsewhere && on) {
@@ -65,12 +66,19 @@ export const EGG_PLUGIN_NAMES: Required<Pick<PluginCatalog, 'alias' | 'missing' 
     if (entry.package) return entry.package in EGG_PACKAGES ? EGG_PACKAGES[entry.package] : undefined;
     return key in EGG_KEYS ? EGG_KEYS[key] : undefined;
   },
-  missing(key, pkg) {
-    if (/^(egg-|@eggjs\/)/.test(pkg))
-      throw new ClutchError(CoreErrorCode.NOT_PROVIDED, `Plugin "${key}": ${pkg} is an egg plugin (and is not installed): ${eggPluginsDoNotLoad}`);
-  },
   foreign(key, path, pkg) {
-    if (pkg.eggPlugin !== undefined) throw new ClutchError(CoreErrorCode.NOT_PROVIDED, `Plugin "${key}" (${path}) is an egg plugin: ${eggPluginsDoNotLoad}`);
-    return undefined;
+    const meta = pkg.eggPlugin;
+    if (meta === undefined) return undefined;
+    if (!isPlainObject(meta))
+      throw new ClutchError(CoreErrorCode.PLUGIN_INVALID, `Plugin "${key}": ${join(path, 'package.json')} has an eggPlugin field that is not an object`);
+    // egg names a plugin by its config/plugin key; eggPlugin.name says the same, or is left out.
+    const name = typeof meta.name === 'string' && meta.name ? meta.name : key;
+    const list = (value: unknown) => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+    return {
+      name,
+      dependencies: list(meta.dependencies),
+      optionalDependencies: list(meta.optionalDependencies),
+      ...(Array.isArray(meta.env) ? { env: list(meta.env) } : {}),
+    };
   },
 };

@@ -52,6 +52,8 @@ export interface PluginMeta {
   name: string;
   dependencies?: string[];
   optionalDependencies?: string[];
+  /** The envs the plugin is on in when its config/plugin entry names none (default: all). */
+  env?: string[];
 }
 
 /**

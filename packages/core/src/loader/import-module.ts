@@ -40,12 +40,22 @@ export async function resolveModuleFile(base: string): Promise<string | null> {
   return null;
 }
 
+/**
+ * A CommonJS file compiled from TypeScript or Babel (`exports.__esModule = true; exports.default = …`)
+ * means its `default`, as bundlers and egg's loader read it; Node's import() hands over the whole
+ * `module.exports`.
+ */
+export function unwrapDefault(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && (value as { __esModule?: unknown }).__esModule === true && 'default' in value) return value.default;
+  return value;
+}
+
 /** Imports a project file and returns its default export, wrapping failures in a coded error naming the file. */
 export async function importDefault(file: string, code: CoreErrorCode = CoreErrorCode.LOADER_IMPORT_FAILED): Promise<unknown> {
   if (TS_EXTENSIONS.has(extname(file))) await ensureTypeScript();
   try {
     const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-    return mod.default;
+    return unwrapDefault(mod.default);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     const where = err instanceof SyntaxError ? await syntaxErrorAt(file, err) : null;

@@ -46,21 +46,15 @@ function optionsOf(raw: unknown): MiddlewareOptions & Record<string, unknown> {
 }
 
 /**
- * Mounts, in order, the framework's middleware (`framework`, see frameworkMiddleware), then — from
- * app/middleware of every unit (a later unit's file wins a name) — the plugins' `coreMiddleware`
- * and the project's `middleware`; each with its options from `config[name]`. A name with no file
- * is a start error naming it.
+ * Mounts, in the order of `config.coreMiddleware` — the framework's middleware (`framework`, see
+ * frameworkMiddleware, listed there by name at the start, so a plugin's app.js may place its own
+ * among them, as egg's do) and the plugins' — then the project's `middleware`; each with its options
+ * from `config[name]`. A name that is neither the framework's nor a file in app/middleware of some
+ * unit (a later unit's file wins a name) is a start error naming it.
  */
 export async function useMiddleware(app: Application, units: LoadUnit[], framework: readonly FrameworkMiddleware[] = []): Promise<string[]> {
   const mounted: string[] = [];
-  for (const own of framework) {
-    const options = optionsOf(app.config[own.name]);
-    if (options.enable === false) continue;
-    const mw = await own.create(options, app);
-    if (mw === null) continue;
-    app.use(scoped(mw, options, own.name));
-    mounted.push(own.name);
-  }
+  const own = new Map(framework.map((m) => [m.name, m]));
   const factories = new Map<string, { factory: MiddlewareFactory; file: string }>();
   for (const unit of units) {
     for (const file of await listModules(join(unit.path, 'app', 'middleware'))) {
@@ -70,10 +64,24 @@ export async function useMiddleware(app: Application, units: LoadUnit[], framewo
     }
   }
   const { coreMiddleware, middleware } = app.config;
-  if (!Array.isArray(middleware) || !middleware.every((m) => typeof m === 'string')) {
-    throw new ClutchError(CoreErrorCode.MIDDLEWARE_INVALID, 'config.middleware must be an array of middleware names');
+  for (const [key, list] of [
+    ['coreMiddleware', coreMiddleware],
+    ['middleware', middleware],
+  ] as const) {
+    if (!Array.isArray(list) || !list.every((m) => typeof m === 'string'))
+      throw new ClutchError(CoreErrorCode.MIDDLEWARE_INVALID, `config.${key} must be an array of middleware names`);
   }
   for (const name of [...coreMiddleware, ...middleware]) {
+    const options = optionsOf(app.config[name]);
+    const builtin = own.get(name);
+    if (builtin) {
+      if (options.enable === false) continue;
+      const mw = await builtin.create(options, app);
+      if (mw === null) continue;
+      app.use(scoped(mw, options, name));
+      mounted.push(name);
+      continue;
+    }
     const found = factories.get(name);
     if (!found) {
       const known = [...factories.keys()].join(', ') || 'none';
@@ -82,7 +90,6 @@ export async function useMiddleware(app: Application, units: LoadUnit[], framewo
         `Middleware "${name}" is enabled in config but no app/middleware/${name} file exists (found: ${known})`,
       );
     }
-    const options = optionsOf(app.config[name]);
     if (options.enable === false) continue;
     const mw = found.factory(options, app);
     if (typeof mw !== 'function') throw new ClutchError(CoreErrorCode.MIDDLEWARE_INVALID, `${found.file} returned ${typeof mw}, not a middleware function`);

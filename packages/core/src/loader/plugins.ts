@@ -29,6 +29,8 @@ export interface LoadUnit {
 
 interface Plugin extends LoadUnit {
   dependencies: string[];
+  /** The envs its package.json turns it on in, when config/plugin says none. */
+  env?: string[];
   optionalDependencies: string[];
   /** Which config/plugin key enabled it. */
   key: string;
@@ -65,8 +67,16 @@ async function readPlugin(key: string, entry: PluginEntry, baseDir: string, cata
   if (!isPlainObject(meta) || typeof meta.name !== 'string' || !meta.name) {
     throw new ClutchError(CoreErrorCode.PLUGIN_INVALID, `Plugin "${key}": ${join(path, 'package.json')} needs "clutchPlugin": { "name": … }`);
   }
-  const { name, dependencies, optionalDependencies } = meta as PlainObject & PluginMeta;
-  return { name, path, type: 'plugin', key, dependencies: strings(dependencies), optionalDependencies: strings(optionalDependencies) };
+  const { name, dependencies, optionalDependencies, env } = meta as PlainObject & PluginMeta;
+  return {
+    name,
+    path,
+    type: 'plugin',
+    key,
+    dependencies: strings(dependencies),
+    optionalDependencies: strings(optionalDependencies),
+    ...(Array.isArray(env) ? { env: strings(env) } : {}),
+  };
 }
 
 /**
@@ -145,8 +155,22 @@ export async function resolveUnits(baseDir: string, env: string, appName: string
       disabled.add(key);
       continue;
     }
-    enabled.push(await readPlugin(key, entry, baseDir, catalog));
+    const plugin = await readPlugin(key, entry, baseDir, catalog);
+    // The package's own env list applies only where config/plugin gave none, as egg reads eggPlugin.env.
+    if (!Array.isArray(entry.env) && plugin.env && !plugin.env.includes(env)) {
+      disabled.add(plugin.name);
+      continue;
+    }
+    enabled.push(plugin);
   }
+  // A framework plugin that is on meets a dependency by its name, or by a name the catalog gives it
+  // (null: a part of the framework that is always there, as egg's onerror).
+  const providedByFramework = (dep: string): boolean => {
+    const on = builtins().map((p) => p.name);
+    if (on.includes(dep)) return true;
+    const alias = catalog.alias?.(dep, {}, { on: false, file });
+    return alias === null || (alias !== undefined && on.includes(alias));
+  };
   const seen = new Map<string, Plugin>();
   for (const p of enabled) {
     const twin = seen.get(p.name);
@@ -156,7 +180,7 @@ export async function resolveUnits(baseDir: string, env: string, appName: string
   }
   for (const p of enabled) {
     for (const dep of p.dependencies) {
-      if (seen.has(dep)) continue;
+      if (seen.has(dep) || providedByFramework(dep)) continue;
       const why = disabled.has(dep) ? 'which is disabled' : 'which is not in config/plugin';
       throw new ClutchError(CoreErrorCode.PLUGIN_MISSING_DEPENDENCY, `Plugin "${p.name}" depends on plugin "${dep}", ${why}`);
     }
