@@ -22,8 +22,12 @@ export interface StickyMember<T> {
   readonly slot: number;
 }
 
-/** FNV-1a, 32 bits, over the address's UTF-16 code units (addresses are ASCII). */
+/** An IPv4 client is the same client on an IPv6 socket (`::ffff:10.0.0.1`) as on an IPv4 one (`10.0.0.1`). */
+const MAPPED_V4 = /^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i;
+
+/** FNV-1a, 32 bits, over the address's UTF-16 code units (addresses are ASCII); IPv4-mapped IPv6 as its IPv4. */
 export function addressHash(address: string): number {
+  address = address.replace(MAPPED_V4, '');
   let h = 0x811c9dc5;
   for (let i = 0; i < address.length; i++) {
     h ^= address.charCodeAt(i);
