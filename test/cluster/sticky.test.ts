@@ -244,10 +244,18 @@ describe('sticky sessions: one client address, one worker slot', { timeout: 120_
     assert.match(outcome, /^connect_error: xhr (post|poll) error \(400\)/);
   });
 
-  it('sticky with --scheduling os fails the start with CLUTCH_ERR_CLUSTER_STICKY_UNSUPPORTED', async () => {
-    const r = await runApp(['start', startedDir(app), '--port', '0', '--workers', '1', '--scheduling', 'os', '--title', `sticky-os-${process.pid}`], 20_000);
-    assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /scheduling 'os'.*\[CLUTCH_ERR_CLUSTER_STICKY_UNSUPPORTED\]/);
+  it("sticky with scheduling 'os' fails the start with CLUTCH_ERR_CLUSTER_STICKY_UNSUPPORTED, from the config or from --sticky", async () => {
+    const title = `sticky-os-${process.pid}`;
+    const base = ['start', startedDir(app), '--port', '0', '--workers', '1', '--scheduling', 'os', '--title', title];
+    // The project's cluster.sticky: known once the agent read it, so the worker's listen fails.
+    const fromConfig = await runApp(base, 20_000);
+    assert.notEqual(fromConfig.code, 0);
+    assert.match(fromConfig.stderr, /scheduling 'os'.*\[CLUTCH_ERR_CLUSTER_STICKY_UNSUPPORTED\]/);
+    // --sticky over a config that leaves it off: refused before anything is forked.
+    const fromFlag = await runApp([...base, '--sticky'], 20_000, { STICKY: '0' });
+    assert.notEqual(fromFlag.code, 0);
+    assert.match(fromFlag.stderr, /\[CLUTCH_ERR_CLUSTER_STICKY_UNSUPPORTED\].*scheduling 'os'/);
+    assert.doesNotMatch(fromFlag.stderr, /worker:\d+/, 'no worker was forked');
   });
 });
 
