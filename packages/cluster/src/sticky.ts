@@ -73,8 +73,20 @@ export function stickySlot(address: string, slots: Iterable<number>): number | n
  * a replacement: the old one not yet out of the rotation) gives the newer — the successor.
  */
 export function pickSticky<T>(address: string, members: readonly StickyMember<T>[], usable: (target: T) => boolean): T | null {
-  const bySlot = new Map<number, T>();
-  for (const m of members) if (usable(m.target)) bySlot.set(m.slot, m.target);
-  const slot = stickySlot(address, bySlot.keys());
-  return slot === null ? null : bySlot.get(slot)!;
+  const hash = addressHash(address);
+  let best: T | null = null;
+  let bestSlot = -1;
+  let bestScore = -1;
+  // No allocation: this runs for every connection. A later member of the same slot scores the
+  // same and replaces the earlier (the successor); a tie between slots goes to the lower one.
+  for (const m of members) {
+    if (!usable(m.target)) continue;
+    const score = slotScore(hash, m.slot);
+    if (score > bestScore || (score === bestScore && m.slot <= bestSlot)) {
+      best = m.target;
+      bestSlot = m.slot;
+      bestScore = score;
+    }
+  }
+  return best;
 }
