@@ -230,6 +230,34 @@ describe('sticky sessions: one client address, one worker slot', { timeout: 120_
     }
   });
 
+  it('a worker killed: its addresses go to the other slot meanwhile, never refused, then to its successor; the other slot’s stay', async (t) => {
+    const slots = await slotsOf(app);
+    const pidOf = (slot: number) => [...slots].find(([, s]) => s === slot)![0];
+    const [victim, survivor] = [pidOf(1), pidOf(0)];
+    const [ones, zeros] = [LOOPBACK.filter((a) => stickySlot(a, [0, 1]) === 1).slice(0, 3), LOOPBACK.filter((a) => stickySlot(a, [0, 1]) === 0).slice(0, 3)];
+    process.kill(victim, 'SIGKILL');
+    // Once the master knows: a connection accepted in the instant between the death and the master
+    // reading it is written to the dead worker's channel and reset (Node reports that write as done).
+    await app.waitForLine(new RegExp(`worker ${victim} exited`), 5_000);
+    const seen: number[] = [];
+    const deadline = Date.now() + 20_000;
+    let successor = 0;
+    while (!successor) {
+      assert.ok(Date.now() < deadline, `no successor served slot 1 within 20 s; served by ${[...new Set(seen)].join(', ')}`);
+      for (const address of ones) {
+        const pid = await pidFrom(info.url, address);
+        seen.push(pid);
+        if (pid !== survivor) successor = pid;
+      }
+    }
+    const fallback = seen.filter((p) => p === survivor).length;
+    t.diagnostic(`${fallback} of ${seen.length} requests from slot 1's addresses were served by slot 0 until the successor listened`);
+    assert.ok(fallback > 0, 'while slot 1 had no worker, slot 0 served its addresses');
+    assert.equal((await slotsOf(app)).get(successor), 1, 'the new worker is in slot 1');
+    for (const address of ones) assert.equal(await pidFrom(info.url, address), successor, `${address} is back in slot 1`);
+    for (const address of zeros) assert.equal(await pidFrom(info.url, address), survivor, `${address} never moved`);
+  });
+
   it('without sticky, socket.io polling fails: the next request of the session reaches the other worker', async (t) => {
     const plain = await startFixture('sticky', ['--workers', '2'], { env: { STICKY: '0' } });
     started.push(plain.app);
