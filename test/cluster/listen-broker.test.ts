@@ -24,6 +24,7 @@ function broker(options: { port?: number; reusePort?: boolean; scheduling?: 'rr'
     port: options.port,
     reusePort: options.reusePort,
     scheduling: () => options.scheduling ?? 'rr',
+    sticky: () => false,
     slotOf: (w) => slots.get(w as unknown as FakeWorker) ?? 0,
     admits: (w) => !stopping.has(w as unknown as FakeWorker),
     serving: (w, where, admitted) => serving.push({ pid: w.pid, url: where.url, admitted }),

@@ -90,6 +90,8 @@ export const ClusterErrorCode = {
   QUEUE_FULL: 'CLUTCH_ERR_MESSENGER_QUEUE_FULL',
   /** reusePort was asked for where the platform lacks it (not Linux, or Node older than 22.12). */
   REUSEPORT_UNSUPPORTED: 'CLUTCH_ERR_CLUSTER_REUSEPORT_UNSUPPORTED',
+  /** Sticky sessions were asked for with a listening mode where the master does not accept the connections (os, reusePort, a unix socket). */
+  STICKY_UNSUPPORTED: 'CLUTCH_ERR_CLUSTER_STICKY_UNSUPPORTED',
   /** (a log line) a worker sent no heartbeat for the stall timeout: it is taken out of rotation, replaced and killed. */
   WORKER_STALLED: 'CLUTCH_ERR_CLUSTER_WORKER_STALLED',
   /** (a log line) the agent sent no heartbeat for the stall timeout: it is killed and replaced. */

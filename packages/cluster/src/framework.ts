@@ -89,6 +89,8 @@ export interface ClusterSettings {
   logFormat?: 'text' | 'json';
   /** How connections reach the workers: 'rr' (the master accepts and hands them round) or 'os' (one shared socket, the kernel picks). */
   scheduling?: 'rr' | 'os';
+  /** Sticky sessions: the master hands each connection to the worker slot its remote address hashes to. */
+  sticky?: boolean;
   /** `config.telemetry`: OpenTelemetry in the agent and every worker (docs/operations.md). */
   telemetry?: TelemetrySettings;
 }

@@ -16,6 +16,8 @@ export interface ListenBrokerHost {
   readonly reusePort: boolean | undefined;
   /** The scheduling in force: the command line's, else the project's, else 'rr'. */
   scheduling(): 'rr' | 'os';
+  /** Sticky sessions in force: the command line's, else the project's. */
+  sticky(): boolean;
   slotOf(worker: WorkerProcess): number;
   /** False once the worker is stopping or the cluster stops: it is then not put in service. */
   admits(worker: WorkerProcess): boolean;
@@ -31,7 +33,7 @@ export interface ListenBrokerHost {
  */
 export class ListenBroker {
   readonly #host: ListenBrokerHost;
-  readonly #listeners = new Listeners();
+  readonly #listeners = new Listeners({ sticky: () => this.#host.sticky() });
   readonly #shared = new SharedSockets();
   /** Per worker asked to bind a socket: the key its socket will be kept under. */
   readonly #binding = new Map<WorkerProcess, { key: string; requested: ListenConfig; config: ListenConfig; done: () => void }>();
@@ -44,7 +46,12 @@ export class ListenBroker {
     this.#host = host;
   }
 
-  /** Throws CLUTCH_ERR_CLUSTER_REUSEPORT_UNSUPPORTED when reusePort is asked for where the platform lacks it. */
+  /**
+   * Throws CLUTCH_ERR_CLUSTER_REUSEPORT_UNSUPPORTED when reusePort is asked for where the platform
+   * lacks it, and CLUTCH_ERR_CLUSTER_STICKY_UNSUPPORTED when the command line asks for sticky
+   * sessions with a mode where the master does not accept. (What the project's config asks for is
+   * checked as each worker listens: the config is known only once the agent has read it.)
+   */
   checkSupported(): void {
     const why = this.#host.reusePort ? reusePortSupported() : null;
     if (why)
@@ -52,6 +59,25 @@ export class ListenBroker {
         ClusterErrorCode.REUSEPORT_UNSUPPORTED,
         `--reuse-port (cluster.listen.reusePort) is not available here: ${why}; use the default round-robin or --scheduling os`,
       );
+    const conflict = this.#stickyConflict({}, this.#host.reusePort ?? false);
+    if (conflict) throw conflict;
+  }
+
+  /** Why sticky sessions cannot work with this listening mode, as an error; null when they can (or are off). */
+  #stickyConflict(config: ListenConfig, reusePort: boolean): ClutchError | null {
+    if (!this.#host.sticky()) return null;
+    const why = reusePort
+      ? 'with reusePort (--reuse-port) each worker accepts on its own socket and the kernel picks which'
+      : this.#host.scheduling() === 'os'
+        ? "with scheduling 'os' (--scheduling os) the workers accept on a shared socket and the kernel picks which"
+        : config.path
+          ? `a unix socket (${config.path}) gives no remote address to pick a worker by`
+          : null;
+    if (!why) return null;
+    return new ClutchError(
+      ClusterErrorCode.STICKY_UNSUPPORTED,
+      `cluster.sticky (--sticky) needs the master to accept every connection over TCP, and ${why}; use the default round-robin scheduling on a port, or turn sticky off`,
+    );
   }
 
   /** A worker asks to serve HTTP at `requested` (its config). */
@@ -60,6 +86,11 @@ export class ListenBroker {
     const port = this.#host.port;
     const config: ListenConfig = port !== undefined ? { port, ...(requested.hostname ? { hostname: requested.hostname } : {}) } : requested;
     const reusePort = this.#host.reusePort ?? requested.reusePort ?? false;
+    const conflict = this.#stickyConflict(config, reusePort);
+    if (conflict) {
+      worker.send({ clutch: 'listen-failed', error: serializeError(conflict) });
+      return;
+    }
     if (reusePort) this.#perSlot = true;
     if (reusePort || this.#host.scheduling() === 'os') {
       await this.#listenShared(worker, requested, config, reusePort);
@@ -67,7 +98,7 @@ export class ListenBroker {
     }
     let address: ListenAddress;
     try {
-      address = await this.#listeners.join(worker, config, () => this.#host.admits(worker));
+      address = await this.#listeners.join(worker, config, () => this.#host.admits(worker), this.#host.slotOf(worker));
     } catch (err) {
       await this.#failed(worker, err, config);
       return;

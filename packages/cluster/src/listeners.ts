@@ -1,6 +1,6 @@
 import type { ListenConfig } from './framework.js';
 import type { ListenAddress } from './protocol.js';
-import { RoundRobinListener, type ConnectionTarget } from './round-robin.js';
+import { RoundRobinListener, type ConnectionTarget, type ListenerOptions } from './round-robin.js';
 
 function keyOf(config: ListenConfig): string {
   return config.path ? `unix:${config.path}` : `${config.hostname ?? ''}:${config.port ?? 0}`;
@@ -18,13 +18,19 @@ export class Listeners {
   readonly #open = new Map<string, RoundRobinListener>();
   readonly #of = new Map<ConnectionTarget, RoundRobinListener>();
   #closed = false;
+  readonly #options: ListenerOptions;
 
-  /** Binds the address if no worker did yet, and puts `target` in its rotation once `admit()` says it may still join. */
-  async join(target: ConnectionTarget, config: ListenConfig, admit: () => boolean): Promise<ListenAddress> {
+  /** `options` go to every socket (sticky sessions). */
+  constructor(options: ListenerOptions = {}) {
+    this.#options = options;
+  }
+
+  /** Binds the address if no worker did yet, and puts `target` (of `slot`) in its rotation once `admit()` says it may still join. */
+  async join(target: ConnectionTarget, config: ListenConfig, admit: () => boolean, slot = 0): Promise<ListenAddress> {
     const key = keyOf(config);
     let opening = this.#opening.get(key);
     if (!opening) {
-      opening = RoundRobinListener.open(config);
+      opening = RoundRobinListener.open(config, this.#options);
       this.#opening.set(key, opening);
       // A failed bind is not remembered: the next worker tries again.
       opening.catch(() => this.#opening.delete(key));
@@ -37,7 +43,7 @@ export class Listeners {
     // Known from now on, even if this worker is not admitted: closeAll() must find it.
     this.#open.set(key, listener);
     if (admit()) {
-      listener.add(target);
+      listener.add(target, slot);
       this.#of.set(target, listener);
       this.#closeSuperseded();
     }

@@ -79,6 +79,7 @@ export class MasterParts implements DispatchParts {
       port: options.port,
       reusePort: options.reusePort,
       scheduling: () => this.settings.scheduling,
+      sticky: () => this.settings.sticky,
       slotOf: (worker) => this.children.slotOf(worker),
       admits: (worker) => worker.state !== 'dead' && worker.state !== 'stopping' && !stopping(),
       serving: (worker, where, admitted) => view.serving(worker, where, admitted),

@@ -35,6 +35,8 @@ export interface ClusterOptions {
   scheduling?: 'rr' | 'os';
   /** One SO_REUSEPORT socket per worker slot (Linux, Node ≥ 22.12). Unset: the project's config.cluster.listen.reusePort. */
   reusePort?: boolean;
+  /** Sticky sessions: a client's address picks its worker's slot (round-robin scheduling only). Unset: the project's config.cluster.sticky. */
+  sticky?: boolean;
   /** Env files (absolute paths), read by the master at the start and at each reload; their values reach every child. */
   envFiles?: string[];
 }
@@ -104,6 +106,7 @@ export function normalizeOptions(input: Partial<ClusterOptions> & Pick<ClusterOp
   }
   if (options.scheduling !== undefined && options.scheduling !== 'rr' && options.scheduling !== 'os')
     throw invalid('scheduling', options.scheduling, "'rr' or 'os'");
+  if (options.sticky !== undefined && typeof options.sticky !== 'boolean') throw invalid('sticky', options.sticky, 'true or false');
   if (options.maxMemory !== undefined && (!Number.isSafeInteger(options.maxMemory) || options.maxMemory <= 0))
     throw invalid('maxMemory', options.maxMemory, 'a positive number of bytes');
   return options;

@@ -4,12 +4,21 @@ import { debuglog } from 'node:util';
 import { ClusterErrorCode, ClutchError } from './errors.js';
 import type { ListenConfig } from './framework.js';
 import type { ListenAddress } from './protocol.js';
+import { pickSticky, type StickyMember } from './sticky.js';
 
 const debug = debuglog('clutch:round-robin');
 
 /** A connection as the kernel handed it to the master: the raw TCP (or pipe) handle, not read from. */
 export interface RawHandle {
   close(callback?: () => void): void;
+  /** A TCP handle's remote address (libuv's getpeername: 0, and `out` filled); pipes have none. */
+  getpeername?(out: { address?: string }): number;
+}
+
+/** How a listener picks a worker. */
+export interface ListenerOptions {
+  /** Sticky sessions (sticky.ts): a connection's remote address picks its worker's slot. Asked at each connection. */
+  sticky?: () => boolean;
 }
 
 /** What the listener needs of a worker. */
@@ -76,6 +85,9 @@ export class RoundRobinListener {
   readonly address: ListenAddress;
   readonly #server: Server;
   readonly #rotation: ConnectionTarget[] = [];
+  /** The rotation with each member's slot, in the order they joined (sticky sessions pick by slot). */
+  readonly #members: StickyMember<ConnectionTarget>[] = [];
+  readonly #sticky: () => boolean;
   /** Members that missed their heartbeats (frozen, blocked): skipped until they answer again. */
   readonly #suspended = new Set<ConnectionTarget>();
   #next = 0;
@@ -85,8 +97,9 @@ export class RoundRobinListener {
   #sweeper: NodeJS.Timeout | null = null;
   #closed = false;
 
-  private constructor(server: Server) {
+  private constructor(server: Server, options: ListenerOptions) {
     this.#server = server;
+    this.#sticky = options.sticky ?? (() => false);
     this.address = addressOf(server);
     const native = (server as unknown as { _handle?: NativeServerHandle })._handle;
     if (!native || typeof native.onconnection !== 'function') {
@@ -106,18 +119,18 @@ export class RoundRobinListener {
    * Binds `config` (port 0 takes a free port). Rejects with the system error (EADDRINUSE, EACCES, …).
    * A unix socket file nobody listens on any more (its master was killed) is removed and bound again.
    */
-  static async open(config: ListenConfig): Promise<RoundRobinListener> {
+  static async open(config: ListenConfig, options: ListenerOptions = {}): Promise<RoundRobinListener> {
     try {
-      return await RoundRobinListener.#bind(config);
+      return await RoundRobinListener.#bind(config, options);
     } catch (err) {
       if (!config.path || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !(await staleSocket(config.path))) throw err;
       debug('removing the stale socket %s', config.path);
       unlinkSync(config.path);
-      return RoundRobinListener.#bind(config);
+      return RoundRobinListener.#bind(config, options);
     }
   }
 
-  static #bind(config: ListenConfig): Promise<RoundRobinListener> {
+  static #bind(config: ListenConfig, options: ListenerOptions): Promise<RoundRobinListener> {
     return new Promise((resolve, reject) => {
       const server = createServer();
       server.once('error', reject);
@@ -126,7 +139,7 @@ export class RoundRobinListener {
         // A listening server has no other use for 'error'; keep one so it is never an uncaught exception.
         server.on('error', (err) => debug('listener error: %s', err.message));
         try {
-          resolve(new RoundRobinListener(server));
+          resolve(new RoundRobinListener(server, options));
         } catch (err) {
           server.close();
           reject(err);
@@ -157,10 +170,11 @@ export class RoundRobinListener {
     return this.#queue.length;
   }
 
-  /** Puts a worker in the rotation; connections that waited go to it first. */
-  add(target: ConnectionTarget): void {
+  /** Puts a worker (of `slot`) in the rotation; connections that waited go to it first. */
+  add(target: ConnectionTarget, slot = 0): void {
     if (this.#closed || this.#rotation.includes(target)) return;
     this.#rotation.push(target);
+    this.#members.push({ target, slot });
     if (!this.#unsent.has(target)) this.#unsent.set(target, new Set());
     this.#drainQueue();
   }
@@ -171,6 +185,10 @@ export class RoundRobinListener {
     if (i < 0) return;
     this.#suspended.delete(target);
     this.#rotation.splice(i, 1);
+    this.#members.splice(
+      this.#members.findIndex((m) => m.target === target),
+      1,
+    );
     if (this.#next > i) this.#next--;
   }
 
@@ -204,13 +222,28 @@ export class RoundRobinListener {
       handle.close();
       return;
     }
-    const target = this.#pick();
+    const target = this.#pick(handle);
     if (target) this.#send(target, handle);
     else this.#enqueue(handle);
   }
 
+  #pick(handle: RawHandle): ConnectionTarget | null {
+    return this.#sticky() ? this.#pickSticky(handle) : this.#pickNext();
+  }
+
+  /**
+   * Sticky: the worker of the address's slot, or of its next-best slot while that one has none in
+   * service (sticky.ts). The unsent limit does not apply: moving the address would break its
+   * session, and a worker that stops reading its channel is suspended by the watchdog anyway.
+   */
+  #pickSticky(handle: RawHandle): ConnectionTarget | null {
+    const peer: { address?: string } = {};
+    const address = handle.getpeername?.(peer) === 0 ? (peer.address ?? '') : '';
+    return pickSticky(address, this.#members, (t) => !this.#suspended.has(t));
+  }
+
   /** The next worker in the rotation that is not behind on what it was handed. */
-  #pick(): ConnectionTarget | null {
+  #pickNext(): ConnectionTarget | null {
     const n = this.#rotation.length;
     for (let i = 0; i < n; i++) {
       const index = (this.#next + i) % n;
@@ -248,8 +281,9 @@ export class RoundRobinListener {
   }
 
   #drainQueue(): void {
+    // Sticky falls back to another slot, so it finds no worker only when none is usable at all: as round-robin.
     while (this.#queue.length > 0) {
-      const target = this.#pick();
+      const target = this.#pick(this.#queue[0]!.handle);
       if (!target) return;
       this.#send(target, this.#queue.shift()!.handle);
     }

@@ -35,6 +35,11 @@ export class EffectiveSettings {
     return this.#options.scheduling ?? this.#project.scheduling ?? 'rr';
   }
 
+  /** Sticky sessions (sticky.ts): the command line's, else the project's, else off. */
+  get sticky(): boolean {
+    return this.#options.sticky ?? this.#project.sticky ?? false;
+  }
+
   /** The health port: the command line's, else the project's; null for none. */
   get health(): { port: number; hostname?: string } | null {
     if (this.#options.healthPort !== undefined)

@@ -52,6 +52,12 @@ export interface FrameworkConfig {
      * `listen.reusePort` gives each worker slot a socket of its own instead.
      */
     scheduling?: 'rr' | 'os';
+    /**
+     * Sticky sessions (egg-cluster's `sticky`): the master hands every connection from one client
+     * address to the same worker slot, so a session held in a worker's memory (socket.io's polling
+     * transport) finds it again; `--sticky` turns it on too. Round-robin scheduling on a port only.
+     */
+    sticky?: boolean;
     /** The master's health port (`/livez`, `/readyz`, `/metrics`); `--health-port` wins. Off when absent. */
     health?: {
       port?: number;

@@ -10,9 +10,10 @@ import type { ClutchConfig } from './config.js';
 
 /** What the master needs of the project's config (the agent's is handed to it). */
 function clusterSettings(config: ClutchConfig): ClusterSettings {
-  const { health, drainDelay, stallTimeout, maxMemory, scheduling } = config.cluster;
+  const { health, drainDelay, stallTimeout, maxMemory, scheduling, sticky } = config.cluster;
   return {
     ...(scheduling ? { scheduling } : {}),
+    ...(sticky !== undefined ? { sticky } : {}),
     ...(health?.port !== undefined ? { health: { port: health.port, ...(health.hostname ? { hostname: health.hostname } : {}) } } : {}),
     ...(health?.minReady !== undefined ? { minReady: health.minReady } : {}),
     ...(drainDelay !== undefined ? { drainDelay } : {}),

@@ -28,12 +28,13 @@ Options:
   --log-format F      text (default) or json: one JSON object per line, from every process
   --scheduling S      rr (default: the master hands connections round) or os (the kernel picks)
   --reuse-port        a SO_REUSEPORT socket per worker (Linux, Node >= 22.12)
+  --sticky            sticky sessions: one client address, one worker slot (round-robin only)
   --env-file PATH     variables for every process, in Node's .env format; repeatable (a later file
                       wins), re-read by app reload; a variable already in the environment wins
   -h, --help          show this help
 
 Flags win over the project's config (config.cluster.health, drainDelay, stallTimeout, maxMemory,
-config.logger.format, cluster.scheduling, cluster.listen.reusePort).`;
+config.logger.format, cluster.scheduling, cluster.listen.reusePort, cluster.sticky).`;
 
 const VALUE_FLAGS = [
   'port',
@@ -71,6 +72,7 @@ export async function start(args: string[]): Promise<number | null> {
       'log-format': { type: 'string' },
       scheduling: { type: 'string' },
       'reuse-port': { type: 'boolean' },
+      sticky: { type: 'boolean' },
       'env-file': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
@@ -108,6 +110,7 @@ export async function start(args: string[]): Promise<number | null> {
     const forward = [project.baseDir];
     for (const name of VALUE_FLAGS) if (values[name] !== undefined) forward.push(`--${name}`, String(values[name]));
     if (values['reuse-port']) forward.push('--reuse-port');
+    if (values.sticky) forward.push('--sticky');
     for (const file of envFiles ?? []) forward.push('--env-file', file);
     return launchDaemon(project.baseDir, forward);
   }
@@ -130,6 +133,7 @@ export async function start(args: string[]): Promise<number | null> {
     ...(maxMemory !== undefined ? { maxMemory } : {}),
     ...(scheduling ? { scheduling } : {}),
     ...(values['reuse-port'] ? { reusePort: true } : {}),
+    ...(values.sticky ? { sticky: true } : {}),
     ...(envFiles ? { envFiles } : {}),
   });
   return null;

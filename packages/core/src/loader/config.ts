@@ -97,6 +97,7 @@ function checkFrameworkKeys(config: PlainObject, sources: ConfigSources, framewo
   if (listen.reusePort !== undefined && typeof listen.reusePort !== 'boolean') fail('cluster.listen.reusePort', 'true or false', listen.reusePort);
   if (cluster.scheduling !== undefined && cluster.scheduling !== 'rr' && cluster.scheduling !== 'os')
     fail('cluster.scheduling', "'rr' or 'os'", cluster.scheduling);
+  if (cluster.sticky !== undefined && typeof cluster.sticky !== 'boolean') fail('cluster.sticky', 'true or false', cluster.sticky);
   if (listen.http2 !== undefined && typeof listen.http2 !== 'boolean') fail('cluster.listen.http2', 'true or false', listen.http2);
   if (listen.http2 === true && listen.tls === undefined)
     fail('cluster.listen.http2', 'used with cluster.listen.tls (HTTP/2 is offered by ALPN, over TLS)', listen.http2);
