@@ -5,53 +5,20 @@
  * and each plugin's main behaviour answering over HTTP; then `app reload` under light load.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterReadyInfo } from '@clutch/cluster';
 import { type AppProcess, fixture, runApp, startFixture, waitGroupGone } from '../helpers/cluster.ts';
 import { until } from '../helpers/freeze.ts';
+import { type HttpResult, sendJson, type SendOptions } from '../helpers/http.ts';
 import { startLoad } from '../helpers/load.ts';
 import { type MariaDb, startMariaDb } from '../helpers/mariadb.ts';
 import { type StoreServer, startRedis } from '../helpers/stores.ts';
 
-interface Reply<T = Record<string, unknown>> {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: T;
-}
+type Reply<T = Record<string, unknown>> = HttpResult<T>;
 
-/** One request on a connection of its own (Connection: close), so round-robin spreads them over the workers. */
-function send<T = Record<string, unknown>>(
-  url: string,
-  options: { method?: string; headers?: Record<string, string>; json?: unknown; body?: string } = {},
-): Promise<Reply<T>> {
-  const payload = options.json === undefined ? options.body : JSON.stringify(options.json);
-  const headers = {
-    connection: 'close',
-    accept: 'application/json',
-    ...(options.json !== undefined ? { 'content-type': 'application/json' } : {}),
-    ...options.headers,
-  };
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method ?? 'GET', agent: false, headers }, (res) => {
-      let raw = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (raw += c));
-      res.on('end', () => {
-        let body: unknown = raw;
-        try {
-          body = JSON.parse(raw);
-        } catch {
-          // Not JSON: keep the text.
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as T });
-      });
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error(`${options.method ?? 'GET'} ${url} timed out`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+/** One request on a connection of its own, asking for JSON. */
+const send = <T = Record<string, unknown>>(url: string, options: SendOptions = {}): Promise<Reply<T>> =>
+  sendJson<T>(url, { ...options, headers: { accept: 'application/json', ...options.headers } });
 
 /** Sends until every worker pid has answered (bounded), checking each answer. */
 async function fromBothWorkers<T extends { pid: number }>(info: ClusterReadyInfo, get: () => Promise<Reply<T>>, check: (r: Reply<T>) => void): Promise<void> {

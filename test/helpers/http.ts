@@ -6,13 +6,31 @@ export interface HttpResult<T = unknown> {
   body: T;
 }
 
+/** What a request sends beyond its URL: a method, headers, a body (`json` is sent as JSON). */
+export interface SendOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  json?: unknown;
+  body?: string;
+  agent?: Agent;
+  timeoutMs?: number;
+}
+
 /**
- * GET a JSON resource from a loopback URL. Without an agent, each request opens its own
- * connection and closes it (`Connection: close`), so round-robin spreads them over the workers.
+ * One request to a loopback URL, its answer parsed as JSON when it is JSON (else kept as text).
+ * Without an agent, each request opens its own connection and closes it (`Connection: close`), so
+ * round-robin spreads them over the workers.
  */
-export function getJson<T = unknown>(url: string, options: { agent?: Agent; timeoutMs?: number } = {}): Promise<HttpResult<T>> {
+export function sendJson<T = unknown>(url: string, options: SendOptions = {}): Promise<HttpResult<T>> {
+  const method = options.method ?? 'GET';
+  const payload = options.json === undefined ? options.body : JSON.stringify(options.json);
+  const headers = {
+    ...(options.agent ? {} : { connection: 'close' }),
+    ...(options.json !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...options.headers,
+  };
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent: options.agent ?? false, headers: options.agent ? {} : { connection: 'close' } }, (res) => {
+    const req = request(url, { method, agent: options.agent ?? false, headers }, (res) => {
       let raw = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (raw += c));
@@ -26,10 +44,15 @@ export function getJson<T = unknown>(url: string, options: { agent?: Agent; time
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as T });
       });
     });
-    req.setTimeout(options.timeoutMs ?? 10_000, () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.setTimeout(options.timeoutMs ?? 10_000, () => req.destroy(new Error(`${method} ${url} timed out`)));
     req.on('error', reject);
-    req.end();
+    req.end(payload);
   });
+}
+
+/** GET a JSON resource from a loopback URL (see sendJson). */
+export function getJson<T = unknown>(url: string, options: { agent?: Agent; timeoutMs?: number } = {}): Promise<HttpResult<T>> {
+  return sendJson<T>(url, options);
 }
 
 /** Calls `getJson` until every pid in `pids` has answered once (bounded), collecting answers per pid. */

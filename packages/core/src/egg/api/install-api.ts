@@ -85,30 +85,28 @@ export function installAgentApi(agent: Agent): void {
   Object.defineProperty(agent, 'coreLogger', { configurable: true, get: () => agent.logger });
 }
 
+/** The egg APIs the wing adds to the application and to the agent alike. */
+export interface EggApi {
+  /**
+   * egg's `app.addSingleton(name, create)`: makes the clients of `config[name]` (`client`, or
+   * `clients` read by `app[name].get(id)`, each over `default`) with `create(config, app, name)`.
+   */
+  addSingleton(name: string, create: CreateClient): void;
+  /** egg's loader, the parts plugins call (FileLoader, loadToApp, loadToContext, loadRouter). */
+  loader: EggLoader;
+  /** egg's `app.getLogger(name)`: Clutch has one logger per process, so every name is it. */
+  getLogger(name?: string): Logger;
+  toAsyncFunction<F extends (...args: never[]) => unknown>(fn: F): F;
+  /** Logs a deprecation once per message. */
+  deprecate(message: string): void;
+}
+
 declare module '../../application.js' {
-  interface Application {
-    /**
-     * egg's `app.addSingleton(name, create)`: makes the clients of `config[name]` (`client`, or
-     * `clients` read by `app[name].get(id)`, each over `default`) with `create(config, app, name)`.
-     */
-    addSingleton(name: string, create: CreateClient): void;
-    /** egg's loader, the parts plugins call (FileLoader, loadToApp, loadToContext, loadRouter). */
-    loader: EggLoader;
-    /** egg's `app.getLogger(name)`: Clutch has one logger per process, so every name is it. */
-    getLogger(name?: string): Logger;
-    toAsyncFunction<F extends (...args: never[]) => unknown>(fn: F): F;
-    /** Logs a deprecation once per message. */
-    deprecate(message: string): void;
-  }
+  interface Application extends EggApi {}
 }
 
 declare module '../../agent.js' {
-  interface Agent {
-    addSingleton(name: string, create: CreateClient): void;
-    loader: EggLoader;
-    getLogger(name?: string): Logger;
-    toAsyncFunction<F extends (...args: never[]) => unknown>(fn: F): F;
-    deprecate(message: string): void;
+  interface Agent extends EggApi {
     /** egg's `agent.context`: a plain object (the agent serves no request) that plugins may put names on. */
     context: Record<string, unknown>;
     readonly coreLogger: Logger;
