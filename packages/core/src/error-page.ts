@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Context, Middleware } from 'koa';
 import type { RequestErrorLog } from './request-errors.js';
 
@@ -14,6 +15,35 @@ interface HttpishError extends Error {
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** How long a connection whose request body was not read stays half-open after its response. */
+const LINGER_MS = 1500;
+/** How much of that body is read and dropped meanwhile, at most; past it the socket is paused. */
+const LINGER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Closes a connection whose request body was not read as nginx's lingering close does. Node's
+ * server destroys the socket as soon as the response is flushed (`socket.destroySoon()`); with
+ * the body's bytes still unread, the kernel answers with a RST, which can reach the client before
+ * it has read the response — it then sees a reset instead of the 413. Here the socket sends its
+ * FIN, reads and drops a bounded part of what still comes (then stops reading, so the sender's
+ * window fills), and is destroyed when the client ends or after LINGER_MS.
+ */
+function lingerOnClose(socket: Socket): void {
+  (socket as Socket & { destroySoon: () => void }).destroySoon = () => {
+    let dropped = 0;
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    socket.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped >= LINGER_BYTES) socket.pause();
+    });
+    socket.once('end', () => socket.destroy());
+    socket.end();
+    socket.resume();
+  };
 }
 
 /**
@@ -46,7 +76,10 @@ export function errorPage(options: { showDetails: () => boolean; log: RequestErr
       // A body not read (a 413 refused on its Content-Length, say): keep-alive would make Node read
       // and discard all of it to reuse the connection — 200 MB for a 200 MB upload. Closing after the
       // response ends that at once.
-      if (!ctx.req.complete) ctx.set('connection', 'close');
+      if (!ctx.req.complete && ctx.req.httpVersionMajor === 1) {
+        ctx.set('connection', 'close');
+        lingerOnClose(ctx.req.socket);
+      }
       if (err.headers && status < 500) ctx.set(err.headers);
       if (ctx.accepts('json', 'html') === 'html') {
         ctx.type = 'html';
