@@ -28,25 +28,28 @@ describe('graceful stop', { timeout: 90_000 }, () => {
     'SIGTERM to the process group (systemd, timeout)',
     'SIGQUIT to the master',
   ] as const;
-  for (const how of ways) {
-    it(`${how}: a request in flight completes with 200, workers close before the agent, exit 0, nothing left`, async () => {
-      const { app, info } = await startFixture('basic', ['--workers', '2']);
-      started.push(app);
-      const inFlight = getJson<{ waited: number }>(`${info.url}/slow?ms=1500`);
-      await app.waitForLine(/^EVENT slow-start worker/, 5_000);
-      const signal = how.startsWith('SIGINT') ? 'SIGINT' : how.startsWith('SIGTERM') ? 'SIGTERM' : 'SIGQUIT';
-      if (how.includes('process group')) process.kill(-app.pid, signal);
-      else app.signal(signal);
+  // Four clusters of their own that mostly wait (a 1.5 s request, then the drain): run side by side.
+  describe('each way of stopping', { concurrency: true }, () => {
+    for (const how of ways) {
+      it(`${how}: a request in flight completes with 200, workers close before the agent, exit 0, nothing left`, async () => {
+        const { app, info } = await startFixture('basic', ['--workers', '2']);
+        started.push(app);
+        const inFlight = getJson<{ waited: number }>(`${info.url}/slow?ms=1500`);
+        await app.waitForLine(/^EVENT slow-start worker/, 5_000);
+        const signal = how.startsWith('SIGINT') ? 'SIGINT' : how.startsWith('SIGTERM') ? 'SIGTERM' : 'SIGQUIT';
+        if (how.includes('process group')) process.kill(-app.pid, signal);
+        else app.signal(signal);
 
-      const res = await inFlight;
-      assert.equal(res.status, 200);
-      assert.equal(res.body.waited, 1500);
-      const exit = await app.waitForExit(15_000);
-      assert.deepEqual(exit, { code: 0, signal: null });
-      assert.deepEqual(closeOrder(app.stdout), ['worker', 'worker', 'agent']);
-      await waitGroupGone(app.pid, 5_000);
-    });
-  }
+        const res = await inFlight;
+        assert.equal(res.status, 200);
+        assert.equal(res.body.waited, 1500);
+        const exit = await app.waitForExit(15_000);
+        assert.deepEqual(exit, { code: 0, signal: null });
+        assert.deepEqual(closeOrder(app.stdout), ['worker', 'worker', 'agent']);
+        await waitGroupGone(app.pid, 5_000);
+      });
+    }
+  });
 
   it('closes an idle keep-alive connection at once instead of waiting out its timeout', async () => {
     // keepAliveTimeout is 60 s in this env and the kill timeout 30 s: only an active close is fast.
