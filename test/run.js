@@ -1,6 +1,7 @@
 // Runs every test/**/*.test.ts and apps/*/test/*.test.ts with node's test runner. Node 20's `--test` expands no globs, so the
 // files are listed here; TypeScript runs through tsx. Process tests start real clusters, so files
-// run two at a time (this is sized for a 2-core machine) and each test sets its own deadlines.
+// run three at a time (sized for a 2-core machine: most of a process test's time is spent waiting
+// on a drain, a timeout or a child's boot, not on the CPU) and each test sets its own deadlines.
 // Before any suite, the servers they need that no npm package ships (redis-server) are installed
 // or the run stops at once, saying what to install (test/system-servers.js).
 import { spawnSync } from 'node:child_process';
@@ -28,5 +29,5 @@ if (files.length === 0) {
 }
 const servers = ensureSystemServers(files);
 if (servers !== 0) process.exit(servers);
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);
