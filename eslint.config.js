@@ -1,4 +1,4 @@
-// `npm run lint` (run first by `npm test`): typescript-eslint with type-aware rules over the
+// `npm run lint` (run beside the tests by `npm test`, see test/run.js): typescript-eslint with type-aware rules over the
 // packages, the tests and the apps; Prettier decides the layout, so no rule here fights it.
 import js from '@eslint/js';
 import globals from 'globals';

@@ -4,13 +4,15 @@
 // on a drain, a timeout or a child's boot, not on the CPU) and each test sets its own deadlines.
 // Before any suite, the servers they need that no npm package ships (redis-server) are installed
 // or the run stops at once, saying what to install (test/system-servers.js).
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureSystemServers } from './system-servers.js';
 
 const root = new URL('.', import.meta.url).pathname;
-const only = process.argv.slice(2);
+// `--lint` (what `npm test` passes): `npm run lint` runs beside the tests, see below.
+const withLint = process.argv.includes('--lint');
+const only = process.argv.slice(2).filter((a) => a !== '--lint');
 const apps = new URL('../apps/', import.meta.url).pathname;
 const files = [
   ...readdirSync(root, { recursive: true })
@@ -29,5 +31,26 @@ if (files.length === 0) {
 }
 const servers = ensureSystemServers(files);
 if (servers !== 0) process.exit(servers);
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', ...files], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+
+/** Runs a command to its end: its exit code, and what it printed when `capture` is set. */
+function run(command, args, capture) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    let output = '';
+    if (capture) for (const stream of [child.stdout, child.stderr]) stream.on('data', (d) => (output += d));
+    child.on('error', (err) => resolve({ code: 1, output: `${output}${err.message}\n` }));
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+// The lint (type-aware eslint, then prettier) keeps a core busy for half a minute, while most of
+// a process test's time is spent waiting: it runs beside the tests, and what it found is printed
+// after their report. Either failing fails the run.
+const lint = withLint ? run('npm', ['run', '--silent', 'lint'], true) : Promise.resolve({ code: 0, output: '' });
+const tests = await run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', ...files], false);
+const linted = await lint;
+if (withLint) {
+  process.stdout.write(linted.output);
+  console.log(linted.code === 0 ? 'npm run lint: clean' : `npm run lint failed (exit ${linted.code})`);
+}
+process.exit(tests.code !== 0 ? tests.code : linted.code);
