@@ -38,7 +38,8 @@ function getOverSocket(socketPath: string): Promise<number> {
   });
 }
 
-describe('the port never closes and no connection is stranded', { timeout: 90_000 }, () => {
+// Each test has a cluster of its own and mostly waits (backoffs, drains): three at a time.
+describe('the port never closes and no connection is stranded', { timeout: 90_000, concurrency: 3 }, () => {
   const started: AppProcess[] = [];
   after(() => {
     for (const app of started) app.kill();

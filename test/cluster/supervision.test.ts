@@ -19,7 +19,9 @@ async function pidsUntil(info: ClusterReadyInfo, done: (p: Pids['pids']) => bool
   throw new Error(`pids never matched; last seen ${JSON.stringify(last)}`);
 }
 
-describe('supervision', { timeout: 120_000 }, () => {
+// Each test has a cluster and files of its own, and mostly waits (a replacement's boot, a backoff):
+// three at a time.
+describe('supervision', { timeout: 120_000, concurrency: 3 }, () => {
   const started: AppProcess[] = [];
   const tmp = mkdtempSync(join(tmpdir(), 'clutch-supervision-'));
   after(() => {
