@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import module from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterReadyInfo } from '@clutch/cluster';
 import { startFixture, waitGone, type AppProcess } from '../helpers/cluster.ts';
@@ -34,6 +38,19 @@ describe('app start: ordered start, two workers, env config', { timeout: 60_000 
       workerBoots.every((i) => i > agentReady),
       'every worker booted after the agent was ready',
     );
+  });
+
+  it("hands V8's compile cache (Node >= 22.1) to the agent and every worker; on Node 20 there is none", () => {
+    // What `app` turns on (packages/cli/bin/app.js): the directory Node picked, unless one was set.
+    const expected =
+      process.env.NODE_COMPILE_CACHE ??
+      (typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function' ? join(tmpdir(), 'node-compile-cache') : undefined);
+    const cacheOf = (pid: number) =>
+      readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .find((v) => v.startsWith('NODE_COMPILE_CACHE='))
+        ?.slice('NODE_COMPILE_CACHE='.length);
+    for (const pid of [info.agent, ...info.workers]) assert.equal(cacheOf(pid), expected, `process ${pid}`);
   });
 
   it('serves from both workers', async () => {

@@ -7,6 +7,7 @@
 import module from 'node:module';
 
 const cache = module.enableCompileCache?.();
-if (cache?.directory && process.env.NODE_COMPILE_CACHE === undefined) process.env.NODE_COMPILE_CACHE = cache.directory;
+const on = cache && cache.status !== module.constants.compileCacheStatus.FAILED && cache.status !== module.constants.compileCacheStatus.DISABLED;
+if (on && cache.directory && process.env.NODE_COMPILE_CACHE === undefined) process.env.NODE_COMPILE_CACHE = cache.directory;
 const { main } = await import('../dist/bin.js');
 main(process.argv.slice(2));

@@ -75,7 +75,7 @@ export function errorPage(options: { showDetails: () => boolean; log: RequestErr
       ctx.remove('content-length');
       // A body not read (a 413 refused on its Content-Length, say): keep-alive would make Node read
       // and discard all of it to reuse the connection — 200 MB for a 200 MB upload. Closing after the
-      // response ends that at once.
+      // response (a lingering close, so that the client still reads it) ends that.
       if (!ctx.req.complete && ctx.req.httpVersionMajor === 1) {
         ctx.set('connection', 'close');
         lingerOnClose(ctx.req.socket);
