@@ -50,6 +50,11 @@ function client(url: string, localAddress: string, options: { polling?: boolean;
   return ioV2(url, {
     forceNew: true,
     agent: new Agent({ localAddress, keepAlive: false }),
+    // On Node >= 22, where WebSocket is a global, engine.io-client 3 upgrades with it (undici's),
+    // which takes no agent: the upgrade would leave from 127.0.0.1, not `localAddress`, so sticky
+    // would send it to whichever worker owns 127.0.0.1. `ws` takes the agent, as a browser's one
+    // address does.
+    forceNode: true,
     transports: options.polling ? ['polling'] : ['polling', 'websocket'],
     reconnection: options.reconnect !== false,
     reconnectionDelay: 100,
@@ -107,7 +112,10 @@ describe('egg-socket.io from the registry runs unchanged (2 sticky workers, app 
         const polled = [await chat(polling, `poll-${address}`), await chat(polling, 2)];
         polling.close();
         const upgrading = open(client(info.url, address));
-        const upgraded = new Promise<string>((resolve) => upgrading.io.engine.once('upgrade', (t) => resolve(t.name)));
+        const upgraded = new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`${address}: no upgrade to WebSocket within 5 s (transport ${upgrading.io.engine.transport.name})`)), 5_000);
+          upgrading.io.engine.once('upgrade', (t) => (clearTimeout(timer), resolve(t.name)));
+        });
         await connected(upgrading);
         assert.equal(await upgraded, 'websocket');
         return { address, greeted, polled, ws: await chat(upgrading, 'ws') };
