@@ -113,7 +113,10 @@ describe('egg-socket.io from the registry runs unchanged (2 sticky workers, app 
         polling.close();
         const upgrading = open(client(info.url, address));
         const upgraded = new Promise<string>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`${address}: no upgrade to WebSocket within 5 s (transport ${upgrading.io.engine.transport.name})`)), 5_000);
+          const timer = setTimeout(
+            () => reject(new Error(`${address}: no upgrade to WebSocket within 5 s (transport ${upgrading.io.engine.transport.name})`)),
+            5_000,
+          );
           upgrading.io.engine.once('upgrade', (t) => (clearTimeout(timer), resolve(t.name)));
         });
         await connected(upgrading);
