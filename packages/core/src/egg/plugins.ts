@@ -87,7 +87,18 @@ const session: FrameworkPlugin = {
     )
       fail('session.sameSite', "'strict', 'lax', 'none', a boolean or null", sameSite);
   },
-  middleware: [{ name: 'session', create: async (_options, app) => (await import('./plugins/session.js')).session(app.config.session, app) }],
+  middleware: [
+    {
+      name: 'session',
+      async create(_options, app) {
+        const mw = (await import('./plugins/session.js')).session(app.config.session, app);
+        // egg's loader names each middleware `_name`: egg-socket.io finds the session one in
+        // app.middleware by it, to run it on each socket's connection and packets.
+        if (mw) Object.defineProperty(mw, '_name', { value: 'session', configurable: true });
+        return mw;
+      },
+    },
+  ],
 };
 
 const security: FrameworkPlugin = {

@@ -1,4 +1,5 @@
 import type { LoadUnit } from '../../loader/plugins.js';
+import { loadController } from './controller-loader.js';
 import { FileLoader, type FileLoaderOptions } from './file-loader.js';
 
 /** What the loader works on: a worker's Application or the agent (whose `context` is a plain object). */
@@ -72,6 +73,11 @@ export class EggLoader {
     const target: Tree = {};
     (this.#host as unknown as Tree)[property] = target;
     return new FileLoader({ inject: this.#host, ...options, directory, target }).load();
+  }
+
+  /** egg's `loadController({ directory, target })`: files of actions called with ctx as `this` (egg-socket.io's io controllers). */
+  loadController(options: Partial<FileLoaderOptions> = {}): Tree {
+    return loadController(this.#host, this.#host.baseDir, options);
   }
 
   /** Loads `directory`'s files once, and gives each context `ctx[property]`: a class export made per request with ctx. */

@@ -4,6 +4,7 @@ import type { Application } from '../../application.js';
 import { ClutchError, CoreErrorCode } from '../../errors.js';
 import { EggLoader } from './egg-loader.js';
 import { addSingleton, type CreateClient } from './singleton.js';
+import { drainEggSocketIo } from './socket-io-drain.js';
 
 /** egg's router shorthands on the app: `app.get(path, …)` is `app.router.get(path, …)`. */
 const ROUTER_VERBS = ['head', 'options', 'get', 'put', 'patch', 'post', 'delete', 'del', 'all', 'resources', 'redirect', 'register'] as const;
@@ -42,9 +43,11 @@ function common(host: Application | Agent, loader: EggLoader): void {
  * The egg APIs the common egg plugins call, on a worker's app (before any plugin's app.js runs):
  * `app.addSingleton`, `app.loader` (`FileLoader`, `loadToApp`, `loadToContext`, `loadRouter`),
  * `app.getLogger`, `app.toAsyncFunction`, `app.deprecate`, the router shorthands (`app.get`…),
- * and egg's other names of the middleware lists (`coreMiddlewares`, `appMiddleware`).
+ * and egg's other names of the middleware lists (`coreMiddlewares`, `appMiddleware`); and, on
+ * `'draining'`, the close of egg-socket.io's connections.
  */
 export function installAppApi(app: Application): void {
+  drainEggSocketIo(app);
   const frameworkRouterLoad = app.loadRouter;
   const loader = new EggLoader(app, frameworkRouterLoad);
   common(app, loader);
@@ -92,7 +95,7 @@ export interface EggApi {
    * `clients` read by `app[name].get(id)`, each over `default`) with `create(config, app, name)`.
    */
   addSingleton(name: string, create: CreateClient): void;
-  /** egg's loader, the parts plugins call (FileLoader, loadToApp, loadToContext, loadRouter). */
+  /** egg's loader, the parts plugins call (FileLoader, loadToApp, loadToContext, loadController, loadRouter). */
   loader: EggLoader;
   /** egg's `app.getLogger(name)`: Clutch has one logger per process, so every name is it. */
   getLogger(name?: string): Logger;
