@@ -2,7 +2,10 @@
  * egg's most installed plugins, the packages from the registry (the root's devDependencies), in one
  * egg-style project (test/fixtures/egg-plugins) started once with 2 workers by the real `app start`,
  * each with its real server — redis-server and MariaDB, the machine's (test/system-servers.js) —
- * and each plugin's main behaviour answering over HTTP; then `app reload` under light load.
+ * and each plugin's main behaviour answering over HTTP (socket.io over its own transports); then
+ * `app reload` under light load. The project runs sticky sessions (egg-socket.io needs them), so
+ * the master picks a connection's worker by its remote address: each request leaves from the next
+ * of 40 loopback addresses, which reach both workers.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -12,13 +15,31 @@ import { until } from '../helpers/freeze.ts';
 import { type HttpResult, sendJson, type SendOptions } from '../helpers/http.ts';
 import { startLoad } from '../helpers/load.ts';
 import { type MariaDb, startMariaDb } from '../helpers/mariadb.ts';
+import { client, connected, emitAck, LOOPBACK, spread, upgraded, type V2Socket } from '../helpers/socketio.ts';
 import { type StoreServer, startRedis } from '../helpers/stores.ts';
 
 type Reply<T = Record<string, unknown>> = HttpResult<T>;
 
-/** One request on a connection of its own, asking for JSON. */
+let sent = 0;
+/** One request on a connection of its own, from the next loopback address, asking for JSON. */
 const send = <T = Record<string, unknown>>(url: string, options: SendOptions = {}): Promise<Reply<T>> =>
-  sendJson<T>(url, { ...options, headers: { accept: 'application/json', ...options.headers } });
+  sendJson<T>(url, { localAddress: LOOPBACK[sent++ % LOOPBACK.length], ...options, headers: { accept: 'application/json', ...options.headers } });
+
+/** What the fixture's io controller (app/io/controller/chat.js) acknowledges with. */
+type Ack = { message: unknown; pid: number; transport: string };
+/** Connects a socket.io client from each of `addresses`, and has each emit and get its ack over WebSocket. */
+async function chatFrom(url: string, addresses: string[], sockets: V2Socket[]): Promise<Ack[]> {
+  return Promise.all(
+    addresses.map(async (address) => {
+      const socket = client(url, address);
+      sockets.push(socket);
+      const upgrade = upgraded(socket);
+      await connected(socket, 5_000, 'connect');
+      assert.equal(await upgrade, 'websocket');
+      return emitAck<Ack>(socket, 'chat', address);
+    }),
+  );
+}
 
 /** Sends until every worker pid has answered (bounded), checking each answer. */
 async function fromBothWorkers<T extends { pid: number }>(info: ClusterReadyInfo, get: () => Promise<Reply<T>>, check: (r: Reply<T>) => void): Promise<void> {
@@ -38,6 +59,7 @@ describe('egg plugins from the registry run unchanged (2 workers, app start)', {
   let info: ClusterReadyInfo;
   let url: string;
   const title = `egg-plugins-${process.pid}`;
+  const sockets: V2Socket[] = [];
 
   before(async () => {
     [redis, mariadb] = await Promise.all([startRedis(), startMariaDb()]);
@@ -52,6 +74,7 @@ describe('egg plugins from the registry run unchanged (2 workers, app start)', {
     url = info.url;
   });
   after(async () => {
+    for (const s of sockets) s.close();
     app?.kill();
     await Promise.all([redis?.stop(), mariadb?.stop()]);
   });
@@ -139,7 +162,30 @@ describe('egg plugins from the registry run unchanged (2 workers, app start)', {
     );
   });
 
-  it('app reload under light load fails no request, and the new workers reconnect every client (redis, mysql, sequelize)', async () => {
+  it('egg-socket.io: connect, emit, ack over polling then WebSocket, through the sticky workers: both answer', async () => {
+    const polling = client(url, spread(1)[0]!, { polling: true });
+    sockets.push(polling);
+    await connected(polling, 5_000, 'connect');
+    const polled = [await emitAck<Ack>(polling, 'chat', 1), await emitAck<Ack>(polling, 'chat', 2)];
+    assert.deepEqual(
+      polled.map((a) => [a.message, a.transport]),
+      [
+        [1, 'polling'],
+        [2, 'polling'],
+      ],
+    );
+    assert.equal(polled[0]!.pid, polled[1]!.pid, 'every poll of a session reaches its worker');
+    const acks = await chatFrom(url, spread(1), sockets);
+    assert.ok(acks.every((a) => a.transport === 'websocket'));
+    assert.deepEqual([...new Set(acks.map((a) => a.pid))].sort(), [...info.workers].sort(), 'both workers answered');
+  });
+
+  it('app reload under light load fails no request, and the new workers reconnect every client (redis, mysql, sequelize, socket.io)', async () => {
+    const held = spread(1, 10).map((address) => client(url, address));
+    sockets.push(...held);
+    await Promise.all(held.map((s) => connected(s, 5_000, 'connect')));
+    let reconnected = 0;
+    for (const s of held) s.once('reconnect', () => reconnected++);
     const load = startLoad(`${url}/all`, { connections: 4, durationMs: 60_000, maxRequests: 20_000 });
     let reload: Awaited<ReturnType<typeof runApp>>;
     try {
@@ -151,6 +197,8 @@ describe('egg plugins from the registry run unchanged (2 workers, app start)', {
     const result = await load.done;
     assert.equal(reload.code, 0, reload.stderr);
     assert.equal(result.failed, 0, JSON.stringify(result.failures));
+    await until('every socket.io client reconnected', () => reconnected === held.length, 10_000);
+    const again = await Promise.all(held.map((s) => emitAck<Ack>(s, 'chat', 'after')));
     assert.ok(result.ok > 20, `${result.ok} requests`);
     const status = await runApp(['status', fixture('egg-plugins'), '--json', '--title', title], 10_000);
     const pids = (JSON.parse(status.stdout) as { workers: Array<{ pid: number }> }).workers.map((w) => w.pid);
@@ -159,6 +207,7 @@ describe('egg plugins from the registry run unchanged (2 workers, app start)', {
       pids.every((pid) => !info.workers.includes(pid)),
       'both workers were replaced',
     );
+    assert.deepEqual([...new Set(again.map((a) => a.pid))].sort(), [...pids].sort(), 'the socket.io clients are back, on both new workers');
     await fromBothWorkers(
       { ...info, workers: pids },
       () => send<{ one: number; users: number; pid: number }>(`${url}/all`),

@@ -6,12 +6,10 @@
  * without sticky, the polling failure that sticky exists for.
  */
 import assert from 'node:assert/strict';
-import { Agent } from 'node:http';
-import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterReadyInfo } from '@clutch/cluster';
-import { stickySlot } from '../../packages/cluster/src/sticky.ts';
 import { type AppProcess, fixture, runApp, startFixture, waitGroupGone } from '../helpers/cluster.ts';
+import { client, connected as greeted, emitAck, spread, upgraded as upgradedTo, type V2Socket } from '../helpers/socketio.ts';
 
 /** What the fixture's io controller (chat.ping) acknowledges with. */
 interface Ack {
@@ -24,69 +22,13 @@ interface Ack {
   session: string;
 }
 
-/** The part of a socket.io-client 2 socket used here (the package ships no types). */
-interface V2Socket {
-  connected: boolean;
-  io: { engine: { transport: { name: string }; once(event: 'upgrade', fn: (t: { name: string }) => void): void } };
-  on(event: string, fn: (...args: never[]) => void): void;
-  once(event: string, fn: (...args: never[]) => void): void;
-  emit(event: string, ...args: unknown[]): void;
-  close(): void;
-}
-type V2Connect = (url: string, options: Record<string, unknown>) => V2Socket;
-const ioV2 = createRequire(import.meta.url)('socket.io-client-v2') as V2Connect;
-
 const TITLE = `egg-socketio-${process.pid}`;
 const DIR = fixture('egg-socketio');
-const LOOPBACK = Array.from({ length: 40 }, (_, i) => `127.0.0.${i + 2}`);
-/** `n` loopback addresses of each of the two sticky slots, from `from` on. */
-const spread = (n: number, from = 0) => {
-  const pool = LOOPBACK.slice(from);
-  return [0, 1].flatMap((slot) => pool.filter((a) => stickySlot(a, [0, 1]) === slot).slice(0, n));
-};
 
-/** A socket.io 2 client from `localAddress`; every polling request on a connection of its own, so each is a pick of the master's. */
-function client(url: string, localAddress: string, options: { polling?: boolean; reconnect?: boolean } = {}): V2Socket {
-  return ioV2(url, {
-    forceNew: true,
-    agent: new Agent({ localAddress, keepAlive: false }),
-    // On Node >= 22, where WebSocket is a global, engine.io-client 3 upgrades with it (undici's),
-    // which takes no agent: the upgrade would leave from 127.0.0.1, not `localAddress`, so sticky
-    // would send it to whichever worker owns 127.0.0.1. `ws` takes the agent, as a browser's one
-    // address does.
-    forceNode: true,
-    transports: options.polling ? ['polling'] : ['polling', 'websocket'],
-    reconnection: options.reconnect !== false,
-    reconnectionDelay: 100,
-    reconnectionDelayMax: 300,
-  });
-}
-
-/** Resolves with the pid the connection middleware greeted with, once connected; rejects on connect_error or past `ms`. */
-function connected(socket: V2Socket, ms = 5_000): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not connected within ${ms} ms`)), ms);
-    socket.once('res', (greeting: string) => {
-      clearTimeout(timer);
-      resolve(Number(/connected to (\d+)/.exec(greeting)?.[1]));
-    });
-    socket.once('connect_error', (err: Error) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
-}
-
-/** Emits 'chat' and resolves with the io controller's acknowledgement; rejects past `ms`. */
-function chat(socket: V2Socket, message: unknown, ms = 3_000): Promise<Ack> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ack for ${JSON.stringify(message)} within ${ms} ms`)), ms);
-    socket.emit('chat', message, (ack: Ack) => {
-      clearTimeout(timer);
-      resolve(ack);
-    });
-  });
-}
+/** Resolves with the pid the connection middleware (app/io/middleware/auth.js) greeted with, once connected. */
+const connected = async (socket: V2Socket) => Number(/connected to (\d+)/.exec(await greeted(socket))?.[1]);
+/** Emits 'chat' and resolves with the io controller's acknowledgement. */
+const chat = (socket: V2Socket, message: unknown) => emitAck<Ack>(socket, 'chat', message);
 
 describe('egg-socket.io from the registry runs unchanged (2 sticky workers, app start)', { timeout: 60_000 }, () => {
   let app: AppProcess | undefined;
@@ -112,13 +54,7 @@ describe('egg-socket.io from the registry runs unchanged (2 sticky workers, app 
         const polled = [await chat(polling, `poll-${address}`), await chat(polling, 2)];
         polling.close();
         const upgrading = open(client(info.url, address));
-        const upgraded = new Promise<string>((resolve, reject) => {
-          const timer = setTimeout(
-            () => reject(new Error(`${address}: no upgrade to WebSocket within 5 s (transport ${upgrading.io.engine.transport.name})`)),
-            5_000,
-          );
-          upgrading.io.engine.once('upgrade', (t) => (clearTimeout(timer), resolve(t.name)));
-        });
+        const upgraded = upgradedTo(upgrading);
         await connected(upgrading);
         assert.equal(await upgraded, 'websocket');
         return { address, greeted, polled, ws: await chat(upgrading, 'ws') };

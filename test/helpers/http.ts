@@ -13,6 +13,8 @@ export interface SendOptions {
   json?: unknown;
   body?: string;
   agent?: Agent;
+  /** The loopback address the connection leaves from (with sticky sessions, it picks the worker). */
+  localAddress?: string;
   timeoutMs?: number;
 }
 
@@ -30,20 +32,24 @@ export function sendJson<T = unknown>(url: string, options: SendOptions = {}): P
     ...options.headers,
   };
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: options.agent ?? false, headers }, (res) => {
-      let raw = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (raw += c));
-      res.on('end', () => {
-        let body: unknown = raw;
-        try {
-          body = JSON.parse(raw);
-        } catch {
-          // Not JSON: keep the text.
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as T });
-      });
-    });
+    const req = request(
+      url,
+      { method, agent: options.agent ?? false, headers, ...(options.localAddress ? { localAddress: options.localAddress } : {}) },
+      (res) => {
+        let raw = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (raw += c));
+        res.on('end', () => {
+          let body: unknown = raw;
+          try {
+            body = JSON.parse(raw);
+          } catch {
+            // Not JSON: keep the text.
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as T });
+        });
+      },
+    );
     req.setTimeout(options.timeoutMs ?? 10_000, () => req.destroy(new Error(`${method} ${url} timed out`)));
     req.on('error', reject);
     req.end(payload);
