@@ -161,6 +161,40 @@ describe('reload', () => {
     assert.equal(oldAgent.state, 'dead');
   });
 
+  it('the next slot is replaced while the old worker still drains; the reload, and the agent, wait until every old worker has exited', async () => {
+    const { children, forks, aged } = fakeChildren(2);
+    await aged();
+    const old = children.workers.map((w) => w as unknown as FakeWorker);
+    const oldAgent = children.agent as unknown as FakeAgent;
+    // The old workers drain slowly: they exit only when the test says so.
+    const { stopper } = fakeStopper([], new Set(old));
+    let done = false;
+    const reloading = new Reloader(reloadHost(children, stopper, { now: 'ready' })).run({ workers: true, agent: true }).then((r) => {
+      done = true;
+      return r;
+    });
+    const until = Date.now() + 2_000;
+    while (forks.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
+    assert.equal(forks.length, 2, 'the second slot was forked while the first old worker drains');
+    assert.ok(
+      old.every((w) => w.state !== 'dead'),
+      'both new workers forked while the old ones drain',
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(done, false, 'not done while old workers drain');
+    assert.notEqual(oldAgent.state, 'dead', 'the agent is not replaced while old workers drain');
+    old[0]!.process.exit(0);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(done, false, 'not done while one old worker drains');
+    old[1]!.process.exit(0);
+    const result = await reloading;
+    assert.deepEqual(
+      result.workers,
+      forks.map((w) => w.pid),
+    );
+    assert.equal(oldAgent.state, 'dead');
+  });
+
   it('a new worker that never serves fails the reload: it is discarded, the old ones not yet replaced keep serving', async () => {
     const { children, forks, setOnFork, aged } = fakeChildren(2);
     await aged();

@@ -43,8 +43,8 @@ export interface ReloadResult {
 
 /**
  * Replaces every worker, one at a time — fork the new one, wait until it listens (it shares the
- * listening handle, so the port never closes, even with one worker), then drain and stop the old
- * one — and then the agent. A new worker that fails to boot ends the reload: it is discarded and
+ * listening handle, so the port never closes, even with one worker), then start draining the old
+ * one and go on to the next — and, once every old worker has exited, the agent. A new worker that fails to boot ends the reload: it is discarded and
  * every worker not yet replaced keeps serving. Workers go first so that a broken app fails the
  * reload before the agent is touched: two agents never run at once, so an agent cannot be rolled back.
  */
@@ -53,14 +53,23 @@ export async function reload(host: ReloadHost, options: ReloadOptions): Promise<
   const result: ReloadResult = { workers: [], agent: null, ms: 0 };
   if (options.workers) {
     const slots = host.children.slots();
+    // An old worker drains while the next slot's new one boots: its idle keep-alive connections
+    // are left to their keep-alive timeout (http-server.ts), and waiting for each in turn would
+    // add that timeout once per worker. The reload is done when every one of them has exited.
+    const retiring: Promise<unknown>[] = [];
+    const retire = (w: WorkerProcess) => {
+      retiring.push(host.stopper.retire(w, 'reload'));
+      return Promise.resolve();
+    };
     for (const slot of slots) {
       // Re-read each time: a worker that died meanwhile was reforked — with the new code already.
       const old = host.children.inService(slot).filter((w) => w.startedAt < began);
       if (old.length === 0) continue;
       try {
-        const pid = await replaceInSlot(host, slot, old, 'reload', (w) => host.stopper.retire(w, 'reload'));
+        const pid = await replaceInSlot(host, slot, old, 'reload', retire);
         result.workers.push(pid);
       } catch (err) {
+        await Promise.allSettled(retiring);
         const reason = err instanceof Error ? err.message : String(err);
         // A stop asked for meanwhile ends the reload too: then nobody keeps serving anything.
         const rest = host.state() === 'ready' ? 'the others keep serving the old code' : 'the cluster is stopping';
@@ -71,6 +80,7 @@ export async function reload(host: ReloadHost, options: ReloadOptions): Promise<
         );
       }
     }
+    await Promise.allSettled(retiring);
   }
   if (options.agent) {
     try {

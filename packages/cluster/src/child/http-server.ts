@@ -13,13 +13,17 @@ import type { OverloadGuard } from './overload.js';
  * How a draining worker treats keep-alive connections that are idle:
  * - `stop`: close them at once; nothing else will serve the client anyway.
  * - `reload`: a new worker serves already. Closing an idle connection races with a client that is
- *   just sending on it (the reset pm2's reload shows), so during a grace period each connection
- *   instead gets its next response with `Connection: close`; what is still idle after it is closed.
+ *   just sending on it (the reset pm2's reload shows, and a fixed grace period only moves the race),
+ *   so the worker closes none of them itself: each gets its next response with `Connection: close`,
+ *   and one that sends nothing more is closed by Node's own keep-alive timer — the one the client
+ *   was told of (`Keep-Alive: timeout=…`) and retires its socket before (Node's Agent, browsers).
+ *   Only once `keepAliveTimeout` has passed since the drain began does it close what is still idle:
+ *   connections handed over that never sent a request.
  */
 export type DrainMode = 'stop' | 'reload';
 
-/** How long a reloading worker waits for idle keep-alive connections to send their next request, ms. */
-export const RELOAD_IDLE_GRACE_MS = 1_000;
+/** An HTTP/2 server has no keep-alive timer for its HTTP/1.1 fallback: a reload waits this long for them, ms. */
+const H2_FALLBACK_IDLE_GRACE_MS = 1_000;
 /**
  * A connection handed over just before the drain began has not sent its first request yet, and
  * Node counts it as idle: it gets this long for that request before idle connections are closed, ms.
@@ -180,6 +184,9 @@ export class DrainableServer {
     }
     if ('closeIdleConnections' in this.server) {
       this.server.closeIdleConnections();
+      // Node does not count a connection that never sent a request as idle (a browser's preconnect):
+      // one that has sent no byte at all is closed too; one whose first headers are arriving is not.
+      for (const socket of this.#sockets) if ((socket[ACCEPTED_AT] ?? 0) > 0 && socket.bytesRead === 0) socket.destroy();
       return;
     }
     // An HTTP/2 server: what fell back to HTTP/1.1 and has no response under way is idle.
@@ -230,10 +237,14 @@ export class DrainableServer {
       if (mode === 'stop') {
         this.#closeIdle();
       } else {
-        setTimeout(() => {
-          this.#closeIdle();
-          this.#sweeper = setInterval(() => this.#closeIdle(), 100);
-        }, RELOAD_IDLE_GRACE_MS).unref();
+        const wait = 'closeIdleConnections' in this.server ? this.server.keepAliveTimeout : H2_FALLBACK_IDLE_GRACE_MS;
+        setTimeout(
+          () => {
+            this.#closeIdle();
+            this.#sweeper = setInterval(() => this.#closeIdle(), 100);
+          },
+          Math.max(0, wait - (Date.now() - began)),
+        ).unref();
       }
     });
   }
