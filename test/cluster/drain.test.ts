@@ -67,7 +67,7 @@ describe('a reload drain and idle keep-alive connections', { timeout: 20_000 }, 
         return get(port, agent);
       }),
     );
-    const failed = second.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason));
+    const failed = second.filter((s) => s.status === 'rejected').map((s) => String(s.reason));
     assert.deepEqual(failed, [], 'no request on an idle connection failed');
     for (const s of second) assert.deepEqual((s as PromiseFulfilledResult<unknown>).value, { status: 200, connection: 'close' });
 
