@@ -24,13 +24,16 @@ function get(port: number, agent: Agent): Promise<{ status: number; connection: 
   });
 }
 
-/** A raw connection, for what Node's Agent never does (stay silent, or stay past the hint). */
+/**
+ * A raw connection, for what Node's Agent never does (stay silent, or stay past the hint); with
+ * `send`, it resolves once the answer has begun to arrive.
+ */
 function rawConnection(port: number, send?: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    const socket = connect(port, '127.0.0.1', () => (send ? socket.write(send) : resolve(socket)));
     socket.once('error', reject);
+    if (send) socket.once('data', () => resolve(socket));
     socket.resume();
-    if (send) socket.write(send);
   });
 }
 
@@ -46,16 +49,20 @@ describe('a reload drain and idle keep-alive connections', { timeout: 20_000 }, 
     const drainable = new DrainableServer((_req, res) => res.end('ok'), { keepAliveTimeout: KEEP_ALIVE_MS });
     const { address } = await drainable.bind({ hostname: '127.0.0.1', port: 0 });
     const port = address.port!;
-    cleanup.push(() => drainable.server.close());
+    // On a failure too: the connections go first, or the closed server would keep the test alive.
+    cleanup.push(() => {
+      if ('closeAllConnections' in drainable.server) drainable.server.closeAllConnections();
+      drainable.server.close();
+    });
     const clients = Array.from({ length: 120 }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
     cleanup.push(() => clients.forEach((a) => a.destroy()));
     // Every client has served a request: its connection is idle, in its agent's pool.
     for (const first of await Promise.all(clients.map((a) => get(port, a)))) assert.equal(first.status, 200);
     // Two connections that a client keeps past the hint: one served (closed by Node's keep-alive
     // timer), one handed over that never sent a request (closed by the drain's sweep).
-    const served = await rawConnection(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     const silent = await rawConnection(port);
-    await new Promise((r) => setTimeout(r, 50));
+    const served = await rawConnection(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    cleanup.push(() => [served, silent].forEach((c) => c.destroy()));
 
     const began = Date.now();
     const drained = drainable.drain('reload', 10_000).then(() => Date.now() - began);

@@ -44,8 +44,8 @@ export interface ReloadResult {
 /**
  * Replaces every worker, one at a time — fork the new one, wait until it listens (it shares the
  * listening handle, so the port never closes, even with one worker), then start draining the old
- * one and go on to the next — and, once every old worker has exited, the agent. A new worker that fails to boot ends the reload: it is discarded and
- * every worker not yet replaced keeps serving. Workers go first so that a broken app fails the
+ * one and go on to the next — and, once every old worker has exited, the agent. A new worker that
+ * fails to boot ends the reload: it is discarded and every worker not yet replaced keeps serving. Workers go first so that a broken app fails the
  * reload before the agent is touched: two agents never run at once, so an agent cannot be rolled back.
  */
 export async function reload(host: ReloadHost, options: ReloadOptions): Promise<ReloadResult> {

@@ -25,8 +25,8 @@ export type DrainMode = 'stop' | 'reload';
 /** An HTTP/2 server has no keep-alive timer for its HTTP/1.1 fallback: a reload waits this long for them, ms. */
 const H2_FALLBACK_IDLE_GRACE_MS = 1_000;
 /**
- * A connection handed over just before the drain began has not sent its first request yet, and
- * Node counts it as idle: it gets this long for that request before idle connections are closed, ms.
+ * A connection handed over just before the drain began has not sent its first request yet: it gets
+ * this long for that request before a drain closes idle connections, ms.
  */
 const FRESH_GRACE_MS = 500;
 
