@@ -41,16 +41,22 @@ describe('load shedding (config.cluster.overload)', { timeout: 60_000 }, () => {
     const { app, info } = await startFixture('overload', ['--workers', '2', '--health-port', '0']);
     started.push(app);
     const busy = getJson<{ pid: number }>(`${info.url}/busy?ms=3000`, { timeoutMs: 15_000 });
-    let sheddingPid: number | null = null;
+    // Every worker app status shows shedding while the load runs. On a loaded machine the other
+    // worker's loop can lag past 200 ms too and shed for a moment (as it should), so the test asks
+    // that the blocked one is among them, and attributes counts and log lines by pid.
+    const shedPids = new Set<number>();
+    let busyPid: number | undefined = undefined;
+    let watching = true;
     const watch = (async () => {
-      while (sheddingPid === null) {
-        const s = await statusOf(app);
-        sheddingPid = s?.workers.find((w) => w.shed?.active)?.pid ?? null;
+      while (watching && (busyPid === undefined || !shedPids.has(busyPid))) {
+        for (const w of (await statusOf(app))?.workers ?? []) if (w.shed?.active) shedPids.add(w.pid);
       }
     })();
     const { seen, failed } = await loadUntil(`${info.url}/`, busy);
+    busyPid = (await busy).body.pid;
     await Promise.race([watch, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-    const busyPid = (await busy).body.pid;
+    watching = false;
+    await watch;
 
     assert.deepEqual(failed, [], 'no request failed');
     const refused = seen.filter((s) => s.status === 503);
@@ -67,23 +73,34 @@ describe('load shedding (config.cluster.overload)', { timeout: 60_000 }, () => {
       seen.every((s) => s.status === 200 || s.status === 503),
       'nothing but 200 and 503',
     );
-    assert.equal(sheddingPid, busyPid, 'app status named the blocked worker as shedding');
+    assert.ok(shedPids.has(busyPid), `app status named the blocked worker ${busyPid} as shedding (it named ${[...shedPids].join(', ') || 'none'})`);
 
     // Back under its limit for half a second, the worker serves again: status says so first.
     for (let i = 0; i < 100 && (await statusOf(app))!.workers.some((w) => w.shed?.active); i++);
     const both = await fromEveryWorker<{ pid: number }>(`${info.url}/`, info.workers);
     assert.equal(both.size, 2, 'both workers serve 200 again');
-    // The count travels with the worker's heartbeats: the 503s of the last burst may come one beat later.
-    const slotOf = async () => (await statusOf(app))!.workers.find((w) => w.pid === busyPid)!;
-    await until('every 503 counted in app status', async () => (await slotOf()).shed?.total === refused.length, 3_000).catch(() => {});
-    const slot = await slotOf();
-    assert.deepEqual(slot.shed, { active: false, total: refused.length }, 'status: no longer shedding, every 503 counted');
+    // The counts travel with the workers' heartbeats: the 503s of the last burst may come one beat later.
+    const counted = async () => (await statusOf(app))!.workers.reduce((n, w) => n + (w.shed?.total ?? 0), 0);
+    await until('every 503 counted in app status', async () => (await counted()) === refused.length, 3_000).catch(() => {});
+    const workers = (await statusOf(app))!.workers;
+    assert.deepEqual(
+      workers.map((w) => w.shed?.active),
+      [false, false],
+      'status: no worker sheds any more',
+    );
+    assert.equal(
+      workers.reduce((n, w) => n + w.shed!.total, 0),
+      refused.length,
+      'status: every 503 counted',
+    );
+    const slot = workers.find((w) => w.pid === busyPid)!;
+    assert.ok(slot.shed!.total > 0, 'the blocked worker refused requests');
     const metrics = (await getJson<string>(`${info.health}/metrics`)).body;
-    assert.match(metrics, new RegExp(`^clutch_shed_total\\{slot="${slot.slot}"\\} ${refused.length}$`, 'm'));
+    assert.match(metrics, new RegExp(`^clutch_shed_total\\{slot="${slot.slot}"\\} ${slot.shed!.total}$`, 'm'));
     assert.match(metrics, new RegExp(`^clutch_shedding\\{slot="${slot.slot}"\\} 0$`, 'm'));
-    const log = app.stdout + app.stderr;
-    assert.equal(log.match(/overloaded \(event-loop delay \d+ms > 200ms\): new requests get 503/g)?.length, 1, 'one line when the episode began');
-    assert.equal(log.match(/serving again after \d+ms overloaded/g)?.length, 1, 'one line when it ended');
+    const log = (app.stdout + app.stderr).split('\n').filter((line) => line.includes(`:${busyPid}]`));
+    assert.equal(log.filter((l) => /overloaded \(event-loop delay \d+ms > 200ms\): new requests get 503/.test(l)).length, 1, 'one line when the episode began');
+    assert.equal(log.filter((l) => /serving again after \d+ms overloaded/.test(l)).length, 1, 'one line when it ended');
   });
 
   it('with shedding off, the same blocked worker gives no 503: its requests wait', async () => {
