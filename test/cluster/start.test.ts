@@ -28,7 +28,7 @@ describe('app start: ordered start, two workers, env config', { timeout: 60_000 
     assert.match(line, /\[master:\d+\]/, 'every line shows the role and the pid');
   });
 
-  it('forks no worker before the agent is ready', () => {
+  it('boots no worker before the agent is ready (they are forked while it boots: test/cluster/hook-order.test.ts)', () => {
     const lines = app.stdout.split('\n');
     const agentReady = lines.findIndex((l) => l.startsWith('EVENT ready agent'));
     const workerBoots = lines.flatMap((l, i) => (l.startsWith('EVENT boot worker') ? [i] : []));

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { AgentProcess } from './agent-process.js';
 import type { ExitInfo } from './child-handle.js';
 import type { TelemetrySettings } from './framework.js';
-import type { Logger } from './logger.js';
+import { LOG_FORMAT_ENV, type Logger } from './logger.js';
 import { CHILD_OPTIONS_ENV, type ChildOptions, type ClusterOptions } from './options.js';
 import { resolveTelemetryHook, TELEMETRY_ENV, telemetryEnv, telemetryOn } from './telemetry-switch.js';
 import { WorkerProcess } from './worker-process.js';
@@ -130,12 +130,16 @@ export class Children extends EventEmitter<ChildrenEvents> {
     return agent;
   }
 
-  /** A `candidate` is a reload's new worker: not in service until admitted. */
-  forkWorker(slot: number, candidate = false): WorkerProcess {
-    const { env, hook } = this.#forkEnv('worker', slot);
+  /**
+   * A `candidate` is a reload's new worker: not in service until admitted. A `gated` one (the start's,
+   * forked while the agent boots) loads its modules and boots once `release`d.
+   */
+  forkWorker(slot: number, candidate = false, gated = false): WorkerProcess {
+    const { env, hook } = this.#forkEnv('worker', slot, gated);
     // node:cluster forks with the settings of its last setupPrimary: the hook is decided per fork.
     cluster.setupPrimary({ execArgv: childExecArgv(hook) });
     const worker = new WorkerProcess(env, candidate);
+    if (hook) this.#traced.add(worker);
     this.#slots.set(worker, slot);
     worker.on('message', (raw, socket) => this.emit('message', worker, raw, socket));
     worker.once('exit', (info) => {
@@ -147,15 +151,34 @@ export class Children extends EventEmitter<ChildrenEvents> {
     return worker;
   }
 
+  /**
+   * Lets a gated worker boot: the agent is ready, and the worker gets what the project's config
+   * decided since its fork. False when it must be forked again instead: the config turned telemetry
+   * on, and OpenTelemetry loads at a process's start.
+   */
+  release(worker: WorkerProcess): boolean {
+    if (!this.#traced.has(worker) && telemetryOn(this.#env(), this.#telemetry)) return false;
+    const { heartbeatMs, maxMemory } = this.#forkSettings();
+    const format = process.env[LOG_FORMAT_ENV];
+    // A worker that died meanwhile is not sent it: its boot says why it failed.
+    worker.send({
+      clutch: 'release',
+      heartbeatMs,
+      ...(maxMemory !== undefined ? { maxMemory } : {}),
+      ...(format === 'json' || format === 'text' ? { logFormat: format } : {}),
+    });
+    return true;
+  }
+
   /** A child's environment and, with telemetry on, the hook its command line imports first. */
-  #forkEnv(role: 'agent' | 'worker', slot?: number): { env: NodeJS.ProcessEnv; hook: string | null } {
-    const env = this.#env();
+  #forkEnv(role: 'agent' | 'worker', slot?: number, gated = false): { env: NodeJS.ProcessEnv; hook: string | null } {
+    const env = this.#env(gated);
     if (!telemetryOn(env, this.#telemetry)) return { env, hook: null };
     this.#telemetryHook ??= resolveTelemetryHook(this.#options.baseDir);
     return { env: { ...env, ...telemetryEnv({ role, slot }) }, hook: this.#telemetryHook };
   }
 
-  #env(): NodeJS.ProcessEnv {
+  #env(gated = false): NodeJS.ProcessEnv {
     const child: ChildOptions = {
       baseDir: this.#options.baseDir,
       framework: this.#options.framework,
@@ -165,6 +188,7 @@ export class Children extends EventEmitter<ChildrenEvents> {
       ...this.#forkSettings(),
       masterPid: process.pid,
       agentPid: this.#agent?.pid ?? null,
+      ...(gated ? { gated } : {}),
     };
     // A variable in the master's own environment wins over an env file's, as with `node --env-file`.
     return { ...this.#fileEnv, ...process.env, [CHILD_OPTIONS_ENV]: JSON.stringify(child) };

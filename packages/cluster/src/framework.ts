@@ -7,12 +7,13 @@ import type { RequestListener } from 'node:http';
 import type { Logger } from './logger.js';
 import type { ChildMessage, MasterMessage } from './protocol.js';
 
-/** The master's messages the framework handles; the process runtime keeps `cluster-ready` and `stop`. */
+/** The master's messages the framework handles; the process runtime keeps `cluster-ready`, `release` and `stop`. */
 export type FrameworkMessage = Exclude<
   MasterMessage,
   {
     clutch:
       | 'cluster-ready'
+      | 'release'
       | 'stop'
       | 'reopen-logs'
       | 'barrier'
@@ -159,6 +160,11 @@ export interface WorkerInstance extends ProcessInstance {
 export interface Framework {
   startAgent(options: FrameworkStartOptions): Promise<ProcessInstance>;
   startWorker(options: FrameworkStartOptions): Promise<WorkerInstance>;
+  /**
+   * Loads the modules startWorker will need, running no project code: a worker of the start calls it
+   * while the agent boots, and boots (startWorker) once the agent is ready.
+   */
+  preloadWorker?(): Promise<void>;
   /** Runs in the master before it forks children (the start, each reload): work done once, not in every process. */
   prepare?(options: { baseDir: string; logger: Logger }): Promise<void>;
 }

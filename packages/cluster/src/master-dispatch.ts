@@ -34,7 +34,7 @@ export interface DispatchParts {
 }
 
 /** What both roles send alike. */
-function common<C extends Child>(parts: DispatchParts): Omit<Dispatch<C>, 'ready' | 'bound' | 'listen' | 'leaving' | 'leader' | 'schedule-run'> {
+function common<C extends Child>(parts: DispatchParts): Omit<Dispatch<C>, 'ready' | 'bound' | 'listen' | 'leaving' | 'leader' | 'schedule-run' | 'preloaded'> {
   return {
     heartbeat: (child, message) => parts.watchdog.beat(child, message),
     metrics: (_child, message) => parts.monitor.received(message),
@@ -70,6 +70,7 @@ export function agentDispatch(parts: DispatchParts): Dispatch<AgentProcess> {
     'schedule-run': (_agent, message) => parts.monitor.scheduleRan(message),
     bound: workersOnly,
     listen: workersOnly,
+    preloaded: workersOnly,
   };
 }
 
@@ -81,6 +82,7 @@ export function workerDispatch(parts: DispatchParts): Dispatch<WorkerProcess> {
     ready: (worker) => {
       if (worker.booted()) parts.relay.markReady(worker);
     },
+    preloaded: (worker) => worker.preloaded(),
     leaving: (worker) => {
       worker.leaving();
       parts.listen.leave(worker);

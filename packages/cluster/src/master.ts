@@ -150,11 +150,16 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       // project's config, once the agent has read it.
       const early = settings.health;
       if (early) await monitor.openHealth(early.port, early.hostname);
-      await deadline.race(children.forkAgent().boot.promise);
+      const agent = children.forkAgent();
+      // The workers load their modules while the agent boots; none boots (runs a hook) before the
+      // agent is ready, when each is released. What the agent sends them meanwhile waits for them.
+      const gated = Array.from({ length: count }, (_, slot) => children.forkWorker(slot, false, true));
+      relay.closeBacklog();
+      await deadline.race(agent.boot.promise);
       const health = settings.health;
       if (health && !early) await deadline.race(monitor.openHealth(health.port, health.hostname));
-      const workers = Array.from({ length: count }, (_, slot) => children.forkWorker(slot));
-      relay.closeBacklog();
+      // Each is released once it asked (it has loaded its modules): a release sent earlier could reach a worker still linking them.
+      const workers = await deadline.race(Promise.all(gated.map((worker, slot) => worker.loaded.then(() => this.#release(worker, slot)))));
       await deadline.race(Promise.all(workers.map((w) => w.boot.promise)));
     } catch (err) {
       deadline.end();
@@ -171,7 +176,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     this.#to('ready');
     const info = this.#readyInfo!;
     info.agent = children.agent!.pid;
-    info.workers = children.workers.map((w) => w.pid);
+    // Not a worker of the start forked again (#release), which may still be exiting.
+    info.workers = children.workers.filter((w) => !w.retired).map((w) => w.pid);
     const health = monitor.healthUrl;
     if (health) info.health = health;
     const { title } = this.options;
@@ -188,6 +194,14 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     if (process.send && process.connected) process.send({ action: 'cluster-ready', data: info } satisfies ParentReadyMessage);
     this.emit('ready', info);
     return info;
+  }
+
+  /** A worker of the start boots now; one the project's config wants traced is forked again, with OpenTelemetry loaded first. */
+  #release(worker: WorkerProcess, slot: number): WorkerProcess {
+    const { children, stopper } = this.#parts;
+    if (children.release(worker)) return worker;
+    void stopper.retire(worker, 'stop');
+    return children.forkWorker(slot);
   }
 
   /** Stops gracefully, workers then the agent; one outliving `timeout` gets SIGKILL and is named in the result. Safe to call twice, and during the start. */
@@ -260,7 +274,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   /** Whether supervision replaces a dead child: only once the cluster is ready, and never one ended on purpose. */
   #mustReplace(child: Child, info: ExitInfo): boolean {
     // A death after its own boot but before the whole cluster is ready fails the start too.
-    if (this.#state === 'starting') this.#starting?.abort(exitError(child, info.code, info.signal));
+    if (this.#state === 'starting' && !child.retired) this.#starting?.abort(exitError(child, info.code, info.signal));
     if (this.#state !== 'ready' || child.retired) return false;
     const why = child.boot.error ? `: ${exitError(child, info.code, info.signal).message}` : '';
     this.logger.error('%s %d exited (code %s, signal %s)%s', child.role, child.pid, info.code, info.signal, why);

@@ -56,6 +56,12 @@ export interface ChildOptions {
   bootErrorReported: boolean;
   masterPid: number;
   agentPid: number | null;
+  /**
+   * A worker of the start, forked while the agent boots: it loads the framework's modules, then
+   * waits for the master's `release` (the agent is ready) before it boots: none of its boot hooks
+   * runs before the agent's didReady.
+   */
+  gated?: boolean;
 }
 
 export const CHILD_OPTIONS_ENV = 'CLUTCH_PROCESS';

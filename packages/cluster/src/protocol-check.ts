@@ -18,6 +18,7 @@ export function checkChildMessage(raw: unknown): string | null {
   switch (msg.clutch) {
     case 'ready':
     case 'leaving':
+    case 'preloaded':
       return null;
     case 'boot-error':
       return typeof msg.error === 'object' && msg.error !== null ? null : 'boot-error without error';

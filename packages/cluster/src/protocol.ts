@@ -110,6 +110,13 @@ export interface MetricsMessage {
 export interface LeavingMessage {
   clutch: 'leaving';
 }
+/**
+ * Worker of the start → master: its modules are loaded; it waits for `release`. The worker asks, so
+ * no release can be lost: a message that reaches a process still linking its modules has no listener.
+ */
+export interface PreloadedMessage {
+  clutch: 'preloaded';
+}
 /** Agent → master: whether this cluster leads (config.cluster.leader), for `app status` and /metrics. */
 export interface LeaderMessage {
   clutch: 'leader';
@@ -160,6 +167,7 @@ export type ChildMessage =
   | BoundMessage
   | LeaderMessage
   | LeavingMessage
+  | PreloadedMessage
   | ReadyMessage
   | BootErrorMessage
   | SendMessage
@@ -208,6 +216,19 @@ export interface PidsMessage {
 export interface ClusterReadyMessage {
   clutch: 'cluster-ready';
   url: string;
+}
+/**
+ * Master → worker forked during the start while the agent boots (ChildOptions.gated): the agent is
+ * ready, boot now. It carries what the project's config decided meanwhile (the agent read it).
+ */
+export interface ReleaseMessage {
+  clutch: 'release';
+  /** How often the worker sends a heartbeat, ms (the watchdog's stall timeout may come from the config). */
+  heartbeatMs: number;
+  /** The worker's memory limit (bytes), when one is set. */
+  maxMemory?: number;
+  /** The project's log format, when its config sets one and the environment does not. */
+  logFormat?: 'text' | 'json';
 }
 /** Master → child: stop gracefully now (drain, beforeClose, exit). `reload`: a new worker serves already. */
 export interface StopMessage {
@@ -284,6 +305,7 @@ export type MasterMessage =
   | DeliverReplyMessage
   | PidsMessage
   | ClusterReadyMessage
+  | ReleaseMessage
   | StopMessage
   | ReopenLogsMessage
   | BarrierMessage

@@ -13,11 +13,26 @@ export class WorkerProcess extends ChildProcessHandle implements ConnectionTarge
   protected readonly bootedAt = 'listening';
   /** Forked by a reload and not in service yet: a death is the reload's failure, not a crash. */
   #candidate: boolean;
+  #preloaded!: () => void;
+  /**
+   * A worker of the start (forked gated) has loaded its modules and waits for its release; settles
+   * (never rejects) when it asked, or when it died before (its boot says why).
+   */
+  readonly loaded: Promise<void>;
 
   constructor(env: NodeJS.ProcessEnv, candidate = false) {
     const worker = cluster.fork(env);
     super(worker.process, worker);
     this.#candidate = candidate;
+    this.loaded = new Promise<void>((resolve) => {
+      this.#preloaded = resolve;
+      void this.exited.then(() => resolve());
+    });
+  }
+
+  /** The worker said its modules are loaded (`preloaded`). */
+  preloaded(): void {
+    this.#preloaded();
   }
 
   get candidate(): boolean {

@@ -80,9 +80,16 @@ export async function startAgent(options: FrameworkStartOptions): Promise<Proces
   };
 }
 
+const workerModules = () => Promise.all([import('./application.js'), import('./egg/install.js')]);
+
+/** Loads what startWorker needs (Koa, the router, the egg wing), running no project code: a worker of the start does it while the agent boots. */
+export async function preloadWorker(): Promise<void> {
+  await workerModules();
+}
+
 /** Boots an app worker; the master calls this in each worker process, then serves its callback. */
 export async function startWorker(options: FrameworkStartOptions): Promise<WorkerInstance> {
-  const [{ Application }, { installEgg }] = await Promise.all([import('./application.js'), import('./egg/install.js')]);
+  const [{ Application }, { installEgg }] = await workerModules();
   const app = new Application(options);
   installEgg(app);
   await app.boot();

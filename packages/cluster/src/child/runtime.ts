@@ -3,7 +3,7 @@ import { ExitCode } from '../exit-codes.js';
 import type { ChildTransport, FrameworkMessage, ListenConfig } from '../framework.js';
 import { logHealth, onLogHealthChange, type Logger } from '../logger.js';
 import { CHILD_OPTIONS_ENV, type ChildOptions } from '../options.js';
-import type { ChildMessage, ListenAddress, MasterMessage } from '../protocol.js';
+import type { ChildMessage, ListenAddress, MasterMessage, ReleaseMessage } from '../protocol.js';
 import type { HttpCounts } from '../http-stats.js';
 import type { RawHandle } from '../round-robin.js';
 import { answerProfile } from '../inspect.js';
@@ -38,6 +38,8 @@ export { loadFramework } from '../load-framework.js';
 export interface RuntimeHandlers {
   /** The whole cluster is ready (or, in a replacement worker, this worker is). */
   onClusterReady(url: string): void;
+  /** A worker forked while the agent booted (ChildOptions.gated): the agent is ready, boot now. */
+  onRelease?(release: ReleaseMessage): void;
   /** The master orders a graceful stop. */
   onStop(reason: 'stop' | 'reload', timeout: number | undefined): void;
   /** The master says: reopen the log files. */
@@ -139,6 +141,7 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ru
     if (message.clutch === 'cluster-ready') runtime.onClusterReady(message.url);
     else if (message.clutch === 'stop') runtime.onStop(message.reason ?? 'stop', message.timeout);
     else if (message.clutch === 'reopen-logs') runtime.onReopenLogs?.();
+    else if (message.clutch === 'release') runtime.onRelease?.(message);
     else handler?.(message);
     // Nothing sent while handling it carried the ack: send one at the end of this turn.
     if (seq && acked > ackSent && !ackPending) {

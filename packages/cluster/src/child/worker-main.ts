@@ -3,10 +3,11 @@
 import './early.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { WorkerInstance } from '../framework.js';
-import { createLogger, reopenLogs, setUpProcessLogs } from '../logger.js';
+import type { Framework, WorkerInstance } from '../framework.js';
+import { createLogger, LOG_FORMAT_ENV, reopenLogs, setLogFormat, setUpProcessLogs } from '../logger.js';
 import { HttpStats } from '../http-stats.js';
-import { startHeartbeat } from './heartbeat.js';
+import type { ReleaseMessage } from '../protocol.js';
+import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { OverloadGuard } from './overload.js';
 import { requestBudget } from './stop-budget.js';
 import { ExitCode } from '../exit-codes.js';
@@ -54,7 +55,12 @@ async function stopWorker({ reason, timeout }: StopRequest): Promise<number> {
 }
 
 const stop = new ChildStop(logger, stopWorker);
+// A worker of the start is forked while the agent boots (options.gated): it boots once the master
+// releases it, with what the project's config decided meanwhile.
+let releaseNow: ((release: ReleaseMessage) => void) | undefined;
+const release = new Promise<ReleaseMessage>((resolve) => (releaseNow = resolve));
 const transport = createTransport(options.masterPid, {
+  onRelease: (message) => releaseNow?.(message),
   onReopenLogs: reopenLogs,
   onClusterReady: () => {
     instance?.serverDidReady().catch((err: unknown) => logger.error('serverDidReady failed: %s', err));
@@ -68,13 +74,31 @@ const transport = createTransport(options.masterPid, {
   },
   onStop: (reason, timeout) => stop.request({ from: 'master', reason, timeout: timeout ?? options.stopTimeout }),
 });
-const heartbeat = startHeartbeat((m) => transport.send(m), options.heartbeatMs, logger, stats, options.maxMemory);
+const beat = (intervalMs: number, maxMemory: number | undefined) => startHeartbeat((m) => transport.send(m), intervalMs, logger, stats, maxMemory);
+const early = options.gated ? null : beat(options.heartbeatMs, options.maxMemory);
+
+/**
+ * A gated worker: the framework's worker modules load while the agent boots (no boot hook runs);
+ * then it asks for its release (a message sent to it earlier could arrive before any listener),
+ * waits for it, and takes the settings it carries.
+ */
+async function released(framework: Framework): Promise<Heartbeat> {
+  await framework.preloadWorker?.();
+  transport.send({ clutch: 'preloaded' });
+  const late = await release;
+  if (late.logFormat && process.env[LOG_FORMAT_ENV] === undefined) {
+    process.env[LOG_FORMAT_ENV] = late.logFormat;
+    setLogFormat(late.logFormat);
+  }
+  return beat(late.heartbeatMs, late.maxMemory);
+}
 // A SIGTERM from anyone takes the same path as the master's order. (A worker whose master dies
 // exits with it: node:cluster ends a worker whose channel closes.)
 process.on('SIGTERM', () => stop.request({ from: 'SIGTERM', reason: 'stop', timeout: options.stopTimeout }));
 
 try {
   const framework = await loadFramework(options.framework);
+  const heartbeat = early ?? (await released(framework));
   instance = await framework.startWorker({
     baseDir: options.baseDir,
     env: options.env,
