@@ -30,8 +30,9 @@ export class WorkerProcess extends ChildProcessHandle implements ConnectionTarge
     });
   }
 
-  /** The worker said its modules are loaded (`preloaded`). */
+  /** The worker said its modules are loaded (`preloaded`); one ordered to stop meanwhile may have missed the order while it linked them: it goes again. */
   preloaded(): void {
+    if (this.state === 'stopping') this.resendStop();
     this.#preloaded();
   }
 
