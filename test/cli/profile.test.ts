@@ -29,7 +29,7 @@ describe('app profile (docs/operations.md, "Profiles on demand")', { timeout: 90
   it('a 2 s CPU profile of worker 0 and a heap snapshot of the agent under load: files that parse, no failed request', async () => {
     const { app, info } = await startFixture('reloadable', ['--workers', '2']);
     started.push(app);
-    const load = startLoad(`${info.url}/`, { connections: 8, durationMs: 60_000 });
+    const load = startLoad(`${info.url}/`, { connections: 8, durationMs: 60_000, paceMs: 5 });
     while (load.result.ok < 200) await new Promise((r) => setTimeout(r, 20));
 
     const cpuFile = join(out, 'w0.cpuprofile');

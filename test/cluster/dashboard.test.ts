@@ -53,7 +53,7 @@ describe('the dashboard (docs/operations.md, "The dashboard")', { timeout: 90_00
     app = started.app;
     const { info } = started;
     assert.ok(info.health, 'the ready message carries the health URL');
-    load = startLoad(`${info.url}/`, { connections: 2, durationMs: 80_000 });
+    load = startLoad(`${info.url}/`, { connections: 2, durationMs: 80_000, paceMs: 50 });
 
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',

@@ -49,7 +49,7 @@ describe('the port never closes and no connection is stranded', { timeout: 90_00
   it('every worker in a crash loop (exit 1 soon after it serves), slots in backoff: connections wait, none is refused', async () => {
     const { app, info } = await startFixture('faults', ['--workers', '2'], { env: { EXIT_AFTER_MS: '400' } });
     started.push(app);
-    const load = startLoad(`${info.url}/`, { connections: 8, allClose: true, durationMs: 15_000 });
+    const load = startLoad(`${info.url}/`, { connections: 8, allClose: true, durationMs: 15_000, paceMs: 5 });
     await app.waitForLine(/CLUTCH_ERR_CLUSTER_CRASH_LOOP/, 12_000);
     // The slots are in backoff now: the load goes on until 30 more requests waited and were served (10 s at most).
     const okInLoop = load.result.ok;
@@ -66,7 +66,7 @@ describe('the port never closes and no connection is stranded', { timeout: 90_00
   it('a worker drained by a SIGTERM from someone else leaves the rotation first: no request fails, and it is replaced', async () => {
     const { app, info } = await startFixture('faults', ['--workers', '2']);
     started.push(app);
-    const load = startLoad(`${info.url}/`, { connections: 8, allClose: true, durationMs: 6_000 });
+    const load = startLoad(`${info.url}/`, { connections: 8, allClose: true, durationMs: 6_000, paceMs: 5 });
     for (let i = 0; i < 4; i++) {
       await new Promise((r) => setTimeout(r, 1_200));
       const [victim] = workersOf(info.pid, info.agent);

@@ -23,7 +23,7 @@ describe('app reload', { timeout: 90_000 }, () => {
     const { app, info } = await startFixture(project.dir, ['--workers', '2']);
     started.push(app);
     const before = pidsOf(await appStatus(project.dir));
-    const load = startLoad(`${info.url}/`, { connections: 16, idleClients: 4, durationMs: 30_000 });
+    const load = startLoad(`${info.url}/`, { connections: 16, idleClients: 4, durationMs: 30_000, paceMs: 5 });
     while (load.result.ok < 200) await new Promise((r) => setTimeout(r, 20));
 
     project.edit('app/controller/home.js', "const VERSION = 'v1';", "const VERSION = 'v2';");
@@ -55,7 +55,7 @@ describe('app reload', { timeout: 90_000 }, () => {
     const { app, info } = await startFixture(project.dir, ['--workers', '2']);
     started.push(app);
     const before = pidsOf(await appStatus(project.dir));
-    const load = startLoad(`${info.url}/`, { connections: 8, durationMs: 60_000 });
+    const load = startLoad(`${info.url}/`, { connections: 8, durationMs: 60_000, paceMs: 5 });
     while (load.result.ok < 200) await new Promise((r) => setTimeout(r, 20));
 
     project.write('app.js', "export default class { didLoad() { throw new Error('the new release is broken'); } }\n");

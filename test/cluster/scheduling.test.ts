@@ -23,7 +23,7 @@ function listeningOn(port: number): number {
 
 /** Reloads the fixture cluster `app` under 8 Connection: close loops; resolves with what the load saw. */
 async function reloadUnderLoad(app: AppProcess, url: string) {
-  const load = startLoad(`${url}/`, { connections: 8, allClose: true, durationMs: 60_000 });
+  const load = startLoad(`${url}/`, { connections: 8, allClose: true, durationMs: 60_000, paceMs: 5 });
   while (load.result.ok < 300) await new Promise((r) => setTimeout(r, 20));
   const reload = await commandOf(app, 'reload');
   assert.equal(reload.code, 0, reload.stderr);

@@ -186,7 +186,7 @@ describe('egg plugins from the registry run unchanged (2 workers, app start)', {
     await Promise.all(held.map((s) => connected(s, 5_000, 'connect')));
     let reconnected = 0;
     for (const s of held) s.once('reconnect', () => reconnected++);
-    const load = startLoad(`${url}/all`, { connections: 4, durationMs: 60_000, maxRequests: 20_000 });
+    const load = startLoad(`${url}/all`, { connections: 4, durationMs: 60_000, maxRequests: 20_000, paceMs: 5 });
     let reload: Awaited<ReturnType<typeof runApp>>;
     try {
       await until('20 answers before the reload', () => load.result.ok >= 20, 10_000);

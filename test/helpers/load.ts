@@ -42,12 +42,14 @@ export interface Load {
 
 /**
  * `connections` loops alternate keep-alive and Connection: close (or are all Connection: close with `allClose`), each sending its next request at
- * once. `idleClients` more keep-alive loops pause 200–1500 ms between requests, so their connection
+ * once — or, with `paceMs`, that long after the last one began (a steady trickle that keeps requests in
+ * flight without taking the CPU the cluster under test needs: the full-speed loads are soak tests).
+ * `idleClients` more keep-alive loops pause 200–1500 ms between requests, so their connection
  * is idle now and then — the case a reload must not cut.
  */
 export function startLoad(
   url: string,
-  options: { connections: number; idleClients?: number; durationMs: number; maxRequests?: number; allClose?: boolean },
+  options: { connections: number; idleClients?: number; durationMs: number; maxRequests?: number; allClose?: boolean; paceMs?: number },
 ): Load {
   const result: LoadResult = { ok: 0, failed: 0, failures: {}, versions: {}, maxMs: 0, over5s: 0 };
   const deadline = Date.now() + options.durationMs;
@@ -80,6 +82,8 @@ export function startLoad(
         const code = (err as { code?: string }).code ?? (err as Error).message;
         result.failures[code] = (result.failures[code] ?? 0) + 1;
       }
+      const rest = (options.paceMs ?? 0) - (Date.now() - began);
+      if (rest > 0) await new Promise((r) => setTimeout(r, rest));
     }
   };
   const loops: Promise<void>[] = [];
