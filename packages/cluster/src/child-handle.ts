@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { deferBoot, exitError, type Boot, type BootView } from './child-boot.js';
 import type { SerializedError } from './errors.js';
 import type { LogHealth } from './log-sink.js';
+import { ForwardState } from './forward-state.js';
 import type { MasterMessage, StopMessage } from './protocol.js';
 
 /**
@@ -13,7 +14,7 @@ import type { MasterMessage, StopMessage } from './protocol.js';
  */
 export type ChildState = 'booting' | 'ready' | 'listening' | 'stopping' | 'dead';
 
-const ORDER: Record<ChildState, number> = { booting: 0, ready: 1, listening: 2, stopping: 3, dead: 4 };
+const RANK: Record<ChildState, number> = { booting: 0, ready: 1, listening: 2, stopping: 3, dead: 4 };
 
 /** Whether messages are delivered to a child in this state. */
 export function takesMessages(state: ChildState): boolean {
@@ -76,7 +77,7 @@ export abstract class ChildProcessHandle extends EventEmitter<ChildEvents> imple
   #logHealth: LogHealth = { dropped: 0, lastError: null };
   #killedFor: 'stalled' | null = null;
   #leftOnItsOwn = false;
-  #state: ChildState = 'booting';
+  readonly #state = new ForwardState<ChildState>(RANK, 'booting');
   #stopOrder: StopMessage | null = null;
   #retired = false;
   readonly #child: ChildProcess;
@@ -95,7 +96,7 @@ export abstract class ChildProcessHandle extends EventEmitter<ChildEvents> imple
     source.on('error', () => {});
     this.exited = new Promise((resolve) => {
       source.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
-        this.#state = 'dead';
+        this.#state.to('dead');
         const info = { code, signal };
         // A death before the boot ended fails it, with the child's own boot error when it sent one.
         if (!this.#boot.done) this.#boot.reject(exitError(this, code, signal));
@@ -107,7 +108,7 @@ export abstract class ChildProcessHandle extends EventEmitter<ChildEvents> imple
   }
 
   get state(): ChildState {
-    return this.#state;
+    return this.#state.now;
   }
 
   /** Settles when the child is ready (agent) or listening (worker), or with why it died before. */
@@ -128,21 +129,20 @@ export abstract class ChildProcessHandle extends EventEmitter<ChildEvents> imple
   }
 
   #to(next: ChildState): boolean {
-    if (ORDER[next] <= ORDER[this.#state]) return false;
-    this.#state = next;
+    if (!this.#state.to(next)) return false;
     if (next === this.bootedAt) this.#boot.resolve();
     return true;
   }
 
   /** The child booted. False when it was ordered to stop meanwhile (it is sent the order again) or is gone. */
   booted(): boolean {
-    if (this.#state === 'stopping') this.resendStop();
+    if (this.#state.now === 'stopping') this.resendStop();
     return this.#to('ready');
   }
 
   /** The worker serves. False when it was ordered to stop meanwhile (it is sent the order again) or is gone. */
   listening(): boolean {
-    if (this.#state === 'stopping') this.resendStop();
+    if (this.#state.now === 'stopping') this.resendStop();
     return this.#to('listening');
   }
 
@@ -153,7 +153,7 @@ export abstract class ChildProcessHandle extends EventEmitter<ChildEvents> imple
 
   /** The child said it drains; without the master's order, it was someone else's SIGTERM. */
   leaving(): void {
-    if (this.#state !== 'stopping') this.#leftOnItsOwn = true;
+    if (this.#state.now !== 'stopping') this.#leftOnItsOwn = true;
   }
 
   /** The child reported the lines it could not write. */

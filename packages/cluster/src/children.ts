@@ -82,6 +82,14 @@ export class Children extends EventEmitter<ChildrenEvents> {
     return this.#agent ? [this.#agent, ...this.#slots.keys()] : [...this.#slots.keys()];
   }
 
+  /** The processes still booting, named ("agent 12, worker 13"), or '' (what a start timeout reports). */
+  booting(): string {
+    return this.all()
+      .filter((c) => c.state !== 'dead' && !c.boot.done)
+      .map((c) => `${c.role} ${c.pid}`)
+      .join(', ');
+  }
+
   slotOf(worker: WorkerProcess): number {
     return this.#slots.get(worker)!;
   }

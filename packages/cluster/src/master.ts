@@ -15,12 +15,13 @@ import type { ProfileKind, ProfileTarget } from './control.js';
 import type { ProfileResult } from './profiles.js';
 import type { ClusterStatus } from './status.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './supervisor.js';
+import { ForwardState } from './forward-state.js';
 import { Deadline } from './with-timeout.js';
 import type { WorkerProcess } from './worker-process.js';
 
-/** The master's own life, always forward, as a child's is (child-handle.ts). */
+/** The master's own life, always forward, as a child's is (forward-state.ts). */
 export type MasterState = 'idle' | 'starting' | 'ready' | 'stopping' | 'stopped';
-const ORDER: Record<MasterState, number> = { idle: 0, starting: 1, ready: 2, stopping: 3, stopped: 4 };
+const RANK: Record<MasterState, number> = { idle: 0, starting: 1, ready: 2, stopping: 3, stopped: 4 };
 
 /** The master's state as `app status` says it. */
 const MASTER_STATUS = { idle: 'starting', starting: 'starting', ready: 'ready', stopping: 'stopping', stopped: 'dead' } as const;
@@ -46,7 +47,7 @@ export interface StopResult {
 export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   readonly options: ClusterOptions;
   readonly logger: Logger;
-  #state: MasterState = 'idle';
+  readonly #life = new ForwardState<MasterState>(RANK, 'idle');
   readonly #parts: MasterParts;
   #readyInfo: ClusterReadyInfo | null = null;
   #stopping: Promise<StopResult> | null = null;
@@ -60,8 +61,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
     this.options = normalizeOptions(options);
     this.logger = logger ?? createLogger('master');
     const parts: MasterParts = new MasterParts(this.options, this.logger, backoff, {
-      state: () => this.#state,
-      statusState: () => (this.#parts.reloader.running ? 'reloading' : MASTER_STATUS[this.#state]),
+      state: () => this.#life.now,
+      statusState: () => (this.#parts.reloader.running ? 'reloading' : MASTER_STATUS[this.#life.now]),
       url: () => this.#readyInfo?.url ?? null,
       notReady: () => this.#notReady(),
       serving: (worker, where, admitted) => this.#serving(worker, where, admitted),
@@ -83,20 +84,13 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
 
   /** Why the master itself is not ready (started, no stop asked for, a worker in the rotation), or null. */
   #notReady(): string | null {
-    if (this.#stopAsked || ORDER[this.#state] > ORDER.ready) return 'the cluster is stopping';
-    if (this.#state !== 'ready') return 'the cluster is starting';
+    if (this.#stopAsked || this.#life.past('ready')) return 'the cluster is stopping';
+    if (this.#life.now !== 'ready') return 'the cluster is starting';
     return this.#parts.listen.inRotation() > 0 ? null : 'no worker is in the rotation';
   }
 
   get state(): MasterState {
-    return this.#state;
-  }
-
-  /** Moves the master's life forward; false (and nothing changes) for a step back or in place. */
-  #to(next: MasterState): boolean {
-    if (ORDER[next] <= ORDER[this.#state]) return false;
-    this.#state = next;
-    return true;
+    return this.#life.now;
   }
 
   /** What `app status` shows: every process with its state, uptime, restarts, memory, CPU and event-loop delay. */
@@ -127,22 +121,17 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
 
   /** Starts the cluster; resolves once every worker listens. On failure every child is gone before it rejects. */
   async start(): Promise<ClusterReadyInfo> {
-    if (!this.#to('starting')) throw new ClutchError(ClusterErrorCode.INVALID_OPTION, `Cannot start a master that is ${this.#state}`);
+    if (!this.#life.to('starting')) throw new ClutchError(ClusterErrorCode.INVALID_OPTION, `Cannot start a master that is ${this.#life.now}`);
     const { children, relay, listen, monitor, settings } = this.#parts;
     listen.checkSupported();
     const began = Date.now();
     const { startTimeout, workers: count } = this.options;
     children.setup();
-    const deadline = new Deadline(startTimeout, () => {
-      const waiting = children
-        .all()
-        .filter((c) => c.state !== 'dead' && !c.boot.done)
-        .map((c) => `${c.role} ${c.pid}`);
-      return new ClutchError(
-        ClusterErrorCode.START_TIMEOUT,
-        `The cluster was not ready within ${startTimeout}ms; still starting: ${waiting.join(', ') || 'none'}`,
-      );
-    });
+    const deadline = new Deadline(
+      startTimeout,
+      () =>
+        new ClutchError(ClusterErrorCode.START_TIMEOUT, `The cluster was not ready within ${startTimeout}ms; still starting: ${children.booting() || 'none'}`),
+    );
     this.#starting = deadline;
     try {
       await deadline.race(this.#parts.prepare());
@@ -173,7 +162,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
       deadline.end();
       this.#starting = null;
     }
-    this.#to('ready');
+    this.#life.to('ready');
     const info = this.#readyInfo!;
     info.agent = children.agent!.pid;
     // Not a worker of the start forked again (#release), which may still be exiting.
@@ -208,7 +197,7 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   stop(timeout = this.options.stopTimeout): Promise<StopResult> {
     if (this.#stopping) return this.#stopping;
     this.#stopAsked = true;
-    const delay = this.#state === 'ready' ? this.#parts.settings.drainDelay : 0;
+    const delay = this.#life.now === 'ready' ? this.#parts.settings.drainDelay : 0;
     this.#stopping = (async (): Promise<StopResult> => {
       if (delay > 0) {
         // Readiness fails at once; the workers go on serving while the orchestrator takes this
@@ -217,14 +206,14 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
         await new Promise((r) => setTimeout(r, delay));
       }
       this.#starting?.abort(new ClutchError(ClusterErrorCode.START_ABORTED, 'The cluster was asked to stop while starting'));
-      this.#to('stopping');
+      this.#life.to('stopping');
       const { supervisor, watchdog, listen, stopper, children, monitor } = this.#parts;
       supervisor.stop();
       watchdog.stop();
       // No new connection is accepted; the workers finish what they have.
       listen.closeAll();
       const killed = await stopper.stopAll(children.workers, children.agent, timeout);
-      this.#to('stopped');
+      this.#life.to('stopped');
       monitor.close();
       const names = killed.map((k) => `${k.role} ${k.pid}`).join(', ');
       if (names) this.logger.warn('%s stopped; %s outlived the stop timeout and had to be killed', this.options.title, names);
@@ -274,8 +263,8 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   /** Whether supervision replaces a dead child: only once the cluster is ready, and never one ended on purpose. */
   #mustReplace(child: Child, info: ExitInfo): boolean {
     // A death after its own boot but before the whole cluster is ready fails the start too.
-    if (this.#state === 'starting' && !child.retired) this.#starting?.abort(exitError(child, info.code, info.signal));
-    if (this.#state !== 'ready' || child.retired) return false;
+    if (this.#life.now === 'starting' && !child.retired) this.#starting?.abort(exitError(child, info.code, info.signal));
+    if (this.#life.now !== 'ready' || child.retired) return false;
     const why = child.boot.error ? `: ${exitError(child, info.code, info.signal).message}` : '';
     this.logger.error('%s %d exited (code %s, signal %s)%s', child.role, child.pid, info.code, info.signal, why);
     return true;
@@ -284,14 +273,14 @@ export class Master extends EventEmitter<{ ready: [ClusterReadyInfo] }> {
   /** Supervision's refork of a dead agent, unless a reload replaced it already; it runs serverDidReady once ready. */
   #replaceAgent(): void {
     const agent = this.#parts.children.agent;
-    if (this.#state !== 'ready' || (agent && agent.state !== 'dead')) return;
+    if (this.#life.now !== 'ready' || (agent && agent.state !== 'dead')) return;
     this.#superviseReplacement(this.#parts.children.forkAgent(), 'agent', agent?.killedFor ?? 'crash', 'agent %d replaced the dead agent');
   }
 
   /** Supervision's refork of a dead worker in its slot; it runs serverDidReady once it listens (only it). */
   #replaceWorker(slot: number, reason: RestartReason): void {
     // A slot scaled away while its refork waited stays away.
-    if (this.#state !== 'ready' || !this.#parts.scaler.keeps(slot)) return;
+    if (this.#life.now !== 'ready' || !this.#parts.scaler.keeps(slot)) return;
     this.#superviseReplacement(this.#parts.children.forkWorker(slot), slot, reason, `worker %d (slot ${slot}) replaced a dead worker`);
   }
 
