@@ -56,10 +56,11 @@ describe('the child handle', () => {
     await settle();
   });
 
-  it('a stop ordered while loading is sent again once the child says it booted, and the boot does not count', () => {
+  it('a stop ordered while loading is sent again once the child says it booted, and the boot does not count', async () => {
     const agent = new FakeAgent();
     agent.orderStop({ clutch: 'stop', reason: 'reload', timeout: 500 });
     assert.equal(agent.booted(), false);
+    await settle();
     assert.deepEqual(
       agent.process.sent.filter((m) => m.clutch === 'stop'),
       [

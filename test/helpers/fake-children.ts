@@ -7,6 +7,7 @@ import { format } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import type { Logger, MasterMessage } from '@clutch/cluster';
 import { ChildProcessHandle } from '../../packages/cluster/src/child-handle.ts';
+import { isBatch } from '../../packages/cluster/src/coalesce.ts';
 import type { RawHandle } from '../../packages/cluster/src/round-robin.ts';
 
 let nextPid = 90_000;
@@ -18,15 +19,21 @@ export class FakeProcess extends EventEmitter {
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
   readonly sent: MasterMessage[] = [];
+  /** Writes to the channel (a batch is one). */
+  writes = 0;
   /** The handles sent with messages (a socket, a connection), in order. */
   readonly handles: unknown[] = [];
   readonly signals: NodeJS.Signals[] = [];
 
+  /** Records what the handle wrote, a batch (coalesce.ts) as the messages it carries, and counts the writes. */
   send(message: MasterMessage, handle?: unknown, written?: (err: Error | null) => void): boolean {
-    this.sent.push(message);
+    this.writes++;
+    const raw: unknown = message;
+    const messages = isBatch(raw) ? (raw.messages as MasterMessage[]) : [message];
+    this.sent.push(...messages);
     if (handle !== undefined) this.handles.push(handle);
     written?.(null);
-    this.emit('sent', message);
+    for (const m of messages) this.emit('sent', m);
     return true;
   }
 

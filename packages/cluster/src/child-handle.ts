@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { deferBoot, exitError, type Boot, type BootView } from './child-boot.js';
+import { Coalescer } from './coalesce.js';
 import type { SerializedError } from './errors.js';
 import type { LogHealth } from './log-sink.js';
 import { ForwardState } from './forward-state.js';
@@ -79,6 +80,11 @@ export abstract class ChildProcessHandle extends EventEmitter<ChildEvents> imple
   #leftOnItsOwn = false;
   readonly #state = new ForwardState<ChildState>(RANK, 'booting');
   #stopOrder: StopMessage | null = null;
+  /** What this turn sends the child, written as one (a channel closed meanwhile fails the callbacks). */
+  readonly #outbox = new Coalescer<MasterMessage>((message, written) => {
+    if (this.#child.connected) this.#child.send(message, undefined, written);
+    else written?.(new Error('the IPC channel closed'));
+  });
   #retired = false;
   readonly #child: ChildProcess;
 
@@ -189,15 +195,17 @@ export abstract class ChildProcessHandle extends EventEmitter<ChildEvents> imple
     return this.#retired;
   }
 
+  /** Sends a message, coalesced with the others of this turn (coalesce.ts); false when the channel is closed. */
   send(message: MasterMessage, written?: (err: Error | null) => void): boolean {
     if (!this.#child.connected) return false;
-    this.#child.send(message, undefined, written);
+    this.#outbox.push(message, written);
     return true;
   }
 
-  /** Sends a message with a raw handle (a socket); false when the channel is closed. */
+  /** Sends a message with a raw handle (a socket), after what waits in the outbox; false when the channel is closed. */
   protected sendHandle(message: MasterMessage, handle: unknown, written?: (err: Error | null) => void): boolean {
     if (!this.#child.connected) return false;
+    this.#outbox.flush();
     this.#child.send(message, handle as never, written);
     return true;
   }

@@ -1,5 +1,6 @@
 import type { AgentProcess } from './agent-process.js';
 import type { Child, Children } from './children.js';
+import { isBatch } from './coalesce.js';
 import { ClusterErrorCode } from './errors.js';
 import type { ClusterSettings } from './framework.js';
 import type { ListenBroker } from './listen-broker.js';
@@ -102,6 +103,14 @@ export function dispatchChildMessage(
   raw: unknown,
   socket: unknown,
 ): void {
+  if (isBatch(raw)) {
+    // Several messages written as one (coalesce.ts), each checked and dispatched in order; a batch holds no batch.
+    for (const message of raw.messages) {
+      if (isBatch(message)) parts.logger.warn('[%s] ignored a batch inside a batch from %s %d', ClusterErrorCode.IPC_MALFORMED, child.role, child.pid);
+      else dispatchChildMessage(tables, parts, child, message, undefined);
+    }
+    return;
+  }
   const problem = checkChildMessage(raw);
   if (problem !== null) {
     parts.logger.warn('[%s] ignored a message from %s %d: %s', ClusterErrorCode.IPC_MALFORMED, child.role, child.pid, problem);

@@ -7,6 +7,7 @@ import type { ChildMessage, ListenAddress, MasterMessage, ReleaseMessage } from 
 import type { HttpCounts } from '../http-stats.js';
 import type { RawHandle } from '../round-robin.js';
 import { answerProfile } from '../inspect.js';
+import { Coalescer, isBatch } from '../coalesce.js';
 import { takeEarlyMessages } from './early.js';
 
 type ControlMessage = Extract<
@@ -79,12 +80,18 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ru
     ackPending = false;
     if (acked > ackSent && process.connected && process.send) {
       ackSent = acked;
-      process.send({ clutch: 'ack', seq: acked } satisfies ChildMessage);
+      outbox.push({ clutch: 'ack', seq: acked });
     }
   };
   let listening: { resolve(address: ListenAddress): void; reject(err: Error): void } | null = null;
+  // What this process sends the master in one turn goes as one write (coalesce.ts); a message that
+  // goes alone (with a socket, or on its own path) flushes it first, so the master reads in order.
+  const outbox = new Coalescer<ChildMessage>((message) => {
+    if (process.connected && process.send) process.send(message);
+  });
   const reply = (message: ChildMessage, socket?: unknown) => {
     if (!process.connected || !process.send) return;
+    outbox.flush();
     // A socket goes to the master as a raw handle: this process keeps its own copy open.
     if (socket) process.send(message, socket as never);
     else process.send(message);
@@ -132,6 +139,10 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ru
     }
   };
   const receive = (raw: unknown, handle?: unknown) => {
+    if (isBatch(raw)) {
+      for (const message of raw.messages) receive(message);
+      return;
+    }
     if (typeof raw !== 'object' || raw === null || !('clutch' in raw)) return;
     const message = raw as MasterMessage;
     if (control(message, handle)) return;
@@ -159,7 +170,7 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ru
       if (!process.connected || !process.send) return false;
       const ack = acked > ackSent && (message.clutch === 'send' || message.clutch === 'reply') ? acked : 0;
       if (ack && (message.clutch === 'send' || message.clutch === 'reply')) message.ack = ack;
-      process.send(message);
+      outbox.push(message);
       // Only once the message (and the ack on it) is out: a send that throws must not lose the ack.
       if (ack) ackSent = ack;
       return true;
@@ -179,6 +190,7 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ru
           clearTimeout(timer);
           resolve();
         });
+        outbox.flush();
         process.send!({ clutch: 'barrier', id } satisfies ChildMessage);
       });
     },
@@ -186,6 +198,7 @@ export function createTransport(masterPid: number, runtime: RuntimeHandlers): Ru
       if (!process.connected || !process.send) return Promise.reject(new ClutchError(ClusterErrorCode.PROCESS_EXITED, 'The master is gone'));
       return new Promise<ListenAddress>((resolve, reject) => {
         listening = { resolve, reject };
+        outbox.flush();
         process.send!({ clutch: 'listen', listen: config } satisfies ChildMessage);
       });
     },
