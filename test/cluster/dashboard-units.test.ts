@@ -38,7 +38,8 @@ describe('the dashboard history (docs/operations.md, "The dashboard")', () => {
   it('rates from the difference of two points; a new pid in a slot counts from zero; a slot scaled away drops out', async () => {
     let figures: WorkerFigures[] = [{ slot: 0, pid: 10, http: counts(0, 0.01), rss: 1, cpu: 0 }];
     const d = dashboard(() => figures);
-    const t0 = Date.now();
+    // The constructor took the first point: the rates count from its time, not from a clock read later.
+    const t0 = (await d.data()).times[0]!;
     const near = (actual: number | null | undefined, expected: number) => assert.ok(Math.abs((actual ?? NaN) - expected) < 0.5, `${actual} ≈ ${expected}`);
     figures = [{ slot: 0, pid: 10, http: counts(200, 0.01, 20), rss: 2, cpu: 5 }];
     d.sample(t0 + 2_000);
