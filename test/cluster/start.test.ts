@@ -53,6 +53,18 @@ describe('app start: ordered start, two workers, env config', { timeout: 60_000 
     for (const pid of [info.agent, ...info.workers]) assert.equal(cacheOf(pid), expected, `process ${pid}`);
   });
 
+  // On Node >= 22 an ESM import of node:http builds its ESM facade, which reads the lazy WebSocket
+  // and EventSource exports and so loads undici: ~30 ms of every worker's start, for nothing. The
+  // framework loads node:http (and @koa/router, which imports it) as CommonJS (docs/performance.md).
+  it('a worker has not loaded undici after its start (nothing built node:http’s ESM facade)', async () => {
+    const loaded = await getJson<string[]>(`${info.url}/internals`);
+    assert.ok(loaded.body.includes('NativeModule http'), 'the list is the real one: node:http is in it');
+    assert.deepEqual(
+      loaded.body.filter((m) => m.includes('undici')),
+      [],
+    );
+  });
+
   it('serves from both workers', async () => {
     const answers = await fromEveryWorker<{ pid: number }>(`${info.url}/`, info.workers);
     assert.deepEqual([...answers.keys()].sort(), [...info.workers].sort());

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { http } from './node-http.js';
 import type { AddressInfo } from 'node:net';
 import { DASHBOARD_HTML } from './dashboard-page.js';
 import { ClusterErrorCode, ClutchError } from './errors.js';
@@ -28,7 +29,7 @@ export class HealthServer {
   }
 
   static open(port: number, hostname: string | undefined, handlers: HealthHandlers): Promise<HealthServer> {
-    const server = createServer((req, res) => {
+    const server = http.createServer((req, res) => {
       const path = (req.url ?? '/').split('?', 1)[0];
       const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
         res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });

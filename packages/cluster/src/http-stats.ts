@@ -1,4 +1,7 @@
-import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse as Response } from 'node:http';
+import { http } from './node-http.js';
+
+const { ServerResponse } = http;
 
 /** Upper bounds of the request-duration histogram, seconds (Prometheus' defaults, as prom-client's). */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
@@ -46,7 +49,7 @@ export class HttpStats {
         readonly [STARTED] = performance.now();
         _finish(): void {
           record(this.statusCode, (performance.now() - this[STARTED]) / 1000);
-          (ServerResponse.prototype as unknown as { _finish(this: ServerResponse): void })._finish.call(this);
+          (ServerResponse.prototype as unknown as { _finish(this: Response): void })._finish.call(this);
         }
       } as typeof ServerResponse;
     }

@@ -1,4 +1,6 @@
-import Router, { type Layer, type MatchResult, type RouterOptions } from '@koa/router';
+import { createRequire } from 'node:module';
+import type KoaRouter from '@koa/router';
+import type { Layer, MatchResult, RouterOptions } from '@koa/router';
 import { RouteIndex } from './route-index.js';
 
 /**
@@ -15,6 +17,11 @@ export type ClutchRouter = RouterExtensions & Router;
 // Object.assign (own fields copied, so an index held on the router would follow the clone) and
 // gives the clone a stack of its own.
 const indexes = new WeakMap<readonly Layer[], RouteIndex>();
+
+// @koa/router's CommonJS build (the same code as its ESM build): the ESM build imports node:http,
+// whose ESM facade costs every worker ~30 ms of start on Node ≥ 22 (@clutch/cluster's node-http.ts).
+const Router = createRequire(import.meta.url)('@koa/router') as typeof KoaRouter;
+type Router = KoaRouter;
 
 // @koa/router's constructor type has overloads with different results; one is enough to extend.
 const BaseRouter = Router as unknown as new (options?: RouterOptions) => Router;

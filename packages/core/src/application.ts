@@ -1,8 +1,8 @@
-import { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
 import type { FrameworkStartOptions, Logger } from '@clutch/cluster';
+import { http } from '@clutch/cluster/node-http';
 import Koa from 'koa';
 import { createRouter, type ClutchRouter } from './app-router.js';
 import { BackgroundJobs } from './background-jobs.js';
@@ -123,11 +123,11 @@ export class Application extends Koa implements Bootable {
 
   /** A context outside any request — for schedules and other background work. */
   createAnonymousContext(): Context {
-    const req = new IncomingMessage(new Socket());
+    const req = new http.IncomingMessage(new Socket());
     req.method = 'GET';
     req.url = '/';
     req.headers = { host: '127.0.0.1' };
-    const ctx = this.createContext(req, new ServerResponse(req)) as unknown as Context & { [ANONYMOUS]?: boolean };
+    const ctx = this.createContext(req, new http.ServerResponse(req)) as unknown as Context & { [ANONYMOUS]?: boolean };
     ctx[ANONYMOUS] = true;
     return ctx;
   }

@@ -1,4 +1,6 @@
-import { STATUS_CODES } from 'node:http';
+import { http } from '@clutch/cluster/node-http';
+
+const { STATUS_CODES } = http;
 import type { Socket } from 'node:net';
 import type { Context, Middleware } from 'koa';
 import type { RequestErrorLog } from './request-errors.js';

@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import { constants as h2constants, createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
 import { Server as NetServer, Socket } from 'node:net';
 import type { ListenConfig, ServerLimits } from '../framework.js';
 import type { ListenAddress } from '../protocol.js';
@@ -8,6 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import type { HttpStats } from '../http-stats.js';
 import type { RawHandle } from '../round-robin.js';
 import type { OverloadGuard } from './overload.js';
+import { http, http2, https } from '../node-http.js';
 
 /**
  * How a draining worker treats keep-alive connections that are idle:
@@ -75,7 +75,7 @@ export class DrainableServer {
       listener(req, res);
     };
     if (options.tls && options.http2) {
-      const h2 = createSecureServer({ ...options.tls, allowHTTP1: true }, handler as never);
+      const h2 = http2().createSecureServer({ ...options.tls, allowHTTP1: true }, handler as never);
       h2.on('session', (session) => {
         this.#sessions.add(session);
         session.once('close', () => this.#sessions.delete(session));
@@ -88,9 +88,9 @@ export class DrainableServer {
       });
       this.server = h2;
     } else if (options.tls) {
-      this.server = createHttpsServer({ ...serverOptions, ...options.tls }, handler);
+      this.server = https().createServer({ ...serverOptions, ...options.tls }, handler);
     } else {
-      this.server = createServer(serverOptions, handler);
+      this.server = http.createServer(serverOptions, handler);
     }
     this.server.on('connection', (socket: Tracked) => {
       socket[ACCEPTED_AT] = Date.now();
@@ -274,7 +274,7 @@ function goAway(session: ServerHttp2Session): void {
   const timer = setTimeout(close, GOAWAY_ROUND_TRIP_MS);
   timer.unref();
   try {
-    session.goaway(h2constants.NGHTTP2_NO_ERROR, MAX_STREAM_ID);
+    session.goaway(http2().constants.NGHTTP2_NO_ERROR, MAX_STREAM_ID);
     if (!session.ping(() => close())) close();
   } catch {
     close();
