@@ -31,15 +31,29 @@ export function freePort() {
 }
 
 /** Spawns a command in its own process group (so the whole tree can be stopped). */
-export function spawnTree(command, args, { env = {}, cwd, ipc = false } = {}) {
-  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'ignore', 'pipe', ...(ipc ? ['ipc'] : [])] });
+export function spawnTree(command, args, { env = {}, cwd, ipc = false, stdout = false } = {}) {
+  const child = spawn(command, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ['ignore', stdout ? 'pipe' : 'ignore', 'pipe', ...(ipc ? ['ipc'] : [])],
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s) => (stderr = (stderr + s).slice(-4000)));
+  // `stdout: true`: every line it prints, kept (the bench reads the master's log of a reload).
+  const lines = [];
+  let partial = '';
+  child.stdout?.setEncoding('utf8').on('data', (s) => {
+    const parts = (partial + s).split('\n');
+    partial = parts.pop();
+    lines.push(...parts);
+  });
   trees.add(child.pid);
   return {
     child,
     pid: child.pid,
     stderr: () => stderr,
+    lines,
     async stop(timeoutMs = 15_000) {
       killGroup(child.pid, 'SIGTERM');
       const exited = new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
@@ -202,3 +216,10 @@ export function closeLoad(url, { connections, seconds }) {
     return { rps: ok / seconds, p50: at(50), p99: at(99), failed, total: ok + failed };
   });
 }
+
+/** The stream rows: n messages of each size from the agent to one worker (how the cost grows with size). */
+export const STREAM_SIZES = [
+  { size: 1024, n: 10_000, label: '1 KB' },
+  { size: 64 * 1024, n: 1_000, label: '64 KB' },
+  { size: 1024 * 1024, n: 100, label: '1 MB' },
+];

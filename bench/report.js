@@ -4,7 +4,7 @@
  * #13 and #24) with whether each is met. Ratios, not absolute numbers, are what travel between
  * machines.
  */
-import { median } from './lib.js';
+import { STREAM_SIZES, median } from './lib.js';
 import { routingTables, routingTargets } from './routing.js';
 
 /**
@@ -165,20 +165,65 @@ export function report({ results, nodeNow: NODE_NOW, nodeNext: NODE_NEXT, paired
   table('Failed requests across a reload under load (8 keep-alive + 8 Connection: close, 12 s)', ['', 'failed', 'of requests']);
   for (const p of ['Clutch', 'pm2']) row(p === 'Clutch' ? 'Clutch (app reload)' : 'pm2 (pm2 reload)', fmt(m(p, 'reloadFailed')), fmt(m(p, 'reloadTotal')));
 
+  table('How long a reload takes under that load (the master log of `app reload`: workers one at a time, then the agent)', [
+    '',
+    'ms',
+    'vs one worker boot + its drain',
+  ]);
+  const reloadRatio = m('Clutch', 'reloadMs') / (m('Clutch', 'reloadBootMs') + m('Clutch', 'reloadDrainMs'));
+  row(
+    'the whole reload (2 workers and the agent)',
+    fmt(m('Clutch', 'reloadMs')),
+    ratio(m('Clutch', 'reloadMs'), m('Clutch', 'reloadBootMs') + m('Clutch', 'reloadDrainMs')),
+  );
+  row('one new worker, forked to listening', fmt(m('Clutch', 'reloadBootMs')), '');
+  row('the worker it replaced, from then to its exit (the drain)', fmt(m('Clutch', 'reloadDrainMs')), '');
+
+  for (const sx of suffixes) {
+    table(`Messages by size, the agent to one worker, as fast as the sender's byte budget lets them go — ${nodeName(sx)}`, [
+      '',
+      'Clutch msg/s',
+      'raw relay msg/s',
+      'vs raw relay',
+      'Clutch MB/s',
+    ]);
+    for (const { size, label, n } of STREAM_SIZES) {
+      const [c, raw] = [m(`Clutch${sx}`, `stream${size}`), m(`raw relay${sx}`, `stream${size}`)];
+      row(`${label} × ${n.toLocaleString('en-US')}`, fmt(c), fmt(raw), ratio(c, raw), fmt((c * size) / 1024 / 1024));
+    }
+  }
+
+  for (const sx of suffixes) {
+    const [clutch, bare] = [`Clutch${sx}`, `node:cluster + Koa${sx}`];
+    table(`Start and memory as the workers grow (every process up, then the first 200; RSS of the tree after 2 s) — ${nodeName(sx)}`, [
+      'workers',
+      'Clutch start ms',
+      'node:cluster + Koa',
+      'vs',
+      'Clutch RSS MB',
+      'node:cluster + Koa',
+      'vs',
+    ]);
+    for (const w of [2, 4, 8]) {
+      const [cc, bc, cr, br] = [m(clutch, `cold${w}w`), m(bare, `cold${w}w`), m(clutch, `rss${w}w`), m(bare, `rss${w}w`)];
+      row(String(w), fmt(cc), fmt(bc), ratio(cc, bc), fmt(cr), fmt(br), ratio(cr, br));
+    }
+    const per = (peer, key) => (m(peer, `${key}8w`) - m(peer, `${key}2w`)) / 6;
+    row(
+      'per added worker (2 → 8)',
+      fmt(per(clutch, 'cold')),
+      fmt(per(bare, 'cold')),
+      ratio(per(clutch, 'cold'), per(bare, 'cold')),
+      fmt(per(clutch, 'rss'), 1),
+      fmt(per(bare, 'rss'), 1),
+      ratio(per(clutch, 'rss'), per(bare, 'rss')),
+    );
+  }
+
   // Every target a ratio to a peer measured in the same run, on the newest Node measured (issue #13).
   const t = suffixes.at(-1);
   const r = (a, b, key) => m(a, key) / m(b, key);
   const targets = [
-    [
-      `keep-alive ≥ 1.0× node:cluster + Koa + @koa/router${t}`,
-      r(`Clutch${t}`, `node:cluster + Koa + @koa/router${t}`, 'rps') >= 1.0,
-      ratio(m(`Clutch${t}`, 'rps'), m(`node:cluster + Koa + @koa/router${t}`, 'rps')),
-    ],
-    [
-      `keep-alive ≥ 0.97× bare node:cluster + Koa${t}`,
-      r(`Clutch${t}`, `node:cluster + Koa${t}`, 'rps') >= 0.97,
-      ratio(m(`Clutch${t}`, 'rps'), m(`node:cluster + Koa${t}`, 'rps')),
-    ],
     ...(results[`Clutch --reuse-port${t}`]
       ? [
           [
@@ -200,6 +245,21 @@ export function report({ results, nodeNow: NODE_NOW, nodeNext: NODE_NEXT, paired
     ],
     // Issue #24's targets, on every Node measured.
     ...suffixes.flatMap((sx) => [
+      [
+        `keep-alive ≥ 1.0× node:cluster + Koa + @koa/router${sx || ` · Node ${NODE_NOW.slice(1)}`}`,
+        r(`Clutch${sx}`, `node:cluster + Koa + @koa/router${sx}`, 'rps') >= 1.0,
+        ratio(m(`Clutch${sx}`, 'rps'), m(`node:cluster + Koa + @koa/router${sx}`, 'rps')),
+      ],
+      [
+        `keep-alive ≥ 0.97× bare node:cluster + Koa${sx || ` · Node ${NODE_NOW.slice(1)}`}`,
+        r(`Clutch${sx}`, `node:cluster + Koa${sx}`, 'rps') >= 0.97,
+        ratio(m(`Clutch${sx}`, 'rps'), m(`node:cluster + Koa${sx}`, 'rps')),
+      ],
+      [
+        `Connection: close (round-robin, the default) ≥ 1.0× bare node:cluster + Koa${sx || ` · Node ${NODE_NOW.slice(1)}`}`,
+        r(`Clutch${sx}`, `node:cluster + Koa${sx}`, 'rpsClose') >= 1.0,
+        ratio(m(`Clutch${sx}`, 'rpsClose'), m(`node:cluster + Koa${sx}`, 'rpsClose')),
+      ],
       [
         `cold start ≤ 1.3× bare node:cluster${sx || ` · Node ${NODE_NOW.slice(1)}`}`,
         r(`Clutch${sx}`, `node:cluster + Koa${sx}`, 'cold') <= 1.3,
@@ -227,6 +287,11 @@ export function report({ results, nodeNow: NODE_NOW, nodeNext: NODE_NEXT, paired
       ratio(m(`Clutch${t}`, 'rps'), m(`Clutch, no request metrics${t}`, 'rps')),
     ],
     ['zero failed requests across a reload', m('Clutch', 'reloadFailed') === 0, fmt(m('Clutch', 'reloadFailed'))],
+    [
+      'app reload of 2 workers under load ≤ 1.5× one worker boot + its drain',
+      reloadRatio <= 1.5,
+      ratio(m('Clutch', 'reloadMs'), m('Clutch', 'reloadBootMs') + m('Clutch', 'reloadDrainMs')),
+    ],
     ...routingTargets({ m, suffixes, nodeLabel: (sx) => sx || ` · Node ${NODE_NOW.slice(1)}`, ratio, paired }),
   ];
   table('Targets (ratios to a peer in the same run)', ['target', 'met', 'Clutch']);

@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { closeLoad, cpuMs, descendants, freePort, get, rssMB, run, sleep, spawnTree, waitForOk } from './lib.js';
+import { STREAM_SIZES, closeLoad, cpuMs, descendants, freePort, get, rssMB, run, sleep, spawnTree, waitForOk } from './lib.js';
 import { report } from './report.js';
 import { matchCosts, pairedRouting, routingPath, routingPeers } from './routing.js';
 
@@ -73,7 +73,8 @@ const reusePortOn = (node) => {
 /**
  * Each peer: what it measures, how to start it on a port (under which Node), the root of its
  * process tree, how to stop it. `measure`: start (cold start, idle RSS), keep (keep-alive req/s),
- * close (Connection: close req/s, raw client), clutch-msg / raw-msg / egg-msg (the messenger).
+ * close (Connection: close req/s, raw client), clutch-msg / raw-msg / egg-msg (the messenger),
+ * stream (n messages of 1 KB, 64 KB and 1 MB from the agent to one worker).
  */
 const clutchPeer = (node, { app = 'clutch', flags = [], env = {}, measure }) => ({
   node,
@@ -81,8 +82,9 @@ const clutchPeer = (node, { app = 'clutch', flags = [], env = {}, measure }) => 
   async start(port) {
     const tree = spawnTree(node, [APP, 'start', join(here, 'apps', app), '--port', String(port), '--workers', '2', '--title', `bench-${port}`, ...flags], {
       env,
+      stdout: true,
     });
-    return { root: tree.pid, title: `bench-${port}`, stderr: tree.stderr, stop: () => tree.stop() };
+    return { root: tree.pid, title: `bench-${port}`, stderr: tree.stderr, lines: tree.lines, stop: () => tree.stop() };
   },
 });
 const nodeClusterPeer = (node, server, measure, env = {}) => ({
@@ -95,7 +97,7 @@ const nodeClusterPeer = (node, server, measure, env = {}) => ({
 });
 const rawRelayPeer = (node) => ({
   node,
-  measure: ['raw-msg'],
+  measure: ['raw-msg', 'stream'],
   async start(port) {
     const tree = spawnTree(node, [join(here, 'peers', 'raw-relay.cjs')], { env: { PORT: port } });
     return { root: tree.pid, stderr: tree.stderr, stop: () => tree.stop() };
@@ -120,7 +122,7 @@ function peersOn(node, suffix) {
   const peers = {
     [`node:cluster + Koa${suffix}`]: nodeClusterPeer(node, 'koa', ['start', 'keep', 'close']),
     [`node:cluster + Koa + @koa/router${suffix}`]: nodeClusterPeer(node, 'router', ['keep', 'close']),
-    [`Clutch${suffix}`]: clutchPeer(node, { measure: ['start', 'keep', 'close', 'clutch-msg'] }),
+    [`Clutch${suffix}`]: clutchPeer(node, { measure: ['start', 'keep', 'close', 'clutch-msg', 'stream'] }),
     [`Clutch, no request metrics${suffix}`]: clutchPeer(node, { env: { CLUTCH_HTTP_METRICS: '0' }, measure: ['keep'] }),
     [`Clutch, built-in plugins off${suffix}`]: clutchPeer(node, { env: { BENCH_BUILTINS: 'off' }, measure: ['keep'] }),
     [`Clutch, telemetry on${suffix}`]: clutchPeer(node, { env: TELEMETRY_ENV, measure: ['keep', 'clutch-msg'] }),
@@ -156,6 +158,42 @@ const PEERS = {
     },
   },
 };
+
+/** The worker counts of the growth rows. */
+const WORKER_COUNTS = [2, 4, 8];
+
+/**
+ * Time to the first 200 once the tree has all its processes (the root and its descendants) and each
+ * of them has had its turn: the first 200 of a cluster of 8 can come from its first worker.
+ * What "up" means here: `processes` processes exist and a request succeeds after that.
+ */
+async function waitForWorkers(url, root, processes, since) {
+  for (;;) {
+    if (descendants(root).length >= processes) return waitForOk(url, since);
+    if (performance.now() - since > 60_000) throw new Error(`${processes} processes did not appear within 60 s`);
+    await sleep(10);
+  }
+}
+
+/**
+ * A reload's time as the master logged it: from "reload: replacing" to "reload done", the first new
+ * worker's boot (to its "replaces" line), and the drain of the worker it replaced (from then to that
+ * worker's exit line).
+ */
+function reloadTiming(lines) {
+  const at = (line) => Date.parse(line.slice(0, 23).replace(' ', 'T'));
+  const began = lines.find((l) => l.includes('reload: replacing'));
+  const first = lines.find((l) => /reload: worker \d+ replaces worker/.test(l));
+  const done = lines.find((l) => l.includes('reload done in'));
+  if (!began || !first || !done) return null;
+  const oldPid = first.match(/replaces worker (\d+)/)[1];
+  const exited = lines.find((l) => l.includes(`[worker:${oldPid}] exit with code`));
+  return {
+    reloadMs: Number(done.match(/reload done in (\d+)ms/)[1]),
+    reloadBootMs: at(first) - at(began),
+    reloadDrainMs: exited ? at(exited) - at(first) : NaN,
+  };
+}
 
 const results = {};
 const record = (peer, key, value) => ((results[peer] ??= {})[key] ??= []).push(value);
@@ -205,6 +243,12 @@ for (let round = 0; round < ROUNDS; round++) {
         const bc = JSON.parse((await get(`${url}/bench/broadcast?n=50000`, { timeoutMs: 120_000 })).body);
         record(name, 'broadcast', bc.perSecond);
       }
+      if (measure.includes('stream')) {
+        for (const { size, n } of STREAM_SIZES) {
+          const stream = JSON.parse((await get(`${url}/bench/stream?size=${size}&n=${n}`, { timeoutMs: 120_000 })).body);
+          record(name, `stream${size}`, stream.perSecond);
+        }
+      }
       if (measure.includes('keep')) {
         const keep = await cannon(`${url}/`, { connections: 50 });
         record(name, 'rps', keep.rps);
@@ -250,10 +294,48 @@ for (let round = 0; round < Math.min(ROUNDS, 2); round++) {
       const [a, b] = await load;
       record(name, 'reloadFailed', a.failed + b.failed);
       record(name, 'reloadTotal', a.total + b.total);
+      if (name === 'Clutch' && reload.code === 0) {
+        const timing = reloadTiming(peer.lines);
+        if (timing) for (const [key, ms] of Object.entries(timing)) record(name, key, ms);
+        else console.error('  the reload left no timing in the master log');
+      }
     } finally {
       await peer.stop();
     }
     process.stdout.write(`  reload round ${round + 1}: ${name} done\n`);
+  }
+}
+
+// How start and memory grow with the workers: 2, 4 and 8 of them, Clutch against node:cluster + Koa.
+for (const [node, sx] of [[process.execPath, ''], ...(NODE24 ? [[NODE24, ` · Node ${NODE_NEXT.slice(1)}`]] : [])]) {
+  if (!order.includes(`Clutch${sx}`)) continue;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const workers of WORKER_COUNTS) {
+      for (const [peer, spawnIt] of [
+        [
+          `Clutch${sx}`,
+          (port) =>
+            spawnTree(node, [APP, 'start', join(here, 'apps', 'clutch'), '--port', String(port), '--workers', String(workers), '--title', `bench-${port}`]),
+        ],
+        [
+          `node:cluster + Koa${sx}`,
+          (port) => spawnTree(node, [join(here, 'peers', 'node-cluster.cjs')], { env: { PORT: port, SERVER: 'koa', WORKERS: workers } }),
+        ],
+      ]) {
+        const port = await freePort();
+        const t0 = performance.now();
+        const tree = spawnIt(port);
+        try {
+          // The first 200 comes from one worker: the cluster is up once every worker listens, so wait for all.
+          record(peer, `cold${workers}w`, await waitForWorkers(`http://127.0.0.1:${port}/`, tree.pid, workers + (peer.startsWith('Clutch') ? 2 : 1), t0));
+          await sleep(2_000);
+          record(peer, `rss${workers}w`, rssMB(descendants(tree.pid)));
+        } finally {
+          await tree.stop();
+        }
+      }
+    }
+    process.stdout.write(`  workers round ${round + 1}${sx} done\n`);
   }
 }
 

@@ -44,6 +44,13 @@ export default (app) => {
     ctx.body = summary(samples);
   });
 
+  // The agent sends this worker n messages of ?size= bytes; resolves when it has all of them.
+  app.router.get('/bench/stream', async (ctx) => {
+    const n = Number(ctx.query.n ?? 1000);
+    const size = Number(ctx.query.size ?? 1024);
+    ctx.body = await app.messenger.request('agent', 'stream', { n, size, pid: process.pid }, { timeout: 120_000 });
+  });
+
   // The agent sends n messages to every worker; resolves when all workers have all of them.
   app.router.get('/bench/broadcast', async (ctx) => {
     const n = Number(ctx.query.n ?? 50000);
