@@ -2,8 +2,11 @@
 // files are listed here; TypeScript runs through tsx. Process tests start real clusters and spend
 // much of their time waiting (drains, stop timeouts, backoffs), so files run four at a time, which
 // keeps both cores of a 2-core machine busy to the end (measured on Node 20: 2:18 at two, 2:01 at
-// three, 1:51 at four); each test sets its own deadlines, and the loads in `npm test` are paced
-// (test/helpers/load.ts) so that they do not take the CPU the clusters under test need.
+// three, 1:51 at four; on a VM with slower system calls the same run takes 2:39–2:55, both cores
+// busy throughout: the workers the tests start take the most CPU, then the test files, the kernel,
+// the lint, the agents and the masters); each test sets its own deadlines, and the loads in
+// `npm test` are paced (test/helpers/load.ts) so that they do not take the CPU the clusters under
+// test need.
 // Before any suite, the servers they need that no npm package ships (redis-server) are installed
 // or the run stops at once, saying what to install (test/system-servers.js).
 import { spawn } from 'node:child_process';
