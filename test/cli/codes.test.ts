@@ -42,9 +42,13 @@ describe('coded errors of the app command', { timeout: 60_000 }, () => {
   });
 
   it('an exception in the master is logged (CLUTCH_ERR_MASTER_UNCAUGHT) and the cluster serves on', async () => {
-    // Preloaded into every process; it throws only in the master (the children have CLUTCH_PROCESS).
+    // Preloaded into every process; it throws only in the master (the children have CLUTCH_PROCESS),
+    // once the master has its handler: a fixed delay raced the master's start on a loaded machine.
     const boom = join(scratch, 'boom.mjs');
-    writeFileSync(boom, "if (!process.env.CLUTCH_PROCESS) setTimeout(() => { throw new Error('a bug in the master'); }, 300);\n");
+    writeFileSync(
+      boom,
+      "if (!process.env.CLUTCH_PROCESS) { const t = setInterval(() => { if (process.listenerCount('uncaughtException') === 0) return; clearInterval(t); setTimeout(() => { throw new Error('a bug in the master'); }); }, 5); }\n",
+    );
     const app = new AppProcess(['start', fixture('faults'), '--port', '0', '--workers', '1', '--title', `boom-${process.pid}`], {
       NODE_OPTIONS: `--import ${boom}`,
     });
