@@ -163,9 +163,9 @@ const PEERS = {
 const WORKER_COUNTS = [2, 4, 8];
 
 /**
- * Time to the first 200 once the tree has all its processes (the root and its descendants) and each
- * of them has had its turn: the first 200 of a cluster of 8 can come from its first worker.
- * What "up" means here: `processes` processes exist and a request succeeds after that.
+ * Time to the first 200 once the tree has all its processes (the root and its descendants): the
+ * first 200 of a cluster of 8 can come from its first worker while the others still load, so the
+ * wait is for `processes` processes to exist and then for a request to succeed.
  */
 async function waitForWorkers(url, root, processes, since) {
   for (;;) {

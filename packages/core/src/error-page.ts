@@ -1,9 +1,9 @@
-import { http } from '@clutch/cluster/node-http';
-
-const { STATUS_CODES } = http;
 import type { Socket } from 'node:net';
+import { http } from '@clutch/cluster/node-http';
 import type { Context, Middleware } from 'koa';
 import type { RequestErrorLog } from './request-errors.js';
+
+const { STATUS_CODES } = http;
 
 interface HttpishError extends Error {
   status?: number;
